@@ -1,0 +1,1 @@
+"""Process-level plumbing for every layer: settings, flow timing, logging, background tasks."""

@@ -1,0 +1,119 @@
+"""Read and validate the bot's settings once, at start, from the environment and a `.env` file.
+
+A bad setting stops start-up with one line naming it (`SettingsError`); `bot.py` prints that
+line and exits with status 2. The token is kept out of `repr()` so it never reaches a log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the host can configure."""
+
+    token: str = field(repr=False)
+    database_path: Path = REPO_ROOT / "data" / "ladder.db"
+    admin_ids: frozenset[int] = frozenset()
+    dm_only: bool = True
+    log_level: str = "INFO"
+    log_file: Path | None = None
+    api_base: str | None = None
+    command_guild_ids: tuple[int, ...] = ()
+    admin_channel_id: int | None = None
+    data_dir: Path = REPO_ROOT / "data"
+
+    @property
+    def ladder_config_path(self) -> Path:
+        """The ladder's TOML settings (races, maps, rating, ...)."""
+        return self.data_dir / "ladder.toml"
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines of a .env file; blank lines and # comments are skipped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = REPO_ROOT / ".env"
+) -> Settings:
+    """Build Settings from a .env file overlaid by the environment (the environment wins)."""
+    env = read_dotenv(dotenv) if dotenv else {}
+    env.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str:
+        return env.get(name, "").strip()
+
+    token = get("DISCORD_TOKEN")
+    if not token:
+        raise SettingsError(
+            "DISCORD_TOKEN is not set: put your bot token in .env or the environment "
+            "(see .env.example)."
+        )
+    data_dir = Path(get("DATA_DIR") or REPO_ROOT / "data")
+    level = (get("LOG_LEVEL") or "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    api_base = get("DISCORD_API_BASE") or None
+    if api_base and not api_base.startswith(("http://", "https://")):
+        raise SettingsError("DISCORD_API_BASE must be an http(s) URL")
+    admin_channel = _ids("ADMIN_CHANNEL_ID", get("ADMIN_CHANNEL_ID"))
+    return Settings(
+        token=token,
+        database_path=Path(get("DATABASE_PATH") or data_dir / "ladder.db"),
+        admin_ids=frozenset(_ids("ADMIN_IDS", get("ADMIN_IDS"))),
+        dm_only=_flag("DM_ONLY", get("DM_ONLY"), default=True),
+        log_level=level,
+        log_file=Path(get("LOG_FILE")) if get("LOG_FILE") else None,
+        api_base=api_base.rstrip("/") if api_base else None,
+        command_guild_ids=tuple(_ids("COMMAND_GUILD_IDS", get("COMMAND_GUILD_IDS"))),
+        admin_channel_id=admin_channel[0] if admin_channel else None,
+        data_dir=data_dir,
+    )
+
+
+def _ids(name: str, text: str) -> list[int]:
+    ids = []
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.isdigit():
+            raise SettingsError(f"{name} must be Discord ids separated by commas, not {part!r}")
+        ids.append(int(part))
+    return ids
+
+
+def _flag(name: str, text: str, *, default: bool) -> bool:
+    if not text:
+        return default
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {text!r}")

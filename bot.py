@@ -1,0 +1,142 @@
+"""ladderbot: a self-hosted 1v1 ladder bot for Discord.
+
+    python bot.py            run the bot (settings from .env and the environment)
+
+Everything is wired here, in one place: settings → logging → database → repositories, cache and
+the command log writer → pipeline → bot. A stop (SIGINT, SIGTERM, or the bot closing) closes
+them in reverse: stop taking commands, let running ones finish, drain the log writer, close the
+database. Nothing a player or the bot queued is lost on a clean stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+import aiohttp
+import nextcord
+
+from app.logging import configure_logging
+from app.settings import Settings, SettingsError, load_settings
+from cache.players import PlayerCache
+from cogs.bot import LadderBot
+from cogs.pipeline import CommandPipeline
+from ladder.config import ConfigError, LadderConfig, load_ladder_config
+from storage.command_log import CommandLogWriter
+from storage.database import Database, SchemaTooNewError
+from storage.players import PlayerRepository
+
+log = logging.getLogger("ladderbot")
+nextcord.VoiceClient.warn_nacl = False  # no voice here: PyNaCl is not needed
+
+EMBED_DESCRIPTION_LIMIT = 4096
+IN_FLIGHT_GRACE_SECONDS = 5.0
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message is one line for the host."""
+
+
+def load_terms(settings: Settings) -> str:
+    """Read the terms of service shown by /termsofservice."""
+    path = settings.data_dir / "terms.md"
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise StartupError(f"cannot read the terms of service at {path}: {exc}") from exc
+    if not text or len(text) > EMBED_DESCRIPTION_LIMIT:
+        raise StartupError(f"{path} must hold 1–{EMBED_DESCRIPTION_LIMIT} characters")
+    return text
+
+
+async def serve(settings: Settings, ladder: LadderConfig) -> int:
+    """Run the bot until a signal or a fatal error; return the process exit status."""
+    terms = load_terms(settings)
+    if settings.api_base:
+        # Every REST URL nextcord builds starts here; the gateway URL comes from GET /gateway.
+        nextcord.http.Route.BASE = settings.api_base
+        log.info("Using Discord API at %s", settings.api_base)
+
+    db = await Database.open(settings.database_path)
+    command_log = CommandLogWriter(db)
+    command_log.start()
+    players = PlayerRepository(db, PlayerCache())
+    pipeline = CommandPipeline(
+        players, command_log, admin_ids=settings.admin_ids, dm_only=settings.dm_only
+    )
+    bot = LadderBot(
+        players=players,
+        pipeline=pipeline,
+        regions={region.code: region.name for region in ladder.regions},
+        terms_text=terms,
+        command_guild_ids=settings.command_guild_ids,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    status = 0
+    try:
+        runner = asyncio.create_task(bot.start(settings.token), name="discord-client")
+        stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner.done():
+            status = _client_status(runner)
+        else:
+            log.info("Stop requested: finishing running commands")
+        stopper.cancel()
+    finally:
+        # Reverse order of construction: commands, then the client, the writer, the database.
+        await pipeline.wait_idle(IN_FLIGHT_GRACE_SECONDS)
+        await bot.close()
+        if not runner.done():
+            runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await runner
+        await command_log.close()
+        await db.close()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        log.info("Stopped cleanly: %s", command_log.stats())
+    return status
+
+
+def _client_status(runner: asyncio.Task) -> int:
+    error = runner.exception()
+    if error is None:
+        log.info("Discord client closed")
+        return 0
+    if isinstance(error, nextcord.LoginFailure):
+        log.error("Discord refused the token (DISCORD_TOKEN): %s", error)
+        return 1
+    if isinstance(error, aiohttp.ClientConnectionError):
+        log.error("Cannot reach Discord: %s", error)
+        return 1
+    log.error("Discord client failed", exc_info=error)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the chosen sub-command."""
+    parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", default="run", choices=["run"], help="default: run")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_file)
+        ladder = load_ladder_config(settings.ladder_config_path)
+        if args.command == "run":
+            return asyncio.run(serve(settings, ladder))
+    except (SettingsError, ConfigError, StartupError, SchemaTooNewError) as exc:
+        print(f"ladderbot: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

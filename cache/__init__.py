@@ -1,0 +1,1 @@
+"""In-memory caches; each is owned by the repository whose rows it holds."""

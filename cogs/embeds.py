@@ -1,0 +1,82 @@
+"""Embeds built from domain values; no I/O here, so every cog shows things the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import nextcord
+
+from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR
+from ladder.players import Player, describe_country
+
+HELP_TEXT: tuple[tuple[str, str], ...] = (
+    ("/termsofservice", "Read the ladder's terms and accept them. **Start here.**"),
+    ("/setup", "Set your player name, battletag, alt names, country and region. Needs the terms."),
+    ("/setcountry", "Change your country. Needs the terms."),
+    ("/profile", "See your profile. Needs the terms."),
+    ("/help", "This list."),
+)
+
+
+def _when(player: Player | None) -> str:
+    if player is None or player.accepted_tos_at is None:
+        return ""
+    return f" on <t:{int(player.accepted_tos_at.timestamp())}:f>"
+
+
+def terms_embed(terms_text: str, player: Player | None) -> nextcord.Embed:
+    """The terms, with the player's current decision in the footer."""
+    embed = nextcord.Embed(title="Terms of service", description=terms_text, colour=INFO_COLOUR)
+    if player is not None and player.accepted_tos_at is not None:
+        if player.accepted_tos:
+            embed.colour = SUCCESS_COLOUR
+            embed.add_field(name="Your decision", value=f"Accepted{_when(player)}. Next: `/setup`.")
+        else:
+            embed.add_field(
+                name="Your decision",
+                value=f"Declined{_when(player)}. You can accept at any time with `/termsofservice`.",
+            )
+    return embed
+
+
+def profile_draft_embed(draft: Any, regions: Mapping[str, str]) -> nextcord.Embed:
+    """The /setup preview: what will be saved on Confirm."""
+    embed = nextcord.Embed(
+        title="Your profile (preview)",
+        description="Pick your country and region below, then **Confirm**.",
+        colour=INFO_COLOUR,
+    )
+    embed.add_field(name="Player name", value=draft.player_name or "—")
+    embed.add_field(name="Battletag", value=draft.battletag or "—")
+    embed.add_field(name="Alt names", value=", ".join(draft.alt_names) or "none")
+    embed.add_field(
+        name="Country", value=describe_country(draft.country) if draft.country else "choose below"
+    )
+    embed.add_field(
+        name="Region", value=regions.get(draft.region, "choose below") if draft.region else "choose below"
+    )
+    return embed
+
+
+def profile_embed(player: Player, regions: Mapping[str, str]) -> nextcord.Embed:
+    """The /profile embed of a player's record."""
+    embed = nextcord.Embed(title=f"Profile: {player.display_name}", colour=INFO_COLOUR)
+    embed.add_field(name="Battletag", value=player.battletag or "not set")
+    embed.add_field(name="Alt names", value=", ".join(player.alt_names) or "none")
+    embed.add_field(name="Country", value=describe_country(player.country))
+    embed.add_field(
+        name="Region", value=regions.get(player.region, player.region) if player.region else "not set"
+    )
+    status = "ready to play" if player.completed_setup else "setup not finished: use `/setup`"
+    embed.add_field(name="Status", value=status)
+    if player.accepted_tos_at:
+        embed.set_footer(text=f"Terms accepted {player.accepted_tos_at:%Y-%m-%d}")
+    return embed
+
+
+def help_embed(entries: tuple[tuple[str, str], ...] = HELP_TEXT) -> nextcord.Embed:
+    """What each command does and what it needs first."""
+    embed = nextcord.Embed(title="ladderbot commands", colour=INFO_COLOUR)
+    embed.description = "\n".join(f"**{name}** — {text}" for name, text in entries)
+    return embed

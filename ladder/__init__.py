@@ -1,0 +1,1 @@
+"""The ladder's domain: rules and values, with no Discord and no SQL in them."""

@@ -1,0 +1,1 @@
+"""SQLite storage: one long-lived connection, numbered migrations, one repository per aggregate."""

@@ -1,0 +1,155 @@
+"""Open the ladder's SQLite file, migrate it, and hand out transactions on one connection.
+
+The bot keeps exactly one aiosqlite connection for its whole life. aiosqlite runs every call on
+that connection's own thread, which matches SQLite's single writer. Several coroutines share the
+connection, so a write transaction holds an asyncio lock: otherwise one coroutine's COMMIT or
+ROLLBACK would also end another coroutine's half-done transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+# A write waits this long for another process's lock before SQLite gives up. Short on purpose:
+# the connection thread is shared, so a long wait here would stall every other query.
+BUSY_TIMEOUT_MS = 200
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer ladderbot than this one."""
+
+    def __init__(self, path: Path, found: int, known: int) -> None:
+        super().__init__(
+            f"{path} has schema version {found}, but this ladderbot knows only up to {known}. "
+            "It was written by a newer ladderbot: upgrade ladderbot (or restore a backup)."
+        )
+        self.found = found
+        self.known = known
+
+
+def utc_now() -> str:
+    """Return the current UTC time in the format every *_at column uses."""
+    return format_time(datetime.now(UTC))
+
+
+def format_time(moment: datetime) -> str:
+    """Format an aware datetime as the UTC text stored in *_at columns."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """Parse a stored *_at value back into an aware UTC datetime."""
+    if text is None:
+        return None
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Return the packaged migrations as (version, name, sql), in order, checking the numbering."""
+    found = []
+    for entry in resources.files("storage").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    for expected, (version, name, _) in enumerate(found, start=1):
+        if version != expected:
+            raise RuntimeError(f"migration {name} is out of sequence: expected {expected:04d}_*")
+    return found
+
+
+class Database:
+    """The one connection, its write lock and the schema version it was migrated to."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Database:
+        """Open (creating folder and file), set the PRAGMAs, apply pending migrations."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN ourselves, so a transaction means what it says.
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            db = cls(conn, path)
+            await db._migrate()
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close the connection; callers stop writing first."""
+        await self.conn.close()
+
+    async def schema_version(self) -> int:
+        """Return `PRAGMA user_version`: the number of the last migration applied."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0])
+
+    async def _migrate(self) -> None:
+        steps = migrations()
+        current = await self.schema_version()
+        if current > len(steps):
+            raise SchemaTooNewError(self.path, current, len(steps))
+        for version, name, sql in steps[current:]:
+            log.info("Applying migration %s", name)
+            # One transaction per migration, the version bump included: a crash leaves the
+            # file at the previous version, never half-migrated.
+            script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+            try:
+                await self.conn.executescript(script)
+            except BaseException:
+                if self.conn.in_transaction:
+                    await self.conn.rollback()
+                raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run the block as one write transaction: committed on success, rolled back on error."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.rollback()
+                raise
+            else:
+                try:
+                    await self.conn.commit()
+                except BaseException:
+                    await self.conn.rollback()
+                    raise
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        """Run a read and return its first row, or None."""
+        async with self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Iterable[sqlite3.Row]:
+        """Run a read and return all of its rows."""
+        async with self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchall()

@@ -1,0 +1,56 @@
+"""Opening, PRAGMAs, migrations and the newer-schema refusal."""
+
+import sqlite3
+
+import pytest
+
+from storage.database import Database, SchemaTooNewError, migrations
+
+
+async def test_open_creates_folder_and_applies_every_migration(tmp_path):
+    path = tmp_path / "nested" / "ladder.db"
+    db = await Database.open(path)
+    try:
+        assert path.exists()
+        assert await db.schema_version() == len(migrations())
+        assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master")}
+        assert {"players", "player_names", "player_action_logs", "command_calls"} <= tables
+    finally:
+        await db.close()
+
+
+async def test_reopening_is_a_no_op(tmp_path):
+    for _ in range(2):
+        db = await Database.open(tmp_path / "ladder.db")
+        version = await db.schema_version()
+        await db.close()
+    assert version == len(migrations())
+
+
+async def test_a_newer_database_is_refused_clearly(tmp_path):
+    path = tmp_path / "ladder.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {len(migrations()) + 1}")
+    with pytest.raises(SchemaTooNewError, match="newer ladderbot"):
+        await Database.open(path)
+
+
+async def test_a_failed_transaction_rolls_back(tmp_path):
+    db = await Database.open(tmp_path / "ladder.db")
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO players (discord_uid, discord_name, created_at, updated_at)"
+                    " VALUES (1, 'a', 'x', 'x')"
+                )
+                raise RuntimeError("boom")
+        assert (await db.fetchone("SELECT count(*) FROM players"))[0] == 0
+    finally:
+        await db.close()
+
+
+def test_migrations_are_numbered_in_sequence():
+    assert [version for version, _, _ in migrations()] == list(range(1, len(migrations()) + 1))
