@@ -9,7 +9,7 @@ CREATE TABLE players (
     alt_name_1         TEXT,
     alt_name_2         TEXT,
     country            TEXT,                           -- ISO 3166-1 alpha-2
-    region             TEXT,                           -- a code from data/regions.toml
+    region             TEXT,                           -- a region code from data/ladder.toml
     accepted_tos       INTEGER NOT NULL DEFAULT 0 CHECK (accepted_tos IN (0, 1)),
     accepted_tos_at    TEXT,                           -- when the last decision was made
     completed_setup    INTEGER NOT NULL DEFAULT 0 CHECK (completed_setup IN (0, 1)),

@@ -1,0 +1,371 @@
+"""Ladder settings, read from a TOML file (`data/ladder.toml`) into frozen dataclasses.
+
+Every setting except the season's map pool has a default, documented next to it in
+`data/ladder.toml`; a missing optional key takes its default. The map pool is required
+because it changes every season and no default pool would be right for a real ladder.
+
+A malformed file raises `ConfigError` naming the file and the key, for example
+`data/ladder.toml: rating.k_factor must be a positive number`. Unknown keys are errors too,
+so a typo (`k_facor = 32`) is reported instead of silently leaving the default in place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from ladder.errors import NotFoundError, ValidationError
+
+
+class ConfigError(ValidationError):
+    """The ladder settings file is unreadable or breaks a rule; `field` is the key at fault."""
+
+    title = "Bad ladder settings"
+
+    def __init__(self, source: str, key: str, detail: str) -> None:
+        super().__init__(key, f"{source}: {detail}")
+        self.source = source
+
+
+@dataclass(frozen=True, slots=True)
+class Race:
+    """A race (faction) players queue with; `code` is stored, `name` is shown."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A region players pick in their profile; `code` is stored, `name` is shown."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchmakingConfig:
+    """How often waves run and how wide the MMR window is after a number of waves."""
+
+    wave_interval_seconds: float = 45
+    window_base: float = 100
+    window_growth: float = 50
+
+    @property
+    def wave_interval(self) -> timedelta:
+        """Return the time between two matchmaking waves."""
+        return timedelta(seconds=self.wave_interval_seconds)
+
+    def window(self, waves_waited: int) -> float:
+        """Return the MMR window of a player who has waited `waves_waited` waves."""
+        return self.window_base + self.window_growth * waves_waited
+
+
+@dataclass(frozen=True, slots=True)
+class RatingConfig:
+    """Elo parameters: everyone starts at `start`; ratings are integers."""
+
+    start: int = 1500
+    k_factor: float = 40
+    divisor: float = 500
+
+
+@dataclass(frozen=True, slots=True)
+class MatchConfig:
+    """Deadlines of a match and how many aborts a player has per calendar month."""
+
+    confirmation_window_seconds: float = 60
+    report_deadline_minutes: float = 60
+    aborts_per_month: int = 3
+
+    @property
+    def confirmation_window(self) -> timedelta:
+        """Return how long both players have to confirm a new match."""
+        return timedelta(seconds=self.confirmation_window_seconds)
+
+    @property
+    def report_window(self) -> timedelta:
+        """Return how long after the match starts (both confirmed) reports are accepted."""
+        return timedelta(minutes=self.report_deadline_minutes)
+
+
+DEFAULT_RANK_SHARES: tuple[tuple[str, float], ...] = (
+    ("S", 1), ("A", 7), ("B", 21), ("C", 21), ("D", 21), ("E", 21), ("F", 8),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RankConfig:
+    """Letter ranks, best first, with the percentage of ranked entries each one covers."""
+
+    shares: tuple[tuple[str, float], ...] = DEFAULT_RANK_SHARES
+    inactive_days: int = 14
+
+
+DEFAULT_RACES: tuple[Race, ...] = (
+    Race("bw_terran", "BW Terran"),
+    Race("bw_zerg", "BW Zerg"),
+    Race("bw_protoss", "BW Protoss"),
+    Race("sc2_terran", "SC2 Terran"),
+    Race("sc2_zerg", "SC2 Zerg"),
+    Race("sc2_protoss", "SC2 Protoss"),
+)
+
+DEFAULT_REGIONS: tuple[Region, ...] = (
+    Region("NA", "North America"),
+    Region("SA", "South America"),
+    Region("EU", "Europe"),
+    Region("CIS", "Russia and CIS"),
+    Region("KR", "Korea"),
+    Region("CN", "China"),
+    Region("SEA", "Southeast Asia"),
+    Region("OCE", "Oceania"),
+)
+
+DEFAULT_MAX_VETOES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class LadderConfig:
+    """Every ladder setting, as loaded from `data/ladder.toml`."""
+
+    map_pool: tuple[str, ...]
+    max_vetoes: int = DEFAULT_MAX_VETOES
+    races: tuple[Race, ...] = DEFAULT_RACES
+    regions: tuple[Region, ...] = DEFAULT_REGIONS
+    matchmaking: MatchmakingConfig = MatchmakingConfig()
+    rating: RatingConfig = RatingConfig()
+    matches: MatchConfig = MatchConfig()
+    ranks: RankConfig = RankConfig()
+
+    @property
+    def race_codes(self) -> tuple[str, ...]:
+        """Return the race codes in file order."""
+        return tuple(r.code for r in self.races)
+
+    @property
+    def region_codes(self) -> tuple[str, ...]:
+        """Return the region codes in file order."""
+        return tuple(r.code for r in self.regions)
+
+    def race(self, code: str) -> Race:
+        """Return the race with this code, or raise NotFoundError."""
+        for race in self.races:
+            if race.code == code:
+                return race
+        raise NotFoundError("race", code)
+
+    def region(self, code: str) -> Region:
+        """Return the region with this code, or raise NotFoundError."""
+        for region in self.regions:
+            if region.code == code:
+                return region
+        raise NotFoundError("region", code)
+
+
+_RACE_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_REGION_CODE = re.compile(r"[A-Z][A-Z0-9]{1,7}")
+_REQUIRED: Any = object()
+
+
+class _Table:
+    """Reads one TOML table, remembering which keys were used so leftovers can be reported."""
+
+    def __init__(self, data: Any, prefix: str, source: str) -> None:
+        self.prefix = prefix
+        self.source = source
+        if not isinstance(data, dict):
+            self.fail_self("must be a table")
+        self.data: dict[str, Any] = data
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def fail(self, name: str, detail: str) -> NoReturn:
+        key = self.key(name)
+        raise ConfigError(self.source, key, f"{key} {detail}")
+
+    def fail_self(self, detail: str) -> NoReturn:
+        raise ConfigError(self.source, self.prefix, f"{self.prefix or 'the file'} {detail}")
+
+    def get(self, name: str, default: Any) -> Any:
+        self.used.add(name)
+        if name in self.data:
+            return self.data[name]
+        if default is _REQUIRED:
+            self.fail(name, "is required")
+        return default
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def number(self, name: str, default: Any, *, positive: bool) -> float:
+        value = self.get(name, default)
+        # bool is an int subclass; `true` is never a sensible number here.
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value == value
+        if positive and not (ok and value > 0):
+            self.fail(name, "must be a positive number")
+        if not positive and not (ok and value >= 0):
+            self.fail(name, "must be a number that is not negative")
+        return value
+
+    def integer(self, name: str, default: Any, *, positive: bool) -> int:
+        value = self.get(name, default)
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if positive and not (ok and value > 0):
+            self.fail(name, "must be a positive whole number")
+        if not positive and not (ok and value >= 0):
+            self.fail(name, "must be a whole number that is not negative")
+        return value
+
+    def string(self, name: str, default: Any) -> str:
+        value = self.get(name, default)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(name, "must be a non-empty string")
+        return value.strip()
+
+    def table(self, name: str) -> _Table:
+        return _Table(self.get(name, {}), self.key(name), self.source)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            self.fail(unknown[0], "is not a known setting")
+
+
+def _coded_list(
+    root: _Table, name: str, default: tuple[Any, ...], cls: type, pattern: re.Pattern[str]
+) -> tuple[Any, ...]:
+    # Races and regions share a shape: an array of {code, name} tables with unique codes.
+    if not root.has(name):
+        root.used.add(name)
+        return default
+    items = root.get(name, default)
+    if not isinstance(items, list) or not items:
+        root.fail(name, "must be a non-empty array of tables with a code and a name")
+    out = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        t = _Table(item, f"{name}[{i}]", root.source)
+        code = t.string("code", _REQUIRED)
+        if not pattern.fullmatch(code):
+            t.fail("code", f"{code!r} must match {pattern.pattern}")
+        if code in seen:
+            t.fail("code", f"{code!r} is listed twice")
+        seen.add(code)
+        out.append(cls(code, t.string("name", _REQUIRED)))
+        t.finish()
+    return tuple(out)
+
+
+def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") -> LadderConfig:
+    """Build a LadderConfig from parsed TOML; `source` names the file in error messages."""
+    root = _Table(dict(data), "", source)
+    races = _coded_list(root, "races", DEFAULT_RACES, Race, _RACE_CODE)
+    regions = _coded_list(root, "regions", DEFAULT_REGIONS, Region, _REGION_CODE)
+
+    season = root.table("season")
+    pool = season.get("map_pool", _REQUIRED)
+    if not isinstance(pool, list) or not pool:
+        season.fail("map_pool", "must be a non-empty array of map names")
+    maps: list[str] = []
+    for i, m in enumerate(pool):
+        if not isinstance(m, str) or not m.strip():
+            season.fail(f"map_pool[{i}]", "must be a non-empty string")
+        if m.strip() in maps:
+            season.fail(f"map_pool[{i}]", f"{m.strip()!r} is listed twice")
+        maps.append(m.strip())
+    max_vetoes = season.integer("max_vetoes", DEFAULT_MAX_VETOES, positive=False)
+    # At least one map must survive one player's vetoes; see matchmaking's map rule.
+    if max_vetoes >= len(maps):
+        season.fail(
+            "max_vetoes",
+            f"must be less than the number of maps in season.map_pool ({len(maps)})",
+        )
+    season.finish()
+
+    mm = root.table("matchmaking")
+    d_mm = MatchmakingConfig()
+    matchmaking = MatchmakingConfig(
+        wave_interval_seconds=mm.number(
+            "wave_interval_seconds", d_mm.wave_interval_seconds, positive=True
+        ),
+        window_base=mm.number("window_base", d_mm.window_base, positive=False),
+        window_growth=mm.number("window_growth", d_mm.window_growth, positive=False),
+    )
+    mm.finish()
+
+    rt = root.table("rating")
+    d_rt = RatingConfig()
+    rating = RatingConfig(
+        start=rt.integer("start", d_rt.start, positive=False),
+        k_factor=rt.number("k_factor", d_rt.k_factor, positive=True),
+        divisor=rt.number("divisor", d_rt.divisor, positive=True),
+    )
+    rt.finish()
+
+    mt = root.table("matches")
+    d_mt = MatchConfig()
+    matches = MatchConfig(
+        confirmation_window_seconds=mt.number(
+            "confirmation_window_seconds", d_mt.confirmation_window_seconds, positive=True
+        ),
+        report_deadline_minutes=mt.number(
+            "report_deadline_minutes", d_mt.report_deadline_minutes, positive=True
+        ),
+        aborts_per_month=mt.integer("aborts_per_month", d_mt.aborts_per_month, positive=False),
+    )
+    mt.finish()
+
+    rk = root.table("ranks")
+    d_rk = RankConfig()
+    shares = d_rk.shares
+    if rk.has("shares"):
+        st = rk.table("shares")
+        if not st.data:
+            rk.fail("shares", "must list at least one rank")
+        for letter in st.data:
+            if not letter.strip():
+                st.fail(repr(letter), "must be a non-empty rank name")
+        # Table order is rank order, best first (tomllib keeps the file's order).
+        shares = tuple((letter, st.number(letter, _REQUIRED, positive=False)) for letter in st.data)
+        total = sum(share for _, share in shares)
+        if abs(total - 100) > 1e-9:
+            rk.fail("shares", f"must add up to 100 (they add up to {total:g})")
+    else:
+        rk.used.add("shares")
+    ranks = RankConfig(
+        shares=shares, inactive_days=rk.integer("inactive_days", d_rk.inactive_days, positive=True)
+    )
+    rk.finish()
+    root.finish()
+
+    return LadderConfig(
+        map_pool=tuple(maps),
+        max_vetoes=max_vetoes,
+        races=races,
+        regions=regions,
+        matchmaking=matchmaking,
+        rating=rating,
+        matches=matches,
+        ranks=ranks,
+    )
+
+
+def load_ladder_config(path: str | os.PathLike[str]) -> LadderConfig:
+    """Read and validate the ladder settings file, raising ConfigError if it is malformed."""
+    source = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as e:
+        raise ConfigError(source, "", f"cannot be read ({e.strerror or e})") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(source, "", f"is not valid TOML ({e})") from e
+    return parse_ladder_config(data, source)
