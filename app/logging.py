@@ -21,4 +21,7 @@ def configure_logging(level: str, log_file: Path | None = None) -> None:
         )
     logging.basicConfig(level=level, format=FORMAT, handlers=handlers, force=True)
     # nextcord's DEBUG output includes every gateway payload: keep it at INFO unless asked.
-    logging.getLogger("nextcord").setLevel(max(logging.getLevelName(level), logging.INFO))
+    # nextcord's and aiosqlite's DEBUG output is every gateway payload and every SQL statement:
+    # keep them at INFO whatever the level, so a DEBUG log stays readable.
+    for noisy in ("nextcord", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.INFO))

@@ -1,0 +1,204 @@
+"""Running a bot against the fake Discord: the real ``bot.py`` as a subprocess, or a nextcord
+client inside the test's own event loop.
+
+Both wait for the same signal from the fake: the bot identified on the gateway, got READY, and
+finished syncing its application commands (see ``FakeDiscord.wait_synced``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import IO
+
+import nextcord
+
+from .fake_discord import FakeDiscord, FakeUser
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BOT_SCRIPT = REPO_ROOT / "bot.py"
+START_TIMEOUT = 20.0  # first start imports nextcord and migrates a new database
+STOP_TIMEOUT = 10.0
+LOG_TAIL_CHARS = 12_000
+
+
+class BotProcess:
+    """The real bot program (``python bot.py``) pointed at the fake Discord.
+
+    One BotProcess is one bot installation: its database file survives ``stop()``, so
+    ``restart()`` (or ``stop()`` then ``start()``) runs the bot again on the same data.
+    Each run writes stdout and stderr to its own log file in ``workdir``.
+    """
+
+    def __init__(self, fake: FakeDiscord, workdir: Path, *,
+                 admins: Iterable[FakeUser | int] = (), dm_only: bool = True,
+                 command_guild_ids: Iterable[int] = (), env: dict[str, str] | None = None,
+                 name: str = "bot") -> None:
+        self.fake = fake
+        self.workdir = workdir
+        self.name = name
+        self.database_path = workdir / "ladder.db"
+        self.admin_ids = [a.id if isinstance(a, FakeUser) else int(a) for a in admins]
+        self.dm_only = dm_only
+        self.command_guild_ids = list(command_guild_ids)
+        self.extra_env = dict(env or {})
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log_paths: list[Path] = []
+        self.exit_codes: list[int] = []
+        self._log_file: IO[bytes] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def environment(self) -> dict[str, str]:
+        """The bot's settings. Every setting is given, so a developer's .env cannot leak in."""
+        env = dict(os.environ)
+        env.update({
+            "DISCORD_TOKEN": self.fake.token,
+            "DISCORD_API_BASE": self.fake.api_base,
+            "DATABASE_PATH": str(self.database_path),
+            "ADMIN_IDS": ",".join(map(str, self.admin_ids)),
+            "DM_ONLY": "true" if self.dm_only else "false",
+            "LOG_LEVEL": "DEBUG",
+            "LOG_FILE": "",
+            "COMMAND_GUILD_IDS": ",".join(map(str, self.command_guild_ids)),
+            "ADMIN_CHANNEL_ID": "",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        })
+        env.update(self.extra_env)
+        return env
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    @property
+    def log_path(self) -> Path | None:
+        return self.log_paths[-1] if self.log_paths else None
+
+    def log_text(self, run: int = -1) -> str:
+        if not self.log_paths:
+            return ""
+        if self._log_file is not None:
+            self._log_file.flush()
+        return self.log_paths[run].read_text(encoding="utf-8", errors="replace")
+
+    def log_tail(self, chars: int = LOG_TAIL_CHARS) -> str:
+        text = self.log_text()
+        return text if len(text) <= chars else "...\n" + text[-chars:]
+
+    async def start(self, *, names: Iterable[str] = (), within: float = START_TIMEOUT) -> None:
+        """Start ``bot.py`` and wait until it is connected and has synced its commands.
+
+        ``names``: commands that must be registered before the bot counts as started.
+        """
+        if not BOT_SCRIPT.exists():
+            raise FileNotFoundError(f"{BOT_SCRIPT} does not exist yet")
+        assert not self.running, "the bot is already running"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log_path = self.workdir / f"{self.name}-run{len(self.log_paths) + 1}.log"
+        self.log_paths.append(log_path)
+        self._log_file = log_path.open("wb")
+        self._stopping = False
+        self.fake.fail_waits(None)
+        after = self.fake.ready_count
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(BOT_SCRIPT), cwd=REPO_ROOT, env=self.environment(),
+            stdin=asyncio.subprocess.DEVNULL, stdout=self._log_file,
+            stderr=asyncio.subprocess.STDOUT)
+        self._watcher = asyncio.create_task(self._watch_exit(self.proc))
+        try:
+            await self.fake.wait_synced(names=names, after=after, within=within)
+        except BaseException as exc:
+            await self._kill()
+            raise RuntimeError(f"the bot did not start: {exc}\n--- bot log {log_path} ---\n"
+                               f"{self.log_tail()}") from exc
+
+    async def _watch_exit(self, proc: asyncio.subprocess.Process) -> None:
+        code = await proc.wait()
+        if not self._stopping:
+            self.fake.fail_waits(f"the bot exited unexpectedly with code {code}; see its log "
+                                 f"{self.log_path}:\n{self.log_tail(4000)}")
+
+    async def stop(self, within: float = STOP_TIMEOUT) -> int:
+        """SIGTERM, then wait: the bot must close cleanly with exit code 0."""
+        if self.proc is None or not self.running:
+            code = self.proc.returncode if self.proc else 0
+            self._close_log()
+            return code if code is not None else 0
+        self._stopping = True
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(self.proc.wait(), within)
+        except TimeoutError:
+            await self._kill()
+            raise AssertionError(f"the bot did not exit within {within}s of SIGTERM\n"
+                                 f"--- bot log ---\n{self.log_tail()}") from None
+        finally:
+            await self._await_watcher()
+        self.exit_codes.append(code)
+        self._close_log()
+        if code != 0:
+            raise AssertionError(f"the bot exited with code {code} after SIGTERM\n"
+                                 f"--- bot log ---\n{self.log_tail()}")
+        return code
+
+    async def restart(self, *, names: Iterable[str] = (), within: float = START_TIMEOUT) -> None:
+        """Stop (cleanly) and start again on the same database."""
+        await self.stop()
+        await self.start(names=names, within=within)
+
+    async def _kill(self) -> None:
+        self._stopping = True
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+        await self._await_watcher()
+        self._close_log()
+
+    async def _await_watcher(self) -> None:
+        if self._watcher is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+
+    def _close_log(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+
+@contextlib.asynccontextmanager
+async def running_client(fake: FakeDiscord, client: nextcord.Client, *,
+                         names: Iterable[str] = (),
+                         within: float = START_TIMEOUT) -> AsyncIterator[nextcord.Client]:
+    """Run a nextcord client in this event loop against the fake, for the ``async with`` body.
+
+    Sets ``nextcord.http.Route.BASE`` as the bot does with DISCORD_API_BASE, and puts it back.
+    """
+    old_base = nextcord.http.Route.BASE
+    nextcord.http.Route.BASE = fake.api_base
+    after = fake.ready_count
+    runner = asyncio.create_task(client.start(fake.token), name="nextcord client")
+    try:
+        waiter = asyncio.create_task(fake.wait_synced(names=names, after=after, within=within))
+        await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if not waiter.done():
+            waiter.cancel()
+            runner.result()  # raises what stopped the client
+            raise RuntimeError("the client stopped before it was ready")
+        waiter.result()
+        yield client
+    finally:
+        await client.close()
+        await asyncio.wait({runner}, timeout=STOP_TIMEOUT)
+        if not runner.done():
+            runner.cancel()
+        elif not runner.cancelled():
+            runner.exception()  # retrieved: it was raised above, or the test is over anyway
+        nextcord.http.Route.BASE = old_base

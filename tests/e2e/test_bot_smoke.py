@@ -1,0 +1,41 @@
+"""Smoke tests of the real bot program against the fake Discord (skipped until bot.py exists).
+
+The scenarios proper (onboarding, profile, ...) come later; these only show that the bot starts,
+syncs its commands, answers, stops cleanly on SIGTERM and starts again on the same database.
+"""
+
+from __future__ import annotations
+
+from .fake_discord import FakeDiscord
+from .harness import BotProcess
+
+FIRST_VERSION_COMMANDS = {"termsofservice", "setup", "setcountry", "profile", "help"}
+
+
+async def test_bot_starts_syncs_and_answers_help(fake_discord: FakeDiscord,
+                                                 ladder_bot: BotProcess) -> None:
+    assert fake_discord.command_names() >= FIRST_VERSION_COMMANDS
+    alice = fake_discord.user("alice")
+    reply = await (await fake_discord.slash(alice, "help")).reply()
+    assert reply.embeds
+
+
+async def test_profile_in_a_dm_before_the_terms(fake_discord: FakeDiscord,
+                                               ladder_bot: BotProcess) -> None:
+    alice = fake_discord.user("alice")
+    inter = await fake_discord.slash(alice, "profile")  # in a DM: no guild given
+    reply = await inter.reply()
+    assert reply.ephemeral
+    assert "/termsofservice" in reply.text
+
+
+async def test_bot_restarts_on_the_same_database(fake_discord: FakeDiscord,
+                                                 ladder_bot: BotProcess) -> None:
+    ids_before = {c["name"]: c["id"] for c in fake_discord.commands[None].values()}
+    await ladder_bot.restart()
+    assert ladder_bot.exit_codes == [0]
+    assert ladder_bot.database_path.exists()
+    # The commands were found again, not registered anew.
+    assert {c["name"]: c["id"] for c in fake_discord.commands[None].values()} == ids_before
+    bob = fake_discord.user("bob")
+    assert (await (await fake_discord.slash(bob, "help")).reply()).embeds
