@@ -35,7 +35,7 @@ def terms_embed(terms_text: str, player: Player | None) -> nextcord.Embed:
         else:
             embed.add_field(
                 name="Your decision",
-                value=f"Declined{_when(player)}. You can accept at any time with `/termsofservice`.",
+                value=f"Declined{_when(player)}. Accept at any time with `/termsofservice`.",
             )
     return embed
 
@@ -54,7 +54,8 @@ def profile_draft_embed(draft: Any, regions: Mapping[str, str]) -> nextcord.Embe
         name="Country", value=describe_country(draft.country) if draft.country else "choose below"
     )
     embed.add_field(
-        name="Region", value=regions.get(draft.region, "choose below") if draft.region else "choose below"
+        name="Region",
+        value=regions.get(draft.region, "choose below") if draft.region else "choose below",
     )
     return embed
 
@@ -66,7 +67,8 @@ def profile_embed(player: Player, regions: Mapping[str, str]) -> nextcord.Embed:
     embed.add_field(name="Alt names", value=", ".join(player.alt_names) or "none")
     embed.add_field(name="Country", value=describe_country(player.country))
     embed.add_field(
-        name="Region", value=regions.get(player.region, player.region) if player.region else "not set"
+        name="Region",
+        value=regions.get(player.region, player.region) if player.region else "not set",
     )
     status = "ready to play" if player.completed_setup else "setup not finished: use `/setup`"
     embed.add_field(name="Status", value=status)

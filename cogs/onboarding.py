@@ -142,9 +142,7 @@ class SetupView(LadderView):
         self.draft = draft
         self.regions = regions
         pages = country_pages()
-        page = next(
-            (i for i, (_, codes) in enumerate(pages) if draft.country in dict(codes)), None
-        )
+        page = next((i for i, (_, codes) in enumerate(pages) if draft.country in dict(codes)), None)
         self.page_select = nextcord.ui.StringSelect(
             custom_id="setup:country_page",
             placeholder="Country: first pick its place in the alphabet",
@@ -212,7 +210,9 @@ class SetupView(LadderView):
             option.default = option.value == self.draft.region
         await self._refresh(interaction)
 
-    @nextcord.ui.button(label="Confirm", style=nextcord.ButtonStyle.green, custom_id="setup:confirm", row=3)
+    @nextcord.ui.button(
+        label="Confirm", style=nextcord.ButtonStyle.green, custom_id="setup:confirm", row=3
+    )
     async def confirm(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
         draft = validate_profile(
             player_name=self.draft.player_name,
@@ -235,15 +235,18 @@ class SetupView(LadderView):
         )
         await interaction.response.edit_message(embed=embed, view=None)
 
-    @nextcord.ui.button(label="Restart", style=nextcord.ButtonStyle.grey, custom_id="setup:restart", row=3)
+    @nextcord.ui.button(
+        label="Restart", style=nextcord.ButtonStyle.grey, custom_id="setup:restart", row=3
+    )
     async def restart(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
         self.stop()
         await interaction.response.send_modal(SetupModal(self.draft))
 
-    @nextcord.ui.button(label="Cancel", style=nextcord.ButtonStyle.red, custom_id="setup:cancel", row=3)
+    @nextcord.ui.button(
+        label="Cancel", style=nextcord.ButtonStyle.red, custom_id="setup:cancel", row=3
+    )
     async def cancel(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
         self.stop()
         await interaction.response.edit_message(
             content="Setup cancelled; nothing was saved.", embed=None, view=None
         )
-

@@ -129,16 +129,18 @@ class CommandPipeline:
             if not self._running:
                 self._idle.set()
 
-    async def wait_idle(self, timeout: float) -> bool:
-        """Wait until no command is running (at most `timeout` s); True if none is."""
+    async def wait_idle(self, grace: float) -> bool:
+        """Wait until no command is running (at most `grace` s); True if none is."""
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            await asyncio.wait_for(self._idle.wait(), grace)
         except TimeoutError:
-            log.warning("%d command(s) still running after %.0f s", self._running, timeout)
+            log.warning("%d command(s) still running after %.0f s", self._running, grace)
             return False
         return True
 
-    async def check_component(self, interaction: nextcord.Interaction, owner_id: int | None) -> bool:
+    async def check_component(
+        self, interaction: nextcord.Interaction, owner_id: int | None
+    ) -> bool:
         """Guard a button, select or modal: the owner only (if any), never a banned player."""
         user = interaction.user
         if owner_id is not None and user.id != owner_id:

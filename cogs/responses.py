@@ -39,7 +39,9 @@ def describe_error(error: BaseException, *, where: str) -> nextcord.Embed:
     return error_embed("Something went wrong", APOLOGY)
 
 
-async def send_error(interaction: nextcord.Interaction, error: BaseException, *, where: str) -> None:
+async def send_error(
+    interaction: nextcord.Interaction, error: BaseException, *, where: str
+) -> None:
     """Tell the player about `error` in the way that fits the interaction's state."""
     await respond(interaction, embed=describe_error(error, where=where), ephemeral=True)
 

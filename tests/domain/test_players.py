@@ -99,7 +99,9 @@ def test_alt_names_are_optional_distinct_and_validated():
     assert caught.value.field == "alt_name_2"
 
 
-@pytest.mark.parametrize(("text", "code"), [("FR", "FR"), ("fr", "FR"), ("France", "FR"), ("DEU", "DE")])
+@pytest.mark.parametrize(
+    ("text", "code"), [("FR", "FR"), ("fr", "FR"), ("France", "FR"), ("DEU", "DE")]
+)
 def test_country_accepts_codes_and_names(text, code):
     assert validate_country(text) == code
 

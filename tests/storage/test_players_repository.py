@@ -43,7 +43,9 @@ async def test_terms_decision_is_stored_and_logged(repo, db):
     assert player.accepted_tos and player.accepted_tos_at is not None
     player = await repo.record_terms(1, "neo", accepted=False)
     assert not player.accepted_tos
-    assert await rows(db, "SELECT setting, old_value, new_value, changed_by FROM player_action_logs") == [
+    assert await rows(
+        db, "SELECT setting, old_value, new_value, changed_by FROM player_action_logs"
+    ) == [
         ("accepted_tos", "no", "yes", 1),
         ("accepted_tos", "yes", "no", 1),
     ]
