@@ -259,3 +259,99 @@ def rating_changes(
     """Replay the corrected log and list whose ratings differ from the stored ones."""
     fresh = replay(matches, start, k, divisor)
     return fresh, diff_ratings(stored, fresh.ratings, start)
+
+
+# --- the rating log: matches interleaved with admin adjustments --------------------------
+
+
+class LoggedAdjustment(NamedTuple):
+    """An admin MMR adjustment in the rating log: `kind` 'set' (to `amount`) or 'add'."""
+
+    key: RatingKey
+    kind: str
+    amount: int
+
+
+type LogEntry = LoggedMatch | LoggedAdjustment
+"""One rating-log entry; a match may also be a plain (match_id, p1_key, p2_key, result) tuple."""
+
+
+def adjusted(value: int, kind: str, amount: int) -> int:
+    """Return a rating after an adjustment ('set' replaces it, 'add' adds a signed amount)."""
+    if kind == "set":
+        return amount
+    if kind == "add":
+        return value + amount
+    raise ValueError(f"unknown adjustment {kind!r}")
+
+
+def replay_log(
+    entries: Iterable[LogEntry | tuple[int, RatingKey, RatingKey, Result | str]],
+    start: int,
+    k: float,
+    divisor: float,
+    initial: Mapping[RatingKey, int] | None = None,
+) -> Replay:
+    """Replay an ordered rating log of matches and adjustments; steps list the matches only."""
+    ratings: dict[RatingKey, int] = dict(initial) if initial else {}
+    ids: list[int] = []
+    b1: list[int] = []
+    b2: list[int] = []
+    ds: list[int] = []
+    segment: list = []
+
+    def flush() -> None:
+        # Matches between two adjustments are replayed in one call, keeping replay's speed.
+        if segment:
+            out = replay(segment, start, k, divisor, initial=ratings)
+            ratings.update(out.ratings)
+            ids.extend(out.steps.match_ids)
+            b1.extend(out.steps.before_1)
+            b2.extend(out.steps.before_2)
+            ds.extend(out.steps.deltas)
+            segment.clear()
+
+    for entry in entries:
+        if isinstance(entry, LoggedAdjustment):
+            flush()
+            ratings[entry.key] = adjusted(ratings.get(entry.key, start), entry.kind, entry.amount)
+        else:
+            segment.append(entry)
+    flush()
+    return Replay(ratings, Steps(ids, b1, b2, ds))
+
+
+def rewind_log(
+    current: Mapping[RatingKey, int],
+    tail: Sequence[LogEntry | tuple[int, RatingKey, RatingKey, Result | str]],
+    tail_steps: Sequence[ReplayStep],
+    start: int,
+) -> dict[RatingKey, int]:
+    """Return ratings as they were before the first entry of `tail` (a log suffix).
+
+    `tail_steps` holds one stored step per match of `tail`, in order; a key absent from
+    `current` is at `start`. Walking backwards, a match restores both "before" values and an
+    'add' is undone. A 'set' forgets the value it replaced, so that key keeps an arbitrary
+    value until an earlier match of it restores it; nothing in the tail reads that value before
+    the 'set' overwrites it, so replaying the tail from the result still gives exactly the
+    ratings and steps of a full replay.
+    """
+    matches = [e for e in tail if not isinstance(e, LoggedAdjustment)]
+    if len(matches) != len(tail_steps):
+        raise ValueError("tail_steps must hold one step per match of the tail")
+    ratings = dict(current)
+    steps = iter(reversed(tail_steps))
+    for entry in reversed(tail):
+        if isinstance(entry, LoggedAdjustment):
+            if entry.kind == "add":
+                ratings[entry.key] = ratings.get(entry.key, start) - entry.amount
+            elif entry.kind != "set":
+                raise ValueError(f"unknown adjustment {entry.kind!r}")
+            continue
+        match_id, key1, key2, _ = entry
+        step = next(steps)
+        if step.match_id != match_id:
+            raise ValueError(f"step for match {step.match_id} paired with match {match_id}")
+        ratings[key1] = step.before_1
+        ratings[key2] = step.before_2
+    return ratings

@@ -1,0 +1,659 @@
+"""The ladder's use cases: queue, waves, match actions, timeouts, admin actions and reads.
+
+Every use case that writes is ONE transaction (`Database.transaction`, BEGIN IMMEDIATE under the
+process-wide write lock): it loads the state it decides on inside the transaction, applies the
+domain's rules (`ladder.matchmaking`, `ladder.reports`, `ladder.rating`) and writes the result,
+so a double click, a report racing a timeout or a cancel racing a wave sees one consistent
+order. All state lives in SQLite: deadlines are stored, so timers survive a restart
+(`fire_due_timeouts`). After a commit that changed ratings, `on_ratings_changed` gets the new
+rows (the leaderboard keeps its in-memory ranks current that way).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiosqlite
+
+from ladder.config import LadderConfig
+from ladder.errors import ConflictError, NotFoundError, StorageBusyError, ValidationError
+from ladder.guards import REFUSALS
+from ladder.matchmaking import QueueEntry, RaceRating, run_wave, validate_vetoes
+from ladder.players import Player
+from ladder.rating import RatingChange, RatingKey, adjusted
+from ladder.reports import (
+    Abort,
+    Aborted,
+    AdminRuling,
+    Confirm,
+    Corrected,
+    Disputed,
+    Event,
+    Finalised,
+    Invalidated,
+    NoAbortsLeftError,
+    NotInMatchError,
+    Outcome,
+    Report,
+    Ruling,
+    aborts_left,
+    apply_event,
+    due_timeout,
+    month_key,
+)
+from services.ratings import RatingLedger, match_keys
+from services.views import (
+    AdminAction,
+    DisputeView,
+    EvidenceView,
+    MatchUpdate,
+    MatchView,
+    PlayerLookup,
+    QueuePreferences,
+    QueueStatus,
+    RatingRow,
+)
+from storage.admin import QUEUE_TARGET, AdminActionRepository, match_target, player_target
+from storage.database import Database
+from storage.matches import AbortRepository, DisputeRepository, MatchRepository
+from storage.players import PlayerRepository
+from storage.queue import QueueRepository
+from storage.ratings import RatingRepository
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "AdminAction",
+    "DisputeView",
+    "EvidenceView",
+    "LadderService",
+    "MatchUpdate",
+    "MatchView",
+    "NoAbortsLeftError",
+    "PlayerLookup",
+    "QueuePreferences",
+    "QueueStatus",
+    "RatingChange",
+    "RatingRow",
+    "now_utc",
+]
+
+NOTE_MAX = 1000
+URL_MAX = 500
+REASON_MAX = 1000
+EVIDENCE_PER_PLAYER_MAX = 10  # per dispute: enough for a note and a few screenshots, no spam
+MMR_AMOUNT_MAX = 10_000
+
+# SQLite primary result codes that mean "try again later", not a bug in a statement.
+_BUSY_CODES = frozenset({5, 6, 8, 10, 13})  # BUSY, LOCKED, READONLY, IOERR, FULL
+
+type Decide = Callable[[aiosqlite.Connection, MatchView, datetime], Awaitable[Event | None]]
+
+
+def now_utc() -> datetime:
+    """Return the current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class LadderService:
+    """The ladder's use cases; the Discord layer calls these and shows what they return."""
+
+    def __init__(
+        self,
+        db: Database,
+        players: PlayerRepository,
+        config: LadderConfig,
+        *,
+        clock: Callable[[], datetime] = now_utc,
+        rng: random.Random | None = None,
+        on_ratings_changed: Callable[[list[RatingRow]], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._players = players
+        self.config = config
+        self._clock = clock
+        self._rng = rng if rng is not None else random.Random()
+        self.on_ratings_changed = on_ratings_changed
+        self._queue = QueueRepository()
+        self._matches = MatchRepository()
+        self._disputes = DisputeRepository()
+        self._aborts = AbortRepository()
+        self._ratings = RatingRepository()
+        self._admin = AdminActionRepository()
+        self._ledger = RatingLedger(self._ratings, self._matches, config.rating)
+
+    # --- queue ---------------------------------------------------------------------------
+
+    async def queue_preferences(self, uid: int) -> QueuePreferences:
+        """Return what the player queued with last time, else the first race and no vetoes."""
+        prefs = await self._queue.preferences(self._read, uid)
+        races = tuple(r for r in prefs.races if r in self.config.race_codes) if prefs else ()
+        vetoes = tuple(m for m in prefs.vetoes if m in self.config.map_pool) if prefs else ()
+        return QueuePreferences(
+            races or self.config.race_codes[:1], vetoes[: self.config.max_vetoes]
+        )
+
+    async def join_queue(
+        self, uid: int, races: Sequence[str], vetoes: Sequence[str]
+    ) -> QueueStatus:
+        """Put the player in the queue with these races and vetoes, remembering the choice."""
+        prefs = QueuePreferences(self._valid_races(races), self._valid_vetoes(vetoes))
+        async with self._write() as conn:
+            now = self._now()
+            await self._check_can_queue(conn, uid)
+            await self._queue.save_preferences(conn, uid, prefs, now)
+            await self._ratings.ensure(conn, uid, prefs.races, self.config.rating.start)
+            await self._queue.add(conn, uid, prefs, now)
+            status = await self._queue.get(conn, uid)
+        assert status is not None
+        log.info("Player %s joined the queue with %s", uid, ", ".join(prefs.races))
+        return status
+
+    async def set_queue_message(self, uid: int, channel_id: int, message_id: int) -> None:
+        """Remember the message that shows the player's wait (ignored if he left meanwhile)."""
+        async with self._write() as conn:
+            await self._queue.set_message(conn, uid, channel_id, message_id)
+
+    async def leave_queue(self, uid: int) -> bool:
+        """Take the player out of the queue; False if he was not in it (e.g. just matched)."""
+        async with self._write() as conn:
+            removed = await self._queue.remove(conn, uid)
+        return removed is not None
+
+    async def queue_status(self, uid: int) -> QueueStatus | None:
+        """Return the player's queue entry, if he is queued."""
+        return await self._queue.get(self._read, uid)
+
+    async def queued_players(self) -> list[QueueStatus]:
+        """Return everyone in the queue, earliest joined first."""
+        return await self._queue.all(self._read)
+
+    async def run_wave(self) -> list[MatchView]:
+        """Pair the queue once: create the matches and take their players out of the queue."""
+        start = self.config.rating.start
+        async with self._write() as conn:
+            now = self._now()
+            # Read inside the transaction: a player who left before this point is not here,
+            # and one who leaves after it finds his entry gone (he was matched).
+            skip = await self._matches.active_uids(conn) | await self._queue.banned(conn)
+            mmrs = await self._ratings.mmrs_of_queued(conn)
+            entries = []
+            for s in await self._queue.all(conn):
+                races = [r for r in s.races if r in self.config.race_codes]
+                if s.uid in skip or not races:
+                    continue
+                ratings = tuple(RaceRating(r, mmrs.get((s.uid, r), start)) for r in races)
+                entries.append(
+                    QueueEntry(s.uid, ratings, s.joined_at, frozenset(s.vetoes), s.waves_waited)
+                )
+            wave = run_wave(entries, self.config.matchmaking, self.config.map_pool, self._rng)
+            deadline = now + self.config.matches.confirmation_window
+            ids = await self._matches.create(conn, wave.pairings, now, deadline)
+            await self._queue.remove_many(
+                conn, [uid for p in wave.pairings for uid in (p.uid_a, p.uid_b)]
+            )
+            await self._queue.count_wave(conn, [e.uid for e in wave.waiting])
+            created = await self._matches.many(conn, ids)
+        if created or entries:
+            log.info("Wave: %d queued, %d matches made", len(entries), len(created))
+        return created
+
+    # --- matches -------------------------------------------------------------------------
+
+    async def confirm(self, match_id: int, uid: int) -> MatchUpdate:
+        """The player is ready to play; both confirmations start the match."""
+        return await self._act(match_id, _event(Confirm(uid)))
+
+    async def abort(self, match_id: int, uid: int) -> MatchUpdate:
+        """Abort the match, spending one of the player's aborts this month."""
+
+        async def decide(conn: aiosqlite.Connection, _: MatchView, now: datetime) -> Event:
+            used = await self._aborts.used(conn, uid, month_key(now))
+            return Abort(uid, aborts_left(used, self.config.matches.aborts_per_month))
+
+        return await self._act(match_id, decide)
+
+    async def report(self, match_id: int, uid: int, outcome: str) -> MatchUpdate:
+        """Record the player's result ('win', 'loss' or 'draw', from his side)."""
+        try:
+            value = Outcome(outcome)
+        except ValueError:
+            raise ValidationError("outcome", "A result is **win**, **loss** or **draw**.") from None
+        return await self._act(match_id, _event(Report(uid, value)))
+
+    async def add_evidence(
+        self, match_id: int, uid: int, note: str | None, url: str | None
+    ) -> DisputeView:
+        """Add a player's note and/or link to his disputed match, stored verbatim."""
+        note, url = _valid_evidence(note, url)
+        async with self._write() as conn:
+            now = self._now()
+            match = await self._require_match(conn, match_id)
+            if uid not in match.players:
+                raise NotInMatchError()
+            dispute = await self._disputes.of_match(conn, match_id)
+            if dispute is None:
+                raise ConflictError("This match is not disputed, so it takes no evidence.")
+            if not dispute.is_open:
+                raise ConflictError("An admin has already decided this dispute.")
+            if sum(e.uid == uid for e in dispute.evidence) >= EVIDENCE_PER_PLAYER_MAX:
+                raise ConflictError(
+                    f"You have already added {EVIDENCE_PER_PLAYER_MAX} pieces of evidence."
+                )
+            await self._disputes.add_evidence(conn, dispute.id, uid, note, url, now)
+            dispute = await self._disputes.of_match(conn, match_id)
+        assert dispute is not None
+        return replace(dispute, match=match)
+
+    async def fire_due_timeouts(self) -> list[MatchUpdate]:
+        """Apply every confirmation or report deadline that has passed; one transaction each."""
+        updates = []
+        for match_id in await self._matches.due(self._read, self._now()):
+            try:
+                update = await self._act(match_id, self._due_timeout)
+            except Exception:
+                # One broken match must not stop the others' timers; it is retried next time.
+                log.exception("Timeout of match %s failed", match_id)
+                continue
+            if update.changed:
+                updates.append(update)
+        return updates
+
+    async def next_deadline(self) -> datetime | None:
+        """Return the earliest pending deadline, for the timer to sleep until."""
+        return await self._matches.next_deadline(self._read)
+
+    async def get_match(self, match_id: int) -> MatchView:
+        """Return the match, or raise NotFoundError."""
+        return await self._require_match(self._read, match_id)
+
+    async def open_match_of(self, uid: int) -> MatchView | None:
+        """Return the match the player must confirm or report, if any."""
+        return await self._matches.active_of(self._read, uid)
+
+    async def open_matches(self) -> list[MatchView]:
+        """Return every active or disputed match (to re-attach buttons after a restart)."""
+        return await self._matches.open(self._read)
+
+    async def aborts_left(self, uid: int) -> int:
+        """Return how many aborts the player has left this month."""
+        used = await self._aborts.used(self._read, uid, month_key(self._now()))
+        return aborts_left(used, self.config.matches.aborts_per_month)
+
+    async def record_match_message(
+        self, match_id: int, uid: int, channel_id: int, message_id: int
+    ) -> None:
+        """Remember the message that shows this match to this player."""
+        async with self._write() as conn:
+            await self._matches.save_message(conn, match_id, uid, channel_id, message_id)
+
+    async def match_messages(self, match_id: int) -> list[tuple[int, int, int]]:
+        """Return (uid, channel_id, message_id) of every message showing the match."""
+        return await self._matches.messages(self._read, match_id)
+
+    # --- admin ---------------------------------------------------------------------------
+
+    async def resolve_match(
+        self, admin_uid: int, match_id: int, ruling: str, reason: str | None
+    ) -> MatchUpdate:
+        """Decide a match (a win, a draw or invalidate); a rated match is re-rated in place."""
+        try:
+            value = Ruling(ruling)
+        except ValueError:
+            raise ValidationError(
+                "ruling", "A ruling is **p1_win**, **p2_win**, **draw** or **invalidate**."
+            ) from None
+        reason = _valid_reason(reason)
+        async with self._write() as conn:
+            now = self._now()
+            before = await self._require_match(conn, match_id)
+            update, rows = await self._apply(conn, before, AdminRuling(admin_uid, value), now)
+            if await self._disputes.rule(conn, match_id, value.value, admin_uid, reason, now):
+                update = replace(update, dispute=await self._dispute(conn, update.match))
+            details = {
+                "ruling": value.value,
+                "before": {"status": before.status.value, "result": _value(before.result)},
+                "after": {
+                    "status": update.match.status.value,
+                    "result": _value(update.match.result),
+                },
+                "rating_changes": [[*c.key, c.old, c.new] for c in update.rating_changes],
+            }
+            await self._admin.record(
+                conn, admin_uid, "resolve_match", match_target(match_id), details, reason, now
+            )
+        self._ratings_changed(rows)
+        log.info("Admin %s ruled %s on match %s", admin_uid, value.value, match_id)
+        return update
+
+    async def adjust_mmr(
+        self, admin_uid: int, uid: int, race: str, mode: str, amount: int, reason: str | None
+    ) -> RatingChange:
+        """Set, add to or subtract from a player's MMR with one race; logged for replays."""
+        self._valid_race(race)
+        kind, signed = _valid_adjustment(mode, amount)
+        reason = _valid_reason(reason)
+        key = (uid, race)
+        async with self._write() as conn:
+            now = self._now()
+            await self._require_player(uid)
+            await self._ratings.ensure(conn, uid, [race], self.config.rating.start)
+            old = (await self._ratings.mmrs(conn, [key]))[key]
+            new = adjusted(old, kind, signed)
+            details = {"race": race, "mode": mode, "amount": amount, "old": old, "new": new}
+            action_id = await self._admin.record(
+                conn, admin_uid, "adjust_mmr", player_target(uid), details, reason, now
+            )
+            await self._ratings.log_adjustment(conn, key, kind, signed, action_id)
+            await self._ratings.set_mmrs(conn, {key: new})
+            rows = await self._ratings.rows(conn, [key])
+        self._ratings_changed(rows)
+        log.info("Admin %s adjusted %s/%s: %s -> %s", admin_uid, uid, race, old, new)
+        return RatingChange(key, old, new)
+
+    async def ban(self, admin_uid: int, uid: int, reason: str | None) -> bool:
+        """Ban the player and take him out of the queue; False if he was already banned."""
+        return await self._set_banned(admin_uid, uid, True, reason)
+
+    async def unban(self, admin_uid: int, uid: int, reason: str | None) -> bool:
+        """Lift the player's ban; False if he was not banned."""
+        return await self._set_banned(admin_uid, uid, False, reason)
+
+    async def remove_from_queue(self, admin_uid: int, uid: int, reason: str | None) -> bool:
+        """Take a player out of the queue; False if he was not in it."""
+        reason = _valid_reason(reason)
+        async with self._write() as conn:
+            now = self._now()
+            removed = await self._queue.remove(conn, uid)
+            details = {"removed": removed is not None}
+            await self._admin.record(
+                conn, admin_uid, "remove_from_queue", player_target(uid), details, reason, now
+            )
+        return removed is not None
+
+    async def clear_queue(self, admin_uid: int, reason: str | None) -> int:
+        """Empty the queue; return how many players were in it."""
+        reason = _valid_reason(reason)
+        async with self._write() as conn:
+            now = self._now()
+            removed = await self._queue.clear(conn)
+            details = {"removed": [s.uid for s in removed]}
+            await self._admin.record(
+                conn, admin_uid, "clear_queue", QUEUE_TARGET, details, reason, now
+            )
+        return len(removed)
+
+    async def reset_aborts(self, admin_uid: int, uid: int, reason: str | None) -> int:
+        """Give the player all of this month's aborts back; return how many he has now."""
+        reason = _valid_reason(reason)
+        async with self._write() as conn:
+            now = self._now()
+            month = month_key(now)
+            used = await self._aborts.reset(conn, uid, month)
+            details = {"month": month, "used_before": used}
+            await self._admin.record(
+                conn, admin_uid, "reset_aborts", player_target(uid), details, reason, now
+            )
+        return self.config.matches.aborts_per_month
+
+    async def lookup_player(self, uid: int) -> PlayerLookup:
+        """Return what an admin needs to know about a player."""
+        player = await self._require_player(uid)
+        conn = self._read
+        return PlayerLookup(
+            player=player,
+            ratings=await self._ratings.of_player(conn, uid),
+            queue=await self._queue.get(conn, uid),
+            open_match=await self._matches.active_of(conn, uid),
+            aborts_left=await self.aborts_left(uid),
+            recent_actions=await self._admin.for_target(conn, player_target(uid)),
+        )
+
+    async def open_disputes(self) -> list[DisputeView]:
+        """Return every open dispute with both reports, the evidence and the match."""
+        conn = self._read
+        out = []
+        for dispute in await self._disputes.open_ones(conn):
+            out.append(replace(dispute, match=await self._matches.get(conn, dispute.match_id)))
+        return out
+
+    async def recent_admin_actions(self, limit: int = 20) -> list[AdminAction]:
+        """Return the latest admin actions, newest first."""
+        return await self._admin.recent(self._read, limit)
+
+    async def recompute_all(self) -> list[RatingChange]:
+        """Replay the whole rating log and store it; return the MMRs that had drifted."""
+        async with self._write() as conn:
+            changes, rows = await self._ledger.recompute(conn)
+        self._ratings_changed(rows)
+        return changes
+
+    # --- reads for /profile and /leaderboard ---------------------------------------------
+
+    async def player_ratings(self, uid: int) -> list[RatingRow]:
+        """Return the player's ratings, one per race he has queued with, best first."""
+        return await self._ratings.of_player(self._read, uid)
+
+    async def all_ratings(self) -> list[RatingRow]:
+        """Return every rating row (to build the leaderboard at start-up)."""
+        return await self._ratings.all(self._read)
+
+    async def record_since(self, uid: int, since: datetime) -> dict[str, tuple[int, int, int]]:
+        """Return the player's (wins, losses, draws) per race in matches rated since `since`."""
+        return await self._matches.record_since(self._read, uid, since)
+
+    async def recent_matches(
+        self, uid: int, limit: int = 5, *, finished_only: bool = True
+    ) -> list[MatchView]:
+        """Return the player's latest matches, newest first (only rated ones by default)."""
+        return await self._matches.recent(self._read, uid, limit, finished_only=finished_only)
+
+    # --- internals -----------------------------------------------------------------------
+
+    @property
+    def _read(self) -> aiosqlite.Connection:
+        # Plain reads share the one connection; they never wait for the write lock.
+        return self._db.conn
+
+    def _now(self) -> datetime:
+        # Millisecond precision, like the stored text: a deadline computed here compares the
+        # same before and after a round trip through the database.
+        now = self._clock().astimezone(UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        try:
+            async with self._db.transaction() as conn:
+                yield conn
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF not in _BUSY_CODES:
+                raise
+            log.warning("Ladder write failed: %s", exc)
+            raise StorageBusyError() from exc
+
+    def _ratings_changed(self, rows: list[RatingRow]) -> None:
+        if not rows or self.on_ratings_changed is None:
+            return
+        try:
+            self.on_ratings_changed(rows)
+        except Exception:
+            # The change is committed; a failing listener must not turn it into an error.
+            log.exception("on_ratings_changed failed")
+
+    async def _act(self, match_id: int, decide: Decide) -> MatchUpdate:
+        """Load a match, decide its event and apply it, all in one transaction."""
+        async with self._write() as conn:
+            now = self._now()
+            match = await self._require_match(conn, match_id)
+            event = await decide(conn, match, now)
+            update, rows = await self._apply(conn, match, event, now)
+        self._ratings_changed(rows)
+        if update.changed:
+            log.info("Match %s: %s", match_id, ", ".join(type(e).__name__ for e in update.events))
+        return update
+
+    async def _apply(
+        self, conn: aiosqlite.Connection, match: MatchView, event: Event | None, now: datetime
+    ) -> tuple[MatchUpdate, list[RatingRow]]:
+        """Run the state machine on one event and write what it decided."""
+        if event is None:
+            return MatchUpdate(match, dispute=await self._dispute(conn, match)), []
+        state, effects = apply_event(match.state(self.config.matches.report_window), event, now)
+        if not effects:  # a repeated click, or a timeout that no longer applies
+            return MatchUpdate(match, dispute=await self._dispute(conn, match)), []
+        finalised = any(isinstance(e, Finalised) for e in effects)
+        await self._matches.save(conn, match, state, now, finalised=finalised)
+        changes: list[RatingChange] = []
+        rated = False
+        for effect in effects:
+            match effect:
+                case Finalised(result=result):
+                    changes += await self._ledger.rate(conn, match, result, now)
+                    rated = True
+                case Corrected(result=result):
+                    changes += await self._ledger.rerate(conn, match, result)
+                    rated = True
+                case Invalidated(previous_result=previous) if previous is not None:
+                    changes += await self._ledger.rerate(conn, match, None)
+                    rated = True
+                case Disputed(p1_report=r1, p2_report=r2):
+                    await self._disputes.open(conn, match.id, r1, r2, now)
+                case Aborted(player=player):
+                    await self._aborts.spend(conn, player, month_key(now))
+        after = await self._require_match(conn, match.id)
+        keys: set[RatingKey] = {c.key for c in changes}
+        if rated:
+            keys.update(match_keys(match))
+        rows = await self._ratings.rows(conn, keys)
+        update = MatchUpdate(after, list(effects), changes, await self._dispute(conn, after))
+        return update, rows
+
+    async def _dispute(self, conn: aiosqlite.Connection, match: MatchView) -> DisputeView | None:
+        dispute = await self._disputes.of_match(conn, match.id)
+        return replace(dispute, match=match) if dispute else None
+
+    async def _require_match(self, conn: aiosqlite.Connection, match_id: int) -> MatchView:
+        match = await self._matches.get(conn, match_id)
+        if match is None:
+            raise NotFoundError("match", match_id)
+        return match
+
+    async def _require_player(self, uid: int) -> Player:
+        return await self._players.require(uid)
+
+    async def _due_timeout(
+        self, conn: aiosqlite.Connection, match: MatchView, now: datetime
+    ) -> Event | None:
+        # Decided from the state read inside the transaction: a report that won the race
+        # leaves no timeout to fire.
+        return due_timeout(match.state(self.config.matches.report_window), now)
+
+    async def _check_can_queue(self, conn: aiosqlite.Connection, uid: int) -> None:
+        player = await self._players.require(uid)
+        if player.banned:
+            raise ConflictError(REFUSALS["banned"])
+        if await self._queue.get(conn, uid) is not None:
+            raise ConflictError("You are already in the queue — use Cancel to leave it.")
+        match = await self._matches.active_of(conn, uid)
+        if match is not None:
+            raise ConflictError(f"You are in match #{match.id} — finish or abort it first.")
+
+    async def _set_banned(self, admin_uid: int, uid: int, banned: bool, reason: str | None) -> bool:
+        reason = _valid_reason(reason)
+        # PlayerRepository writes the flag in its own transaction (logging it and clearing the
+        # player cache); the queue and the admin log follow in a second one.
+        change = await self._players.set_banned(uid, banned, changed_by=admin_uid)
+        async with self._write() as conn:
+            now = self._now()
+            removed = await self._queue.remove(conn, uid) if banned else None
+            details = {"changed": change is not None, "removed_from_queue": removed is not None}
+            action = "ban" if banned else "unban"
+            await self._admin.record(
+                conn, admin_uid, action, player_target(uid), details, reason, now
+            )
+        log.info("Admin %s: %s %s", admin_uid, "ban" if banned else "unban", uid)
+        return change is not None
+
+    def _valid_race(self, race: str) -> str:
+        if race not in self.config.race_codes:
+            known = ", ".join(f"{r.name} (`{r.code}`)" for r in self.config.races)
+            raise ValidationError("races", f"**{race}** is not a race of this ladder: {known}.")
+        return race
+
+    def _valid_races(self, races: Sequence[str]) -> tuple[str, ...]:
+        chosen = {self._valid_race(r) for r in races}
+        if not chosen:
+            raise ValidationError("races", "Pick at least one race to queue with.")
+        return tuple(r for r in self.config.race_codes if r in chosen)
+
+    def _valid_vetoes(self, vetoes: Sequence[str]) -> tuple[str, ...]:
+        chosen = validate_vetoes(vetoes, self.config.map_pool, self.config.max_vetoes)
+        return tuple(m for m in self.config.map_pool if m in chosen)
+
+
+def _event(event: Event) -> Decide:
+    async def decide(conn: aiosqlite.Connection, match: MatchView, now: datetime) -> Event:
+        return event
+
+    return decide
+
+
+def _value(enum: Any) -> Any:
+    return None if enum is None else enum.value
+
+
+def _valid_reason(reason: str | None) -> str | None:
+    if reason is not None and len(reason) > REASON_MAX:
+        raise ValidationError("reason", f"A reason may be at most {REASON_MAX} characters long.")
+    return reason or None
+
+
+def _valid_adjustment(mode: str, amount: int) -> tuple[str, int]:
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise ValidationError("amount", "The amount must be a whole number.")
+    if not 0 <= amount <= MMR_AMOUNT_MAX:
+        raise ValidationError("amount", f"The amount must be between 0 and {MMR_AMOUNT_MAX}.")
+    if mode == "set":
+        return "set", amount
+    if amount == 0:
+        raise ValidationError("amount", "Adding or subtracting 0 changes nothing.")
+    if mode == "add":
+        return "add", amount
+    if mode == "subtract":
+        return "add", -amount  # the log stores a subtraction as a negative add
+    raise ValidationError("mode", "The mode is **set**, **add** or **subtract**.")
+
+
+def _valid_evidence(note: str | None, url: str | None) -> tuple[str | None, str | None]:
+    note = note if note and note.strip() else None
+    url = url if url and url.strip() else None
+    if note is None and url is None:
+        raise ValidationError("evidence", "Add a note, a link, or both.")
+    if note is not None and len(note) > NOTE_MAX:
+        raise ValidationError("note", f"The note may be at most {NOTE_MAX} characters long.")
+    if url is not None:
+        if len(url) > URL_MAX:
+            raise ValidationError("url", f"The link may be at most {URL_MAX} characters long.")
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or any(ch.isspace() for ch in url)
+        ):
+            raise ValidationError(
+                "url", "The link must be a web address starting with http:// or https://."
+            )
+    return note, url

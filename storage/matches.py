@@ -1,0 +1,400 @@
+"""The match aggregate: matches, the DMs showing them, their disputes, and aborts spent.
+
+A match row persists every field of `ladder.reports.MatchState` plus when each step happened;
+the state machine decides, `MatchRepository.save` writes. Every method takes the connection of
+the caller's transaction (or `Database.conn` for a plain read).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from ladder.matchmaking import Pairing
+from ladder.rating import ReplayStep, Result
+from ladder.reports import Decision, MatchState, MatchStatus, Outcome
+from services.views import ACTIVE_STATUSES, OPEN_STATUSES, DisputeView, EvidenceView, MatchView
+from storage.database import format_time, parse_time
+
+log = logging.getLogger(__name__)
+
+_TERMINAL = frozenset(
+    {MatchStatus.FINISHED, MatchStatus.CANCELLED, MatchStatus.ABORTED, MatchStatus.INVALIDATED}
+)
+_ACTIVE_SQL = ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)  # constants, not input
+_OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
+
+
+def _opt(kind: type, value: Any) -> Any:
+    return None if value is None else kind(value)
+
+
+def _match(row: sqlite3.Row) -> MatchView:
+    return MatchView(
+        id=row["id"],
+        status=MatchStatus(row["status"]),
+        player1_uid=row["player1_uid"],
+        player1_race=row["player1_race"],
+        player1_mmr=row["player1_mmr"],
+        player2_uid=row["player2_uid"],
+        player2_race=row["player2_race"],
+        player2_mmr=row["player2_mmr"],
+        map=row["map"],
+        created_at=parse_time(row["created_at"]),  # type: ignore[arg-type]
+        confirm_deadline=parse_time(row["confirm_deadline"]),  # type: ignore[arg-type]
+        player1_confirmed_at=parse_time(row["player1_confirmed_at"]),
+        player2_confirmed_at=parse_time(row["player2_confirmed_at"]),
+        started_at=parse_time(row["started_at"]),
+        report_deadline=parse_time(row["report_deadline"]),
+        player1_report=_opt(Outcome, row["player1_report"]),
+        player1_reported_at=parse_time(row["player1_reported_at"]),
+        player2_report=_opt(Outcome, row["player2_report"]),
+        player2_reported_at=parse_time(row["player2_reported_at"]),
+        result=_opt(Result, row["result"]),
+        decided_by=_opt(Decision, row["decided_by"]),
+        mmr_change=row["mmr_change"],
+        ended_at=parse_time(row["ended_at"]),
+        aborted_by=row["aborted_by"],
+        no_shows=frozenset(json.loads(row["no_shows"])) if row["no_shows"] else frozenset(),
+    )
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else format_time(moment)
+
+
+class MatchRepository:
+    """Matches and the messages that show them."""
+
+    async def create(
+        self,
+        conn: aiosqlite.Connection,
+        pairings: Sequence[Pairing],
+        now: datetime,
+        confirm_deadline: datetime,
+    ) -> list[int]:
+        """Insert one match per pairing, awaiting confirmation; return their ids in order."""
+        row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM matches", ())
+        # Ids are assigned here so a big wave is one executemany; the write lock makes it safe.
+        first = row[0] + 1
+        ids = list(range(first, first + len(pairings)))
+        created, deadline = format_time(now), format_time(confirm_deadline)
+        await conn.executemany(
+            "INSERT INTO matches (id, status, player1_uid, player1_race, player1_mmr,"
+            " player2_uid, player2_race, player2_mmr, map, created_at, confirm_deadline)"
+            " VALUES (?, 'awaiting_confirmation', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (i, p.uid_a, p.race_a, p.mmr_a, p.uid_b, p.race_b, p.mmr_b, p.map_name,
+                 created, deadline)
+                for i, p in zip(ids, pairings, strict=True)
+            ],
+        )  # fmt: skip
+        return ids
+
+    async def get(self, conn: aiosqlite.Connection, match_id: int) -> MatchView | None:
+        """Return the match, or None if there is no such match."""
+        row = await _one(conn, "SELECT * FROM matches WHERE id = ?", (match_id,))
+        return _match(row) if row else None
+
+    async def many(self, conn: aiosqlite.Connection, ids: Iterable[int]) -> list[MatchView]:
+        """Return these matches in id order."""
+        out = []
+        for match_id in sorted(set(ids)):
+            view = await self.get(conn, match_id)
+            if view is not None:
+                out.append(view)
+        return out
+
+    async def save(
+        self,
+        conn: aiosqlite.Connection,
+        old: MatchView,
+        new: MatchState,
+        now: datetime,
+        *,
+        finalised: bool,
+    ) -> None:
+        """Write a transition's new state, stamping each step that happened at `now`."""
+
+        def stamp(before: datetime | None, happened: bool) -> str | None:
+            return _time(before) if before is not None else (_time(now) if happened else None)
+
+        if finalised or (new.status in _TERMINAL and old.status not in _TERMINAL):
+            # A match ends when it enters the rating log (the time its players' records show)
+            # or reaches any other end; a later correction keeps that time.
+            ended_at = _time(now)
+        else:
+            ended_at = _time(old.ended_at)
+        await conn.execute(
+            "UPDATE matches SET status = :status,"
+            " player1_confirmed_at = :c1, player2_confirmed_at = :c2,"
+            " started_at = :started, report_deadline = :report_deadline,"
+            " player1_report = :r1, player1_reported_at = :r1_at,"
+            " player2_report = :r2, player2_reported_at = :r2_at,"
+            " result = :result, decided_by = :decided_by, ended_at = :ended_at,"
+            " aborted_by = :aborted_by, no_shows = :no_shows WHERE id = :id",
+            {
+                "id": old.id,
+                "status": new.status.value,
+                "c1": stamp(old.player1_confirmed_at, new.p1 in new.confirmed),
+                "c2": stamp(old.player2_confirmed_at, new.p2 in new.confirmed),
+                "started": stamp(old.started_at, new.report_deadline is not None),
+                "report_deadline": _time(new.report_deadline),
+                "r1": new.p1_report.value if new.p1_report else None,
+                "r1_at": stamp(old.player1_reported_at, new.p1_report is not None),
+                "r2": new.p2_report.value if new.p2_report else None,
+                "r2_at": stamp(old.player2_reported_at, new.p2_report is not None),
+                "result": new.result.value if new.result else None,
+                "decided_by": new.decided_by.value if new.decided_by else None,
+                "ended_at": ended_at,
+                "aborted_by": new.aborted_by,
+                "no_shows": json.dumps(sorted(new.no_shows)) if new.no_shows else None,
+            },
+        )
+
+    async def set_steps(self, conn: aiosqlite.Connection, steps: Iterable[ReplayStep]) -> None:
+        """Store each rated match's ratings before it and player 1's gain."""
+        await conn.executemany(
+            "UPDATE matches SET player1_mmr = ?, player2_mmr = ?, mmr_change = ? WHERE id = ?",
+            [(s.before_1, s.before_2, s.delta, s.match_id) for s in steps],
+        )
+
+    async def clear_rating(self, conn: aiosqlite.Connection, match_id: int) -> None:
+        """Forget an invalidated match's rating change."""
+        await conn.execute("UPDATE matches SET mmr_change = NULL WHERE id = ?", (match_id,))
+
+    async def active_of(self, conn: aiosqlite.Connection, uid: int) -> MatchView | None:
+        """Return the match the player must confirm or report, if any (newest first)."""
+        row = await _one(
+            conn,
+            f"SELECT * FROM matches WHERE status IN ({_ACTIVE_SQL})"
+            " AND (player1_uid = ? OR player2_uid = ?) ORDER BY id DESC LIMIT 1",
+            (uid, uid),
+        )
+        return _match(row) if row else None
+
+    async def active_uids(self, conn: aiosqlite.Connection) -> set[int]:
+        """Return everyone in an active match (a wave must not pair them again)."""
+        rows = await _all(
+            conn, f"SELECT player1_uid, player2_uid FROM matches WHERE status IN ({_ACTIVE_SQL})"
+        )
+        return {uid for row in rows for uid in row}
+
+    async def open(self, conn: aiosqlite.Connection) -> list[MatchView]:
+        """Return every active or disputed match, oldest first."""
+        rows = await _all(conn, f"SELECT * FROM matches WHERE status IN ({_OPEN_SQL}) ORDER BY id")
+        return [_match(row) for row in rows]
+
+    async def due(self, conn: aiosqlite.Connection, now: datetime) -> list[int]:
+        """Return the ids of matches whose confirmation or report deadline has come."""
+        t = format_time(now)
+        rows = await _all(
+            conn,
+            "SELECT id FROM matches WHERE"
+            " (status = 'awaiting_confirmation' AND confirm_deadline <= ?)"
+            " OR (status = 'in_progress' AND report_deadline <= ?) ORDER BY id",
+            (t, t),
+        )
+        return [row[0] for row in rows]
+
+    async def next_deadline(self, conn: aiosqlite.Connection) -> datetime | None:
+        """Return the earliest pending confirmation or report deadline."""
+        row = await _one(
+            conn,
+            "SELECT MIN(CASE status WHEN 'awaiting_confirmation' THEN confirm_deadline"
+            " ELSE report_deadline END) FROM matches"
+            " WHERE status IN ('awaiting_confirmation', 'in_progress')",
+            (),
+        )
+        return parse_time(row[0]) if row else None
+
+    async def recent(
+        self, conn: aiosqlite.Connection, uid: int, limit: int, *, finished_only: bool
+    ) -> list[MatchView]:
+        """Return the player's latest matches, newest first (only finished ones if asked)."""
+        status = "AND status = 'finished'" if finished_only else ""
+        rows = await _all(
+            conn,
+            f"SELECT * FROM (SELECT * FROM matches WHERE player1_uid = ? {status}"
+            f" UNION ALL SELECT * FROM matches WHERE player2_uid = ? {status})"
+            " ORDER BY COALESCE(ended_at, created_at) DESC, id DESC LIMIT ?",
+            (uid, uid, limit),
+        )
+        return [_match(row) for row in rows]
+
+    async def record_since(
+        self, conn: aiosqlite.Connection, uid: int, since: datetime
+    ) -> dict[str, tuple[int, int, int]]:
+        """Return the player's (wins, losses, draws) per race in matches rated since `since`."""
+        rows = await _all(
+            conn,
+            "SELECT race, SUM(win), SUM(loss), SUM(draw) FROM ("
+            " SELECT player1_race AS race, result = 'p1_win' AS win, result = 'p2_win' AS loss,"
+            "  result = 'draw' AS draw FROM matches"
+            "  WHERE player1_uid = :uid AND status = 'finished' AND ended_at >= :since"
+            " UNION ALL"
+            " SELECT player2_race, result = 'p2_win', result = 'p1_win', result = 'draw'"
+            "  FROM matches"
+            "  WHERE player2_uid = :uid AND status = 'finished' AND ended_at >= :since)"
+            " GROUP BY race ORDER BY race",
+            {"uid": uid, "since": format_time(since)},
+        )
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+    async def save_message(
+        self, conn: aiosqlite.Connection, match_id: int, uid: int, channel_id: int, message_id: int
+    ) -> None:
+        """Remember the message that shows this match to this player (replacing an older one)."""
+        await conn.execute(
+            "INSERT INTO match_messages (match_id, discord_uid, channel_id, message_id)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (match_id, discord_uid) DO UPDATE SET"
+            " channel_id = excluded.channel_id, message_id = excluded.message_id",
+            (match_id, uid, channel_id, message_id),
+        )
+
+    async def messages(
+        self, conn: aiosqlite.Connection, match_id: int
+    ) -> list[tuple[int, int, int]]:
+        """Return (uid, channel_id, message_id) of every message showing the match."""
+        rows = await _all(
+            conn,
+            "SELECT discord_uid, channel_id, message_id FROM match_messages"
+            " WHERE match_id = ? ORDER BY discord_uid",
+            (match_id,),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+
+def _dispute(row: sqlite3.Row, evidence: tuple[EvidenceView, ...]) -> DisputeView:
+    return DisputeView(
+        id=row["id"],
+        match_id=row["match_id"],
+        status=row["status"],
+        player1_report=_opt(Outcome, row["player1_report"]),
+        player2_report=_opt(Outcome, row["player2_report"]),
+        opened_at=parse_time(row["opened_at"]),  # type: ignore[arg-type]
+        ruling=row["ruling"],
+        ruled_by=row["ruled_by"],
+        ruled_at=parse_time(row["ruled_at"]),
+        reason=row["reason"],
+        evidence=evidence,
+    )
+
+
+class DisputeRepository:
+    """Disputes of matches whose reports disagreed, with the evidence players add."""
+
+    async def open(
+        self,
+        conn: aiosqlite.Connection,
+        match_id: int,
+        p1_report: Outcome,
+        p2_report: Outcome,
+        now: datetime,
+    ) -> None:
+        """Open the dispute of a match (a match is disputed at most once)."""
+        await conn.execute(
+            "INSERT INTO disputes (match_id, status, player1_report, player2_report, opened_at)"
+            " VALUES (?, 'open', ?, ?, ?)",
+            (match_id, p1_report.value, p2_report.value, format_time(now)),
+        )
+
+    async def of_match(self, conn: aiosqlite.Connection, match_id: int) -> DisputeView | None:
+        """Return the match's dispute with its evidence, or None."""
+        row = await _one(conn, "SELECT * FROM disputes WHERE match_id = ?", (match_id,))
+        return _dispute(row, await self._evidence(conn, row["id"])) if row else None
+
+    async def open_ones(self, conn: aiosqlite.Connection) -> list[DisputeView]:
+        """Return every open dispute, oldest first."""
+        rows = await _all(
+            conn, "SELECT * FROM disputes WHERE status = 'open' ORDER BY opened_at, id"
+        )
+        return [_dispute(row, await self._evidence(conn, row["id"])) for row in rows]
+
+    async def rule(
+        self,
+        conn: aiosqlite.Connection,
+        match_id: int,
+        ruling: str,
+        admin_uid: int,
+        reason: str | None,
+        now: datetime,
+    ) -> bool:
+        """Record the admin's ruling on the match's dispute; False if it has none."""
+        cursor = await conn.execute(
+            "UPDATE disputes SET status = 'resolved', ruling = ?, ruled_by = ?, ruled_at = ?,"
+            " reason = ? WHERE match_id = ?",
+            (ruling, admin_uid, format_time(now), reason, match_id),
+        )
+        return cursor.rowcount > 0
+
+    async def add_evidence(
+        self,
+        conn: aiosqlite.Connection,
+        dispute_id: int,
+        uid: int,
+        note: str | None,
+        url: str | None,
+        now: datetime,
+    ) -> None:
+        """Store a note and/or URL a player brings to the dispute, verbatim."""
+        await conn.execute(
+            "INSERT INTO dispute_evidence (dispute_id, discord_uid, note, url, added_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (dispute_id, uid, note, url, format_time(now)),
+        )
+
+    async def _evidence(
+        self, conn: aiosqlite.Connection, dispute_id: int
+    ) -> tuple[EvidenceView, ...]:
+        rows = await _all(
+            conn,
+            "SELECT id, discord_uid, note, url, added_at FROM dispute_evidence"
+            " WHERE dispute_id = ? ORDER BY id",
+            (dispute_id,),
+        )
+        return tuple(
+            EvidenceView(r["id"], r["discord_uid"], r["note"], r["url"], parse_time(r["added_at"]))  # type: ignore[arg-type]
+            for r in rows
+        )
+
+
+class AbortRepository:
+    """Aborts spent per player per UTC month ('YYYY-MM')."""
+
+    async def used(self, conn: aiosqlite.Connection, uid: int, month: str) -> int:
+        """Return how many aborts the player spent in `month`."""
+        row = await _one(
+            conn, "SELECT used FROM aborts WHERE discord_uid = ? AND month = ?", (uid, month)
+        )
+        return row[0] if row else 0
+
+    async def spend(self, conn: aiosqlite.Connection, uid: int, month: str) -> None:
+        """Count one more abort for the player in `month`."""
+        await conn.execute(
+            "INSERT INTO aborts (discord_uid, month, used) VALUES (?, ?, 1)"
+            " ON CONFLICT (discord_uid, month) DO UPDATE SET used = used + 1",
+            (uid, month),
+        )
+
+    async def reset(self, conn: aiosqlite.Connection, uid: int, month: str) -> int:
+        """Give the player all of `month`'s aborts back; return how many he had spent."""
+        used = await self.used(conn, uid, month)
+        await conn.execute("DELETE FROM aborts WHERE discord_uid = ? AND month = ?", (uid, month))
+        return used
+
+
+async def _one(conn: aiosqlite.Connection, sql: str, params: Any) -> sqlite3.Row | None:
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def _all(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> list:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())

@@ -1,0 +1,113 @@
+"""Fixtures for the ladder service: a real SQLite file, a clock the test moves, a seeded RNG."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cache.players import PlayerCache
+from ladder.config import LadderConfig, MatchConfig
+from services.ladder import LadderService
+from storage.database import Database
+from storage.players import PlayerRepository
+
+MAPS = ("Fighting Spirit", "Circuit Breaker", "Polypoid", "Eclipse", "Vermeer")
+CONFIG = LadderConfig(map_pool=MAPS, max_vetoes=2, matches=MatchConfig(aborts_per_month=3))
+T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test advances by hand."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+class Ladder:
+    """One open database with a service on it, reopenable like a restarted bot."""
+
+    def __init__(self, path, clock: Clock) -> None:
+        self.path = path
+        self.clock = clock
+        self.changed: list = []
+        self.db: Database | None = None
+
+    async def open(self) -> LadderService:
+        self.db = await Database.open(self.path)
+        self.players = PlayerRepository(self.db, PlayerCache())
+        self.service = LadderService(
+            self.db,
+            self.players,
+            CONFIG,
+            clock=self.clock,
+            rng=random.Random(7),
+            on_ratings_changed=self.changed.append,
+        )
+        return self.service
+
+    async def close(self) -> None:
+        if self.db is not None:
+            await self.db.close()
+            self.db = None
+
+    async def add_players(self, *uids: int) -> None:
+        for uid in uids:
+            await self.players.record_terms(uid, f"user{uid}", accepted=True)
+
+    async def rows(self, sql: str, params=()) -> list[tuple]:
+        return [tuple(r) for r in await self.db.fetchall(sql, params)]
+
+    async def match_between(self, a: int, b: int, race: str = "bw_terran", *, confirm=True):
+        """Queue a and b, run a wave, and (by default) confirm both; return the match."""
+        svc = self.service
+        await svc.join_queue(a, [race], [])
+        await svc.join_queue(b, [race], [])
+        made = []
+        for _ in range(30):  # windows widen with every wave, so far-apart ratings meet too
+            made = await svc.run_wave()
+            if made:
+                break
+        assert len(made) == 1
+        match = made[0]
+        if confirm:
+            await svc.confirm(match.id, a)
+            match = (await svc.confirm(match.id, b)).match
+        return match
+
+    async def play(self, a: int, b: int, winner: int | None, race: str = "bw_terran"):
+        """Play one agreed match between a and b (winner None = draw); return the update."""
+        match = await self.match_between(a, b, race)
+        if winner is None:
+            await self.service.report(match.id, a, "draw")
+            return await self.service.report(match.id, b, "draw")
+        loser = b if winner == a else a
+        await self.service.report(match.id, winner, "win")
+        return await self.service.report(match.id, loser, "loss")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def ladder(tmp_path, clock):
+    lad = Ladder(tmp_path / "ladder.db", clock)
+    await lad.open()
+    await lad.add_players(1, 2, 3, 4)
+    yield lad
+    await lad.close()
+
+
+@pytest.fixture
+def svc(ladder) -> LadderService:
+    return ladder.service
