@@ -27,6 +27,7 @@ from cache.players import PlayerCache
 from cogs.bot import LadderBot
 from cogs.pipeline import CommandPipeline
 from ladder.config import ConfigError, LadderConfig, load_ladder_config
+from services.ladder import LadderService
 from storage.command_log import CommandLogWriter
 from storage.database import Database, SchemaTooNewError
 from storage.players import PlayerRepository
@@ -66,14 +67,18 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
     command_log = CommandLogWriter(db)
     command_log.start()
     players = PlayerRepository(db, PlayerCache())
+    service = LadderService(db, players, ladder)
     pipeline = CommandPipeline(
         players, command_log, admin_ids=settings.admin_ids, dm_only=settings.dm_only
     )
     bot = LadderBot(
         players=players,
         pipeline=pipeline,
-        regions={region.code: region.name for region in ladder.regions},
+        ladder=service,
+        ladder_config=ladder,
         terms_text=terms,
+        admin_ids=settings.admin_ids,
+        admin_channel_id=settings.admin_channel_id,
         command_guild_ids=settings.command_guild_ids,
     )
     stop = asyncio.Event()
@@ -81,6 +86,7 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     status = 0
+    bot.loops.start()
     try:
         runner = asyncio.create_task(bot.start(settings.token), name="discord-client")
         stopper = asyncio.create_task(stop.wait(), name="stop-signal")
@@ -91,7 +97,8 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
             log.info("Stop requested: finishing running commands")
         stopper.cancel()
     finally:
-        # Reverse order of construction: commands, then the client, the writer, the database.
+        # Reverse order of construction: loops and commands, the client, the writer, the database.
+        await bot.loops.stop()
         await pipeline.wait_idle(IN_FLIGHT_GRACE_SECONDS)
         await bot.close()
         if not runner.done():

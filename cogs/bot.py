@@ -7,14 +7,27 @@ import logging
 import nextcord
 from nextcord.ext import commands
 
+from cogs.admin import AdminCog
+from cogs.components import ComponentRouter
+from cogs.ladder_tasks import LadderLoops
+from cogs.matches import MatchCog, Notifier
 from cogs.onboarding import OnboardingCog, TermsView
 from cogs.pipeline import CommandPipeline
 from cogs.profile import ProfileCog
+from cogs.queue import QueueCog
+from cogs.responses import error_embed, respond
+from ladder.config import LadderConfig
+from services.ladder import LadderService
 from storage.players import PlayerRepository
 
 log = logging.getLogger(__name__)
 
-COGS = (OnboardingCog, ProfileCog)
+EXPIRED = error_embed(
+    "This has expired",
+    "These buttons are from an earlier session or waited too long. Please run the command again.",
+)
+
+COGS = (OnboardingCog, ProfileCog, QueueCog, MatchCog, AdminCog)
 
 
 class LadderBot(commands.Bot):
@@ -25,8 +38,11 @@ class LadderBot(commands.Bot):
         *,
         players: PlayerRepository,
         pipeline: CommandPipeline,
-        regions: dict[str, str],
+        ladder: LadderService,
+        ladder_config: LadderConfig,
         terms_text: str,
+        admin_ids: frozenset[int] = frozenset(),
+        admin_channel_id: int | None = None,
         command_guild_ids: tuple[int, ...] = (),
     ) -> None:
         intents = nextcord.Intents.none()
@@ -34,12 +50,57 @@ class LadderBot(commands.Bot):
         super().__init__(intents=intents, default_guild_ids=list(command_guild_ids) or None)
         self.players = players
         self.pipeline = pipeline
-        self.regions = regions
+        self.ladder = ladder
+        self.ladder_config = ladder_config
+        self.regions = {region.code: region.name for region in ladder_config.regions}
         self.terms_text = terms_text
+        self.router = ComponentRouter()
+        self.notifier = Notifier(self, admin_ids, admin_channel_id)
+        self.loops = LadderLoops(self, ladder_config.matchmaking.wave_interval_seconds)
         for cog in COGS:
             self.add_cog(cog(self))
-        # Persistent views: their buttons keep working on old messages after a restart.
+        # Persistent view: the terms' buttons keep working on old messages after a restart.
+        # Match and queue buttons need no registration: the router reads their custom_id.
         self.add_view(TermsView())
+
+    def get_interaction(self, data, *, cls=nextcord.Interaction):
+        interaction = super().get_interaction(data, cls=cls)
+        # Decided here, before nextcord hands the interaction to a view or modal (a callback
+        # that stops its view removes it from the store at once).
+        interaction.attached["expired"] = _nobody_listens(self._connection, data)
+        return interaction
+
+    async def on_interaction(self, interaction: nextcord.Interaction) -> None:
+        if self.router.handles(interaction):
+            await self.router.dispatch(interaction)
+        elif interaction.attached.get("expired"):
+            await respond(interaction, embed=EXPIRED, ephemeral=True)
+        else:
+            await self.process_application_commands(interaction)
 
     async def on_ready(self) -> None:
         log.info("Connected as %s (id %s)", self.user, self.user.id if self.user else "?")
+
+
+def _nobody_listens(state, data: dict) -> bool:
+    """True for a button, select or modal that no live view or modal is waiting for.
+
+    nextcord has no public way to ask, so this reads its view and modal stores with the keys
+    their `dispatch` methods use (tests/e2e covers it: a /setup preview left open over a
+    restart gets an answer instead of "This interaction failed").
+    """
+    kind = data.get("type")
+    payload = data.get("data") or {}
+    custom = payload.get("custom_id")
+    if kind == 3 and custom:
+        views = state._view_store._views
+        message_id = int((data.get("message") or {}).get("id", 0)) or None
+        component = payload.get("component_type")
+        found = views.get((component, message_id, custom)) or views.get((component, None, custom))
+        return found is None or found[0].is_finished()
+    if kind == 5 and custom:
+        modals = state._modal_store._modals
+        user = (data.get("member") or {}).get("user") or data.get("user") or {}
+        found = modals.get((int(user.get("id", 0)), custom)) or modals.get((None, custom))
+        return found is None or found.is_finished()
+    return False

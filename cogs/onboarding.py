@@ -52,6 +52,9 @@ class TermsView(LadderView):
 
     def __init__(self) -> None:
         super().__init__(owner_id=None, timeout=None)
+        # Copies sent with /termsofservice must not replace the instance registered at start
+        # (nextcord would file them over it); that one answers every click, forever.
+        self.prevent_update = False
 
     @nextcord.ui.button(label="Accept", style=nextcord.ButtonStyle.green, custom_id="tos:accept")
     async def accept(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:

@@ -22,6 +22,23 @@ class LadderView(nextcord.ui.View):
         # The latest interaction that showed or used this view: its token can still edit the
         # message (for 15 minutes), ephemeral ones included, when the view times out.
         self.interaction: nextcord.Interaction | None = None
+        for item in self.children:
+            self._own(item)
+
+    def add_item(self, item: nextcord.ui.Item) -> LadderView:
+        self._own(item)
+        return super().add_item(item)
+
+    def _own(self, item: nextcord.ui.Item) -> None:
+        """Give a short-lived view's components ids of their own.
+
+        nextcord files a sent view under its components' custom_ids; two players' /setup
+        previews would share "setup:confirm", and the newer view would take the older one's
+        clicks. Persistent views (no timeout) keep their fixed ids so they survive a restart.
+        """
+        custom = getattr(item, "custom_id", None)
+        if self.timeout is not None and custom and not custom.endswith(self.id):
+            item.custom_id = f"{custom}:{self.id}"
 
     async def interaction_check(self, interaction: nextcord.Interaction) -> bool:
         allowed = await interaction.client.pipeline.check_component(interaction, self.owner_id)

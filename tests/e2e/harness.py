@@ -125,26 +125,27 @@ class BotProcess:
             self.fake.fail_waits(f"the bot exited unexpectedly with code {code}; see its log "
                                  f"{self.log_path}:\n{self.log_tail(4000)}")
 
-    async def stop(self, within: float = STOP_TIMEOUT) -> int:
-        """SIGTERM, then wait: the bot must close cleanly with exit code 0."""
+    async def stop(self, within: float = STOP_TIMEOUT, *,
+                   sig: signal.Signals = signal.SIGTERM) -> int:
+        """SIGTERM (or ``sig``), then wait: the bot must close cleanly with exit code 0."""
         if self.proc is None or not self.running:
             code = self.proc.returncode if self.proc else 0
             self._close_log()
             return code if code is not None else 0
         self._stopping = True
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(sig)
         try:
             code = await asyncio.wait_for(self.proc.wait(), within)
         except TimeoutError:
             await self._kill()
-            raise AssertionError(f"the bot did not exit within {within}s of SIGTERM\n"
+            raise AssertionError(f"the bot did not exit within {within}s of {sig.name}\n"
                                  f"--- bot log ---\n{self.log_tail()}") from None
         finally:
             await self._await_watcher()
         self.exit_codes.append(code)
         self._close_log()
         if code != 0:
-            raise AssertionError(f"the bot exited with code {code} after SIGTERM\n"
+            raise AssertionError(f"the bot exited with code {code} after {sig.name}\n"
                                  f"--- bot log ---\n{self.log_tail()}")
         return code
 

@@ -1,0 +1,253 @@
+"""/admin: rulings, MMR adjustments, bans, the queue, aborts, look-ups, disputes, status.
+
+Every subcommand is `Access.ADMIN`, checked on the server side by the pipeline. Actions that
+change a result, a rating or a ban ask for confirmation with buttons only the asking admin can
+press. LadderService writes each action to `admin_actions` with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import nextcord
+from nextcord.ext import commands
+
+from cogs.match_ui import match_embed
+from cogs.pipeline import guarded
+from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR
+from cogs.views import LadderView
+from ladder.guards import Access
+from services.views import DisputeView, PlayerLookup
+
+log = logging.getLogger(__name__)
+
+RULINGS = {
+    "Player 1 wins": "p1_win",
+    "Player 2 wins": "p2_win",
+    "Draw": "draw",
+    "Invalidate (no result)": "invalidate",
+}
+MMR_MODES = {"Set to": "set", "Add": "add", "Subtract": "subtract"}
+REASON = nextcord.SlashOption(description="Why (kept in the admin log)", max_length=500)
+
+
+def _reply(text: str, title: str | None = None, colour=SUCCESS_COLOUR) -> nextcord.Embed:
+    return nextcord.Embed(title=title, description=text[:4096], colour=colour)
+
+
+class ConfirmView(LadderView):
+    """Confirm / Cancel for one admin action; only the admin who asked can press them."""
+
+    def __init__(self, owner_id: int, action: Callable[[], Awaitable[nextcord.Embed]]) -> None:
+        super().__init__(owner_id, timeout=120)
+        self._action = action
+
+    @nextcord.ui.button(label="Confirm", style=nextcord.ButtonStyle.red, custom_id="admin:confirm")
+    async def confirm(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
+        self.stop()
+        await interaction.response.defer()
+        embed = await self._action()
+        await interaction.edit_original_message(embed=embed, view=None)
+
+    @nextcord.ui.button(label="Cancel", style=nextcord.ButtonStyle.grey, custom_id="admin:cancel")
+    async def cancel(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            embed=_reply("Cancelled; nothing changed."), view=None
+        )
+
+
+class AdminCog(commands.Cog):
+    """Receives /admin subcommands; LadderService applies and records them."""
+
+    def __init__(self, bot) -> None:
+        self.bot = bot
+
+    async def _ask(self, interaction: nextcord.Interaction, question: str, action) -> None:
+        view = ConfirmView(interaction.user.id, action)
+        view.interaction = interaction
+        await interaction.response.send_message(
+            embed=_reply(question, "Please confirm", INFO_COLOUR), view=view, ephemeral=True
+        )
+
+    async def _say(self, interaction: nextcord.Interaction, embed: nextcord.Embed) -> None:
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @nextcord.slash_command(name="admin", description="Ladder admin tools")
+    async def admin(self, interaction: nextcord.Interaction) -> None:
+        """The group; nextcord never calls it directly."""
+
+    @admin.subcommand(name="resolve", description="Rule on a match (also corrects a finished one)")
+    @guarded(Access.ADMIN)
+    async def resolve(
+        self,
+        interaction: nextcord.Interaction,
+        match_id: int = nextcord.SlashOption(description="Match number", min_value=1),
+        ruling: str = nextcord.SlashOption(description="The result", choices=RULINGS),
+        reason: str = REASON,
+    ) -> None:
+        match = await self.bot.ladder.get_match(match_id)
+        admin = interaction.user.id
+
+        async def rule() -> nextcord.Embed:
+            update = await self.bot.ladder.resolve_match(admin, match_id, ruling, reason)
+            await self.bot.notifier.match_changed(update)
+            changed = "\n".join(
+                f"<@{c.key[0]}> {c.key[1]}: {c.old} → {c.new}" for c in update.rating_changes
+            )
+            return _reply(f"Match #{match_id}: {ruling}.\nRatings changed:\n{changed or 'none'}")
+
+        await self._ask(
+            interaction, f"Rule **{ruling}** on match #{match.id} ({match.status})?", rule
+        )
+
+    @admin.subcommand(name="mmr", description="Set, add to or subtract from a player's MMR")
+    @guarded(Access.ADMIN)
+    async def mmr(
+        self,
+        interaction: nextcord.Interaction,
+        player: nextcord.User = nextcord.SlashOption(description="The player"),
+        race: str = nextcord.SlashOption(description="Race code, e.g. sc2_zerg", max_length=32),
+        mode: str = nextcord.SlashOption(description="How", choices=MMR_MODES),
+        amount: int = nextcord.SlashOption(description="MMR", min_value=0, max_value=10_000),
+        reason: str = REASON,
+    ) -> None:
+        self.bot.ladder_config.race(race)  # unknown race: a clear NotFoundError now
+        admin = interaction.user.id
+
+        async def adjust() -> nextcord.Embed:
+            change = await self.bot.ladder.adjust_mmr(admin, player.id, race, mode, amount, reason)
+            return _reply(f"{player.mention} {race}: {change.old} → {change.new}.")
+
+        await self._ask(interaction, f"{mode} {amount} MMR for {player.mention} ({race})?", adjust)
+
+    @admin.subcommand(name="ban", description="Ban a player from the ladder")
+    @guarded(Access.ADMIN)
+    async def ban(
+        self,
+        interaction: nextcord.Interaction,
+        player: nextcord.User = nextcord.SlashOption(description="The player"),
+        reason: str = REASON,
+    ) -> None:
+        admin = interaction.user.id
+
+        async def ban() -> nextcord.Embed:
+            await self.bot.ladder.ban(admin, player.id, reason)
+            return _reply(f"{player.mention} is banned.")
+
+        await self._ask(interaction, f"Ban {player.mention}?", ban)
+
+    @admin.subcommand(name="unban", description="Lift a player's ban")
+    @guarded(Access.ADMIN)
+    async def unban(
+        self,
+        interaction: nextcord.Interaction,
+        player: nextcord.User = nextcord.SlashOption(description="The player"),
+        reason: str = REASON,
+    ) -> None:
+        await self.bot.ladder.unban(interaction.user.id, player.id, reason)
+        await self._say(interaction, _reply(f"{player.mention} is no longer banned."))
+
+    @admin.subcommand(name="dequeue", description="Remove a player from the queue")
+    @guarded(Access.ADMIN)
+    async def dequeue(
+        self,
+        interaction: nextcord.Interaction,
+        player: nextcord.User = nextcord.SlashOption(description="The player"),
+        reason: str = REASON,
+    ) -> None:
+        removed = await self.bot.ladder.remove_from_queue(interaction.user.id, player.id, reason)
+        text = "removed from the queue" if removed else "was not in the queue"
+        await self._say(interaction, _reply(f"{player.mention} {text}."))
+
+    @admin.subcommand(name="clearqueue", description="Remove everyone from the queue")
+    @guarded(Access.ADMIN)
+    async def clearqueue(self, interaction: nextcord.Interaction, reason: str = REASON) -> None:
+        admin = interaction.user.id
+
+        async def clear() -> nextcord.Embed:
+            count = await self.bot.ladder.clear_queue(admin, reason)
+            return _reply(f"Removed {count} player(s) from the queue.")
+
+        await self._ask(interaction, "Remove **everyone** from the queue?", clear)
+
+    @admin.subcommand(name="resetaborts", description="Give a player back this month's aborts")
+    @guarded(Access.ADMIN)
+    async def resetaborts(
+        self,
+        interaction: nextcord.Interaction,
+        player: nextcord.User = nextcord.SlashOption(description="The player"),
+        reason: str = REASON,
+    ) -> None:
+        await self.bot.ladder.reset_aborts(interaction.user.id, player.id, reason)
+        await self._say(interaction, _reply(f"{player.mention}'s aborts are reset."))
+
+    @admin.subcommand(name="player", description="Look up a player")
+    @guarded(Access.ADMIN)
+    async def player(
+        self,
+        interaction: nextcord.Interaction,
+        player: nextcord.User = nextcord.SlashOption(description="The player"),
+    ) -> None:
+        found = await self.bot.ladder.lookup_player(player.id)
+        await self._say(interaction, _lookup_embed(found))
+
+    @admin.subcommand(name="match", description="Look up a match")
+    @guarded(Access.ADMIN)
+    async def match(
+        self,
+        interaction: nextcord.Interaction,
+        match_id: int = nextcord.SlashOption(description="Match number", min_value=1),
+    ) -> None:
+        match = await self.bot.ladder.get_match(match_id)
+        names = await self.bot.notifier.names(match.player1_uid, match.player2_uid)
+        embed = match_embed(match, interaction.user.id, names, self.bot.ladder_config)
+        embed.add_field(name="Reports", value=f"{match.player1_report} / {match.player2_report}")
+        embed.add_field(name="Decided by", value=str(match.decided_by or "—"))
+        await self._say(interaction, embed)
+
+    @admin.subcommand(name="disputes", description="List the open disputes")
+    @guarded(Access.ADMIN)
+    async def disputes(self, interaction: nextcord.Interaction) -> None:
+        disputes = await self.bot.ladder.open_disputes()
+        lines = [_describe_dispute(d) for d in disputes[:15]] or ["No open disputes."]
+        embed = _reply("\n\n".join(lines), f"Open disputes ({len(disputes)})", INFO_COLOUR)
+        await self._say(interaction, embed)
+
+
+def _lookup_embed(found: PlayerLookup) -> nextcord.Embed:
+    """What /admin player shows: the record, ratings, queue, match, aborts, admin history."""
+    player = found.player
+    embed = nextcord.Embed(title=f"Player {player.display_name}", colour=INFO_COLOUR)
+    embed.description = (
+        f"<@{player.discord_uid}> · battletag {player.battletag or '—'} · "
+        f"{'**banned**' if player.banned else 'not banned'} · "
+        f"terms {'accepted' if player.accepted_tos else 'not accepted'} · "
+        f"setup {'done' if player.completed_setup else 'not done'}"
+    )
+    ratings = "\n".join(f"{r.race}: {r.mmr} ({r.wins}-{r.losses}-{r.draws})" for r in found.ratings)
+    embed.add_field(name="Ratings", value=ratings or "none")
+    embed.add_field(name="Queue", value="queued" if found.queue else "not queued")
+    match = found.open_match
+    embed.add_field(name="Open match", value=f"#{match.id} ({match.status})" if match else "none")
+    embed.add_field(name="Aborts left", value=str(found.aborts_left))
+    history = "\n".join(
+        f"{a.created_at:%Y-%m-%d} {a.action} by <@{a.admin_uid}>: {a.reason or ''}"[:200]
+        for a in found.recent_actions[:5]
+    )
+    embed.add_field(name="Admin actions", value=history or "none", inline=False)
+    return embed
+
+
+def _describe_dispute(dispute: DisputeView) -> str:
+    """One open dispute: the match, both reports, the evidence."""
+    match = dispute.match
+    who = f"<@{match.player1_uid}> vs <@{match.player2_uid}>" if match else ""
+    lines = [
+        f"**Match #{dispute.match_id}** {who} — reports {dispute.player1_report} / "
+        f"{dispute.player2_report}, opened <t:{int(dispute.opened_at.timestamp())}:R>"
+    ]
+    for item in dispute.evidence[:4]:
+        lines.append(f"· <@{item.uid}>: {(item.note or '')[:150]} {item.url or ''}".rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""The ladder's two background loops: matchmaking waves, and match deadlines.
+
+Both read their state from SQLite (the queue, the stored deadlines), so after a restart they
+carry on where the last run stopped: a deadline that passed while the bot was down fires at
+start-up. The tasks are kept in one place, each with a done-callback that logs a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+log = logging.getLogger(__name__)
+
+MAX_SLEEP_SECONDS = 60.0  # re-read the next deadline at least this often
+RETRY_SECONDS = 5.0
+
+
+class LadderLoops:
+    """Starts, pokes and stops the matchmaking and deadline loops."""
+
+    def __init__(self, bot, wave_interval: float) -> None:
+        self.bot = bot
+        self.wave_interval = wave_interval
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+
+    def start(self) -> None:
+        """Start both loops (once); they wait for the gateway to be ready."""
+        if self._tasks:
+            return
+        for name, loop in (("matchmaker", self._waves), ("deadlines", self._deadlines)):
+            task = asyncio.create_task(loop(), name=name)
+            task.add_done_callback(self._done)
+            self._tasks.add(task)
+
+    def poke(self) -> None:
+        """A new deadline exists: let the deadline loop re-read the next one now."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Cancel both loops and wait for them."""
+        for task in self._tasks:
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    def _done(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("The %s loop crashed", task.get_name(), exc_info=task.exception())
+
+    async def _waves(self) -> None:
+        await self.bot.wait_until_ready()
+        while True:
+            await asyncio.sleep(self.wave_interval)
+            try:
+                await self.run_wave()
+            except Exception:
+                log.exception("A matchmaking wave failed; trying again next wave")
+
+    async def run_wave(self) -> None:
+        """Pair the queue once and DM every new match to its players."""
+        matches = await self.bot.ladder.run_wave()
+        if matches:
+            log.info("Wave: %d match(es) created", len(matches))
+            self.poke()
+        for match in matches:
+            await self.bot.notifier.match_found(match)
+
+    async def _deadlines(self) -> None:
+        await self.bot.wait_until_ready()
+        while True:
+            try:
+                await self.fire_due()
+                delay = await self._seconds_to_next_deadline()
+            except Exception:
+                log.exception("Handling match deadlines failed; retrying")
+                delay = RETRY_SECONDS
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def fire_due(self) -> None:
+        """Apply every deadline that has passed, and tell the players."""
+        for update in await self.bot.ladder.fire_due_timeouts():
+            await self.bot.notifier.match_changed(update)
+
+    async def _seconds_to_next_deadline(self) -> float:
+        deadline = await self.bot.ladder.next_deadline()
+        if deadline is None:
+            return MAX_SLEEP_SECONDS
+        seconds = (deadline - datetime.now(UTC)).total_seconds()
+        return min(max(seconds, 0.0) + 0.05, MAX_SLEEP_SECONDS)

@@ -1,0 +1,183 @@
+"""The command log end to end: one ``command_calls`` row per slash command, none lost on a stop.
+
+The bot queues each row in memory and writes them in batches; a clean stop (SIGTERM or SIGINT)
+must drain the queue. So the rows are read from the SQLite file after the bot stopped, and
+compared with the interactions the fake Discord sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from .discord_objects import (
+    APPLICATION_COMMAND,
+    OPT_SUB_COMMAND,
+    OPT_SUB_COMMAND_GROUP,
+    SentInteraction,
+    snowflake_time_ms,
+)
+from .fake_discord import FakeDiscord
+from .harness import BotProcess
+from .test_onboarding import accept_terms, command_reply, db_rows, finish_setup
+
+
+def qualified_name(inter: SentInteraction) -> str:
+    """'admin resolve' for a subcommand, else the command's name."""
+    parts = [inter.data["name"]]
+    options = inter.data.get("options") or []
+    while options and options[0]["type"] in (OPT_SUB_COMMAND, OPT_SUB_COMMAND_GROUP):
+        parts.append(options[0]["name"])
+        options = options[0].get("options") or []
+    return " ".join(parts)
+
+
+def slash_commands(fake: FakeDiscord) -> list[SentInteraction]:
+    return [i for i in fake.interactions.values() if i.type == APPLICATION_COMMAND]
+
+
+def logged(bot: BotProcess) -> dict[int, dict]:
+    """command_calls rows by interaction id; fails on a duplicate."""
+    rows = db_rows(bot, "SELECT * FROM command_calls ORDER BY id")
+    by_id = {row["interaction_id"]: row for row in rows}
+    assert len(by_id) == len(rows), "an interaction was logged more than once"
+    return by_id
+
+
+def assert_one_row_per_command(bot: BotProcess, sent: list[SentInteraction]) -> dict[int, dict]:
+    """Exactly one row per sent command, with its name, caller, place, duration and time."""
+    rows = logged(bot)
+    missing = [repr(i) for i in sent if i.id not in rows]
+    extra = set(rows) - {i.id for i in sent}
+    assert not missing and not extra, f"missing rows for {missing}; rows for unknown {extra}"
+    for inter in sent:
+        row = rows[inter.id]
+        where = f"{inter!r}: {row}"
+        assert row["command"] == qualified_name(inter), where
+        assert row["discord_uid"] == inter.user.id, where
+        assert row["guild_id"] == inter.guild_id, where  # NULL for a DM
+        assert row["duration_ms"] > 0, where
+        called_at = datetime.fromisoformat(row["called_at"]).replace(tzinfo=UTC)
+        sent_at = datetime.fromtimestamp(snowflake_time_ms(inter.id) / 1000, UTC)
+        assert abs((called_at - sent_at).total_seconds()) <= 1.0, where
+    return rows
+
+
+async def test_every_command_is_logged_once_with_its_details(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess]
+) -> None:
+    fake = fake_discord
+    alice, bob, carol = fake.user("alice"), fake.user("bob"), fake.user("carol")
+    guild = fake.guild("Ladder Server", members=[alice, bob])
+    bot = bot_process()
+    await bot.start()
+    await finish_setup(fake, carol, "Carol1", "Carol#1234")
+
+    expected: dict[int, str] = {}  # interaction id -> outcome
+
+    async def run(user, command, options=None, *, outcome, guild=None) -> None:
+        inter = await fake.slash(user, command, options, guild=guild)
+        await inter.reply()
+        expected[inter.id] = outcome
+
+    await run(alice, "help", outcome="ok")
+    await run(alice, "profile", outcome="refused:terms")
+    await accept_terms(fake, alice)  # its /termsofservice is logged; the click is not
+    await run(alice, "setcountry", {"country": "Atlantis"}, outcome="rejected")
+    await run(alice, "setcountry", {"country": "FR"}, outcome="ok")
+    await run(alice, "help", guild=guild, outcome="ok")
+    await run(alice, "profile", guild=guild, outcome="refused:dm_only")
+    await run(bob, "setup", outcome="refused:terms")
+    await run(carol, "profile", outcome="ok")
+    # An autocomplete is not a command: no row.
+    await (await fake.autocomplete(alice, "setcountry", "country", "fr")).response()
+
+    sent = slash_commands(fake)
+    await bot.stop()
+    rows = assert_one_row_per_command(bot, sent)
+    assert len(rows) == len(sent) == 2 + 1 + len(expected)  # carol: 2, alice: 1
+    for interaction_id, outcome in expected.items():
+        assert rows[interaction_id]["outcome"] == outcome, rows[interaction_id]
+    assert {r["outcome"] for r in rows.values()} <= {
+        "ok",
+        "rejected",
+        "refused:terms",
+        "refused:dm_only",
+    }
+    # player_name: the ladder name once set up, the Discord name before.
+    names = {(r["discord_uid"], r["player_name"]) for r in rows.values()}
+    assert names == {
+        (alice.id, "alice"),
+        (bob.id, "bob"),
+        (carol.id, "carol"),
+        (carol.id, "Carol1"),
+    }
+    last_carol = max(
+        (r for r in rows.values() if r["discord_uid"] == carol.id), key=lambda r: r["id"]
+    )
+    assert (last_carol["command"], last_carol["player_name"]) == ("profile", "Carol1")
+
+
+async def test_sigint_drains_the_command_log_too(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    fake = fake_discord
+    dora = fake.user("dora")
+    for command in ("help", "profile", "termsofservice", "help"):
+        await command_reply(fake, dora, command)
+    sent = slash_commands(fake)
+    await ladder_bot.stop(sig=signal.SIGINT)
+    rows = assert_one_row_per_command(ladder_bot, sent)
+    assert [rows[i.id]["outcome"] for i in sent] == ["ok", "refused:terms", "ok", "ok"]
+
+
+async def test_hundreds_of_concurrent_commands_then_sigterm_lose_no_row(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    """300 commands from 20 players at once, SIGTERM as soon as the last is answered.
+
+    The rows are then still in the writer's queue (it writes every quarter second or every 500
+    rows): the stop must drain them.
+    """
+    fake = fake_discord
+    users = [fake.user(f"player{n:02d}") for n in range(20)]
+    commands = ("help", "profile", "setup")
+    sent = await asyncio.gather(*(fake.slash(users[n % 20], commands[n % 3]) for n in range(300)))
+    await asyncio.gather(*(inter.response() for inter in sent))
+    await ladder_bot.stop()
+    rows = assert_one_row_per_command(ladder_bot, list(sent))
+    assert len(rows) == 300
+    outcomes = [rows[inter.id]["outcome"] for inter in sent]
+    assert outcomes.count("ok") == 100 and outcomes.count("refused:terms") == 200
+
+
+async def test_sigterm_while_commands_are_running_logs_each_answered_command_once(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    """SIGTERM right after 300 database-writing commands were sent, before they were answered.
+
+    Commands the bot did not take before it closed the gateway are Discord's to fail; every
+    command it did answer must be in the log exactly once, and nothing else.
+    """
+    fake = fake_discord
+    users = [fake.user(f"rush{n:02d}") for n in range(20)]
+    await asyncio.gather(*(accept_terms(fake, user) for user in users))
+    onboarding = {i.id for i in slash_commands(fake)}
+    countries = ("FR", "DE", "SE")
+    sent = await asyncio.gather(
+        *(
+            fake.slash(users[n % 20], "setcountry", {"country": countries[n % 3]})
+            for n in range(300)
+        )
+    )
+    await ladder_bot.stop()
+    await fake.settle()
+    unanswered = {v.interaction_id for v in fake.take_violations() if v.rule == "no-response"}
+    answered = {i.id for i in sent if i.callback is not None}
+    assert answered | unanswered == {i.id for i in sent}
+    rows = logged(ladder_bot)
+    assert answered <= set(rows), f"{len(answered - set(rows))} answered commands not logged"
+    assert set(rows) <= {i.id for i in sent} | onboarding
+    assert all(rows[i]["outcome"] == "ok" for i in answered)

@@ -1,0 +1,671 @@
+"""Onboarding end to end: /termsofservice and /setup, as a newcomer sees them and SQLite keeps them.
+
+Each test runs the real ``bot.py`` against the fake Discord and checks two things: what the player
+sees, and what is in the database file afterwards (read-only while the bot runs). Invalid input
+must be answered with a message that names the rule, and must write nothing at all.
+
+The helpers at the top (``db_rows``, ``player_state``, ``accept_terms``, ``submit_setup``,
+``finish_setup``, ...) are shared by the other scenario files of this folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.settings import REPO_ROOT
+from cache.players import PlayerCache
+from cogs.bot import LadderBot
+from cogs.pipeline import CommandPipeline
+from ladder.config import load_ladder_config
+from ladder.countries import country_pages
+from ladder.guards import REFUSALS
+from services.ladder import LadderService
+from storage.command_log import CommandLogWriter
+from storage.database import Database
+from storage.players import PlayerRepository
+
+from . import discord_limits as limits
+from .discord_objects import (
+    CHANNEL_MESSAGE,
+    MODAL,
+    UPDATE_MESSAGE,
+    RecordedMessage,
+    SentInteraction,
+)
+from .fake_discord import FakeDiscord, FakeUser
+from .harness import BotProcess, running_client
+
+TERMS_HINT = "/termsofservice"
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers: reading the database, and driving a player through onboarding.
+# --------------------------------------------------------------------------------------------
+
+
+def db_rows(bot: BotProcess | Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict]:
+    """Rows of a query on the bot's SQLite file, as dicts; read-only, also while it runs."""
+    path = bot.database_path if isinstance(bot, BotProcess) else bot
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute(sql, params).fetchall()]
+
+
+def db_write(bot: BotProcess, sql: str, params: tuple[Any, ...] = ()) -> None:
+    """Change the database (only while the bot is stopped)."""
+    assert not bot.running, "write to the database only while the bot is stopped"
+    with contextlib.closing(sqlite3.connect(bot.database_path)) as conn, conn:
+        conn.execute(sql, params)
+
+
+def player_row(bot: BotProcess, user: FakeUser) -> dict | None:
+    rows = db_rows(bot, "SELECT * FROM players WHERE discord_uid = ?", (user.id,))
+    return rows[0] if rows else None
+
+
+def player_state(bot: BotProcess, user: FakeUser) -> dict[str, Any]:
+    """Everything stored about a player: row, names and action log (to prove nothing changed)."""
+    return {
+        "row": player_row(bot, user),
+        "names": db_rows(
+            bot, "SELECT * FROM player_names WHERE discord_uid = ? ORDER BY name_key", (user.id,)
+        ),
+        "log": db_rows(
+            bot, "SELECT * FROM player_action_logs WHERE discord_uid = ? ORDER BY id", (user.id,)
+        ),
+    }
+
+
+def assert_no_unexpected_errors(bot: BotProcess) -> None:
+    """The bot logged no bug (cogs.responses logs each one as "Unexpected error in ...")."""
+    errors = [line for line in bot.log_text().splitlines() if "Unexpected error" in line]
+    assert not errors, "the bot hit errors:\n" + "\n".join(errors)
+
+
+def custom_id_of(message: RecordedMessage, name: str) -> str:
+    """The custom_id ``name`` on ``message``, or ``name:<suffix>`` (a per-message id)."""
+    found = [
+        c["custom_id"]
+        for c in message.all_components()
+        if c.get("custom_id") == name or str(c.get("custom_id", "")).startswith(name + ":")
+    ]
+    assert len(found) == 1, f"{name!r} matches {found} on {message.all_components()}"
+    return found[0]
+
+
+async def accept_terms(fake: FakeDiscord, user: FakeUser) -> RecordedMessage:
+    """``user`` runs /termsofservice in a DM and clicks Accept; returns the updated message."""
+    terms = await (await fake.slash(user, "termsofservice")).reply()
+    click = await fake.click(user, terms, label="Accept")
+    assert (await click.response()).type == UPDATE_MESSAGE
+    return await click.reply()
+
+
+async def open_setup(fake: FakeDiscord, user: FakeUser) -> SentInteraction:
+    inter = await fake.slash(user, "setup")
+    assert (await inter.response()).type == MODAL
+    return inter
+
+
+def modal_values(inter: SentInteraction) -> dict[str, str]:
+    """The prefilled values of the modal the bot opened in answer to ``inter``."""
+    assert inter.callback is not None
+    return {i["custom_id"]: i.get("value") or "" for i in limits.modal_inputs(inter.callback.modal)}
+
+
+async def submit_setup(
+    fake: FakeDiscord,
+    user: FakeUser,
+    name: str,
+    battletag: str,
+    alts: tuple[str, str] = ("", ""),
+    opened_by: SentInteraction | None = None,
+) -> SentInteraction:
+    """Open /setup (unless ``opened_by``) and submit its modal."""
+    opened_by = opened_by or await open_setup(fake, user)
+    values = {
+        "setup:player_name": name,
+        "setup:battletag": battletag,
+        "setup:alt_1": alts[0],
+        "setup:alt_2": alts[1],
+    }
+    return await fake.submit_modal(user, opened_by, values)
+
+
+def page_of(code: str) -> str:
+    """The value of the country-page option that holds ``code``."""
+    for index, (_, codes) in enumerate(country_pages()):
+        if code in dict(codes):
+            return str(index)
+    raise LookupError(code)
+
+
+async def choose(
+    fake: FakeDiscord, user: FakeUser, preview: RecordedMessage, name: str, value: str
+) -> RecordedMessage:
+    """Pick ``value`` in the select ``name`` of the /setup preview; the preview is updated."""
+    inter = await fake.select(user, preview, [value], custom_id=custom_id_of(preview, name))
+    callback = await inter.response()
+    assert callback.type == UPDATE_MESSAGE, (await inter.reply()).text
+    return await inter.reply()
+
+
+async def pick_country_and_region(
+    fake: FakeDiscord, user: FakeUser, preview: RecordedMessage, country: str, region: str
+) -> RecordedMessage:
+    preview = await choose(fake, user, preview, "setup:country_page", page_of(country))
+    preview = await choose(fake, user, preview, "setup:country", country)
+    return await choose(fake, user, preview, "setup:region", region)
+
+
+async def finish_setup(
+    fake: FakeDiscord,
+    user: FakeUser,
+    name: str,
+    battletag: str = "Player#1234",
+    alts: tuple[str, str] = ("", ""),
+    country: str = "FR",
+    region: str = "EU",
+    *,
+    accept: bool = True,
+) -> RecordedMessage:
+    """Terms (if ``accept``), the modal, the selects, Confirm: returns the saved message."""
+    if accept:
+        await accept_terms(fake, user)
+    submitted = await submit_setup(fake, user, name, battletag, alts)
+    preview = await submitted.reply()
+    assert "preview" in preview.text.lower(), preview.text
+    preview = await pick_country_and_region(fake, user, preview, country, region)
+    confirm = await fake.click(user, preview, label="Confirm")
+    assert (await confirm.response()).type == UPDATE_MESSAGE
+    saved = await confirm.reply()
+    assert "Profile saved" in saved.text, saved.text
+    return saved
+
+
+@contextlib.asynccontextmanager
+async def in_process_bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
+    """A LadderBot built as bot.py builds it (tmp database), for running_client()."""
+    db = await Database.open(tmp_path / "in-process.db")
+    writer = CommandLogWriter(db)
+    writer.start()
+    players = PlayerRepository(db, PlayerCache())
+    pipeline = CommandPipeline(players, writer, admin_ids=frozenset(), dm_only=True)
+    config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
+    factories: dict[str, Any] = {  # what bot.py's serve() passes, by parameter name
+        "players": lambda: players,
+        "pipeline": lambda: pipeline,
+        "ladder": lambda: LadderService(db, players, config),
+        "ladder_config": lambda: config,
+        "regions": lambda: {r.code: r.name for r in config.regions},
+        "terms_text": lambda: "Play fair.",
+        "admin_ids": lambda: frozenset(),
+        "admin_channel_id": lambda: None,
+        "command_guild_ids": lambda: (),
+    }
+    wanted = inspect.signature(LadderBot.__init__).parameters
+    missing = [
+        name
+        for name, p in wanted.items()
+        if name != "self" and name not in factories and p.default is inspect.Parameter.empty
+    ]
+    if missing:
+        await writer.close()
+        await db.close()
+        pytest.skip(f"in_process_bot does not know how to build LadderBot's {missing} yet")
+    bot = LadderBot(**{k: make() for k, make in factories.items() if k in wanted})
+    try:
+        yield bot
+    finally:
+        await bot.close()
+        await writer.close()
+        await db.close()
+
+
+async def command_reply(
+    fake: FakeDiscord, user: FakeUser, command: str, options: dict | None = None, **kw: Any
+) -> RecordedMessage:
+    return await (await fake.slash(user, command, options, **kw)).reply()
+
+
+# --------------------------------------------------------------------------------------------
+# The newcomer's path.
+# --------------------------------------------------------------------------------------------
+
+
+async def test_newcomer_accepts_the_terms_sets_up_and_sees_the_profile(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    fake, bot = fake_discord, ladder_bot
+    alice = fake.user("alice")
+
+    refused = await command_reply(fake, alice, "profile")
+    assert refused.ephemeral
+    assert TERMS_HINT in refused.text
+    assert player_row(bot, alice) is None  # a refusal creates no record
+
+    terms = await command_reply(fake, alice, "termsofservice")
+    assert terms.ephemeral
+    assert {b["label"] for b in terms.buttons()} == {"Accept", "Decline"}
+    accepted = await fake.click(alice, terms, label="Accept")
+    after = await accepted.reply()
+    assert "Accepted" in after.text and "/setup" in after.text
+    assert not after.buttons()  # the decision is made: the buttons are gone
+
+    row = player_row(bot, alice)
+    assert row is not None
+    assert row["accepted_tos"] == 1 and row["accepted_tos_at"]
+    assert row["discord_name"] == "alice"
+    assert row["completed_setup"] == 0 and row["player_name"] is None
+    log = player_state(bot, alice)["log"]
+    assert [(e["setting"], e["new_value"], e["changed_by"]) for e in log] == [
+        ("accepted_tos", "yes", alice.id)
+    ]
+
+    # /setup: the modal, then the preview with its selects and buttons.
+    opened = await open_setup(fake, alice)
+    modal = opened.callback.modal
+    assert modal["custom_id"] == "setup:modal"
+    assert set(modal_values(opened)) == {
+        "setup:player_name",
+        "setup:battletag",
+        "setup:alt_1",
+        "setup:alt_2",
+    }
+    submitted = await submit_setup(
+        fake, alice, "Alice", "Alice#1234", ("AliceAlt", ""), opened_by=opened
+    )
+    assert (await submitted.response()).type == CHANNEL_MESSAGE
+    preview = await submitted.reply()
+    assert preview.ephemeral
+    assert "Alice" in preview.text and "Alice#1234" in preview.text and "AliceAlt" in preview.text
+    assert preview.component(label="Confirm").get("disabled")  # no country, no region yet
+    assert player_row(bot, alice)["player_name"] is None  # nothing saved before Confirm
+
+    preview = await pick_country_and_region(fake, alice, preview, "FR", "EU")
+    assert "France" in preview.text and "Europe" in preview.text
+    assert not preview.component(label="Confirm").get("disabled")
+    confirm = await fake.click(alice, preview, label="Confirm")
+    saved = await confirm.reply()
+    assert "Profile saved" in saved.text
+    assert not saved.buttons() and not saved.selects()
+
+    row = player_row(bot, alice)
+    assert {k: row[k] for k in ("player_name", "battletag", "alt_name_1", "alt_name_2")} == {
+        "player_name": "Alice",
+        "battletag": "Alice#1234",
+        "alt_name_1": "AliceAlt",
+        "alt_name_2": None,
+    }
+    assert (row["country"], row["region"], row["completed_setup"]) == ("FR", "EU", 1)
+    assert row["completed_setup_at"]
+    state = player_state(bot, alice)
+    assert {(n["name_key"], n["kind"]) for n in state["names"]} == {
+        ("alice", "main"),
+        ("alicealt", "alt"),
+    }
+    settings = {e["setting"]: e["new_value"] for e in state["log"]}
+    assert settings == {
+        "accepted_tos": "yes",
+        "player_name": "Alice",
+        "battletag": "Alice#1234",
+        "alt_name_1": "AliceAlt",
+        "country": "FR",
+        "region": "EU",
+        "completed_setup": "yes",
+    }
+
+    profile = await command_reply(fake, alice, "profile")
+    assert profile.ephemeral
+    assert "Alice" in profile.text and "Alice#1234" in profile.text
+    assert "France" in profile.text and "Europe" in profile.text
+
+
+INVALID_INPUTS = [
+    # (what, name, battletag, alt 1, words the error must contain)
+    ("too short name", "ab", "Good#1234", "", ["3–12 characters", "**ab** has 2"]),
+    ("too long name", "abcdefghijklm", "Good#1234", "", ["3–12 characters"]),
+    ("battletag without #", "Goodname", "Good1234", "", ["Name#1234"]),
+    ("battletag letters after #", "Goodname", "Good#12ab", "", ["3–12 digits"]),
+    ("zero-width character", "ab\u200bcd", "Good#1234", "", ["zero width space", "U+200B"]),
+    ("emoji", "abc\U0001f600", "Good#1234", "", ["\U0001f600", "not allowed"]),
+    ("SQL in the name", "x'); DROP TABLE players;--", "Good#1234", "", ["not allowed"]),
+    ("SQL after the #", "Goodname", "a#1; DROP TABLE x", "", ["3–12 digits"]),
+    ("SQL before the #", "Goodname", "x';DROP--#1234", "", ["`'` is not allowed"]),
+    ("alt repeats the name", "Goodname", "Good#1234", "GOODNAME", ["repeats"]),
+    ("name already taken", "Bobby", "Good#1234", "", ["**Bobby** is already taken"]),
+    ("name taken in another case", "bOBBY", "Good#1234", "", ["already taken"]),
+    ("alt taken by another player", "Goodname", "Good#1234", "BobAlt", ["already taken"]),
+    ("name is another player's alt", "bobalt", "Good#1234", "", ["already taken"]),
+    ("full-width look-alike", "Ｂｏｂｂｙ", "Good#1234", "", ["already taken"]),
+]
+
+
+async def test_invalid_setup_input_is_explained_and_writes_nothing(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    fake, bot = fake_discord, ladder_bot
+    bob = fake.user("bob")
+    await finish_setup(fake, bob, "Bobby", "Bob#5555", ("BobAlt", ""))
+    alice = fake.user("alice")
+    await accept_terms(fake, alice)
+    before = player_state(bot, alice)
+    bob_before = player_state(bot, bob)
+    assert before["row"] is not None and not before["names"]
+
+    for what, name, battletag, alt, words in INVALID_INPUTS:
+        submitted = await submit_setup(fake, alice, name, battletag, (alt, ""))
+        callback = await submitted.response()
+        reply = await submitted.reply()
+        assert callback.type == CHANNEL_MESSAGE and reply.ephemeral, what
+        assert not reply.buttons() and not reply.selects(), f"{what}: no preview on an error"
+        for word in words:
+            assert word in reply.text, f"{what}: {word!r} not in {reply.text!r}"
+        assert "went wrong" not in reply.text, f"{what}: an error, not a refusal"
+        assert player_state(bot, alice) == before, f"{what} changed the database"
+        assert player_state(bot, bob) == bob_before, f"{what} changed another player"
+
+    tables = {r["name"] for r in db_rows(bot, "SELECT name FROM sqlite_master")}
+    assert {"players", "player_names", "player_action_logs", "command_calls"} <= tables
+
+
+async def test_decline_is_stored_and_an_old_terms_message_still_works_after_a_restart(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    fake, bot = fake_discord, ladder_bot
+    dave = fake.user("dave")
+    older_terms = await command_reply(fake, dave, "termsofservice")
+    terms = await command_reply(fake, dave, "termsofservice")
+    declined = await (await fake.click(dave, terms, label="Decline")).reply()
+    assert "Declined" in declined.text and TERMS_HINT in declined.text
+    assert not declined.buttons()
+    row = player_row(bot, dave)
+    assert row["accepted_tos"] == 0 and row["accepted_tos_at"]
+
+    for command in ("profile", "setup", "setcountry"):
+        options = {"country": "FR"} if command == "setcountry" else None
+        refused = await command_reply(fake, dave, command, options)
+        assert REFUSALS["terms"] in refused.text, command
+    assert player_row(bot, dave) == row
+
+    # Changing one's mind later, on the older message, after a restart: the buttons persist.
+    await bot.restart()
+    click = await fake.click(dave, older_terms, label="Accept")
+    assert (await click.response()).type == UPDATE_MESSAGE
+    assert "Accepted" in (await click.reply()).text
+    assert player_row(bot, dave)["accepted_tos"] == 1
+    log = player_state(bot, dave)["log"]
+    assert [e["new_value"] for e in log if e["setting"] == "accepted_tos"][-1] == "yes"
+
+
+async def test_restart_reopens_the_modal_prefilled_and_cancel_saves_nothing(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    fake, bot = fake_discord, ladder_bot
+    erin = fake.user("erin")
+    await accept_terms(fake, erin)
+    before = player_state(bot, erin)
+
+    preview = await (await submit_setup(fake, erin, "Erin", "Erin#1234", ("ErinB", ""))).reply()
+    preview = await pick_country_and_region(fake, erin, preview, "DE", "EU")
+
+    restart = await fake.click(erin, preview, label="Restart")
+    assert (await restart.response()).type == MODAL
+    assert modal_values(restart) == {
+        "setup:player_name": "Erin",
+        "setup:battletag": "Erin#1234",
+        "setup:alt_1": "ErinB",
+        "setup:alt_2": "",
+    }
+    resubmitted = await fake.submit_modal(erin, restart, {"setup:player_name": "Erin2"})
+    # Submitted from the preview: the preview itself is updated, country and region kept.
+    assert (await resubmitted.response()).type == UPDATE_MESSAGE
+    preview = await resubmitted.reply()
+    assert "Erin2" in preview.text and "Germany" in preview.text and "Europe" in preview.text
+    assert not preview.component(label="Confirm").get("disabled")
+    assert player_state(bot, erin) == before  # still nothing saved
+
+    cancelled = await (await fake.click(erin, preview, label="Cancel")).reply()
+    assert "nothing was saved" in cancelled.text.lower()
+    assert not cancelled.buttons() and not cancelled.selects()
+    assert player_state(bot, erin) == before
+
+    # A later /setup opens empty again (nothing was kept from the cancelled one).
+    reopened = await open_setup(fake, erin)
+    assert modal_values(reopened)["setup:player_name"] == ""
+
+
+async def test_setup_again_is_prefilled_and_saves_only_the_changes(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    fake, bot = fake_discord, ladder_bot
+    finn = fake.user("finn")
+    await finish_setup(fake, finn, "Finn", "Finn#1234", country="SE", region="EU")
+    log_before = len(player_state(bot, finn)["log"])
+
+    opened = await open_setup(fake, finn)
+    assert modal_values(opened)["setup:player_name"] == "Finn"
+    assert modal_values(opened)["setup:battletag"] == "Finn#1234"
+    submitted = await fake.submit_modal(finn, opened, {"setup:battletag": "Finn#9999"})
+    preview = await submitted.reply()
+    assert "Sweden" in preview.text  # country and region come from the record
+    saved = await (await fake.click(finn, preview, label="Confirm")).reply()
+    assert "1 change(s)" in saved.text
+
+    row = player_row(bot, finn)
+    assert (row["player_name"], row["battletag"], row["country"]) == ("Finn", "Finn#9999", "SE")
+    log = player_state(bot, finn)["log"]
+    assert [(e["setting"], e["old_value"], e["new_value"]) for e in log[log_before:]] == [
+        ("battletag", "Finn#1234", "Finn#9999")
+    ]
+
+
+async def test_two_players_set_up_at_the_same_time(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    """Each player's /setup preview answers its own player, whoever opened one last."""
+    fake, bot = fake_discord, ladder_bot
+    gina, hugo = fake.user("gina"), fake.user("hugo")
+    await accept_terms(fake, gina)
+    await accept_terms(fake, hugo)
+    gina_preview = await (await submit_setup(fake, gina, "Gina", "Gina#1234")).reply()
+    hugo_preview = await (await submit_setup(fake, hugo, "Hugo", "Hugo#1234")).reply()
+
+    # gina works on her preview after hugo opened his: her clicks must reach her own view.
+    gina_preview = await pick_country_and_region(fake, gina, gina_preview, "IT", "EU")
+    hugo_preview = await pick_country_and_region(fake, hugo, hugo_preview, "ES", "EU")
+    await fake.click(gina, gina_preview, label="Confirm")
+    await fake.click(hugo, hugo_preview, label="Confirm")
+    await fake.settle()
+    assert (player_row(bot, gina)["player_name"], player_row(bot, gina)["country"]) == (
+        "Gina",
+        "IT",
+    )
+    assert (player_row(bot, hugo)["player_name"], player_row(bot, hugo)["country"]) == (
+        "Hugo",
+        "ES",
+    )
+
+
+async def test_a_name_claimed_while_previewing_is_refused_on_confirm(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    """Both previews pass the early name check; the second Confirm must still be refused."""
+    fake, bot = fake_discord, ladder_bot
+    nina, omar = fake.user("nina"), fake.user("omar")
+    await accept_terms(fake, nina)
+    await accept_terms(fake, omar)
+    nina_preview = await (await submit_setup(fake, nina, "Star", "Nina#1234")).reply()
+    nina_preview = await pick_country_and_region(fake, nina, nina_preview, "NO", "EU")
+    omar_preview = await (await submit_setup(fake, omar, "STAR", "Omar#1234")).reply()
+    omar_preview = await pick_country_and_region(fake, omar, omar_preview, "EG", "EU")
+    omar_before = player_state(bot, omar)
+
+    saved = await (await fake.click(nina, nina_preview, label="Confirm")).reply()
+    assert "Profile saved" in saved.text
+    refused = await (await fake.click(omar, omar_preview, label="Confirm")).reply()
+    assert "already taken" in refused.text and refused.ephemeral
+    assert player_state(bot, omar) == omar_before
+    names = db_rows(bot, "SELECT discord_uid FROM player_names WHERE name_key = 'star'")
+    assert names == [{"discord_uid": nina.id}]
+
+
+async def test_a_player_who_finished_setup_can_join_the_queue(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    """The saved profile says "Next: /queue to play": the Join button must queue the player."""
+    fake, bot = fake_discord, ladder_bot
+    if "queue" not in fake.command_names():
+        pytest.skip("/queue is not registered yet")
+    pia = fake.user("pia")
+    await finish_setup(fake, pia, "Pia", "Pia#1234")
+    queue = await command_reply(fake, pia, "queue")
+    joined = await (await fake.click(pia, queue, label="Join")).reply()
+    assert "not in the queue" not in joined.text, joined.text
+    again = await command_reply(fake, pia, "queue")
+    assert "already in the queue" in again.text, again.text
+    await bot.stop()
+    assert db_rows(bot, "SELECT discord_uid FROM queue_entries") == [{"discord_uid": pia.id}]
+    assert_no_unexpected_errors(bot)
+
+
+async def test_setup_before_the_terms_is_refused(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    ivy = fake_discord.user("ivy")
+    refused = await command_reply(fake_discord, ivy, "setup")
+    assert REFUSALS["terms"] in refused.text
+    assert player_row(ladder_bot, ivy) is None
+
+
+async def test_setup_left_open_over_a_restart_still_answers(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    """A /setup preview or modal left open over a restart must answer, not fail silently.
+
+    Discord shows "This interaction failed" for an interaction nobody answers; the player
+    should learn instead that it expired and that /setup starts again.
+    """
+    fake, bot = fake_discord, ladder_bot
+    jay, kay = fake.user("jay"), fake.user("kay")
+    await accept_terms(fake, jay)
+    await accept_terms(fake, kay)
+    preview = await (await submit_setup(fake, jay, "Jay", "Jay#1234")).reply()
+    preview = await pick_country_and_region(fake, jay, preview, "US", "NA")
+    modal = await open_setup(fake, kay)  # kay is still typing when the bot restarts
+    await bot.restart()
+
+    click = await fake.click(jay, preview, label="Confirm")
+    submit = await submit_setup(fake, kay, "Kay", "Kay#1234", opened_by=modal)
+    await fake.settle()
+    unanswered = {v.interaction_id for v in fake.take_violations() if v.rule == "no-response"}
+    problems = [
+        f"{what} from before the restart got no answer"
+        for what, inter in (("a click on a /setup preview", click), ("a /setup modal", submit))
+        if inter.id in unanswered
+    ]
+    assert not problems, problems
+    for inter in (click, submit):
+        reply = await inter.reply()
+        assert reply.ephemeral and ("/setup" in reply.text or "expired" in reply.text.lower())
+    assert player_row(bot, jay)["player_name"] is None  # the preview had not been confirmed
+    assert player_row(bot, kay)["player_name"] is None
+
+
+async def test_terms_buttons_keep_working_once_shown_terms_have_expired(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """The Accept / Decline buttons are persistent: they must work on any terms message, also
+    after the views nextcord keeps for each shown message have timed out (15 minutes for an
+    ephemeral message), and an expired view must not bring back buttons already answered.
+
+    Runs the bot in this event loop (not as a subprocess) so that the time-outs can be
+    triggered instead of waited for.
+    """
+    fake = fake_discord
+    async with in_process_bot(tmp_path) as bot, running_client(fake, bot):
+        kim, leo = fake.user("kim"), fake.user("leo")
+        kim_terms = await command_reply(fake, kim, "termsofservice")
+        leo_terms = await command_reply(fake, leo, "termsofservice")
+        await (await fake.click(kim, kim_terms, label="Accept")).reply()
+        assert not kim_terms.buttons()
+
+        # 15 minutes pass: every view that has a timeout expires, as nextcord would do it.
+        for view in bot._connection._view_store.all_views():
+            if view.timeout is not None:
+                view.stop()
+                await view.on_timeout()
+
+        problems = []
+        if kim_terms.buttons():
+            problems.append("an expired view put the answered Accept/Decline buttons back")
+        click = await fake.click(leo, leo_terms, label="Accept")
+        await fake.settle()
+        if [v for v in fake.take_violations() if v.rule == "no-response"]:
+            problems.append("Accept on a terms message got no answer once views expired")
+        else:
+            assert (await click.response()).type == UPDATE_MESSAGE
+            assert (await bot.players.get(leo.id)).accepted_tos
+        assert not problems, problems
+
+
+# --------------------------------------------------------------------------------------------
+# /setcountry and its autocomplete.
+# --------------------------------------------------------------------------------------------
+
+
+async def test_setcountry_autocomplete_stores_the_chosen_code_and_refuses_the_rest(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    fake, bot = fake_discord, ladder_bot
+    mia = fake.user("mia")
+    await accept_terms(fake, mia)
+
+    async def choices(typed: str) -> list[dict]:
+        inter = await fake.autocomplete(mia, "setcountry", "country", typed)
+        found = (await inter.response()).choices
+        assert len(found) <= limits.AUTOCOMPLETE_CHOICES, typed
+        return found
+
+    french = await choices("fr")
+    assert french[0] == {"name": "France", "value": "FR"}
+    assert len(await choices("")) == limits.AUTOCOMPLETE_CHOICES
+    united = [c["name"] for c in await choices("united")]
+    assert "United Kingdom" in united and "United States" in united
+    assert await choices("zzzzqqq") == []
+
+    before = player_state(bot, mia)
+    reply = await command_reply(fake, mia, "setcountry", {"country": french[0]["value"]})
+    assert reply.ephemeral and "is now" in reply.text and "France" in reply.text
+    assert player_row(bot, mia)["country"] == "FR"
+    log = player_state(bot, mia)["log"]
+    assert [(e["setting"], e["old_value"], e["new_value"]) for e in log[len(before["log"]) :]] == [
+        ("country", None, "FR")
+    ]
+
+    # The same country again changes nothing and logs nothing.
+    after_first = player_state(bot, mia)
+    again = await command_reply(fake, mia, "setcountry", {"country": "FR"})
+    assert "was already" in again.text
+    assert player_state(bot, mia) == after_first
+
+    # A name typed without picking from the list is understood too.
+    typed = await command_reply(fake, mia, "setcountry", {"country": "germany"})
+    assert "Germany" in typed.text
+    assert player_row(bot, mia)["country"] == "DE"
+
+    stored = player_state(bot, mia)
+    for bad in ("Atlantis", "'; DROP TABLE players;--", "\u200b", "🇫🇷🇫🇷"):
+        refused = await command_reply(fake, mia, "setcountry", {"country": bad})
+        assert refused.ephemeral
+        assert "pick a country from the list" in refused.text, (bad, refused.text)
+        assert player_state(bot, mia) == stored, f"{bad!r} changed the database"
+
+    profile = await command_reply(fake, mia, "profile")
+    assert "Germany" in profile.text
