@@ -1,6 +1,8 @@
 """ladderbot: a self-hosted 1v1 ladder bot for Discord.
 
     python bot.py            run the bot (settings from .env and the environment)
+    python bot.py stats      a usage report from the SQLite file (read-only; --help)
+    python bot.py backup P   a consistent copy of the live database (--help)
 
 Everything is wired here, in one place: settings → logging → database → repositories, cache and
 the command log writer → pipeline → bot. A stop (SIGINT, SIGTERM, or the bot closing) closes
@@ -21,6 +23,8 @@ from collections.abc import Sequence
 import aiohttp
 import nextcord
 
+from app import backup as backup_cli
+from app import stats as stats_cli
 from app.logging import configure_logging
 from app.settings import Settings, SettingsError, load_settings
 from cache.players import PlayerCache
@@ -37,6 +41,9 @@ nextcord.VoiceClient.warn_nacl = False  # no voice here: PyNaCl is not needed
 
 EMBED_DESCRIPTION_LIMIT = 4096
 IN_FLIGHT_GRACE_SECONDS = 5.0
+
+
+HOST_COMMANDS = {"stats": stats_cli.main, "backup": backup_cli.main}
 
 
 class StartupError(Exception):
@@ -72,6 +79,8 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
         players, command_log, admin_ids=settings.admin_ids, dm_only=settings.dm_only
     )
     bot = LadderBot(
+        db=db,
+        command_log=command_log,
         players=players,
         pipeline=pipeline,
         ladder=service,
@@ -131,9 +140,21 @@ def _client_status(runner: asyncio.Task) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen sub-command."""
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", default="run", choices=["run"], help="default: run")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "stats", "backup"],
+        help="default: run; `stats --help`, `backup --help` for theirs",
+    )
+    parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.command == "run" and args.args:
+        parser.error(f"unrecognized arguments: {' '.join(args.args)}")
     try:
+        if args.command in HOST_COMMANDS:
+            settings = load_settings(require_token=False)
+            return HOST_COMMANDS[args.command](args.args, settings.database_path)
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_file)
         ladder = load_ladder_config(settings.ladder_config_path)

@@ -60,9 +60,15 @@ def read_dotenv(path: Path) -> dict[str, str]:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, dotenv: Path | None = REPO_ROOT / ".env"
+    environ: Mapping[str, str] | None = None,
+    dotenv: Path | None = REPO_ROOT / ".env",
+    *,
+    require_token: bool = True,
 ) -> Settings:
-    """Build Settings from a .env file overlaid by the environment (the environment wins)."""
+    """Build Settings from a .env file overlaid by the environment (the environment wins).
+
+    `require_token=False` is for the host commands (stats, backup) that only read the file.
+    """
     env = read_dotenv(dotenv) if dotenv else {}
     env.update(os.environ if environ is None else environ)
 
@@ -70,7 +76,7 @@ def load_settings(
         return env.get(name, "").strip()
 
     token = get("DISCORD_TOKEN")
-    if not token:
+    if not token and require_token:
         raise SettingsError(
             "DISCORD_TOKEN is not set: put your bot token in .env or the environment "
             "(see .env.example)."

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 import nextcord
 from nextcord.ext import commands
 
+from app.status import collect_status, render_lines
 from cogs.match_ui import match_embed
 from cogs.pipeline import guarded
 from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR
@@ -205,6 +206,18 @@ class AdminCog(commands.Cog):
         embed = match_embed(match, interaction.user.id, names, self.bot.ladder_config)
         embed.add_field(name="Reports", value=f"{match.player1_report} / {match.player2_report}")
         embed.add_field(name="Decided by", value=str(match.decided_by or "—"))
+        await self._say(interaction, embed)
+
+    @admin.subcommand(name="status", description="Uptime, latency, command log, cache, database")
+    @guarded(Access.ADMIN)
+    async def status(self, interaction: nextcord.Interaction) -> None:
+        bot = self.bot
+        report = await collect_status(
+            bot.db, bot.command_log, bot.players.cache, bot.started_at, bot.latency
+        )
+        embed = nextcord.Embed(title="ladderbot status", colour=INFO_COLOUR)
+        for name, value in render_lines(report):
+            embed.add_field(name=name, value=value)
         await self._say(interaction, embed)
 
     @admin.subcommand(name="disputes", description="List the open disputes")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import nextcord
 from nextcord.ext import commands
@@ -18,6 +19,8 @@ from cogs.queue import QueueCog
 from cogs.responses import error_embed, respond
 from ladder.config import LadderConfig
 from services.ladder import LadderService
+from storage.command_log import CommandLogWriter
+from storage.database import Database
 from storage.players import PlayerRepository
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,8 @@ class LadderBot(commands.Bot):
     def __init__(
         self,
         *,
+        db: Database,
+        command_log: CommandLogWriter,
         players: PlayerRepository,
         pipeline: CommandPipeline,
         ladder: LadderService,
@@ -48,6 +53,9 @@ class LadderBot(commands.Bot):
         intents = nextcord.Intents.none()
         intents.guilds = True
         super().__init__(intents=intents, default_guild_ids=list(command_guild_ids) or None)
+        self.db = db
+        self.command_log = command_log
+        self.started_at = datetime.now(UTC)
         self.players = players
         self.pipeline = pipeline
         self.ladder = ladder

@@ -138,12 +138,15 @@ class Notifier:
     async def match_changed(self, update: MatchUpdate, *, skip: int | None = None) -> None:
         """Edit both players' match messages (but `skip`'s, already answered) and tell admins."""
         match = update.match
-        for uid, channel_id, message_id in await self.bot.ladder.match_messages(match.id):
+        for uid, _, message_id in await self.bot.ladder.match_messages(match.id):
             if uid == skip:
                 continue
-            partial = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
             try:
-                await partial.edit(**await self.render(match, uid))
+                # A DMChannel (cached after the first call): nextcord 3.2.0 cannot build a
+                # PartialMessage from a PartialMessageable.
+                channel = await self.bot.create_dm(nextcord.Object(id=uid))
+                message = channel.get_partial_message(message_id)
+                await message.edit(**await self.render(match, uid))
             except nextcord.HTTPException as exc:
                 log.warning("Could not update match #%s for %s: %s", match.id, uid, exc)
         if any(isinstance(event, Disputed) for event in update.events):

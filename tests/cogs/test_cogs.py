@@ -14,7 +14,6 @@ connects. Checked here, for every cog in ``cogs.bot.COGS``:
 
 from __future__ import annotations
 
-import inspect
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -24,7 +23,6 @@ from typing import Any
 
 import nextcord
 import pytest
-from nextcord.ext import commands
 
 from app.settings import REPO_ROOT
 from cache.players import PlayerCache
@@ -33,6 +31,7 @@ from cogs.pipeline import RULE_ATTRIBUTE, CommandPipeline
 from cogs.views import LadderView
 from ladder.config import load_ladder_config
 from ladder.guards import CommandRule
+from services.ladder import LadderService
 from storage.command_log import CommandLogWriter
 from storage.database import Database
 from storage.players import PlayerRepository
@@ -50,46 +49,22 @@ async def bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
     players = PlayerRepository(db, PlayerCache())
     pipeline = CommandPipeline(players, writer, admin_ids=frozenset({1}), dm_only=True)
     config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
-    # What bot.py's serve() passes, by parameter name; built only when LadderBot asks for it.
-    factories: dict[str, Any] = {
-        "players": lambda: players,
-        "pipeline": lambda: pipeline,
-        "ladder": lambda: _ladder_service(db, players, config),
-        "ladder_config": lambda: config,
-        "regions": lambda: {region.code: region.name for region in config.regions},
-        "terms_text": lambda: "Play fair.",
-        "admin_ids": lambda: frozenset({1}),
-        "admin_channel_id": lambda: None,
-        "command_guild_ids": lambda: (),
-    }
-    params = inspect.signature(LadderBot.__init__).parameters
-    unknown = [
-        name
-        for name, p in params.items()
-        if name != "self" and name not in factories and p.default is inspect.Parameter.empty
-    ]
-    if unknown:
-        # bot.py passes something this test cannot build: put the cogs on a bare LadderBot.
-        built = LadderBot.__new__(LadderBot)
-        commands.Bot.__init__(built, intents=nextcord.Intents.none())
-        for name in ("players", "pipeline", "ladder_config", "regions", "terms_text"):
-            setattr(built, name, factories[name]())
-        for cog in COGS:
-            built.add_cog(cog(built))
-    else:
-        built = LadderBot(**{k: make() for k, make in factories.items() if k in params})
+    built = LadderBot(
+        db=db,
+        command_log=writer,
+        players=players,
+        pipeline=pipeline,
+        ladder=LadderService(db, players, config),
+        ladder_config=config,
+        terms_text="Play fair.",
+        admin_ids=frozenset({1}),
+    )
     try:
         yield built
     finally:
         await built.close()
         await writer.close()
         await db.close()
-
-
-def _ladder_service(db: Database, players: PlayerRepository, config: Any) -> Any:
-    from services.ladder import LadderService
-
-    return LadderService(db, players, config)
 
 
 def _all_commands(bot: LadderBot) -> list[nextcord.BaseApplicationCommand]:
