@@ -62,6 +62,32 @@ def load_terms(settings: Settings) -> str:
     return text
 
 
+def build_bot(
+    settings: Settings,
+    ladder: LadderConfig,
+    terms: str,
+    db: Database,
+    command_log: CommandLogWriter,
+) -> LadderBot:
+    """Build the repositories, the cache, the ladder service and the pipeline, then the bot."""
+    players = PlayerRepository(db, PlayerCache())
+    pipeline = CommandPipeline(
+        players, command_log, admin_ids=settings.admin_ids, dm_only=settings.dm_only
+    )
+    return LadderBot(
+        db=db,
+        command_log=command_log,
+        players=players,
+        pipeline=pipeline,
+        ladder=LadderService(db, players, ladder),
+        ladder_config=ladder,
+        terms_text=terms,
+        admin_ids=settings.admin_ids,
+        admin_channel_id=settings.admin_channel_id,
+        command_guild_ids=settings.command_guild_ids,
+    )
+
+
 async def serve(settings: Settings, ladder: LadderConfig) -> int:
     """Run the bot until a signal or a fatal error; return the process exit status."""
     terms = load_terms(settings)
@@ -73,23 +99,8 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
     db = await Database.open(settings.database_path)
     command_log = CommandLogWriter(db)
     command_log.start()
-    players = PlayerRepository(db, PlayerCache())
-    service = LadderService(db, players, ladder)
-    pipeline = CommandPipeline(
-        players, command_log, admin_ids=settings.admin_ids, dm_only=settings.dm_only
-    )
-    bot = LadderBot(
-        db=db,
-        command_log=command_log,
-        players=players,
-        pipeline=pipeline,
-        ladder=service,
-        ladder_config=ladder,
-        terms_text=terms,
-        admin_ids=settings.admin_ids,
-        admin_channel_id=settings.admin_channel_id,
-        command_guild_ids=settings.command_guild_ids,
-    )
+    bot = build_bot(settings, ladder, terms, db, command_log)
+    pipeline = bot.pipeline
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

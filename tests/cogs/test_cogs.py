@@ -24,17 +24,15 @@ from typing import Any
 import nextcord
 import pytest
 
-from app.settings import REPO_ROOT
-from cache.players import PlayerCache
+from app.settings import REPO_ROOT, load_settings
+from bot import build_bot
 from cogs.bot import COGS, LadderBot
-from cogs.pipeline import RULE_ATTRIBUTE, CommandPipeline
+from cogs.pipeline import RULE_ATTRIBUTE
 from cogs.views import LadderView
 from ladder.config import load_ladder_config
 from ladder.guards import CommandRule
-from services.ladder import LadderService
 from storage.command_log import CommandLogWriter
 from storage.database import Database
-from storage.players import PlayerRepository
 
 CUSTOM_ID_LIMIT = 100
 ROUTER_SEPARATOR = ":"
@@ -46,19 +44,9 @@ async def bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
     db = await Database.open(tmp_path / "ladder.db")
     writer = CommandLogWriter(db)
     writer.start()
-    players = PlayerRepository(db, PlayerCache())
-    pipeline = CommandPipeline(players, writer, admin_ids=frozenset({1}), dm_only=True)
     config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
-    built = LadderBot(
-        db=db,
-        command_log=writer,
-        players=players,
-        pipeline=pipeline,
-        ladder=LadderService(db, players, config),
-        ladder_config=config,
-        terms_text="Play fair.",
-        admin_ids=frozenset({1}),
-    )
+    settings = load_settings({"DISCORD_TOKEN": "test-token", "ADMIN_IDS": "1"}, dotenv=None)
+    built = build_bot(settings, config, "Play fair.", db, writer)
     try:
         yield built
     finally:

@@ -11,7 +11,6 @@ The helpers at the top (``db_rows``, ``player_state``, ``accept_terms``, ``submi
 from __future__ import annotations
 
 import contextlib
-import inspect
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,17 +18,14 @@ from typing import Any
 
 import pytest
 
-from app.settings import REPO_ROOT
-from cache.players import PlayerCache
+from app.settings import REPO_ROOT, load_settings
+from bot import build_bot
 from cogs.bot import LadderBot
-from cogs.pipeline import CommandPipeline
 from ladder.config import load_ladder_config
 from ladder.countries import country_pages
 from ladder.guards import REFUSALS
-from services.ladder import LadderService
 from storage.command_log import CommandLogWriter
 from storage.database import Database
-from storage.players import PlayerRepository
 
 from . import discord_limits as limits
 from .discord_objects import (
@@ -191,35 +187,13 @@ async def finish_setup(
 
 @contextlib.asynccontextmanager
 async def in_process_bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
-    """A LadderBot built as bot.py builds it (tmp database), for running_client()."""
+    """A LadderBot built by bot.py's build_bot (tmp database), for running_client()."""
     db = await Database.open(tmp_path / "in-process.db")
     writer = CommandLogWriter(db)
     writer.start()
-    players = PlayerRepository(db, PlayerCache())
-    pipeline = CommandPipeline(players, writer, admin_ids=frozenset(), dm_only=True)
     config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
-    factories: dict[str, Any] = {  # what bot.py's serve() passes, by parameter name
-        "players": lambda: players,
-        "pipeline": lambda: pipeline,
-        "ladder": lambda: LadderService(db, players, config),
-        "ladder_config": lambda: config,
-        "regions": lambda: {r.code: r.name for r in config.regions},
-        "terms_text": lambda: "Play fair.",
-        "admin_ids": lambda: frozenset(),
-        "admin_channel_id": lambda: None,
-        "command_guild_ids": lambda: (),
-    }
-    wanted = inspect.signature(LadderBot.__init__).parameters
-    missing = [
-        name
-        for name, p in wanted.items()
-        if name != "self" and name not in factories and p.default is inspect.Parameter.empty
-    ]
-    if missing:
-        await writer.close()
-        await db.close()
-        pytest.skip(f"in_process_bot does not know how to build LadderBot's {missing} yet")
-    bot = LadderBot(**{k: make() for k, make in factories.items() if k in wanted})
+    settings = load_settings({"DISCORD_TOKEN": "test-token"}, dotenv=None)
+    bot = build_bot(settings, config, "Play fair.", db, writer)
     try:
         yield bot
     finally:
