@@ -16,7 +16,7 @@ from nextcord.ext import commands
 from app.status import collect_status, render_lines
 from cogs.match_ui import match_embed
 from cogs.pipeline import guarded
-from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR
+from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR, describe_error
 from cogs.views import LadderView
 from ladder.guards import Access
 from services.views import DisputeView, PlayerLookup
@@ -48,7 +48,10 @@ class ConfirmView(LadderView):
     async def confirm(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
         self.stop()
         await interaction.response.defer()
-        embed = await self._action()
+        try:
+            embed = await self._action()
+        except Exception as error:  # shown in place of the question, whose buttons are dead now
+            embed = describe_error(error, where="admin confirm")
         await interaction.edit_original_message(embed=embed, view=None)
 
     @nextcord.ui.button(label="Cancel", style=nextcord.ButtonStyle.grey, custom_id="admin:cancel")

@@ -55,6 +55,10 @@ class LadderLoops:
 
     async def _waves(self) -> None:
         await self.bot.wait_until_ready()
+        try:
+            await self.announce_unsent()
+        except Exception:
+            log.exception("Announcing matches left unannounced failed")
         while True:
             await asyncio.sleep(self.wave_interval)
             try:
@@ -71,16 +75,23 @@ class LadderLoops:
         for match in matches:
             await self.bot.notifier.match_found(match)
 
+    async def announce_unsent(self) -> None:
+        """DM the matches a stop interrupted between the wave and its DMs."""
+        for match in await self.bot.ladder.open_matches():
+            if str(match.status) == "awaiting_confirmation":
+                await self.bot.notifier.match_found(match)
+
     async def _deadlines(self) -> None:
         await self.bot.wait_until_ready()
         while True:
+            # Cleared before reading the next deadline, so a poke meanwhile is not lost.
+            self._wake.clear()
             try:
                 await self.fire_due()
                 delay = await self._seconds_to_next_deadline()
             except Exception:
                 log.exception("Handling match deadlines failed; retrying")
                 delay = RETRY_SECONDS
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
 

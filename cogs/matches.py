@@ -3,7 +3,9 @@ admins what happened to a match."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Iterable
 
 import nextcord
@@ -46,16 +48,17 @@ class MatchCog(commands.Cog):
                 ephemeral=True,
             )
             return
-        if action == "confirm":
-            update = await ladder.confirm(match_id, uid)
-        elif action == "abort":
-            update = await ladder.abort(match_id, uid)
-        elif action == "report" and rest and rest[0] in OUTCOMES:
-            update = await ladder.report(match_id, uid, rest[0])
-        else:
-            raise ValidationError("custom_id", "This button is not recognised any more.")
-        # Answer the click first (3-second rule), then bring the other messages up to date.
-        await interaction.response.edit_message(**await self.bot.notifier.render(update.match, uid))
+        async with self.bot.notifier.lock(match_id):
+            if action == "confirm":
+                update = await ladder.confirm(match_id, uid)
+            elif action == "abort":
+                update = await ladder.abort(match_id, uid)
+            elif action == "report" and rest and rest[0] in OUTCOMES:
+                update = await ladder.report(match_id, uid, rest[0])
+            else:
+                raise ValidationError("custom_id", "This button is not recognised any more.")
+            fresh = await ladder.get_match(match_id)
+            await interaction.response.edit_message(**await self.bot.notifier.render(fresh, uid))
         await self.bot.notifier.match_changed(update, skip=uid)
 
 
@@ -66,6 +69,7 @@ class EvidenceModal(LadderModal):
         super().__init__(
             title=f"Evidence for match #{match_id}",
             custom_id=custom_id("match", match_id, "evidence_submit"),
+            auto_defer=False,
         )
         self.add_item(
             nextcord.ui.TextInput(
@@ -107,6 +111,15 @@ class Notifier:
         self.bot = bot
         self.admin_ids = tuple(admin_ids)
         self.admin_channel_id = admin_channel_id
+        # One lock per match: its clicks, timeouts and rulings edit its messages in turn, each
+        # from the state read inside the lock, so an older state can never land last.
+        self._locks = weakref.WeakValueDictionary[int, asyncio.Lock]()
+
+    def lock(self, match_id: int) -> asyncio.Lock:
+        lock = self._locks.get(match_id)
+        if lock is None:
+            lock = self._locks[match_id] = asyncio.Lock()
+        return lock
 
     async def names(self, *uids: int) -> dict[int, str]:
         names = {}
@@ -126,29 +139,36 @@ class Notifier:
 
     async def match_found(self, match: MatchView) -> None:
         """DM both players the new match with Confirm / Abort."""
-        for uid in (match.player1_uid, match.player2_uid):
-            try:
-                channel = await self.bot.create_dm(nextcord.Object(id=uid))
-                message = await channel.send(**await self.render(match, uid))
-            except nextcord.HTTPException as exc:
-                log.warning("Could not DM player %s about match #%s: %s", uid, match.id, exc)
-                continue
-            await self.bot.ladder.record_match_message(match.id, uid, channel.id, message.id)
+        async with self.lock(match.id):
+            sent = {uid for uid, _, _ in await self.bot.ladder.match_messages(match.id)}
+            for uid in (match.player1_uid, match.player2_uid):
+                if uid in sent:
+                    continue
+                match = await self.bot.ladder.get_match(match.id)
+                try:
+                    channel = await self.bot.create_dm(nextcord.Object(id=uid))
+                    message = await channel.send(**await self.render(match, uid))
+                except nextcord.HTTPException as exc:
+                    log.warning("Could not DM player %s about match #%s: %s", uid, match.id, exc)
+                    continue
+                await self.bot.ladder.record_match_message(match.id, uid, channel.id, message.id)
 
     async def match_changed(self, update: MatchUpdate, *, skip: int | None = None) -> None:
         """Edit both players' match messages (but `skip`'s, already answered) and tell admins."""
+        async with self.lock(update.match.id):
+            match = await self.bot.ladder.get_match(update.match.id)
+            for uid, _, message_id in await self.bot.ladder.match_messages(match.id):
+                if uid == skip:
+                    continue
+                try:
+                    # A DMChannel (cached after the first call): nextcord 3.2.0 cannot build a
+                    # PartialMessage from a PartialMessageable.
+                    channel = await self.bot.create_dm(nextcord.Object(id=uid))
+                    message = channel.get_partial_message(message_id)
+                    await message.edit(**await self.render(match, uid))
+                except nextcord.HTTPException as exc:
+                    log.warning("Could not update match #%s for %s: %s", match.id, uid, exc)
         match = update.match
-        for uid, _, message_id in await self.bot.ladder.match_messages(match.id):
-            if uid == skip:
-                continue
-            try:
-                # A DMChannel (cached after the first call): nextcord 3.2.0 cannot build a
-                # PartialMessage from a PartialMessageable.
-                channel = await self.bot.create_dm(nextcord.Object(id=uid))
-                message = channel.get_partial_message(message_id)
-                await message.edit(**await self.render(match, uid))
-            except nextcord.HTTPException as exc:
-                log.warning("Could not update match #%s for %s: %s", match.id, uid, exc)
         if any(isinstance(event, Disputed) for event in update.events):
             await self.dispute_opened(match)
 

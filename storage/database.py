@@ -131,7 +131,13 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run the block as one write transaction: committed on success, rolled back on error."""
         async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                # Cancelled (e.g. on SIGTERM) while aiosqlite's thread may still run the BEGIN:
+                # queue a ROLLBACK behind it so the connection is never left in a transaction.
+                await self.conn.rollback()
+                raise
             try:
                 yield self.conn
             except BaseException:

@@ -54,3 +54,35 @@ async def test_a_failed_transaction_rolls_back(tmp_path):
 
 def test_migrations_are_numbered_in_sequence():
     assert [version for version, _, _ in migrations()] == list(range(1, len(migrations()) + 1))
+
+
+async def test_a_transaction_cancelled_at_begin_leaves_no_transaction_open(tmp_path):
+    """SIGTERM can cancel a writer waiting on BEGIN; the connection must stay usable."""
+    import asyncio
+
+    path = tmp_path / "ladder.db"
+    db = await Database.open(path)
+    other = sqlite3.connect(path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")  # makes our BEGIN wait (busy_timeout) in aiosqlite's thread
+
+    async def write():
+        async with db.transaction() as conn:
+            await conn.execute("SELECT 1")
+
+    task = asyncio.create_task(write())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises((asyncio.CancelledError, sqlite3.OperationalError)):
+        await task
+    other.rollback()
+    other.close()
+    try:
+        assert not db.conn.in_transaction
+        async with db.transaction() as conn:  # and the next write works
+            await conn.execute(
+                "INSERT INTO players (discord_uid, discord_name, created_at, updated_at)"
+                " VALUES (1, 'a', 'x', 'x')"
+            )
+        assert (await db.fetchone("SELECT count(*) FROM players"))[0] == 1
+    finally:
+        await db.close()

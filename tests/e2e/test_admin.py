@@ -1,0 +1,415 @@
+"""/admin end to end: ruling on a dispute, the other admin tools, and who may use them.
+
+Every admin action that changes a result, a rating, a ban or the queue asks the admin to
+confirm; only the admin who asked can press Confirm, and each action leaves one
+``admin_actions`` row. A non-admin is refused every subcommand with ``refused:admin`` in the
+command log, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ladder.guards import REFUSALS
+
+from .discord_objects import (
+    CHANNEL_MESSAGE,
+    DEFERRED_UPDATE_MESSAGE,
+    OPT_SUB_COMMAND,
+    UPDATE_MESSAGE,
+    RecordedMessage,
+)
+from .fake_discord import FakeDiscord, FakeUser
+from .harness import BotProcess
+from .test_ladder_flow import (
+    WAIT,
+    add_evidence,
+    bot_caught_up,
+    dispute,
+    forged_click,
+    join_queue,
+    labels,
+    match_row,
+    matched_pair,
+    onboard,
+    ratings,
+    refused_click,
+    start_ladder_bot,
+    wait_text,
+)
+from .test_onboarding import assert_no_unexpected_errors, command_reply, db_rows, player_row
+
+ADMIN_ONLY = REFUSALS["admin"]
+
+
+async def ask(
+    fake: FakeDiscord, admin: FakeUser, subcommand: str, options: dict[str, Any] | None = None
+) -> RecordedMessage:
+    """``admin`` runs ``/admin <subcommand>``; returns the (ephemeral) reply."""
+    reply = await command_reply(fake, admin, f"admin {subcommand}", options)
+    assert reply.ephemeral, reply.text
+    if reply.buttons():
+        await bot_caught_up(fake, admin)
+    return reply
+
+
+async def confirm(fake: FakeDiscord, admin: FakeUser, question: RecordedMessage) -> RecordedMessage:
+    """``admin`` presses Confirm on the question; returns the message it becomes."""
+    assert "Please confirm" in question.text, question.text
+    assert labels(question) == ["Confirm", "Cancel"]
+    click = await fake.click(admin, question, label="Confirm")
+    assert (await click.response()).type == DEFERRED_UPDATE_MESSAGE
+    done = await click.reply()
+    assert not done.buttons(), done.text
+    return done
+
+
+def admin_actions(bot: BotProcess) -> list[dict]:
+    rows = db_rows(bot, "SELECT * FROM admin_actions ORDER BY id")
+    for row in rows:
+        row["details"] = json.loads(row["details"]) if row["details"] else None
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario 3: conflicting reports, a dispute with evidence, listed and ruled by the admin.
+# --------------------------------------------------------------------------------------------
+
+
+async def test_conflicting_reports_are_disputed_and_resolved_by_an_admin(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root = fake.user("root")
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
+    alice, bob = await onboard(fake, "Alice", "Bob")
+    dm_a, dm_b = await dispute(fake, alice, bob)
+
+    # Both reported a win: disputed, nothing rated, both told an admin will rule.
+    row = match_row(bot, 1)
+    assert row["status"] == "disputed" and row["result"] is None
+    assert (row["player1_report"], row["player2_report"]) == ("win", "win")
+    assert not db_rows(bot, "SELECT * FROM rating_log")
+    assert set(ratings(bot).values()) == {1500}
+    disputes = db_rows(bot, "SELECT * FROM disputes")
+    assert [(d["match_id"], d["status"]) for d in disputes] == [(1, "open")]
+    for dm in (dm_a, dm_b):
+        assert "admin" in dm.text.lower()
+        assert labels(dm) == ["Add evidence"]
+    refusal = await refused_click(fake, bob, dm_b, custom_id="match:1:report:loss")
+    assert "already reported a **win**" in refusal.text, refusal.text
+
+    # The admin is told by DM, once.
+    told = await fake.next_dm(root, within=WAIT)
+    assert "Dispute on match #1" in told.text and "/admin resolve" in told.text
+    assert "Alice" in told.text and "Bob" in told.text
+    assert len(fake.dms(root)) == 1
+
+    # Evidence through the button and its modal: stored verbatim; a bad link stores nothing.
+    thanks = await add_evidence(
+        fake, bob, dm_b, "I won on Eclipse", "https://replays.example/b.rep"
+    )
+    assert thanks.ephemeral and "Evidence added" in thanks.text, thanks.text
+    bad = await add_evidence(fake, alice, dm_a, "", "ftp://nope")
+    assert bad.ephemeral and "http" in bad.text, bad.text
+    stored = db_rows(bot, "SELECT * FROM dispute_evidence")
+    assert [(e["dispute_id"], e["discord_uid"], e["note"], e["url"]) for e in stored] == [
+        (disputes[0]["id"], bob.id, "I won on Eclipse", "https://replays.example/b.rep")
+    ]
+
+    listed = await ask(fake, root, "disputes")
+    assert "Open disputes (1)" in listed.text, listed.text
+    assert "Match #1" in listed.text and "win / win" in listed.text
+    assert f"<@{alice.id}>" in listed.text and f"<@{bob.id}>" in listed.text
+    assert "I won on Eclipse" in listed.text and "https://replays.example/b.rep" in listed.text
+    looked_up = await ask(fake, root, "match", {"match_id": 1})
+    assert "Match #1" in looked_up.text and "Disputed" in looked_up.text
+
+    # Cancel first: nothing changes.
+    question = await ask(
+        fake, root, "resolve", {"match_id": 1, "ruling": "p1_win", "reason": "replay"}
+    )
+    cancel = await fake.click(root, question, label="Cancel")
+    assert (await cancel.response()).type == UPDATE_MESSAGE
+    assert "nothing changed" in (await cancel.reply()).text
+    assert match_row(bot, 1)["status"] == "disputed"
+    assert not admin_actions(bot)
+
+    # Then rule for player 1.
+    p1, p2 = match_row(bot, 1)["player1_uid"], match_row(bot, 1)["player2_uid"]
+    question = await ask(
+        fake, root, "resolve", {"match_id": 1, "ruling": "p1_win", "reason": "replay shows it"}
+    )
+    assert "p1_win" in question.text and "match #1" in question.text
+    done = await confirm(fake, root, question)
+    assert "Match #1: p1_win" in done.text and "1500 → 1520" in done.text, done.text
+    assert "1500 → 1480" in done.text
+
+    row = match_row(bot, 1)
+    assert (row["status"], row["result"], row["decided_by"]) == ("finished", "p1_win", "admin")
+    assert ratings(bot) == {(p1, row["player1_race"]): 1520, (p2, row["player2_race"]): 1480}
+    assert [r["match_id"] for r in db_rows(bot, "SELECT * FROM rating_log")] == [1]
+    (ruled,) = db_rows(bot, "SELECT * FROM disputes")
+    assert (ruled["status"], ruled["ruling"], ruled["ruled_by"], ruled["reason"]) == (
+        "resolved",
+        "p1_win",
+        root.id,
+        "replay shows it",
+    )
+    (action,) = admin_actions(bot)
+    assert (action["admin_uid"], action["action"], action["target"], action["reason"]) == (
+        root.id,
+        "resolve_match",
+        "match:1",
+        "replay shows it",
+    )
+    assert action["details"]["before"]["status"] == "disputed"
+    assert action["details"]["after"] == {"status": "finished", "result": "p1_win"}
+
+    # Both players see the ruling on their match message.
+    winner = "Alice" if p1 == alice.id else "Bob"
+    for dm, uid in ((dm_a, alice.id), (dm_b, bob.id)):
+        change = "+20" if uid == p1 else "-20"
+        await wait_text(fake, dm, "Match finished", f"{winner} won", f"your MMR {change}")
+        assert not dm.buttons()
+    assert "No open disputes" in (await ask(fake, root, "disputes")).text
+
+    # The same ruling again changes nothing (logged, but rated once).
+    again = await confirm(
+        fake,
+        root,
+        await ask(fake, root, "resolve", {"match_id": 1, "ruling": "p1_win", "reason": "again"}),
+    )
+    assert "Ratings changed:\nnone" in again.text, again.text
+    assert ratings(bot) == {(p1, row["player1_race"]): 1520, (p2, row["player2_race"]): 1480}
+    assert len(db_rows(bot, "SELECT * FROM rating_log")) == 1
+    assert len(admin_actions(bot)) == 2
+
+    # A correction re-rates in place: p2 wins instead.
+    corrected = await confirm(
+        fake,
+        root,
+        await ask(fake, root, "resolve", {"match_id": 1, "ruling": "p2_win", "reason": "oops"}),
+    )
+    assert "1520 → 1480" in corrected.text, corrected.text
+    assert ratings(bot) == {(p1, row["player1_race"]): 1480, (p2, row["player2_race"]): 1520}
+    assert len(db_rows(bot, "SELECT * FROM rating_log")) == 1
+    assert_no_unexpected_errors(bot)
+
+
+async def test_disputes_go_to_the_admin_channel_when_one_is_set(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root = fake.user("root")
+    guild = fake.guild("Ladder Server", channels=("general", "ladder-admins"), admins=[root])
+    channel = guild.channel("ladder-admins")
+    bot = await start_ladder_bot(
+        bot_process, tmp_path, admins=(root,), env={"ADMIN_CHANNEL_ID": str(channel.id)}
+    )
+    alice, bob = await onboard(fake, "Alice", "Bob")
+    await dispute(fake, alice, bob)
+
+    posted = await fake.wait_until(
+        lambda: fake.channel_messages(channel), WAIT, "a message in the admin channel"
+    )
+    assert len(posted) == 1 and "Dispute on match #1" in posted[0].text
+    assert not fake.dms(root)  # the channel replaces the DMs
+    assert_no_unexpected_errors(bot)
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario 4 (the admin's half): authorisation.
+# --------------------------------------------------------------------------------------------
+
+
+def admin_subcommands(fake: FakeDiscord) -> set[str]:
+    (admin,) = [c for c in fake.commands[None].values() if c["name"] == "admin"]
+    return {o["name"] for o in admin.get("options", []) if o["type"] == OPT_SUB_COMMAND}
+
+
+async def test_a_non_admin_is_refused_every_admin_subcommand(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root = fake.user("root")
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
+    alice, bob, mallory = await onboard(fake, "Alice", "Bob", "Mallory")
+    await matched_pair(fake, alice, bob)
+    carol = (await onboard(fake, "Carol"))[0]
+    await join_queue(fake, carol)
+    before = {
+        table: db_rows(bot, f"SELECT * FROM {table}")
+        for table in ("players", "ratings", "matches", "aborts", "rating_log")
+    }
+
+    calls: dict[str, dict[str, Any]] = {
+        "resolve": {"match_id": 1, "ruling": "p1_win", "reason": "mine"},
+        "mmr": {"player": mallory, "race": "bw_terran", "mode": "set", "amount": 3000,
+                "reason": "why not"},
+        "ban": {"player": alice, "reason": "x"},
+        "unban": {"player": mallory, "reason": "x"},
+        "dequeue": {"player": carol, "reason": "x"},
+        "clearqueue": {"reason": "x"},
+        "resetaborts": {"player": mallory, "reason": "x"},
+        "player": {"player": alice},
+        "match": {"match_id": 1},
+        "disputes": {},
+        "status": {},
+    }  # fmt: skip
+    assert set(calls) == admin_subcommands(fake), "a new /admin subcommand needs a case here"
+    for name, options in calls.items():
+        refused = await ask(fake, mallory, name, options)
+        assert ADMIN_ONLY in refused.text, (name, refused.text)
+        assert not refused.buttons(), name
+
+    for table, rows in before.items():
+        assert db_rows(bot, f"SELECT * FROM {table}") == rows, table
+    queued = db_rows(bot, "SELECT discord_uid FROM queue_entries")
+    assert [q["discord_uid"] for q in queued] == [carol.id]  # still queued
+    assert not admin_actions(bot)
+    assert_no_unexpected_errors(bot)
+    await bot.stop()  # drains the command log
+    logged = db_rows(
+        bot,
+        "SELECT command, outcome FROM command_calls WHERE discord_uid = ? AND command LIKE 'admin%'"
+        " ORDER BY interaction_id",
+        (mallory.id,),
+    )
+    assert [(r["command"], r["outcome"]) for r in logged] == [
+        (f"admin {name}", "refused:admin") for name in calls
+    ]
+
+
+async def test_only_the_asking_admin_can_press_confirm(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root, other_admin = fake.user("root"), fake.user("deputy")
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root, other_admin))
+    alice, mallory = await onboard(fake, "Alice", "Mallory")
+
+    question = await ask(fake, root, "ban", {"player": alice, "reason": "smurfing"})
+    confirm_id = question.component(label="Confirm")["custom_id"]
+    for intruder in (mallory, other_admin):
+        click = await forged_click(fake, intruder, question, confirm_id)
+        assert (await click.response()).type == CHANNEL_MESSAGE
+        refusal = await click.reply()
+        assert refusal.ephemeral and "someone else" in refusal.text, refusal.text
+    assert labels(question) == ["Confirm", "Cancel"]  # still waiting for root
+    assert player_row(bot, alice)["banned"] == 0
+    assert not admin_actions(bot)
+
+    done = await confirm(fake, root, question)
+    assert "is banned" in done.text
+    assert player_row(bot, alice)["banned"] == 1
+    assert [a["action"] for a in admin_actions(bot)] == ["ban"]
+    banned = await command_reply(fake, alice, "queue")
+    assert "banned" in banned.text, banned.text
+
+    # An action refused at Confirm time says why, and leaves no live-looking buttons behind
+    # (they would only answer "This has expired").
+    stranger = fake.user("stranger")  # never used the bot: no player record
+    options = {"player": stranger, "race": "bw_terran", "mode": "set", "amount": 1600,
+               "reason": "typo"}  # fmt: skip
+    question = await ask(fake, root, "mmr", options)
+    click = await fake.click(root, question, label="Confirm")
+    await click.response()
+    await fake.wait_until(
+        lambda: any("No player" in m.text for m in [question, *click.messages]), WAIT,
+        "the refusal",
+    )  # fmt: skip
+    assert not question.buttons(), f"the question still offers {labels(question)}"
+    assert not db_rows(bot, "SELECT * FROM ratings")
+    assert [a["action"] for a in admin_actions(bot)] == ["ban"]
+    assert_no_unexpected_errors(bot)
+
+
+# --------------------------------------------------------------------------------------------
+# The other admin tools: each does what it says and is logged once.
+# --------------------------------------------------------------------------------------------
+
+
+async def test_admin_tools_adjust_mmr_manage_the_queue_and_reset_aborts(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root = fake.user("root")
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
+    alice, bob, carol = await onboard(fake, "Alice", "Bob", "Carol")
+
+    # MMR: set, add, subtract; each an admin action and a rating-log adjustment.
+    for mode, amount, old, new in (
+        ("set", 1700, 1500, 1700),
+        ("add", 50, 1700, 1750),
+        ("subtract", 250, 1750, 1500),
+    ):
+        options = {"player": alice, "race": "bw_zerg", "mode": mode, "amount": amount,
+                   "reason": f"{mode} test"}  # fmt: skip
+        done = await confirm(fake, root, await ask(fake, root, "mmr", options))
+        assert f"{old} → {new}" in done.text, done.text
+        assert ratings(bot)[(alice.id, "bw_zerg")] == new
+    adjustments = db_rows(bot, "SELECT adjustment, amount FROM rating_log ORDER BY seq")
+    assert [(a["adjustment"], a["amount"]) for a in adjustments] == [
+        ("set", 1700),
+        ("add", 50),
+        ("add", -250),
+    ]
+    unknown = await ask(
+        fake, root, "mmr",
+        {"player": alice, "race": "nope", "mode": "set", "amount": 1, "reason": "x"},
+    )  # fmt: skip
+    assert "nope" in unknown.text and not unknown.buttons()
+
+    # The queue: dequeue one player, then clear the rest.
+    await join_queue(fake, alice)
+    await join_queue(fake, bob, ("bw_zerg",))
+    await fake.next_dm(alice, within=WAIT)  # alice and bob are matched (#1)
+    await fake.next_dm(bob, within=WAIT)
+    await join_queue(fake, carol)
+    removed = await ask(fake, root, "dequeue", {"player": carol, "reason": "afk"})
+    assert "removed from the queue" in removed.text
+    assert not db_rows(bot, "SELECT * FROM queue_entries")
+    not_there = await ask(fake, root, "dequeue", {"player": carol, "reason": "afk"})
+    assert "was not in the queue" in not_there.text
+    await join_queue(fake, carol)
+    cleared = await confirm(fake, root, await ask(fake, root, "clearqueue", {"reason": "reset"}))
+    assert "Removed 1 player(s)" in cleared.text
+    assert not db_rows(bot, "SELECT * FROM queue_entries")
+
+    # Aborts: Alice spends one, the admin gives it back.
+    dm_a = fake.dms(alice)[0]
+    await fake.click(alice, dm_a, label="Abort (3 left this month)")
+    await wait_text(fake, dm_a, "Aborted")
+    lookup = await ask(fake, root, "player", {"player": alice})
+    assert "Aborts left" in lookup.text and "\n2\n" in lookup.text, lookup.text
+    assert "1500" in lookup.text and "adjust_mmr" in lookup.text
+    reset = await ask(fake, root, "resetaborts", {"player": alice, "reason": "server crash"})
+    assert "aborts are reset" in reset.text
+    assert "\n3\n" in (await ask(fake, root, "player", {"player": alice})).text
+    await matched_pair(fake, alice, bob, 2)
+    assert "Abort (3 left this month)" in labels(fake.dms(alice)[-1])
+
+    # Unban needs no confirmation.
+    await confirm(fake, root, await ask(fake, root, "ban", {"player": carol, "reason": "x"}))
+    unbanned = await ask(fake, root, "unban", {"player": carol, "reason": "appeal"})
+    assert "no longer banned" in unbanned.text
+    assert player_row(bot, carol)["banned"] == 0
+
+    actions = [(a["action"], a["target"]) for a in admin_actions(bot)]
+    assert actions == [
+        ("adjust_mmr", f"player:{alice.id}"),
+        ("adjust_mmr", f"player:{alice.id}"),
+        ("adjust_mmr", f"player:{alice.id}"),
+        ("remove_from_queue", f"player:{carol.id}"),
+        ("remove_from_queue", f"player:{carol.id}"),
+        ("clear_queue", "queue"),
+        ("reset_aborts", f"player:{alice.id}"),
+        ("ban", f"player:{carol.id}"),
+        ("unban", f"player:{carol.id}"),
+    ]
+    assert match_row(bot, 1)["status"] == "aborted"
+    assert_no_unexpected_errors(bot)

@@ -1,0 +1,160 @@
+"""Restarts mid-ladder: everything lives in SQLite, so a stop (SIGTERM) loses nothing.
+
+The buttons on match and queue messages sent before a restart keep working after it (their
+custom_id says what they act on), the queue survives, and a deadline that passed while the bot
+was down fires at start-up. Deadlines are moved into the past while the bot is stopped, so no
+test races a timer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .fake_discord import FakeDiscord
+from .harness import BotProcess
+from .test_admin import ask, confirm
+from .test_ladder_flow import (
+    LEAVE_LABEL,
+    WAIT,
+    join_queue,
+    labels,
+    match_dm,
+    match_row,
+    matched_pair,
+    onboard,
+    press,
+    ratings,
+    start_ladder_bot,
+    started_match,
+    wait_db,
+    wait_text,
+)
+from .test_onboarding import assert_no_unexpected_errors, db_rows, db_write
+
+LONG_AGO = "2000-01-01 00:00:00.000"  # a stored deadline that has certainly passed
+
+
+async def test_old_match_buttons_work_after_restarts(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    bot = await start_ladder_bot(bot_process, tmp_path)
+    alice, bob = await onboard(fake, "Alice", "Bob")
+    dm_a, dm_b = await matched_pair(fake, alice, bob)
+    await press(fake, alice, dm_a, "Confirm")
+
+    # Stopped while awaiting Bob's confirmation; Bob confirms on the old message.
+    await bot.restart()
+    await press(fake, bob, dm_b, "Confirm")
+    assert match_row(bot, 1)["status"] == "in_progress"
+    await fake.wait_until(lambda: "I won" in labels(dm_a), WAIT, "Alice's report buttons")
+    await press(fake, alice, dm_a, "I won")
+
+    # Stopped while awaiting Bob's report; Bob reports on the old message.
+    await bot.restart()
+    await press(fake, bob, dm_b, "I lost")
+    row = match_row(bot, 1)
+    assert (row["status"], row["decided_by"]) == ("finished", "agreement")
+    for dm in (dm_a, dm_b):
+        await wait_text(fake, dm, "Match finished", "Alice won")
+        assert not dm.buttons()
+    assert ratings(bot) == {(alice.id, "bw_terran"): 1520, (bob.id, "bw_zerg"): 1480}
+    assert len(db_rows(bot, "SELECT * FROM rating_log")) == 1
+    assert bot.exit_codes == [0, 0]
+    assert_no_unexpected_errors(bot)
+
+
+async def test_the_queue_survives_a_restart(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root = fake.user("root")
+    # A fixed MMR window of 100: Carol (1800) can never meet Alice or Bob (1500).
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,), window_growth=0)
+    alice, bob, carol = await onboard(fake, "Alice", "Bob", "Carol")
+    options = {"player": carol, "race": "sc2_zerg", "mode": "set", "amount": 1800, "reason": "t"}
+    await confirm(fake, root, await ask(fake, root, "mmr", options))
+    await join_queue(fake, alice)
+    queued_c = await join_queue(fake, carol, ("sc2_zerg",))
+    await bot.restart()
+
+    # Both still queued after the restart.
+    queued = db_rows(bot, "SELECT discord_uid FROM queue_entries ORDER BY joined_at")
+    assert [q["discord_uid"] for q in queued] == [alice.id, carol.id]
+    # Carol's old queue message still takes her out of the queue.
+    left = await press(fake, carol, queued_c, LEAVE_LABEL)
+    assert "You left the queue" in left.text
+    queued = db_rows(bot, "SELECT discord_uid FROM queue_entries")
+    assert [q["discord_uid"] for q in queued] == [alice.id]
+
+    # Bob joins: Alice, queued since before the restart, is matched with him.
+    await join_queue(fake, bob, ("bw_zerg",))
+    dm_a = await match_dm(fake, alice, 1)
+    await match_dm(fake, bob, 1)
+    row = match_row(bot, 1)
+    assert (row["player1_uid"], row["player2_uid"]) == (alice.id, bob.id)  # longer waiter first
+    assert labels(dm_a) == ["Confirm", "Abort (3 left this month)"]
+    assert not fake.dms(carol)
+    assert_no_unexpected_errors(bot)
+
+
+async def test_work_left_by_a_stop_is_done_at_start(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    """Deadlines that passed while the bot was down fire at start-up, and a match the stop
+    caught before its DMs went out is announced then."""
+    fake = fake_discord
+    bot = await start_ladder_bot(bot_process, tmp_path)
+    names = ("Alice", "Bob", "Carol", "Dave", "Erin", "Frank")
+    alice, bob, carol, dave, erin, frank = await onboard(fake, *names)
+    # Match 1 waits for Bob's confirmation; match 2 is on and only Dave reported (a loss).
+    dm_a, dm_b = await matched_pair(fake, alice, bob, 1)
+    await press(fake, alice, dm_a, "Confirm")
+    dm_c, dm_d = await started_match(fake, carol, dave, 2)
+    await press(fake, dave, dm_d, "I lost")
+    # Match 3 was just made by a wave; the stop cancels the loops before its DMs go out (as
+    # if: the wave's transaction committed, but no DM was sent or recorded).
+    await matched_pair(fake, erin, frank, 3)
+
+    await bot.stop()
+    db_write(bot, "UPDATE matches SET confirm_deadline = ? WHERE id = 1", (LONG_AGO,))
+    db_write(bot, "UPDATE matches SET report_deadline = ? WHERE id = 2", (LONG_AGO,))
+    db_write(bot, "DELETE FROM match_messages WHERE match_id = 3")
+    await bot.start()
+
+    # Bob never confirmed: match 1 is cancelled, and both players' messages say so.
+    await wait_db(fake, bot, "SELECT 1 FROM matches WHERE id = 1 AND status = 'cancelled'",
+                  what="match #1 to be cancelled")  # fmt: skip
+    assert match_row(bot, 1)["no_shows"] == f"[{bob.id}]"
+    for dm in (dm_a, dm_b):
+        await wait_text(fake, dm, "Cancelled")
+        await fake.wait_until(lambda m=dm: not m.buttons(), WAIT, "the buttons to go")
+    assert not db_rows(bot, "SELECT * FROM aborts")  # a no-show is not an abort
+
+    # Dave's single report stands for match 2: Carol won.
+    await wait_db(fake, bot, "SELECT 1 FROM matches WHERE id = 2 AND status = 'finished'",
+                  what="match #2 to be decided")  # fmt: skip
+    assert match_row(bot, 2)["decided_by"] == "single_report"
+    for dm in (dm_c, dm_d):
+        await wait_text(fake, dm, "Match finished", "Carol won")
+        assert not dm.buttons()
+    assert ratings(bot) == {
+        (alice.id, "bw_terran"): 1500,
+        (bob.id, "bw_zerg"): 1500,
+        (carol.id, "bw_terran"): 1520,
+        (dave.id, "bw_zerg"): 1480,
+        (erin.id, "bw_terran"): 1500,
+        (frank.id, "bw_zerg"): 1500,
+    }
+    # Alice and Bob are free to queue again.
+    await matched_pair(fake, alice, bob, 4)
+
+    # Erin and Frank get match 3 now, and can play it.
+    dm_e = await match_dm(fake, erin, 3, within=8)
+    dm_f = await match_dm(fake, frank, 3, within=8)
+    assert labels(dm_e) == labels(dm_f) == ["Confirm", "Abort (3 left this month)"]
+    await press(fake, erin, dm_e, "Confirm")
+    await press(fake, frank, dm_f, "Confirm")
+    assert match_row(bot, 3)["status"] == "in_progress"
+    assert_no_unexpected_errors(bot)
