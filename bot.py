@@ -19,6 +19,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import aiohttp
 import nextcord
@@ -34,6 +35,7 @@ from ladder.config import ConfigError, LadderConfig, load_ladder_config
 from services.ladder import LadderService
 from storage.command_log import CommandLogWriter
 from storage.database import Database, SchemaTooNewError
+from storage.leaderboard import LeaderboardRepository
 from storage.players import PlayerRepository
 
 log = logging.getLogger("ladderbot")
@@ -62,15 +64,22 @@ def load_terms(settings: Settings) -> str:
     return text
 
 
-def build_bot(
+async def build_bot(
     settings: Settings,
     ladder: LadderConfig,
     terms: str,
     db: Database,
     command_log: CommandLogWriter,
 ) -> LadderBot:
-    """Build the repositories, the cache, the ladder service and the pipeline, then the bot."""
+    """Build the repositories, the caches, the ladder service and the pipeline, then the bot."""
     players = PlayerRepository(db, PlayerCache())
+    leaderboard = LeaderboardRepository(db, aborts_per_month=ladder.matches.aborts_per_month)
+    standings = await leaderboard.load_standings(
+        datetime.now(UTC),
+        races=ladder.race_codes,
+        shares=ladder.ranks.shares,
+        inactive_days=ladder.ranks.inactive_days,
+    )
     pipeline = CommandPipeline(
         players, command_log, admin_ids=settings.admin_ids, dm_only=settings.dm_only
     )
@@ -79,8 +88,11 @@ def build_bot(
         command_log=command_log,
         players=players,
         pipeline=pipeline,
-        ladder=LadderService(db, players, ladder),
+        # Every committed rating change updates the in-memory standings (ranks, leaderboard).
+        ladder=LadderService(db, players, ladder, on_ratings_changed=standings.apply),
         ladder_config=ladder,
+        leaderboard=leaderboard,
+        standings=standings,
         terms_text=terms,
         admin_ids=settings.admin_ids,
         admin_channel_id=settings.admin_channel_id,
@@ -99,7 +111,7 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
     db = await Database.open(settings.database_path)
     command_log = CommandLogWriter(db)
     command_log.start()
-    bot = build_bot(settings, ladder, terms, db, command_log)
+    bot = await build_bot(settings, ladder, terms, db, command_log)
     pipeline = bot.pipeline
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,6 +11,7 @@ from nextcord.ext import commands
 from cogs.admin import AdminCog
 from cogs.components import ComponentRouter
 from cogs.ladder_tasks import LadderLoops
+from cogs.leaderboard import LeaderboardCog
 from cogs.matches import MatchCog, Notifier
 from cogs.onboarding import OnboardingCog, TermsView
 from cogs.pipeline import CommandPipeline
@@ -18,9 +19,11 @@ from cogs.profile import ProfileCog
 from cogs.queue import QueueCog
 from cogs.responses import error_embed, respond
 from ladder.config import LadderConfig
+from ladder.standings import Standings
 from services.ladder import LadderService
 from storage.command_log import CommandLogWriter
 from storage.database import Database
+from storage.leaderboard import LeaderboardRepository
 from storage.players import PlayerRepository
 
 log = logging.getLogger(__name__)
@@ -30,7 +33,7 @@ EXPIRED = error_embed(
     "These buttons are from an earlier session or waited too long. Please run the command again.",
 )
 
-COGS = (OnboardingCog, ProfileCog, QueueCog, MatchCog, AdminCog)
+COGS = (OnboardingCog, ProfileCog, QueueCog, MatchCog, LeaderboardCog, AdminCog)
 
 
 class LadderBot(commands.Bot):
@@ -45,6 +48,8 @@ class LadderBot(commands.Bot):
         pipeline: CommandPipeline,
         ladder: LadderService,
         ladder_config: LadderConfig,
+        leaderboard: LeaderboardRepository,
+        standings: Standings,
         terms_text: str,
         admin_ids: frozenset[int] = frozenset(),
         admin_channel_id: int | None = None,
@@ -60,6 +65,9 @@ class LadderBot(commands.Bot):
         self.pipeline = pipeline
         self.ladder = ladder
         self.ladder_config = ladder_config
+        self.leaderboard = leaderboard
+        self.standings = standings
+        self.race_names = {race.code: race.name for race in ladder_config.races}
         self.regions = {region.code: region.name for region in ladder_config.regions}
         self.terms_text = terms_text
         self.router = ComponentRouter()

@@ -14,7 +14,16 @@ HELP_TEXT: tuple[tuple[str, str], ...] = (
     ("/termsofservice", "Read the ladder's terms and accept them. **Start here.**"),
     ("/setup", "Set your player name, battletag, alt names, country and region. Needs the terms."),
     ("/setcountry", "Change your country. Needs the terms."),
-    ("/profile", "See your profile. Needs the terms."),
+    (
+        "/profile",
+        "Your profile: ratings and ranks per race, record, recent matches. Needs the terms.",
+    ),
+    ("/queue", "Look for a match: pick races and map vetoes, then Join. Needs /setup."),
+    (
+        "/leaderboard",
+        "The ranked ladder: page through it, filter by race, rank, country or best race."
+        " Needs the terms.",
+    ),
     ("/help", "This list."),
 )
 

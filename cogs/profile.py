@@ -1,6 +1,16 @@
-"""/profile, /setcountry and /help."""
+"""/profile, /setcountry and /help.
+
+/profile shows the player record (cogs.embeds.profile_embed) and the ladder numbers:
+ratings, records, recent matches and aborts from `bot.leaderboard` (a
+storage.leaderboard.LeaderboardRepository; made here on `bot.db` if the bot has none), letter
+ranks from `bot.standings` (ladder.standings.Standings; left out if absent), and race names
+from the LadderConfig (`bot.ladder_config`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import nextcord
 from nextcord.ext import commands
@@ -10,11 +20,88 @@ from cogs.pipeline import guarded
 from cogs.responses import SUCCESS_COLOUR
 from ladder.countries import search_countries
 from ladder.guards import Access
-from ladder.players import describe_country, validate_country
+from ladder.players import Player, describe_country, validate_country
+from ladder.standings import Standings
+from storage.leaderboard import Profile, Record
+
+FIELD_VALUE = 1024  # Discord's limit on an embed field's value
+RESULT_WORD = {"win": "Win", "loss": "Loss", "draw": "Draw"}
+
+
+def _when(moment: datetime | None, style: str = "R") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>" if moment else "never"
+
+
+def _record(record: Record) -> str:
+    return f"{record.wins}W {record.losses}L {record.draws}D"
+
+
+def _field(lines: list[str], empty: str) -> str:
+    """Join lines into a field value, dropping whole lines that would pass Discord's limit."""
+    out: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > FIELD_VALUE:
+            break
+        out.append(line)
+        size += len(line) + 1
+    return "\n".join(out) or empty
+
+
+def ladder_profile_embed(
+    player: Player,
+    regions: Mapping[str, str],
+    profile: Profile,
+    standings: Standings | None,
+    race_names: Mapping[str, str],
+    now: datetime,
+) -> nextcord.Embed:
+    """The /profile embed: the record, then ratings with ranks, W/L/D, aborts, recent matches."""
+    embed = profile_embed(player, regions)
+    inactive = standings.inactive_days if standings is not None else 14
+    lines = []
+    for rating in profile.ratings:
+        rank = standings.rank(player.discord_uid, rating.race, now) if standings else None
+        if rank is not None:
+            where = f" · rank **{rank.letter}** (#{rank.position:,} of {rank.total:,})"
+        elif standings is None:
+            where = ""  # ranks unknown: say nothing rather than "unranked"
+        elif rating.games:
+            where = f" · unranked (no game in {inactive} days)"
+        else:
+            where = " · unranked (no games yet)"
+        lines.append(
+            f"**{race_names.get(rating.race, rating.race)}** — {rating.mmr} MMR{where} · "
+            f"{_record(rating.record)} · last played {_when(rating.last_played_at)}"
+        )
+    embed.add_field(
+        name="Ratings", value=_field(lines, "No rated games yet: `/queue` to play."), inline=False
+    )
+    records = [f"Overall: {_record(profile.overall)}"] + [
+        f"Last {days} days: {_record(record)}" for days, record in profile.windows
+    ]
+    embed.add_field(name="Record", value="\n".join(records), inline=True)
+    embed.add_field(name="Last played", value=_when(profile.last_played_at, "f"), inline=True)
+    embed.add_field(
+        name="Aborts left",
+        value=f"{profile.aborts.left} of {profile.aborts.allowance} this month",
+        inline=True,
+    )
+    recent = []
+    for m in profile.recent:
+        change = "" if m.mmr_change is None else f" · {m.mmr_change:+d}"
+        opponent = nextcord.utils.escape_markdown((m.opponent_name or str(m.opponent_uid))[:32])
+        recent.append(
+            f"{_when(m.ended_at, 'd')} **{RESULT_WORD.get(m.result, m.result)}** vs "
+            f"**{opponent}** ({race_names.get(m.opponent_race, m.opponent_race)}) as "
+            f"{race_names.get(m.race, m.race)} on {m.map}{change}"
+        )
+    embed.add_field(name="Recent matches", value=_field(recent, "None yet."), inline=False)
+    return embed
 
 
 class ProfileCog(commands.Cog):
-    """Receives the profile commands and defers to the player repository."""
+    """Receives the profile commands and defers to the player and leaderboard repositories."""
 
     def __init__(self, bot) -> None:
         self.bot = bot
@@ -22,10 +109,14 @@ class ProfileCog(commands.Cog):
     @nextcord.slash_command(name="profile", description="Show your ladder profile")
     @guarded(Access.TERMS)
     async def profile(self, interaction: nextcord.Interaction) -> None:
-        player = await self.bot.players.require(interaction.user.id)
-        await interaction.response.send_message(
-            embed=profile_embed(player, self.bot.regions), ephemeral=True
+        uid = interaction.user.id
+        player = await self.bot.players.require(uid)
+        now = datetime.now(UTC)
+        profile = await self.bot.leaderboard.profile(uid, now)
+        embed = ladder_profile_embed(
+            player, self.bot.regions, profile, self.bot.standings, self.bot.race_names, now
         )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @nextcord.slash_command(name="setcountry", description="Change the country on your profile")
     @guarded(Access.TERMS)
@@ -37,7 +128,10 @@ class ProfileCog(commands.Cog):
         ),
     ) -> None:
         code = validate_country(country)
-        change = await self.bot.players.set_country(interaction.user.id, code)
+        uid = interaction.user.id
+        change = await self.bot.players.set_country(uid, code)
+        if change:
+            await self.bot.leaderboard.refresh_player(self.bot.standings, uid)
         text = "is now" if change else "was already"
         embed = nextcord.Embed(
             description=f"Your country {text} {describe_country(code)}.", colour=SUCCESS_COLOUR

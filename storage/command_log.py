@@ -18,13 +18,15 @@ Guarantees:
 
 * `record` never blocks and never raises. When the queue holds `max_queue` rows the NEW row is
   dropped and counted (`stats().dropped`); so is every row recorded after `close()` returned.
+  Drops are logged: one WARNING at the first, then at most one per `warn_interval`.
 * A failed batch (database locked by another process, read-only, disk full, ...) stays in memory
   and is retried with exponential backoff; one WARNING per `warn_interval` says how many attempts
   failed. Rows the database refuses as invalid (a NOT NULL column given None, an unbindable
   value) are isolated, counted as `rejected` and logged; they never block the rows behind them.
 * `close()` writes everything queued before it returns, also rows recorded while it drains. If
-  the database stays broken for `timeout` seconds it gives up, logs how many rows were lost at
-  ERROR and returns that number.
+  that is not done within `timeout` seconds (the database stays broken), it gives up, logs how
+  many rows were lost at ERROR and returns that number. A crash (kill -9, power loss) loses the
+  rows still queued: about `max_wait` seconds of commands at ordinary rates.
 
 All methods must be called from the event loop's thread.
 """
@@ -146,6 +148,7 @@ class CommandLogWriter:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._give_up = False
+        self._stopped = False  # record() refuses everything (set when the writer stops)
         self._closed = False
         self._in_flight = 0
         self._written = 0
@@ -157,6 +160,8 @@ class CommandLogWriter:
         self._next_warning_at: float | None = None
         self._warned = False
         self._next_reject_log_at: float | None = None
+        self._next_drop_log_at: float | None = None
+        self._dropped_reported = 0
         self._last_batch_ms: float | None = None
         self._last_error: str | None = None
 
@@ -182,6 +187,7 @@ class CommandLogWriter:
                 self._wake.set()
         else:
             self._dropped += 1
+            self._report_drop()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -196,9 +202,10 @@ class CommandLogWriter:
         """Write every queued row, stop the writer and return how many rows were lost.
 
         Rows recorded while close() drains are written too; after it returns, record() drops.
-        If the database stays broken for `timeout` seconds, the writer stops after its current
-        attempt (cancelled if that takes `grace` more seconds), the unwritten rows are logged at
-        ERROR and their number returned. Idempotent. Close the Database only after this.
+        `timeout` bounds the whole drain (a healthy database writes 100k rows in a few seconds
+        at worst). Past it, the writer stops after its current attempt (cancelled if that takes
+        `grace` more seconds), the unwritten rows are logged at ERROR and their number returned.
+        Idempotent. Close the Database only after this.
         """
         if self._closed:
             return self._lost
@@ -273,6 +280,7 @@ class CommandLogWriter:
 
     def _stop_accepting(self) -> None:
         """Refuse new rows from now on; whatever is still queued is lost."""
+        self._stopped = True
         self._limit = 0
         self._lost += len(self._queue)
         self._queue.clear()
@@ -388,6 +396,25 @@ class CommandLogWriter:
             self._failures_unreported = 0
             self._next_warning_at = now + self._warn_interval
             self._warned = True
+
+    def _report_drop(self) -> None:
+        """Say that rows are being dropped: at the first drop, then once per warn_interval."""
+        now = self._clock()
+        if self._next_drop_log_at is not None and now < self._next_drop_log_at:
+            return
+        self._next_drop_log_at = now + self._warn_interval
+        dropped = self._dropped - self._dropped_reported
+        self._dropped_reported = self._dropped
+        if self._stopped:
+            reason = "the command log is closed"
+        else:
+            reason = f"the queue is full ({self._limit} rows waiting for the database)"
+        log.warning(
+            "Command log: %s; dropping new rows (%d dropped since the last warning, %d in all)",
+            reason,
+            dropped,
+            self._dropped,
+        )
 
     def _report_rejected(self, rejected: list[tuple[CommandRow, Exception]]) -> None:
         if not rejected:

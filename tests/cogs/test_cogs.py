@@ -46,7 +46,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
     writer.start()
     config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
     settings = load_settings({"DISCORD_TOKEN": "test-token", "ADMIN_IDS": "1"}, dotenv=None)
-    built = build_bot(settings, config, "Play fair.", db, writer)
+    built = await build_bot(settings, config, "Play fair.", db, writer)
     try:
         yield built
     finally:

@@ -193,7 +193,7 @@ async def in_process_bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
     writer.start()
     config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
     settings = load_settings({"DISCORD_TOKEN": "test-token"}, dotenv=None)
-    bot = build_bot(settings, config, "Play fair.", db, writer)
+    bot = await build_bot(settings, config, "Play fair.", db, writer)
     try:
         yield bot
     finally:

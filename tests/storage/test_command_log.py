@@ -213,13 +213,24 @@ async def test_big_batches_use_multi_row_statements_and_cap_the_transaction(db):
 # --- the hot path ---------------------------------------------------------------------------
 
 
-async def test_a_full_queue_drops_the_new_rows_and_counts_them(db):
+async def test_a_full_queue_drops_the_new_rows_and_counts_them(db, caplog):
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     assert not inspect.iscoroutinefunction(CommandLogWriter.record)
-    writer = CommandLogWriter(db, max_queue=10)  # not started: nothing drains the queue
+    now = [0.0]
+    # Not started: nothing drains the queue.
+    writer = CommandLogWriter(db, max_queue=10, warn_interval=30, clock=lambda: now[0])
     results = [writer.record(*make_row(i)) for i in range(25)]
     assert results == [None] * 25
     s = writer.stats()
     assert (s.enqueued, s.dropped, s.queue_depth, s.written) == (10, 15, 10, 0)
+    [warning] = warnings_from(caplog, logging.WARNING)  # one for 15 drops
+    assert "queue is full (10 rows" in warning.getMessage()
+    now[0] += 31
+    writer.record(*make_row(99))
+    writer.record(*make_row(99))
+    drops = warnings_from(caplog, logging.WARNING)
+    assert len(drops) == 2
+    assert "(15 dropped since the last warning, 16 in all)" in drops[1].getMessage()
 
     writer.start()
     assert await writer.close() == 0
@@ -228,15 +239,19 @@ async def test_a_full_queue_drops_the_new_rows_and_counts_them(db):
     assert_consistent(writer)
 
 
-async def test_record_after_close_is_dropped_and_counted(db):
+async def test_record_after_close_is_dropped_and_counted(db, caplog):
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     writer = CommandLogWriter(db)
     writer.start()
     writer.record(*make_row(1))
     await writer.close()
+    assert warnings_from(caplog, logging.WARNING) == []
     writer.record(*make_row(2))
     writer.record(*make_row(3))
     s = writer.stats()
     assert (s.written, s.dropped, s.queue_depth) == (1, 2, 0)
+    [warning] = warnings_from(caplog, logging.WARNING)
+    assert "the command log is closed" in warning.getMessage()
     assert len(await table_rows(db)) == 1
     assert await writer.close() == 0  # idempotent
 

@@ -1,0 +1,449 @@
+"""Benchmark: three ways to log a command to `command_calls`, side by side in one run.
+
+  A  await an INSERT + COMMIT per command through the bot's aiosqlite connection (db.transaction)
+  B  asyncio.create_task + loop.run_in_executor(sync INSERT + COMMIT) per command (the seed design)
+  C  storage.command_log.CommandLogWriter: record() onto a deque, one batched writer task
+
+Each run gets a fresh SQLite file opened with `Database.open` (the real migrations: the real
+command_calls table and its three indexes) and the same rows, written with the same INSERT text.
+`--tasks` tasks share the commands; each logs one command, then yields (`await asyncio.sleep(0)`)
+like a handler that returns. A ticker task sleeps 1 ms in a loop and records its overshoot.
+
+Per variant: hot path p50/p99 (time a command spends logging: A the awaited insert, B the
+create_task call, C record()), rows/s committed (first record -> every row committed, i.e. for C
+until close() has drained), loop lag p99/max, rows lost (expected - rows in the table afterwards).
+Every variant runs --repeat times, interleaved; the table shows the median run of each metric.
+
+Reference rows: "idle loop" is the ticker alone (this machine's own scheduling noise), and
+"S sqlite3 ceiling" inserts the same rows with the same statements and batches as C from one
+thread with no event loop: the most C could reach here. --variants adds C tuning variants.
+
+    python bench/bench_command_log.py [--commands 100000] [--tasks 50] [--baseline-commands 5000]
+        [--players 500] [--repeat 3] [--variants]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import chain
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from storage import command_log
+from storage.command_log import CommandLogWriter
+from storage.database import BUSY_TIMEOUT_MS, Database
+
+DISCORD_EPOCH_MS = 1420070400000
+COMMANDS = ["ladder queue", "setup", "profile", "admin resolve", "report win", "leaderboard"]
+ROW_SQL = command_log._insert_sql(1)  # the writer's own one-row INSERT: same row shape for all
+
+
+def make_rows(n: int, players: int, seed: int = 1) -> list[tuple]:
+    """n command rows from `players` players, in time order, 10% DMs, ~6% errors."""
+    rng = random.Random(seed)
+    uids = [rng.randrange(10**17, 10**18) for _ in range(players)]
+    start_ms = 1_750_000_000_000 - DISCORD_EPOCH_MS
+    rows = []
+    for i in range(n):
+        player = rng.randrange(players)
+        rows.append(
+            (
+                ((start_ms + i * 3) << 22) | rng.randrange(1 << 22),  # interaction snowflake
+                uids[player],
+                f"player{player}",
+                COMMANDS[i % len(COMMANDS)],
+                None if i % 10 == 0 else 987654321098765432,
+                rng.random() * 200,
+                "ok" if i % 17 else "error",
+            )
+        )
+    return rows
+
+
+def pct(sorted_values: list[int], q: float) -> int:
+    if not sorted_values:
+        return 0
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
+@dataclass
+class Result:
+    name: str
+    commands: int
+    hot_p50_us: float | None
+    hot_p99_us: float | None
+    rows_per_s: float | None
+    lag_p99_ms: float | None
+    lag_max_ms: float | None
+    lost: int | None
+    note: str = ""
+    cpu_us_per_row: float | None = None  # process CPU time (all threads) per committed row
+
+
+def result(name, rows, hot, elapsed_ns, lags, lost, note="", cpu_s=None) -> Result:
+    committed = len(rows) - lost
+    return Result(
+        name=name,
+        commands=len(rows),
+        hot_p50_us=pct(hot, 0.50) / 1000,
+        hot_p99_us=pct(hot, 0.99) / 1000,
+        rows_per_s=(len(rows) - lost) / (elapsed_ns / 1e9),
+        lag_p99_ms=pct(lags, 0.99) / 1e6,
+        lag_max_ms=(lags[-1] if lags else 0) / 1e6,
+        lost=lost,
+        note=note,
+        cpu_us_per_row=cpu_s / committed * 1e6 if cpu_s is not None and committed else None,
+    )
+
+
+class Ticker:
+    """Sleeps 1 ms in a loop and records how late it wakes up, in ns."""
+
+    def __init__(self) -> None:
+        self.lags: list[int] = []
+        self._stop = False
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        pc = time.perf_counter_ns
+        while not self._stop:
+            t0 = pc()
+            await asyncio.sleep(0.001)
+            self.lags.append(pc() - t0 - 1_000_000)
+
+    async def stop(self) -> list[int]:
+        self._stop = True
+        await self._task
+        return sorted(self.lags)
+
+
+async def drive(rows: list[tuple], tasks: int, log_one: Callable, *, awaited: bool) -> list[int]:
+    """Run the commands from `tasks` tasks; return each command's logging time in ns, sorted.
+
+    A command times `await log_one(*row)` (A) or `log_one(*row)` (B, C), then yields.
+    """
+    timings: list[list[int]] = [[] for _ in range(tasks)]
+
+    async def worker(k: int) -> None:
+        pc = time.perf_counter_ns
+        append = timings[k].append
+        for i in range(k, len(rows), tasks):
+            row = rows[i]
+            if awaited:
+                t0 = pc()
+                await log_one(*row)
+                append(pc() - t0)
+            else:
+                t0 = pc()
+                log_one(*row)
+                append(pc() - t0)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(worker(k) for k in range(tasks)))
+    return sorted(t for ts in timings for t in ts)
+
+
+def count_rows(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM command_calls").fetchone()[0]
+
+
+async def idle_loop(seconds: float) -> Result:
+    ticker = Ticker()
+    await asyncio.sleep(seconds)
+    lags = await ticker.stop()
+    return Result(
+        "idle loop (ticker alone)", 0, None, None, None, pct(lags, 0.99) / 1e6, lags[-1] / 1e6, None
+    )
+
+
+async def variant_a(path: Path, rows: list[tuple], tasks: int) -> Result:
+    db = await Database.open(path)
+    failures = 0
+
+    async def log_one(*row) -> None:
+        nonlocal failures
+        try:
+            async with db.transaction() as conn:
+                await conn.execute(ROW_SQL, row)
+        except sqlite3.Error:
+            failures += 1
+
+    ticker = Ticker()
+    cpu0, t0 = time.process_time(), time.perf_counter_ns()
+    hot = await drive(rows, tasks, log_one, awaited=True)
+    elapsed, cpu = time.perf_counter_ns() - t0, time.process_time() - cpu0
+    lags = await ticker.stop()
+    await db.close()
+    lost = len(rows) - count_rows(path)
+    note = f"{failures} inserts failed" if failures else ""
+    return result("A await insert+commit", rows, hot, elapsed, lags, lost, note, cpu)
+
+
+async def variant_b(path: Path, rows: list[tuple], tasks: int) -> Result:
+    db = await Database.open(path)  # migrations only: B writes through its own connections
+    await db.close()
+    local = threading.local()
+    connections: list[sqlite3.Connection] = []
+    failures = 0
+
+    def sync_insert(row: tuple) -> None:
+        nonlocal failures
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            connections.append(conn)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(ROW_SQL, row)
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            failures += 1
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task[None]] = set()
+
+    async def in_executor(row: tuple) -> None:
+        await loop.run_in_executor(None, sync_insert, row)
+
+    def log_one(*row) -> None:
+        task = asyncio.create_task(in_executor(row))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    ticker = Ticker()
+    cpu0, t0 = time.process_time(), time.perf_counter_ns()
+    hot = await drive(rows, tasks, log_one, awaited=False)
+    while pending:
+        await asyncio.gather(*list(pending))
+    elapsed, cpu = time.perf_counter_ns() - t0, time.process_time() - cpu0
+    lags = await ticker.stop()
+    for conn in connections:
+        conn.close()
+    lost = len(rows) - count_rows(path)
+    note = f"{failures} inserts failed: database is locked" if failures else ""
+    return result("B create_task+executor", rows, hot, elapsed, lags, lost, note, cpu)
+
+
+async def variant_c(
+    path: Path, rows: list[tuple], tasks: int, name: str, drop_index: str | None = None, **config
+) -> Result:
+    db = await Database.open(path)
+    if drop_index:  # a what-if for the schema's owner, never the shipped schema
+        await db.conn.execute(f"DROP INDEX {drop_index}")
+    writer = CommandLogWriter(db, max_queue=len(rows) + 1, **config)
+    writer.start()
+    ticker = Ticker()
+    cpu0, t0 = time.process_time(), time.perf_counter_ns()
+    hot = await drive(rows, tasks, writer.record, awaited=False)
+    lost_in_close = await writer.close(timeout=120)
+    elapsed, cpu = time.perf_counter_ns() - t0, time.process_time() - cpu0
+    lags = await ticker.stop()
+    stats = writer.stats()
+    await db.close()
+    lost = len(rows) - count_rows(path)
+    note = f"dropped={stats.dropped} lost_in_close={lost_in_close} failed={stats.failed_batches}"
+    return result(name, rows, hot, elapsed, lags, lost, note, cpu)
+
+
+def sqlite_ceiling(path: Path, rows: list[tuple], max_batch: int) -> Result:
+    """C's statements and batches from one plain sqlite3 connection: no loop, no GIL contention."""
+    asyncio.run(_migrate(path))
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    cpu0, t0 = time.thread_time(), time.perf_counter_ns()
+    for b in range(0, len(rows), max_batch):
+        batch = rows[b : b + max_batch]
+        conn.execute("BEGIN IMMEDIATE")
+        start = 0
+        for size in command_log.CHUNK_SIZES:
+            end = start + (len(batch) - start) // size * size
+            if end > start:
+                params = [
+                    list(chain.from_iterable(batch[i : i + size])) for i in range(start, end, size)
+                ]
+                conn.executemany(command_log._insert_sql(size), params)
+                start = end
+        conn.execute("COMMIT")
+    elapsed, cpu = time.perf_counter_ns() - t0, time.thread_time() - cpu0
+    conn.close()
+    lost = len(rows) - count_rows(path)
+    return Result(
+        "S sqlite3 ceiling (no loop)",
+        len(rows),
+        None,
+        None,
+        (len(rows) - lost) / (elapsed / 1e9),
+        None,
+        None,
+        lost,
+        "same statements and batches as C, one thread",
+        cpu / (len(rows) - lost) * 1e6,
+    )
+
+
+async def _migrate(path: Path) -> None:
+    db = await Database.open(path)
+    await db.close()
+
+
+# name: CommandLogWriter settings; module CHUNK_SIZES override; schema what-if (index dropped).
+C_VARIANTS: dict[str, dict] = {
+    "C executemany, 1 row/statement": {"chunk_sizes": (1,)},
+    "C max_batch=500 (small txns)": {"batch_size": 500, "max_batch": 500},
+    "C max_batch=16384 (big txns)": {"max_batch": 16384},
+    "C what-if: no by_player index": {"drop_index": "command_calls_by_player"},
+}
+
+
+async def run_c(path: Path, rows, tasks, name: str, config: dict) -> Result:
+    config = dict(config)
+    sizes = config.pop("chunk_sizes", None)
+    saved = command_log.CHUNK_SIZES
+    if sizes:
+        command_log.CHUNK_SIZES = sizes
+    try:
+        return await variant_c(path, rows, tasks, name, **config)
+    finally:
+        command_log.CHUNK_SIZES = saved
+
+
+def median_result(runs: list[Result]) -> Result:
+    def med(field: str):
+        values = [getattr(r, field) for r in runs if getattr(r, field) is not None]
+        return statistics.median(values) if values else None
+
+    first = runs[0]
+    lost = [r.lost for r in runs if r.lost is not None]
+    notes = sorted({r.note for r in runs if r.note})
+    return Result(
+        first.name,
+        first.commands,
+        med("hot_p50_us"),
+        med("hot_p99_us"),
+        med("rows_per_s"),
+        med("lag_p99_ms"),
+        med("lag_max_ms"),
+        max(lost) if lost else None,
+        " | ".join(notes)[:100],
+        med("cpu_us_per_row"),
+    )
+
+
+def fmt(value, spec: str, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:{width}{spec}}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands", type=int, default=100_000, help="commands for C and S")
+    parser.add_argument("--tasks", type=int, default=50, help="concurrent command tasks")
+    parser.add_argument(
+        "--baseline-commands", type=int, default=5_000, help="commands for A and B (they are slow)"
+    )
+    parser.add_argument("--players", type=int, default=500, help="distinct discord_uid values")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per variant (medians shown)")
+    parser.add_argument("--variants", action="store_true", help="also run C tuning variants")
+    parser.add_argument("--dir", type=Path, default=None, help="folder for the SQLite files")
+    args = parser.parse_args()
+
+    calibration = time.perf_counter()
+    sum(range(10_000_000))  # a fixed pure-Python workload, to compare machines and moments
+    calibration_ms = (time.perf_counter() - calibration) * 1000
+    rows = make_rows(args.commands, args.players)
+    base_rows = rows[: args.baseline_commands]
+    print(f"$ python {' '.join(sys.argv)}")
+    print(
+        f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"sum(range(10**7)) took {calibration_ms:.0f} ms"
+    )
+    print(
+        f"# {args.tasks} tasks, {args.players} players; A, B: {len(base_rows)} commands; "
+        f"C, S: {len(rows)} commands; median of {args.repeat} interleaved runs per variant"
+    )
+    plan: list[tuple[str, Callable]] = [
+        ("A", lambda p: variant_a(p, base_rows, args.tasks)),
+        ("B", lambda p: variant_b(p, base_rows, args.tasks)),
+        ("C", lambda p: run_c(p, rows, args.tasks, "C CommandLogWriter (defaults)", {})),
+    ]
+    if args.variants:
+        for name, config in C_VARIANTS.items():
+            plan.append((name, lambda p, n=name, c=config: run_c(p, rows, args.tasks, n, c)))
+    runs: dict[str, list[Result]] = {key: [] for key, _ in plan}
+    runs["idle"], runs["S"] = [], []
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        folder = Path(tmp)
+        for rep in range(args.repeat):
+            runs["idle"].append(await idle_loop(1.0))
+            for i, (key, run) in enumerate(plan):
+                runs[key].append(await run(folder / f"{rep}-{i}.db"))
+            ceiling = await asyncio.to_thread(sqlite_ceiling, folder / f"{rep}-s.db", rows, 4096)
+            runs["S"].append(ceiling)
+
+    table = {key: median_result(rs) for key, rs in runs.items()}
+    order = ["idle", "A", "B", "C", *[k for k, _ in plan[3:]], "S"]
+    header = (
+        f"{'variant':32} {'commands':>8} {'hot p50 µs':>10} {'hot p99 µs':>10} "
+        f"{'rows/s':>8} {'CPU µs/row':>10} {'lag p99 ms':>10} {'lag max ms':>10} {'lost':>5}  note"
+    )
+    print(header)
+    print("-" * len(header))
+    for key in order:
+        r = table[key]
+        print(
+            f"{r.name:32} {r.commands:8d} {fmt(r.hot_p50_us, '.2f', 10)} "
+            f"{fmt(r.hot_p99_us, '.2f', 10)} {fmt(r.rows_per_s, '.0f', 8)} "
+            f"{fmt(r.cpu_us_per_row, '.1f', 10)} {fmt(r.lag_p99_ms, '.2f', 10)} "
+            f"{fmt(r.lag_max_ms, '.2f', 10)} "
+            f"{fmt(r.lost, 'd', 5)}  {r.note}"
+        )
+    a, b, c, s = table["A"], table["B"], table["C"], table["S"]
+    print(
+        f"\nrows/s ratios: C/B {c.rows_per_s / b.rows_per_s:.1f}x, C/A "
+        f"{c.rows_per_s / a.rows_per_s:.1f}x, C/S (share of the sqlite3 ceiling) "
+        f"{c.rows_per_s / s.rows_per_s:.2f}"
+    )
+    checks = [
+        ("C hot path p50 <= 2.5 µs", c.hot_p50_us <= 2.5, f"{c.hot_p50_us:.2f} µs"),
+        ("C hot path p99 <= 10 µs", c.hot_p99_us <= 10, f"{c.hot_p99_us:.2f} µs"),
+        ("C >= 150k rows/s committed", c.rows_per_s >= 150_000, f"{c.rows_per_s:.0f}"),
+        (
+            "C >= 10x B rows/s",
+            c.rows_per_s >= 10 * b.rows_per_s,
+            f"{c.rows_per_s / b.rows_per_s:.1f}x",
+        ),
+        (
+            "C loop lag p99 <= 2 ms",
+            c.lag_p99_ms <= 2,
+            f"{c.lag_p99_ms:.2f} ms (idle loop alone: {table['idle'].lag_p99_ms:.2f} ms)",
+        ),
+        ("C zero rows lost", c.lost == 0, f"{c.lost}"),
+    ]
+    for label, ok, value in checks:
+        print(f"  {'met   ' if ok else 'MISSED'} {label}: {value}")
+    print(f"# load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

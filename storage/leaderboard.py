@@ -1,0 +1,315 @@
+"""Read-only queries for the leaderboard and /profile, straight from SQLite.
+
+`LeaderboardRepository` writes nothing. It loads what `ladder.standings.Standings` needs at
+start-up (one query, read in batches), re-reads a player's ratings rows to keep the standings
+current, and gathers a player's /profile numbers: ratings per race, W/L/D overall and over the
+last 14/30/90 days (finished matches, by when they ended), recent matches and aborts left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ladder.config import DEFAULT_RANK_SHARES
+from ladder.ranks import Shares
+from ladder.standings import Standings
+from storage.database import Database, format_time, parse_time
+
+RECORD_WINDOWS = (14, 30, 90)  # days
+LOAD_BATCH = 5000
+
+# Everything Standings.load needs, one row per (player, race); see ladder.standings.StandingsRow.
+STANDINGS_SQL = """
+SELECT r.discord_uid, r.race, r.mmr, r.games, r.wins, r.losses, r.draws, r.last_played_at,
+       COALESCE(p.player_name, p.discord_name), p.country, p.banned
+  FROM ratings AS r JOIN players AS p ON p.discord_uid = r.discord_uid
+"""
+
+# The ratings rows of some players, to feed rating changes into Standings.apply.
+RATINGS_OF_SQL = """
+SELECT discord_uid, race, mmr, games, wins, losses, draws, last_played_at
+  FROM ratings WHERE discord_uid IN ({marks})
+"""
+
+# Some players' names, countries and ban flags, for Standings.set_player.
+PLAYERS_SQL = """
+SELECT discord_uid, COALESCE(player_name, discord_name) AS name, country, banned
+  FROM players WHERE discord_uid IN ({marks})
+"""
+
+# One player's rating in each race they have one for.
+RATINGS_SQL = """
+SELECT race, mmr, games, wins, losses, draws, last_played_at
+  FROM ratings WHERE discord_uid = ? ORDER BY race
+"""
+
+# The player's finished matches seen from their side (each side reads its own index), one scan:
+# the latest :limit of them, with the opponent's shown name, each row also carrying the
+# player's totals over all of them (window aggregates, computed before the LIMIT): W/L/D
+# overall, then W/L/D with ended_at >= :since_<days> for each window. No finished match, no row.
+_MATCHES_SQL = """
+WITH mine AS (
+    SELECT id, ended_at, player1_race AS race, player2_uid AS opponent,
+           player2_race AS opponent_race, map,
+           CASE result WHEN 'p1_win' THEN 'win' WHEN 'p2_win' THEN 'loss' WHEN 'draw' THEN 'draw'
+           END AS outcome,
+           player1_mmr AS mmr_before, mmr_change AS change
+      FROM matches WHERE player1_uid = :uid AND status = 'finished'
+    UNION ALL
+    SELECT id, ended_at, player2_race, player1_uid, player1_race, map,
+           CASE result WHEN 'p2_win' THEN 'win' WHEN 'p1_win' THEN 'loss' WHEN 'draw' THEN 'draw'
+           END,
+           player2_mmr, -mmr_change
+      FROM matches WHERE player2_uid = :uid AND status = 'finished'
+),
+latest AS (
+    SELECT mine.*, {totals}
+      FROM mine ORDER BY ended_at DESC, id DESC LIMIT :limit
+)
+SELECT latest.*, COALESCE(p.player_name, p.discord_name) AS opponent_name
+  FROM latest LEFT JOIN players AS p ON p.discord_uid = latest.opponent
+ ORDER BY ended_at DESC, id DESC
+"""
+
+
+def _matches_sql(windows: Sequence[int]) -> str:
+    totals = []
+    for since in ["1"] + [f"ended_at >= :since_{days}" for days in windows]:
+        for outcome in ("win", "loss", "draw"):
+            totals.append(f"SUM(outcome = '{outcome}' AND {since}) OVER ()")
+    columns = ", ".join(f"{total} AS total_{i}" for i, total in enumerate(totals))
+    return _MATCHES_SQL.format(totals=columns)
+
+
+# Aborts the player has spent in one UTC calendar month.
+ABORTS_SQL = "SELECT used FROM aborts WHERE discord_uid = ? AND month = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Wins, losses and draws."""
+
+    wins: int = 0
+    losses: int = 0
+    draws: int = 0
+
+    @property
+    def games(self) -> int:
+        return self.wins + self.losses + self.draws
+
+
+@dataclass(frozen=True, slots=True)
+class RaceRating:
+    """A player's rating in one race, as stored."""
+
+    race: str
+    mmr: int
+    games: int
+    record: Record
+    last_played_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecentMatch:
+    """A finished match from the player's side: their race, the opponent, what it did to them."""
+
+    match_id: int
+    ended_at: datetime | None
+    race: str
+    opponent_uid: int
+    opponent_name: str | None
+    opponent_race: str
+    map: str
+    result: str  # 'win', 'loss' or 'draw'
+    mmr_before: int
+    mmr_change: int | None  # the player's gain (negative: a loss of points)
+
+
+@dataclass(frozen=True, slots=True)
+class Aborts:
+    """Aborts spent this month and how many are left of the monthly allowance."""
+
+    month: str
+    used: int
+    allowance: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.allowance - self.used)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What /profile shows besides the player record itself."""
+
+    uid: int
+    ratings: tuple[RaceRating, ...]
+    overall: Record
+    windows: tuple[tuple[int, Record], ...]  # (days, record over the last `days` days)
+    last_played_at: datetime | None
+    recent: tuple[RecentMatch, ...]
+    aborts: Aborts
+
+
+def month_of(now: datetime) -> str:
+    """Return the UTC calendar month 'YYYY-MM' the aborts table keys on."""
+    return format_time(now)[:7]
+
+
+class LeaderboardRepository:
+    """Read-only: loads the standings and gathers /profile data."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        aborts_per_month: int = 3,
+        windows: Sequence[int] = RECORD_WINDOWS,
+        recent_limit: int = 5,
+    ) -> None:
+        self._db = db
+        self.aborts_per_month = aborts_per_month
+        self.windows = tuple(windows)
+        self.recent_limit = recent_limit
+        self._matches_sql = _matches_sql(self.windows)
+
+    # --- the standings ---------------------------------------------------------------------
+
+    async def load_standings(
+        self,
+        now: datetime,
+        *,
+        races: Iterable[str] = (),
+        shares: Shares = DEFAULT_RANK_SHARES,
+        inactive_days: int = 14,
+    ) -> Standings:
+        """Build the Standings from every ratings row, read in batches (one query)."""
+        standings = Standings(races, shares, inactive_days, now)
+        async with self._db.conn.execute(STANDINGS_SQL) as cursor:
+            while rows := await cursor.fetchmany(LOAD_BATCH):
+                standings.add_rows(rows)
+        standings.rebuild(now)
+        return standings
+
+    async def refresh_standings(self, standings: Standings, uids: Iterable[int]) -> None:
+        """Re-read these players' ratings rows into the standings (after a rating change)."""
+        wanted = sorted(set(uids))
+        for lo in range(0, len(wanted), 500):
+            batch = wanted[lo : lo + 500]
+            sql = RATINGS_OF_SQL.format(marks=", ".join("?" * len(batch)))
+            standings.apply(await self._rows(sql, batch))
+
+    async def refresh_player(self, standings: Standings, uid: int) -> None:
+        """Re-read a player's name, country and ban flag into the standings."""
+        await self.refresh_players(standings, [uid])
+
+    async def refresh_players(self, standings: Standings, uids: Iterable[int]) -> None:
+        """Re-read these players' names, countries and ban flags into the standings."""
+        wanted = sorted(set(uids))
+        for lo in range(0, len(wanted), 500):  # SQLite allows 32766 parameters; stay modest
+            batch = wanted[lo : lo + 500]
+            sql = PLAYERS_SQL.format(marks=", ".join("?" * len(batch)))
+            for row in await self._rows(sql, batch):
+                standings.set_player(
+                    row["discord_uid"], row["name"], row["country"], banned=bool(row["banned"])
+                )
+
+    async def name_new_players(self, standings: Standings) -> None:
+        """Fill in the players the standings met in a rating change but know no name of."""
+        unnamed = standings.unnamed()
+        if unnamed:
+            await self.refresh_players(standings, unnamed)
+
+    # --- /profile --------------------------------------------------------------------------
+
+    async def profile(self, uid: int, now: datetime) -> Profile:
+        """Gather the player's ratings, records, recent matches and aborts as of `now`."""
+        # Three reads queued together: the connection's thread runs them back to back.
+        ratings, (overall, windows, recent), aborts = await asyncio.gather(
+            self.ratings(uid), self.matches(uid, now, self.recent_limit), self.aborts(uid, now)
+        )
+        played = [r.last_played_at for r in ratings if r.last_played_at is not None]
+        return Profile(
+            uid=uid,
+            ratings=ratings,
+            overall=overall,
+            windows=windows,
+            last_played_at=max(played, default=None),
+            recent=recent,
+            aborts=aborts,
+        )
+
+    async def ratings(self, uid: int) -> tuple[RaceRating, ...]:
+        """Return the player's rating in each race they have one for, by race code."""
+        rows = await self._rows(RATINGS_SQL, (uid,))
+        return tuple(
+            RaceRating(
+                race=row["race"],
+                mmr=row["mmr"],
+                games=row["games"],
+                record=Record(row["wins"], row["losses"], row["draws"]),
+                last_played_at=parse_time(row["last_played_at"]),
+            )
+            for row in rows
+        )
+
+    async def matches(
+        self, uid: int, now: datetime, limit: int
+    ) -> tuple[Record, tuple[tuple[int, Record], ...], tuple[RecentMatch, ...]]:
+        """Return W/L/D over all finished matches, over each window ending at `now`, and the
+        latest `limit` finished matches (newest first), from one scan of the player's matches."""
+        params: dict[str, object] = {"uid": uid, "limit": max(1, limit)}
+        for days in self.windows:
+            params[f"since_{days}"] = format_time(now - timedelta(days=days))
+        rows = await self._rows(self._matches_sql, params)
+        n = 3 * (1 + len(self.windows))
+        totals = [rows[0][f"total_{i}"] or 0 for i in range(n)] if rows else [0] * n
+        overall = Record(*totals[:3])
+        windows = tuple(
+            (days, Record(*totals[3 + 3 * i : 6 + 3 * i])) for i, days in enumerate(self.windows)
+        )
+        recent = tuple(
+            RecentMatch(
+                match_id=row["id"],
+                ended_at=parse_time(row["ended_at"]),
+                race=row["race"],
+                opponent_uid=row["opponent"],
+                opponent_name=row["opponent_name"],
+                opponent_race=row["opponent_race"],
+                map=row["map"],
+                result=row["outcome"],
+                mmr_before=row["mmr_before"],
+                mmr_change=row["change"],
+            )
+            for row in rows[:limit]
+        )
+        return overall, windows, recent
+
+    async def records(
+        self, uid: int, now: datetime
+    ) -> tuple[Record, tuple[tuple[int, Record], ...]]:
+        """Return W/L/D over all finished matches and over each window ending at `now`."""
+        overall, windows, _ = await self.matches(uid, now, 1)
+        return overall, windows
+
+    async def recent_matches(
+        self, uid: int, limit: int | None = None, *, now: datetime | None = None
+    ) -> tuple[RecentMatch, ...]:
+        """Return the player's latest finished matches, newest first."""
+        limit = self.recent_limit if limit is None else limit
+        _, _, recent = await self.matches(uid, now or datetime.now(UTC), limit)
+        return recent
+
+    async def aborts(self, uid: int, now: datetime) -> Aborts:
+        """Return the aborts the player spent in `now`'s UTC month and the allowance."""
+        month = month_of(now)
+        rows = await self._rows(ABORTS_SQL, (uid, month))
+        return Aborts(month, rows[0]["used"] if rows else 0, self.aborts_per_month)
+
+    async def _rows(self, sql: str, params: Sequence[object] | dict) -> list[sqlite3.Row]:
+        # One trip to the connection's thread (execute + fetchall), not three as with a cursor.
+        return list(await self._db.conn.execute_fetchall(sql, params))

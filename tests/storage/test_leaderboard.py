@@ -1,0 +1,267 @@
+"""LeaderboardRepository on a real SQLite file: rows written with plain SQL, numbers by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ladder.standings import LeaderboardFilters
+from storage.database import Database, format_time
+from storage.leaderboard import (
+    Aborts,
+    LeaderboardRepository,
+    RaceRating,
+    Record,
+    month_of,
+)
+
+NOW = datetime(2025, 3, 15, 12, tzinfo=UTC)
+NEO, TRIN, MORPH, SMITH = 101, 102, 103, 104
+
+
+def at(days_ago: float) -> str:
+    return format_time(NOW - timedelta(days=days_ago))
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = await Database.open(tmp_path / "ladder.db")
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def repo(db):
+    return LeaderboardRepository(db, aborts_per_month=3)
+
+
+async def execute(db: Database, sql: str, rows: list[tuple]) -> None:
+    async with db.transaction() as conn:
+        await conn.executemany(sql, rows)
+
+
+async def add_players(db: Database) -> None:
+    await execute(
+        db,
+        "INSERT INTO players (discord_uid, discord_name, player_name, country, banned,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (NEO, "neo_discord", "Neo", "FR", 0, at(100), at(100)),
+            (TRIN, "trin_discord", "Trinity", "DE", 0, at(100), at(100)),
+            (MORPH, "morpheus", None, None, 0, at(100), at(100)),  # no setup: Discord name
+            (SMITH, "smith", "Smith", "KR", 1, at(100), at(100)),  # banned
+        ],
+    )
+
+
+MATCH_SQL = (
+    "INSERT INTO matches (id, status, player1_uid, player1_race, player1_mmr, player2_uid,"
+    " player2_race, player2_mmr, map, created_at, confirm_deadline, result, mmr_change, ended_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def match(mid, status, p1, r1, m1, p2, r2, m2, result, change, days_ago, map_="Eclipse"):
+    ended = at(days_ago)
+    return (mid, status, p1, r1, m1, p2, r2, m2, map_, ended, ended, result, change, ended)
+
+
+async def add_matches(db: Database) -> None:
+    """Neo's finished matches (his side, days ago): W 1, L 5, D 10, W 20, L 40, W 100; plus
+    matches that must not count: aborted, cancelled, invalidated, and others' games."""
+    await execute(
+        db,
+        MATCH_SQL,
+        [
+            match(1, "finished", NEO, "bw_zerg", 1500, TRIN, "bw_terran", 1500, "p1_win", 20, 100),
+            match(2, "finished", TRIN, "bw_terran", 1480, NEO, "bw_zerg", 1520, "p1_win", 22, 40),
+            match(3, "finished", MORPH, "sc2_zerg", 1500, NEO, "bw_zerg", 1498, "p2_win", 20, 20),
+            match(4, "finished", NEO, "bw_terran", 1500, TRIN, "bw_zerg", 1500, "draw", 0, 10),
+            match(5, "finished", NEO, "bw_zerg", 1518, MORPH, "sc2_zerg", 1480, "p2_win", -23, 5),
+            match(
+                6,
+                "finished",
+                TRIN,
+                "bw_terran",
+                1502,
+                NEO,
+                "bw_zerg",
+                1495,
+                "p2_win",
+                -20,
+                1,
+                "Polypoid",
+            ),
+            match(7, "aborted", NEO, "bw_zerg", 1515, TRIN, "bw_terran", 1482, None, None, 0.5),
+            match(8, "cancelled", TRIN, "bw_terran", 1482, NEO, "bw_zerg", 1515, None, None, 0.4),
+            match(9, "invalidated", NEO, "bw_zerg", 1515, MORPH, "sc2_zerg", 1503, None, None, 0.3),
+            match(
+                10, "finished", TRIN, "bw_terran", 1482, MORPH, "sc2_zerg", 1503, "p1_win", 21, 0.2
+            ),
+        ],
+    )
+
+
+async def add_ratings(db: Database) -> None:
+    await execute(
+        db,
+        "INSERT INTO ratings (discord_uid, race, mmr, games, wins, losses, draws, last_played_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (NEO, "bw_zerg", 1515, 5, 3, 2, 0, at(1)),
+            (NEO, "bw_terran", 1500, 1, 0, 0, 1, at(10)),
+            (TRIN, "bw_terran", 1503, 5, 2, 3, 0, at(0.2)),
+            (TRIN, "bw_zerg", 1500, 1, 0, 0, 1, at(10)),
+            (MORPH, "sc2_zerg", 1482, 3, 1, 2, 0, at(20)),  # inactive
+            (SMITH, "bw_zerg", 1900, 9, 9, 0, 0, at(1)),  # banned
+        ],
+    )
+
+
+async def test_profile_numbers_equal_a_hand_count(db, repo) -> None:
+    await add_players(db)
+    await add_matches(db)
+    await add_ratings(db)
+    await execute(
+        db,
+        "INSERT INTO aborts (discord_uid, month, used) VALUES (?, ?, ?)",
+        [(NEO, "2025-03", 1), (NEO, "2025-02", 3), (TRIN, "2025-03", 5)],
+    )
+    profile = await repo.profile(NEO, NOW)
+
+    assert profile.ratings == (
+        RaceRating("bw_terran", 1500, 1, Record(0, 0, 1), NOW - timedelta(days=10)),
+        RaceRating("bw_zerg", 1515, 5, Record(3, 2, 0), NOW - timedelta(days=1)),
+    )
+    # Finished only: W(1) L(5) D(10) W(20) L(40) W(100) days ago.
+    assert profile.overall == Record(3, 2, 1)
+    assert profile.windows == (
+        (14, Record(1, 1, 1)),
+        (30, Record(2, 1, 1)),
+        (90, Record(2, 2, 1)),
+    )
+    assert profile.last_played_at == NOW - timedelta(days=1)
+    assert profile.aborts == Aborts("2025-03", 1, 3)
+    assert profile.aborts.left == 2
+
+    recent = profile.recent
+    assert [m.match_id for m in recent] == [6, 5, 4, 3, 2]  # newest first, 5 by default
+    six, five, four, three, two = recent
+    assert (six.result, six.race, six.opponent_name, six.opponent_race, six.map) == (
+        "win",
+        "bw_zerg",
+        "Trinity",
+        "bw_terran",
+        "Polypoid",
+    )
+    assert (six.mmr_before, six.mmr_change) == (1495, 20)  # player 2: -(-20)
+    assert (five.result, five.mmr_change, five.opponent_name) == ("loss", -23, "morpheus")
+    assert (four.result, four.mmr_change, four.race) == ("draw", 0, "bw_terran")
+    assert (three.result, three.mmr_change) == ("win", -20)
+    assert (two.result, two.mmr_change, two.mmr_before) == ("loss", -22, 1520)
+    assert six.ended_at == NOW - timedelta(days=1)
+
+
+async def test_window_edges_and_limits(db, repo) -> None:
+    await add_players(db)
+    await add_matches(db)
+    # A match ended exactly 14 days ago counts in the 14-day window.
+    await execute(
+        db,
+        MATCH_SQL,
+        [match(11, "finished", NEO, "bw_zerg", 1500, TRIN, "bw_terran", 1500, "p1_win", 20, 14)],
+    )
+    overall, windows = await repo.records(NEO, NOW)
+    assert overall == Record(4, 2, 1)
+    assert dict(windows)[14] == Record(2, 1, 1)
+    assert [m.match_id for m in await repo.recent_matches(NEO, limit=2)] == [6, 5]
+    assert len(await repo.recent_matches(NEO, limit=50)) == 7
+    overall, _, recent = await repo.matches(NEO, NOW, 0)  # totals without any match listed
+    assert (overall, recent) == (Record(4, 2, 1), ())
+
+
+async def test_a_player_without_anything(db, repo) -> None:
+    profile = await repo.profile(999, NOW)
+    assert profile.ratings == ()
+    assert profile.overall == Record()
+    assert all(record == Record() for _, record in profile.windows)
+    assert profile.last_played_at is None
+    assert profile.recent == ()
+    assert profile.aborts == Aborts("2025-03", 0, 3)
+
+
+async def test_aborts_use_the_utc_month_and_never_go_negative(db, repo) -> None:
+    await execute(
+        db,
+        "INSERT INTO aborts (discord_uid, month, used) VALUES (?, ?, ?)",
+        [(TRIN, "2025-03", 5), (TRIN, "2025-04", 1)],
+    )
+    assert (await repo.aborts(TRIN, NOW)).left == 0
+    first_of_april = datetime(2025, 4, 1, tzinfo=UTC)
+    assert (await repo.aborts(TRIN, first_of_april)).used == 1
+    assert month_of(first_of_april - timedelta(microseconds=1)) == "2025-03"
+
+
+async def test_load_standings_and_refresh(db, repo) -> None:
+    await add_players(db)
+    await add_ratings(db)
+    standings = await repo.load_standings(NOW, races=("bw_terran", "bw_zerg", "sc2_zerg"))
+    page = standings.page(LeaderboardFilters(), 1, now=NOW)
+    # Smith is banned, Morpheus inactive.
+    assert [(e.name, e.race, e.mmr, e.country) for e in page.entries] == [
+        ("Neo", "bw_zerg", 1515, "FR"),
+        ("Trinity", "bw_terran", 1503, "DE"),
+        ("Neo", "bw_terran", 1500, "FR"),
+        ("Trinity", "bw_zerg", 1500, "DE"),
+    ]
+    # A new game for Morpheus, written by the ladder service, then fed in.
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE ratings SET mmr = 1530, games = 4, wins = 2, last_played_at = ?"
+            " WHERE discord_uid = ? AND race = 'sc2_zerg'",
+            (at(0), MORPH),
+        )
+        await conn.execute(
+            "UPDATE players SET player_name = 'Morpheus', country = 'NL' WHERE discord_uid = ?",
+            (MORPH,),
+        )
+    await repo.refresh_standings(standings, [MORPH, MORPH])
+    await repo.refresh_player(standings, MORPH)
+    first = standings.page(LeaderboardFilters(), 1, now=NOW).entries[0]
+    assert (first.name, first.mmr, first.wins, first.losses, first.country) == (
+        "Morpheus",
+        1530,
+        2,
+        2,
+        "NL",
+    )
+    await repo.refresh_standings(standings, [])
+
+
+async def test_new_players_get_their_names(db, repo) -> None:
+    await add_players(db)
+    standings = await repo.load_standings(NOW)  # no ratings yet
+    standings.update(TRIN, "bw_zerg", 1520, 1, NOW)  # their first game, fed by the service
+    standings.update(999, "bw_zerg", 1480, 1, NOW)  # no such player row: stays unnamed
+    assert standings.unnamed() == {TRIN, 999}
+    await repo.name_new_players(standings)
+    assert standings.unnamed() == {999}
+    first = standings.page(LeaderboardFilters(), 1, now=NOW).entries[0]
+    assert (first.name, first.country) == ("Trinity", "DE")
+    # A ban read back takes the player off the leaderboard.
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE players SET banned = 1 WHERE discord_uid = ?", (TRIN,))
+    await repo.refresh_players(standings, [TRIN])
+    assert standings.rank_of(TRIN, "bw_zerg", NOW) is None
+
+
+async def test_load_standings_reads_in_batches(db, repo, monkeypatch) -> None:
+    import storage.leaderboard as module
+
+    monkeypatch.setattr(module, "LOAD_BATCH", 2)
+    await add_players(db)
+    await add_ratings(db)
+    standings = await repo.load_standings(NOW)
+    assert len(standings) == 6
+    assert standings.ranked_count(NOW) == 4
