@@ -38,6 +38,7 @@ Scenario = Callable[[FakeDiscord, FakeUser], Awaitable[SentInteraction]]
 
 SCENARIOS: dict[str, Scenario] = {
     "/help": lambda fake, user: fake.slash(user, "help"),
+    "/leaderboard": lambda fake, user: fake.slash(user, "leaderboard"),
     "/profile": lambda fake, user: fake.slash(user, "profile"),
     "/termsofservice": lambda fake, user: fake.slash(user, "termsofservice"),
     "/setcountry autocomplete": lambda fake, user: fake.autocomplete(
@@ -67,11 +68,45 @@ async def measure(fake: FakeDiscord, user: FakeUser, scenario: Scenario,
     return latencies
 
 
-async def run(runs: int, names: list[str], log_level: str) -> dict[str, dict[str, float]]:
+RACES = ("bw_zerg", "sc2_terran")
+
+
+def seed_ladder(path: Path, players: int) -> None:
+    """Give the leaderboard `players` ranked players with two races each, played today."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from storage.database import Database, utc_now
+
+    async def seed() -> None:
+        db = await Database.open(path)
+        now = utc_now()
+        async with db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO players (discord_uid, discord_name, player_name, country,"
+                " accepted_tos, completed_setup, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 1, 1, ?, ?)",
+                [(u, f"p{u}", f"p{u}", ("FR", "KR", "US")[u % 3], now, now)
+                 for u in range(1, players + 1)],
+            )
+            await conn.executemany(
+                "INSERT INTO ratings (discord_uid, race, mmr, games, wins, losses,"
+                " last_played_at) VALUES (?, ?, ?, 10, 5, 5, ?)",
+                [(u, race, 1000 + (u * 7919 + i * 104729) % 1000, now)
+                 for u in range(1, players + 1) for i, race in enumerate(RACES)],
+            )
+        await db.close()
+
+    asyncio.run(seed())
+
+
+async def run(
+    runs: int, names: list[str], log_level: str, players: int
+) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="ladderbot-bench-") as tmp:
         async with FakeDiscord() as fake:
             bot = BotProcess(fake, Path(tmp), env={"LOG_LEVEL": log_level})
+            if players:
+                await asyncio.to_thread(seed_ladder, bot.database_path, players)
             await bot.start()
             try:
                 player = fake.user("bench-player")
@@ -107,18 +142,23 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, from: {', '.join(SCENARIOS)}")
     parser.add_argument("--log-level", default="INFO", help="the bot's LOG_LEVEL (INFO)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--players", type=int, default=10_000,
+                        help="ranked players (x2 races) seeded for /leaderboard (10000)")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.commands.split(",") if n.strip()]
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         parser.error(f"unknown commands {unknown}")
 
-    results = asyncio.run(run(args.runs, names, args.log_level))
+    results = asyncio.run(run(args.runs, names, args.log_level, args.players))
     errors = results.pop("_errors", None)
-    print(f"{'command':<26}{'runs':>6}{'median':>10}{'p90':>10}{'p99':>10}{'max':>10}  (ms)")
+    baseline = results.get("/help", {}).get("median_ms")
+    print(f"{'command':<26}{'runs':>6}{'median':>10}{'p90':>10}{'p99':>10}{'max':>10}"
+          f"{'x /help':>9}  (ms)")
     for name, row in results.items():
+        ratio = f"{row['median_ms'] / baseline:9.2f}" if baseline else f"{'-':>9}"
         print(f"{name:<26}{row['runs']:>6}{row['median_ms']:>10.2f}{row['p90_ms']:>10.2f}"
-              f"{row['p99_ms']:>10.2f}{row['max_ms']:>10.2f}")
+              f"{row['p99_ms']:>10.2f}{row['max_ms']:>10.2f}{ratio}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
