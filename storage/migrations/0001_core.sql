@@ -50,7 +50,7 @@ CREATE TABLE command_calls (
     command        TEXT    NOT NULL,                   -- qualified: 'admin resolve'
     guild_id       INTEGER,                            -- NULL for a DM
     duration_ms    REAL    NOT NULL,
-    outcome        TEXT    NOT NULL                    -- 'ok', 'error' or 'refused:<guard>'
+    outcome        TEXT    NOT NULL                    -- ok, rejected, error, cancelled, refused:<guard>
 );
 CREATE INDEX command_calls_by_time    ON command_calls (called_at);
 CREATE INDEX command_calls_by_command ON command_calls (command, called_at);
