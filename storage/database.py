@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 # A write waits this long for another process's lock before SQLite gives up. Short on purpose:
 # the connection thread is shared, so a long wait here would stall every other query.
 BUSY_TIMEOUT_MS = 200
+# A write waits at most this long for this process's own writers before giving up as busy, so
+# that a queue of writes behind another process's lock cannot push a player's answer past
+# Discord's 3 seconds (20 writes x 200 ms each would).
+LOCK_WAIT_SECONDS = 1.0
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -130,7 +134,12 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run the block as one write transaction: committed on success, rolled back on error."""
-        async with self._write_lock:
+        try:
+            async with asyncio.timeout(LOCK_WAIT_SECONDS):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked (waited for other writes)") from None
+        try:
             try:
                 await self.conn.execute("BEGIN IMMEDIATE")
             except BaseException:
@@ -149,6 +158,8 @@ class Database:
                 except BaseException:
                     await self.conn.rollback()
                     raise
+        finally:
+            self._write_lock.release()
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         """Run a read and return its first row, or None."""

@@ -86,3 +86,31 @@ async def test_a_transaction_cancelled_at_begin_leaves_no_transaction_open(tmp_p
         assert (await db.fetchone("SELECT count(*) FROM players"))[0] == 1
     finally:
         await db.close()
+
+
+async def test_a_write_gives_up_when_other_writes_hold_the_lock_too_long(tmp_path, monkeypatch):
+    """Writes queued behind a stuck one fail as busy instead of piling up past 3 seconds."""
+    import asyncio
+
+    from storage import database
+
+    monkeypatch.setattr(database, "LOCK_WAIT_SECONDS", 0.05)
+    db = await Database.open(tmp_path / "ladder.db")
+    release = asyncio.Event()
+
+    async def slow_write():
+        async with db.transaction():
+            await release.wait()
+
+    holder = asyncio.create_task(slow_write())
+    await asyncio.sleep(0.01)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            async with db.transaction():
+                pass
+    finally:
+        release.set()
+        await holder
+    async with db.transaction() as conn:  # free again once the slow write is done
+        await conn.execute("SELECT 1")
+    await db.close()
