@@ -130,6 +130,7 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
         stopper.cancel()
     finally:
         # Reverse order of construction: loops and commands, the client, the writer, the database.
+        pipeline.stop_accepting()
         await bot.loops.stop()
         await pipeline.wait_idle(IN_FLIGHT_GRACE_SECONDS)
         await bot.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import weakref
 from collections.abc import Iterable
 
@@ -91,7 +92,8 @@ class EvidenceModal(LadderModal):
 
 
 def _parse(parts: list[str]) -> list:
-    if len(parts) < 2 or not parts[0].isdigit():
+    # ASCII digits only, and small enough for SQLite ("²".isdigit() is true; int() refuses it).
+    if len(parts) < 2 or not re.fullmatch(r"[0-9]{1,18}", parts[0]):
         raise ValidationError("custom_id", "This button is not recognised any more.")
     return [int(parts[0]), *parts[1:]]
 

@@ -13,6 +13,7 @@ from cogs.pipeline import guarded
 from cogs.responses import SUCCESS_COLOUR
 from cogs.views import LadderModal, LadderView
 from ladder.countries import country_pages
+from ladder.errors import ValidationError
 from ladder.guards import Access
 from ladder.players import (
     NAME_MAX,
@@ -195,20 +196,20 @@ class SetupView(LadderView):
         await interaction.response.edit_message(embed=self.embed(), view=self)
 
     async def _pick_page(self, interaction: nextcord.Interaction) -> None:
-        page = int(self.page_select.values[0])
+        page = int(_offered(self.page_select, "a part of the alphabet"))
         for option in self.page_select.options:
             option.default = option.value == str(page)
         self._fill_countries(country_pages()[page][1])
         await self._refresh(interaction)
 
     async def _pick_country(self, interaction: nextcord.Interaction) -> None:
-        self.draft = replace(self.draft, country=self.country_select.values[0])
+        self.draft = replace(self.draft, country=_offered(self.country_select, "a country"))
         for option in self.country_select.options:
             option.default = option.value == self.draft.country
         await self._refresh(interaction)
 
     async def _pick_region(self, interaction: nextcord.Interaction) -> None:
-        self.draft = replace(self.draft, region=self.region_select.values[0])
+        self.draft = replace(self.draft, region=_offered(self.region_select, "a region"))
         for option in self.region_select.options:
             option.default = option.value == self.draft.region
         await self._refresh(interaction)
@@ -253,3 +254,11 @@ class SetupView(LadderView):
         await interaction.response.edit_message(
             content="Setup cancelled; nothing was saved.", embed=None, view=None
         )
+
+
+def _offered(select: nextcord.ui.StringSelect, what: str) -> str:
+    """The value picked in `select`, which must be one of its options (a client can send any)."""
+    values = select.values
+    if len(values) != 1 or values[0] not in {option.value for option in select.options}:
+        raise ValidationError("select", f"Please pick {what} from the list.")
+    return values[0]

@@ -31,6 +31,9 @@ from storage.players import PlayerRepository
 log = logging.getLogger(__name__)
 
 RULE_ATTRIBUTE = "__ladder_rule__"
+STOPPING = GuardRefusal(
+    "stopping", "The ladder is restarting right now. Please try again in a minute."
+)
 
 
 class CommandLog(Protocol):
@@ -68,6 +71,11 @@ class CommandPipeline:
         self._running = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopping = False
+
+    def stop_accepting(self) -> None:
+        """From now on, refuse new commands and clicks: the bot is shutting down."""
+        self._stopping = True
 
     def is_admin(self, uid: int) -> bool:
         return uid in self._admin_ids
@@ -87,6 +95,18 @@ class CommandPipeline:
         user = interaction.user
         player: Player | None = None
         outcome = "cancelled"  # stays so only if the task is cancelled mid-command
+        if self._stopping:
+            await send_error(interaction, STOPPING, where=f"/{command}")
+            self._log.record(
+                interaction.id,
+                user.id,
+                user.name,
+                command,
+                interaction.guild_id,
+                flow.elapsed_ms(),
+                f"refused:{STOPPING.guard}",
+            )
+            return
         self._running += 1
         self._idle.clear()
         try:
@@ -142,6 +162,9 @@ class CommandPipeline:
         self, interaction: nextcord.Interaction, owner_id: int | None
     ) -> bool:
         """Guard a button, select or modal: the owner only (if any), never a banned player."""
+        if self._stopping:
+            await send_error(interaction, STOPPING, where="component")
+            return False
         user = interaction.user
         if owner_id is not None and user.id != owner_id:
             await send_error(

@@ -138,7 +138,7 @@ class Database:
             async with asyncio.timeout(LOCK_WAIT_SECONDS):
                 await self._write_lock.acquire()
         except TimeoutError:
-            raise sqlite3.OperationalError("database is locked (waited for other writes)") from None
+            raise _busy("database is locked (waited for this process's other writes)") from None
         try:
             try:
                 await self.conn.execute("BEGIN IMMEDIATE")
@@ -170,3 +170,11 @@ class Database:
         """Run a read and return all of its rows."""
         async with self.conn.execute(sql, params) as cursor:
             return await cursor.fetchall()
+
+
+def _busy(message: str) -> sqlite3.OperationalError:
+    """An OperationalError shaped like SQLite's own SQLITE_BUSY, so callers treat it alike."""
+    error = sqlite3.OperationalError(message)
+    error.sqlite_errorcode = 5
+    error.sqlite_errorname = "SQLITE_BUSY"
+    return error

@@ -1,0 +1,283 @@
+"""Start-up on a database from every earlier schema version, and a crash during a migration.
+
+For each version v below the latest, a database is built by applying only the first v
+migrations (``storage.database.migrations()``), rows are inserted into every table that version
+has (unicode names, NULLs, a pending match, a queued player, a dispute with evidence, ...), and
+then the bot's ``Database.open`` migrates it. Checks: ``user_version`` is the latest; every row
+of every earlier table is unchanged; the schema is exactly a new database's; integrity and
+foreign keys hold; and the bot's repositories and service read the old rows (the pending match
+is still pending, the queued player still queued) and write new ones.
+
+A database from a newer version is refused: tests/storage/test_database.py and
+tests/e2e/test_lifecycle.py cover that, and the queue and deadlines resuming after a clean
+restart are in tests/e2e/test_restart.py (after a SIGKILL: test_restart_after_kill.py here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from app.settings import REPO_ROOT
+from cache.players import PlayerCache
+from ladder.config import load_ladder_config
+from services.ladder import LadderService
+from storage.database import Database, migrations
+from storage.players import PlayerRepository
+
+LATEST = len(migrations())
+T = "2026-01-02 03:04:05.678"
+ALICE, BOB, CAROL, DAVE = 111, 222, 333, 444
+
+# Rows for the tables each migration creates (by the version that creates them).
+SEED: dict[int, list[tuple[str, tuple]]] = {
+    1: [
+        ("INSERT INTO players VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (ALICE, "alice", "Ålice_ñ", "Alice#1234", "Zoë", None, "FR", "EU", 1, T, 1, T, 0, T, T)),
+        ("INSERT INTO players VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (BOB, "bob", "Bob", "Bob#5678", None, None, "DE", "EU", 1, T, 1, T, 0, T, T)),
+        ("INSERT INTO players VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (CAROL, "carol", "Carol", "Carol#999", None, None, "SE", "EU", 1, T, 1, T, 0, T, T)),
+        ("INSERT INTO players VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (DAVE, "dave'; DROP TABLE players;--", None, None, None, None, None, None, 0, None,
+          0, None, 1, T, T)),
+        ("INSERT INTO player_names VALUES (?, ?, ?)", ("ålice_ñ", ALICE, "main")),
+        ("INSERT INTO player_names VALUES (?, ?, ?)", ("zoë", ALICE, "alt")),
+        ("INSERT INTO player_names VALUES (?, ?, ?)", ("bob", BOB, "main")),
+        ("INSERT INTO player_names VALUES (?, ?, ?)", ("carol", CAROL, "main")),
+        ("INSERT INTO player_action_logs (discord_uid, setting, old_value, new_value, changed_by,"
+         " changed_at) VALUES (?, ?, ?, ?, ?, ?)", (ALICE, "country", None, "FR", ALICE, T)),
+        ("INSERT INTO player_action_logs (discord_uid, setting, old_value, new_value, changed_by,"
+         " changed_at) VALUES (?, ?, ?, ?, ?, ?)", (DAVE, "banned", "no", "yes", 1, T)),
+        ("INSERT INTO command_calls (interaction_id, called_at, discord_uid, player_name, command,"
+         " guild_id, duration_ms, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (1234567890123456789, T, ALICE, "Ålice_ñ", "setup", None, 12.5, "ok")),
+        ("INSERT INTO command_calls (interaction_id, called_at, discord_uid, player_name, command,"
+         " guild_id, duration_ms, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (None, T, DAVE, None, "admin resolve", 42, 0.25, "refused:banned")),
+    ],
+    2: [
+        ("INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (ALICE, "bw_terran", 1520, 1, 1, 0, 0, T)),
+        ("INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (BOB, "bw_zerg", 1480, 1, 0, 1, 0, T)),
+        ("INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (CAROL, "bw_protoss", 1500, 0, 0, 0, 0, None)),
+        ("INSERT INTO queue_preferences VALUES (?, ?, ?, ?)",
+         (CAROL, '["bw_protoss"]', '["Eclipse"]', T)),
+        ("INSERT INTO queue_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+         (CAROL, '["bw_protoss"]', '["Eclipse"]', T, 3, 555, 666)),
+        ("INSERT INTO matches (id, status, player1_uid, player1_race, player1_mmr, player2_uid,"
+         " player2_race, player2_mmr, map, created_at, confirm_deadline, started_at,"
+         " report_deadline, player1_report, player2_report, result, decided_by, mmr_change,"
+         " ended_at) VALUES (1, 'finished', ?, 'bw_terran', 1500, ?, 'bw_zerg', 1500,"
+         " 'Eclipse', ?, ?, ?, ?, 'win', 'loss', 'p1_win', 'agreement', 20, ?)",
+         (ALICE, BOB, T, T, T, T, T)),
+        ("INSERT INTO matches (id, status, player1_uid, player1_race, player1_mmr, player2_uid,"
+         " player2_race, player2_mmr, map, created_at, confirm_deadline, player1_confirmed_at)"
+         " VALUES (2, 'awaiting_confirmation', ?, 'bw_terran', 1520, ?, 'bw_zerg', 1480,"
+         " 'Polypoid', ?, '2999-01-01 00:00:00.000', ?)", (ALICE, BOB, T, T)),
+        ("INSERT INTO match_messages VALUES (?, ?, ?, ?)", (2, ALICE, 7001, 8001)),
+        ("INSERT INTO match_messages VALUES (?, ?, ?, ?)", (2, BOB, 7002, 8002)),
+        ("INSERT INTO admin_actions (admin_uid, action, target, details, reason, created_at)"
+         " VALUES (?, ?, ?, ?, ?, ?)", (1, "ban", f"player:{DAVE}", '{"changed": true}',
+                                        "spam ' OR 1=1 --", T)),
+        ("INSERT INTO rating_log (seq, match_id) VALUES (1, 1)", ()),
+        ("INSERT INTO aborts VALUES (?, ?, ?)", (BOB, "2026-01", 1)),
+        ("INSERT INTO disputes (match_id, status, player1_report, player2_report, opened_at)"
+         " VALUES (1, 'resolved', 'win', 'win', ?)", (T,)),
+        ("INSERT INTO dispute_evidence (dispute_id, discord_uid, note, url, added_at)"
+         " VALUES (1, ?, ?, ?, ?)", (ALICE, "gg \u200b\n<b>", "https://replays.example/1", T)),
+    ],
+}  # fmt: skip
+
+
+def build(path: Path, version: int) -> None:
+    """A database as ladderbot left it at `version`: the first `version` migrations, then rows."""
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        for number, _, sql in migrations()[:version]:
+            conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+        conn.execute("BEGIN")
+        for number in range(1, version + 1):
+            for sql, params in SEED.get(number, []):
+                conn.execute(sql, params)
+        conn.execute("COMMIT")
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table, in a stable order."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                for t in tables}  # fmt: skip
+
+
+def schema(path: Path) -> set[tuple[str, str, str]]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return {
+            (kind, name, " ".join(sql.split()))
+            for kind, name, sql in conn.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+            )
+        }
+
+
+def checks(path: Path) -> tuple[str, list, int]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return (
+            conn.execute("PRAGMA integrity_check").fetchone()[0],
+            conn.execute("PRAGMA foreign_key_check").fetchall(),
+            conn.execute("PRAGMA user_version").fetchone()[0],
+        )
+
+
+@pytest.fixture(scope="module")
+def fresh_schema(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str, str]]:
+    path = tmp_path_factory.mktemp("fresh") / "ladder.db"
+
+    async def make() -> None:
+        await (await Database.open(path)).close()
+
+    asyncio.run(make())
+    return schema(path)
+
+
+@pytest.mark.parametrize("version", range(LATEST), ids=lambda v: f"from-v{v}")
+async def test_start_up_migrates_a_database_from_every_earlier_version(
+    tmp_path: Path, version: int, fresh_schema: set
+) -> None:
+    path = tmp_path / "ladder.db"
+    if version == 0:
+        path.touch()  # an empty file: SQLite reads it as a database at version 0
+    else:
+        build(path, version)
+    before = snapshot(path)
+
+    db = await Database.open(path)
+    try:
+        assert await db.schema_version() == LATEST
+        players = PlayerRepository(db, PlayerCache())
+        config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
+        service = LadderService(db, players, config, rng=random.Random(1))
+        if version >= 1:
+            alice = await players.get(ALICE)
+            assert alice is not None and alice.player_name == "Ålice_ñ"
+            assert alice.alt_names == ("Zoë",)
+            assert (await players.get(DAVE)).banned
+            assert await players.find_by_name("ÅLICE_Ñ") == alice
+        if version >= 2:
+            (pending,) = await service.open_matches()
+            assert (pending.id, str(pending.status)) == (2, "awaiting_confirmation")
+            assert pending.confirmed_by(ALICE) and not pending.confirmed_by(BOB)
+            assert [q.uid for q in await service.queued_players()] == [CAROL]
+            assert await service.match_messages(2) == [(ALICE, 7001, 8001), (BOB, 7002, 8002)]
+            update = await service.confirm(2, BOB)  # the pending match carries on
+            assert str(update.match.status) == "in_progress"
+        # New writes work on the migrated file.
+        await players.record_terms(999, "newcomer", True)
+        rows = await db.fetchall("SELECT command, calls FROM daily_command_usage ORDER BY command")
+        assert sum(r["calls"] for r in rows) == (2 if version >= 1 else 0)
+    finally:
+        await db.close()
+
+    after = snapshot(path)
+    for table, rows in before.items():
+        if table == "matches" and version >= 2:  # match 2 was confirmed above
+            rows = [r for r in rows if r[0] != 2]
+            assert [r for r in after[table] if r[0] != 2] == rows
+        elif table == "players":  # the newcomer is new
+            assert [r for r in after[table] if r[0] != 999] == rows
+        elif table == "player_action_logs":
+            assert [r for r in after[table] if r[1] != 999] == rows
+        else:
+            assert after[table] == rows, table
+    assert schema(path) == fresh_schema, "a migrated database must equal a new one"
+    assert checks(path) == ("ok", [], LATEST)
+
+
+def test_every_table_gets_seed_rows(tmp_path: Path) -> None:
+    """A new migration that adds a table needs rows in SEED, or its upgrade goes untested."""
+    build(tmp_path / "ladder.db", LATEST)
+    empty = [t for t, rows in snapshot(tmp_path / "ladder.db").items() if not rows]
+    assert not empty, f"add rows for {empty} to SEED"
+
+
+def _with_extra_migration(path: Path, sql: str, *, block: bool = False) -> list[str]:
+    """A child process that opens `path` with one more migration (0099) than the bot has."""
+    script = textwrap.dedent(f"""
+        import asyncio, sys
+        sys.path.insert(0, {str(REPO_ROOT)!r})
+        import storage.database as database
+        real = database.migrations()
+        database.migrations = lambda: real + [(len(real) + 1, "0099_extra.sql", {sql!r})]
+        print("opening", flush=True)
+        asyncio.run(database.Database.open({str(path)!r}))
+    """)
+    return [sys.executable, "-c", script]
+
+
+def test_a_failed_migration_leaves_the_previous_version_and_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "ladder.db"
+    build(path, LATEST)
+    before = snapshot(path)
+    broken = "CREATE TABLE extra (id INTEGER);\nINSERT INTO no_such_table VALUES (1);"
+    done = subprocess.run(_with_extra_migration(path, broken), capture_output=True, text=True,
+                          check=False, timeout=60)  # fmt: skip
+    assert done.returncode != 0 and "no_such_table" in done.stderr
+    assert checks(path) == ("ok", [], LATEST)
+    assert snapshot(path) == before  # no table "extra": the migration is all or nothing
+
+    async def reopen() -> int:
+        db = await Database.open(path)
+        try:
+            return await db.schema_version()
+        finally:
+            await db.close()
+
+    assert asyncio.run(reopen()) == LATEST
+
+
+def test_sigkill_during_a_migration_leaves_the_previous_version_and_the_data(
+    tmp_path: Path,
+) -> None:
+    """The process dies while a long migration runs: the next start finds the old version."""
+    path = tmp_path / "ladder.db"
+    build(path, LATEST)
+    before = snapshot(path)
+    slow = (
+        "CREATE TABLE extra (n INTEGER, pad TEXT);\n"
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c)"
+        " INSERT INTO extra SELECT n, hex(randomblob(64)) FROM c LIMIT 50000000;"
+    )
+    proc = subprocess.Popen(_with_extra_migration(path, slow), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"opening\n"
+        wal = path.with_name(path.name + "-wal")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            if wal.exists() and wal.stat().st_size > 4_000_000:
+                break  # the migration's transaction is well under way
+            time.sleep(0.02)
+        assert proc.poll() is None, "the migration ended before the kill"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert checks(path) == ("ok", [], LATEST)
+    assert snapshot(path) == before
