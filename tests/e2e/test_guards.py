@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import pytest
 
-from cogs.bot import COGS
 from ladder.guards import REFUSALS
 
 from .discord_objects import UPDATE_MESSAGE
@@ -27,7 +26,6 @@ from .test_onboarding import (
 )
 
 BANNED_TEXT = "banned"
-ADMIN_REGISTERED = any(cog.__name__ == "AdminCog" for cog in COGS)
 DM_ONLY_TEXT = REFUSALS["dm_only"]
 
 
@@ -160,7 +158,6 @@ async def test_a_banned_player_is_refused_everywhere(
     assert outcomes(bot, carol.id) == [("termsofservice", "ok", None)]
 
 
-@pytest.mark.skipif(not ADMIN_REGISTERED, reason="/admin is not registered yet (cogs.bot.COGS)")
 @pytest.mark.parametrize("admin", [True, False])
 async def test_admin_commands_need_an_admin(
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], admin: bool

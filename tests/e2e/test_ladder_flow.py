@@ -20,8 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cogs.bot import COGS
-
 from . import discord_limits as limits
 from .discord_objects import (
     CHANNEL_MESSAGE,
@@ -47,7 +45,6 @@ from .test_onboarding import (
 WAVE_SECONDS = 0.3  # matchmaking waves this often: a match is made well within a second
 WAIT = 15.0  # generous upper bound for anything the bot does on its own (2 shared cores)
 LEAVE_LABEL = "Cancel (leave the queue)"
-LEADERBOARD_REGISTERED = any(cog.__name__ == "LeaderboardCog" for cog in COGS)
 
 # --------------------------------------------------------------------------------------------
 # Shared helpers: a fast ladder, players, the queue, the match DM and its buttons, the database.
@@ -383,15 +380,14 @@ async def test_two_players_queue_confirm_report_and_are_rated(
     assert ratings(bot) == {(alice.id, "bw_terran"): 1520, (bob.id, "bw_zerg"): 1480}
     assert len(db_rows(bot, "SELECT * FROM rating_log")) == 1
 
-    # /profile shows the new MMR; /leaderboard (once registered) ranks Alice above Bob.
+    # /profile shows the new MMR; /leaderboard ranks Alice above Bob.
     for user, mmr in ((alice, "1520"), (bob, "1480")):
         profile = await command_reply(fake, user, "profile")
         assert f"{mmr} MMR" in profile.text, profile.text
-    if LEADERBOARD_REGISTERED:
-        board = (await command_reply(fake, bob, "leaderboard")).text
-        assert "Alice" in board and "Bob" in board, board
-        assert board.index("Alice") < board.index("Bob"), board
-        assert "1520" in board and "1480" in board, board
+    board = (await command_reply(fake, bob, "leaderboard")).text
+    assert "Alice" in board and "Bob" in board, board
+    assert board.index("Alice") < board.index("Bob"), board
+    assert "1520" in board and "1480" in board, board
 
     assert_no_unexpected_errors(bot)
     await bot.stop()  # drains the command log

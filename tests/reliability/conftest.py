@@ -23,7 +23,7 @@ from tests.e2e.conftest import (  # noqa: F401  (fixtures, re-exported)
     ladder_bot,
 )
 from tests.e2e.fake_discord import FakeDiscord
-from tests.e2e.harness import BOT_SCRIPT, BotProcess
+from tests.e2e.harness import BotProcess
 
 MODULE_BOTS = pytest.StashKey[list[BotProcess]]()
 
@@ -44,8 +44,6 @@ async def module_bot_process(
     module_fake: FakeDiscord, tmp_path_factory: pytest.TempPathFactory, request
 ) -> AsyncIterator[Callable[..., BotProcess]]:
     """Like ``bot_process``, for the whole module."""
-    if not BOT_SCRIPT.exists():
-        pytest.skip("bot.py is not written yet")
     made: list[BotProcess] = []
     request.module.__dict__.setdefault("__module_bots__", made)
     base = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
