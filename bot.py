@@ -115,8 +115,14 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
     pipeline = bot.pipeline
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def request_stop() -> None:
+        # Refuse new commands from this very moment, not one loop iteration later.
+        pipeline.stop_accepting()
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, request_stop)
     status = 0
     bot.loops.start()
     try:

@@ -150,7 +150,16 @@ class FloodBot:
             command = pick(self.rng)
             guild = None if self.rng.randrange(10) else 42
             interaction = Interaction(self.ids.next(), user, command, guild)
-            handle = handler(self.players, interaction, command, self.rng, self._handling)
+            # A command that entered the pipeline before the stop may finish after it; only
+            # one that entered after the stop must never reach its handler.
+            entered_after_stop = self.stop_at is not None
+            handle = handler(
+                self.players,
+                interaction,
+                command,
+                self.rng,
+                lambda after=entered_after_stop: self._handling(after),
+            )
             await self.pipeline.run(interaction, RULES[command], handle)
             self.finished += 1
             answers = len(interaction.response.messages)
@@ -158,8 +167,8 @@ class FloodBot:
             self.answered_twice += answers > 1
             await asyncio.sleep(0)  # a gateway dispatch yields between events
 
-    def _handling(self) -> None:
-        if self.stop_at is not None:
+    def _handling(self, entered_after_stop: bool) -> None:
+        if entered_after_stop:
             self.handled_after_stop += 1
 
     # --- progress ---------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def test_the_stop_takes_no_new_commands_and_lets_the_running_ones_finish(
     """bot.py's promise (its docstring, docs/operations.md): "On SIGTERM or SIGINT the bot stops
     taking commands, lets running ones finish (up to 5 s), drains the command log ...".
 
-    `handled_after_stop`: handlers that began after serve() started to stop.
+    `handled_after_stop`: handlers of commands that entered the pipeline after the stop began.
     `running_at_close`: commands still running when serve() closed the Discord client; on the
     real bot their answers can no longer reach Discord (the player sees "This interaction
     failed" although the command may have written).
