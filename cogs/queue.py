@@ -110,12 +110,13 @@ class QueueView(LadderView):
         ladder = interaction.client.ladder
         status = await ladder.join_queue(interaction.user.id, self.races, self.vetoes)
         self.stop()
+        message = interaction.message
+        if message is not None and interaction.guild_id is None:
+            # Written before the answer: once a player sees a reply, everything is on disk.
+            await ladder.set_queue_message(interaction.user.id, message.channel.id, message.id)
         await interaction.response.edit_message(
             embed=queue_embed(status, self.config), view=leave_queue_button()
         )
-        message = interaction.message
-        if message is not None and interaction.guild_id is None:
-            await ladder.set_queue_message(interaction.user.id, message.channel.id, message.id)
 
     @nextcord.ui.button(
         label="Cancel", style=nextcord.ButtonStyle.grey, custom_id="queue_view:cancel", row=2

@@ -125,7 +125,7 @@ from .discord_objects import (
 log = logging.getLogger(__name__)
 
 # Gateway opcodes.
-REACTION_SECONDS = 0.05  # no one clicks a component within 50 ms of its message arriving
+REACTION_SECONDS = 0.15  # no one clicks a component within 150 ms of its message arriving
 
 OP_DISPATCH = 0
 OP_HEARTBEAT = 1
