@@ -11,29 +11,37 @@ far). The report: calls and distinct players per command, the outcome mix, neare
 percentiles per command, the slowest calls, calls and players per day, and the onboarding funnel
 of the users whose first command ever falls in the period.
 
-It stays fast on a large table (see bench/bench_stats.py) because no query reads or sorts every
-row of the period where an index can answer instead (migration 0003 adds the indexes):
+It stays fast on a large table (see bench/bench_stats.py) by reading the period once from the
+covering index command_calls_by_command (command, called_ms, outcome, duration_ms, discord_uid)
+with aggregates that need no sort, and a second time for durations only. On that index a GROUP
+BY sorts every row of the period first, and count(DISTINCT) puts every row in a temporary
+index; either costs more than its share of what follows.
 
-* calls per (command, outcome, day) are range counts on (command, outcome, called_at);
-* a percentile is the k-th entry of an ordered walk of (command, duration_ms, called_at), from
-  whichever end is nearer; no sort;
-* distinct players per command is one seek per (command, player) pair on
-  (command, discord_uid, called_at), and players per day one seek per (player, active day) on
-  (discord_uid, called_at).
-
-An ordered walk reads the command's whole history, though, not just the period. When the period
-holds a small share of the table (`SPARSE_SHARE`), or a command has few calls in it
-(`SMALL_COMMAND`), reading the period's rows and sorting them in Python is cheaper, and that is
-what happens. Both ways give the same numbers (the tests check it).
+* One aggregate per (command, UTC day), a range of that index, returns the day's users as one
+  group_concat string, its outcomes other than 'ok' as another, and how many durations fall
+  below the median's bracket (next point). Python splits the strings into sets and counters:
+  the calls, the outcome mix, and the distinct players per command, per day and in total
+  (unions of the sets).
+* Percentiles without sorting the period: a sample of each command's durations (64 seeks)
+  brackets the median and the tail from p95 up. One more read of the range fetches only the
+  durations in the brackets (about a tenth), as values (SQLite's text for a REAL keeps 15
+  significant digits, so json_group_array would round them), and Python sorts them. The tail
+  holds the maximum and the longest durations; the table is read only for those rows (the
+  slowest calls). If a bracket misses (an unrepresentative sample), that command's durations
+  are all fetched and sorted instead: the same numbers, only slower (the tests check both).
+* The funnel: one seek per user of the period on command_calls_by_player (discord_uid,
+  called_ms) for an earlier call.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import heapq
 import io
 import json
+import math
 import os
 import sqlite3
 import sys
@@ -41,27 +49,32 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
 from storage.database import format_time
 
-# The migration that adds the indexes the queries below name.
-MIN_SCHEMA_VERSION = 3
+# The migration that gives command_calls its called_ms column and the indexes named below.
+MIN_SCHEMA_VERSION = 4
+DAY_MS = 86_400_000
 # Commands that put a player in the queue: an 'ok' one is the funnel's "queued" step.
 QUEUE_COMMANDS = ("queue",)
+# The first is bracketed on its own (the median); the others come from the tail, which starts
+# at the second.
 PERCENTILES = (50, 95, 99)
 SLOWEST_CALLS = 10
-# Below this share of the table in the period, sort the period's durations in Python instead of
-# walking each command's whole history in index order. Measured on 10M rows (bench_stats.py):
-# the walks cost ~0.08 µs per row of the table, fetching and sorting ~2.3 µs per row of the
-# period: break-even near 3%.
-SPARSE_SHARE = 0.03
-# A command with at most this many calls in the period is always fetched and sorted (a few ms).
-SMALL_COMMAND = 2_000
-MAX_DAYS = 3660  # ten years: the per-day counts are one range count per (command, outcome, day)
+# The duration sample of a command: the first SAMPLE_ROWS calls of each of SAMPLE_POINTS equal
+# slices of the period, up to 8,192 durations (a few ms a command).
+SAMPLE_POINTS = 64
+SAMPLE_ROWS = 128
+# A bracket reaches this many standard errors of the sample quantile beyond the estimate: wide
+# enough that a sample spread over the period misses only by a fluke, narrow enough that the
+# brackets hold about a tenth of the calls.
+BRACKET_SIGMAS = 5.0
+MAX_DAYS = 3660  # ten years: one aggregate per command and day
 FORMATS = ("table", "csv", "json")
 SECTIONS = ("commands", "latency", "outcomes", "slowest", "days", "funnel")
 FUNNEL_STEPS = (
@@ -71,6 +84,9 @@ FUNNEL_STEPS = (
     "queued",
     "finished a match",
 )
+_EPOCH = date(1970, 1, 1)
+# Joins the outcomes in one string: it cannot occur in an outcome.
+_SEPARATOR = "\x1f"
 
 
 class StatsError(Exception):
@@ -152,10 +168,10 @@ class StatsReport:
     seconds: float  # time spent querying
 
 
-def period_start(now: datetime, days: int) -> str:
-    """The period's first moment: 00:00 UTC of the first of the last `days` UTC days."""
-    first = now.astimezone(UTC).date() - timedelta(days=days - 1)
-    return f"{first.isoformat()} 00:00:00.000"
+def period_bounds(now: datetime, days: int) -> tuple[int, int]:
+    """The period in ms since the epoch: 00:00 UTC of its first day, and of the day after today."""
+    today = (now.astimezone(UTC).date() - _EPOCH).days
+    return (today - days + 1) * DAY_MS, (today + 1) * DAY_MS
 
 
 def percentile_rank(p: int, n: int) -> int:
@@ -165,144 +181,99 @@ def percentile_rank(p: int, n: int) -> int:
 
 # --- queries -----------------------------------------------------------------------------
 
-# Every distinct command, one index seek each (a skip scan: the planner would read every row).
-_COMMANDS = """
-commands(command) AS (
-    SELECT min(command) FROM command_calls
-    UNION ALL
-    SELECT (SELECT min(command) FROM command_calls WHERE command > commands.command)
-    FROM commands WHERE command IS NOT NULL
-)"""
-
-# Every distinct user, one seek each on command_calls_by_player.
-_USERS = """
-users(uid) AS (
-    SELECT min(discord_uid) FROM command_calls INDEXED BY command_calls_by_player
+# Every command ever logged, one index seek each (a skip scan: the planner would read every row).
+_COMMANDS_SQL = """
+WITH RECURSIVE commands(command) AS (
+    SELECT min(command) FROM command_calls INDEXED BY command_calls_by_command
     UNION ALL
     SELECT (
-        SELECT min(discord_uid) FROM command_calls INDEXED BY command_calls_by_player
-        WHERE discord_uid > users.uid
-    )
-    FROM users WHERE uid IS NOT NULL
-)"""
-
-# Calls per (command, outcome, day): every (command, outcome) pair ever seen, found by seeks,
-# then one range count per pair and day.
-_COUNTS_SQL = f"""
-WITH RECURSIVE {_COMMANDS},
-pairs(command, outcome) AS (
-    SELECT command, (
-        SELECT min(outcome) FROM command_calls INDEXED BY command_calls_by_command_outcome
-        WHERE command = commands.command
+        SELECT min(command) FROM command_calls INDEXED BY command_calls_by_command
+        WHERE command > commands.command
     )
     FROM commands WHERE command IS NOT NULL
-    UNION ALL
-    SELECT command, (
-        SELECT min(outcome) FROM command_calls INDEXED BY command_calls_by_command_outcome
-        WHERE command = pairs.command AND outcome > pairs.outcome
-    )
-    FROM pairs WHERE outcome IS NOT NULL
-),
-days(day) AS (
-    SELECT :first_day
-    UNION ALL
-    SELECT date(day, '+1 day') FROM days WHERE day < :last_day
 )
-SELECT command, outcome, day, (
-    SELECT count(*) FROM command_calls AS c INDEXED BY command_calls_by_command_outcome
-    WHERE c.command = pairs.command AND c.outcome = pairs.outcome
-      AND c.called_at >= days.day AND c.called_at < date(days.day, '+1 day')
-) AS calls
-FROM pairs, days
-WHERE outcome IS NOT NULL
+SELECT command FROM commands WHERE command IS NOT NULL
 """
 
-# Distinct players per command, walking every (command, player) pair ever seen.
-_PLAYERS_BY_PAIRS_SQL = f"""
-WITH RECURSIVE {_COMMANDS},
-pairs(command, uid) AS (
-    SELECT command, (
-        SELECT min(discord_uid) FROM command_calls INDEXED BY command_calls_by_command_player
-        WHERE command = commands.command
-    )
-    FROM commands WHERE command IS NOT NULL
-    UNION ALL
-    SELECT command, (
-        SELECT min(discord_uid) FROM command_calls INDEXED BY command_calls_by_command_player
-        WHERE command = pairs.command AND discord_uid > pairs.uid
-    )
-    FROM pairs WHERE uid IS NOT NULL
+# Part of a command's duration sample: the first :rows calls from :start on, as text (which
+# keeps 15 significant digits: plenty for a sample, whose values only become bracket bounds).
+_SAMPLE_SQL = """
+SELECT group_concat(duration_ms) FROM (
+    SELECT duration_ms FROM command_calls INDEXED BY command_calls_by_command
+    WHERE command = :command AND called_ms >= :start AND called_ms < :end
+    LIMIT :rows
 )
-SELECT command, count(*) FROM pairs
-WHERE uid IS NOT NULL AND EXISTS (
-    SELECT 1 FROM command_calls AS c INDEXED BY command_calls_by_command_player
-    WHERE c.command = pairs.command AND c.discord_uid = pairs.uid
-      AND c.called_at >= :since AND c.called_at < :until
-)
-GROUP BY command
 """
 
-# Distinct players per command from the period's rows (cheaper when the period is a small share).
-_PLAYERS_BY_ROWS_SQL = """
-SELECT count(DISTINCT discord_uid)
+# One command on one day, without a sort: each call's user (as text), the outcomes other than
+# 'ok', and how many durations fall below the median's bracket; for a queue command also the
+# users of its 'ok' calls (a statement of its own: that test slows the others' by ~10%).
+_DAY_RANGE = """
 FROM command_calls INDEXED BY command_calls_by_command
-WHERE command = :command AND called_at >= :since AND called_at < :until
+WHERE command = :command AND called_ms >= :start AND called_ms < :end
 """
-
-# Players per day: for each user, the first call in the period, then the first call after each
-# active day; one seek per (user, active day). ' ~' sorts after any time of that day.
-_ACTIVITY_SQL = f"""
-WITH RECURSIVE {_USERS},
-seen(uid, at) AS (
-    SELECT uid, (
-        SELECT min(called_at) FROM command_calls INDEXED BY command_calls_by_player
-        WHERE discord_uid = users.uid AND called_at >= :since AND called_at < :until
-    )
-    FROM users WHERE uid IS NOT NULL
-    UNION ALL
-    SELECT uid, (
-        SELECT min(called_at) FROM command_calls INDEXED BY command_calls_by_player
-        WHERE discord_uid = seen.uid
-          AND called_at > substr(seen.at, 1, 10) || ' ~' AND called_at < :until
-    )
-    FROM seen WHERE at IS NOT NULL
+_DAY_SQL = (
+    """
+SELECT
+    group_concat(discord_uid),
+    group_concat(outcome, :separator) FILTER (WHERE outcome <> 'ok'),
+    count(*) FILTER (WHERE duration_ms < :low),
+    NULL"""
+    + _DAY_RANGE
 )
-SELECT substr(at, 1, 10) AS day, count(*) FROM seen WHERE at IS NOT NULL GROUP BY day
-"""
-
-# Distinct users with a command in the period: one seek per user.
-_PLAYERS_SQL = f"""
-WITH RECURSIVE {_USERS}
-SELECT count(*) FROM users
-WHERE uid IS NOT NULL AND EXISTS (
-    SELECT 1 FROM command_calls INDEXED BY command_calls_by_player
-    WHERE discord_uid = users.uid AND called_at >= :since AND called_at < :until
+_QUEUE_DAY_SQL = (
+    """
+SELECT
+    group_concat(discord_uid),
+    group_concat(outcome, :separator) FILTER (WHERE outcome <> 'ok'),
+    count(*) FILTER (WHERE duration_ms < :low),
+    group_concat(discord_uid) FILTER (WHERE outcome = 'ok')"""
+    + _DAY_RANGE
 )
+
+# The durations of a command's calls in the period that are in the median's bracket or the
+# tail, which never starts below it (all of them when :low is -inf and :high inf). The
+# bracket's lower bound is tested first: half the calls fail it.
+_DURATIONS_SQL = """
+SELECT duration_ms FROM command_calls INDEXED BY command_calls_by_command
+WHERE command = :command AND called_ms >= :start AND called_ms < :end
+  AND duration_ms >= :low AND (duration_ms < :high OR duration_ms >= :tail)
 """
 
-# The funnel's cohort (users whose first command ever is in the period) and the furthest step
-# each reached by now: 0 first command .. 4 finished a match. Reaching a step implies the ones
-# before it (a player who queued accepted the terms, even if they withdrew it since).
-_FUNNEL_SQL = f"""
-WITH RECURSIVE {_USERS},
-firsts(uid, first_at) AS (
-    SELECT uid, (
-        SELECT min(called_at) FROM command_calls INDEXED BY command_calls_by_player
-        WHERE discord_uid = users.uid
-    )
-    FROM users WHERE uid IS NOT NULL
-),
-cohort(uid) AS (SELECT uid FROM firsts WHERE first_at >= :since AND first_at < :until)
+# A command's :limit slowest calls in the period that took at least :least ms (a few: the
+# sort keeps only :limit); of equally slow calls, the later.
+_SLOWEST_SQL = """
+SELECT duration_ms, called_ms, id FROM command_calls INDEXED BY command_calls_by_command
+WHERE command = :command AND called_ms >= :start AND called_ms < :end
+  AND duration_ms >= :least
+ORDER BY duration_ms DESC, called_ms DESC, id DESC
+LIMIT :limit
+"""
+
+# The slowest calls' rows, one primary-key seek each.
+_SLOW_CALLS_SQL = """
+SELECT id, called_at, command, discord_uid, player_name, outcome, duration_ms
+FROM command_calls WHERE id IN (SELECT value FROM json_each(:ids))
+"""
+
+# The funnel's cohort: the period's users (:users) with no call before it, one seek each; and
+# the furthest step each reached by now: 0 first command .. 4 finished a match. Reaching a step
+# implies the ones before it (a player who queued accepted the terms, even if they withdrew it
+# since). :queued holds the users with an 'ok' queue command in the period; one after it counts
+# too (only possible when `now` is in the past).
+_FUNNEL_SQL = """
 SELECT
     CASE
-        WHEN EXISTS (SELECT 1 FROM matches WHERE player1_uid = c.uid AND status = 'finished')
-          OR EXISTS (SELECT 1 FROM matches WHERE player2_uid = c.uid AND status = 'finished')
+        WHEN EXISTS (SELECT 1 FROM matches WHERE player1_uid = u.value AND status = 'finished')
+          OR EXISTS (SELECT 1 FROM matches WHERE player2_uid = u.value AND status = 'finished')
             THEN 4
-        WHEN EXISTS (SELECT 1 FROM matches WHERE player1_uid = c.uid)
-          OR EXISTS (SELECT 1 FROM matches WHERE player2_uid = c.uid)
+        WHEN EXISTS (SELECT 1 FROM matches WHERE player1_uid = u.value)
+          OR EXISTS (SELECT 1 FROM matches WHERE player2_uid = u.value)
+          OR u.value IN (SELECT value FROM json_each(:queued))
           OR EXISTS (
-                SELECT 1 FROM command_calls AS q INDEXED BY command_calls_by_command_player
-                WHERE q.command IN ({{queue}}) AND q.discord_uid = c.uid AND q.outcome = 'ok'
+                SELECT 1 FROM command_calls AS q INDEXED BY command_calls_by_command
+                WHERE q.command IN (SELECT value FROM json_each(:queue_commands))
+                  AND q.called_ms >= :end AND q.discord_uid = u.value AND q.outcome = 'ok'
             )
             THEN 3
         WHEN p.completed_setup = 1 THEN 2
@@ -310,31 +281,13 @@ SELECT
         ELSE 0
     END AS stage,
     count(*)
-FROM cohort AS c LEFT JOIN players AS p ON p.discord_uid = c.uid
+FROM json_each(:users) AS u LEFT JOIN players AS p ON p.discord_uid = u.value
+WHERE NOT EXISTS (
+    SELECT 1 FROM command_calls INDEXED BY command_calls_by_player
+    WHERE discord_uid = u.value AND called_ms < :start
+)
 GROUP BY stage
 """
-
-# A percentile by walking the command's durations in order from one end, skipping `offset`.
-_WALK_SQL = """
-SELECT duration_ms FROM command_calls INDEXED BY command_calls_by_command_duration
-WHERE command = ? AND called_at >= ? AND called_at < ?
-ORDER BY duration_ms {order} LIMIT 1 OFFSET ?
-"""
-# The slowest `limit` calls of a command, walking from the slow end.
-_TOP_SQL = """
-SELECT id, duration_ms FROM command_calls INDEXED BY command_calls_by_command_duration
-WHERE command = ? AND called_at >= ? AND called_at < ?
-ORDER BY duration_ms DESC LIMIT ?
-"""
-# Every call of a command in the period (to sort in Python).
-_ROWS_SQL = """
-SELECT id, duration_ms FROM command_calls INDEXED BY command_calls_by_command
-WHERE command = ? AND called_at >= ? AND called_at < ?
-"""
-
-
-def _funnel_sql() -> str:
-    return _FUNNEL_SQL.replace("{queue}", ", ".join(f"'{c}'" for c in QUEUE_COMMANDS))
 
 
 # --- collecting --------------------------------------------------------------------------
@@ -355,19 +308,25 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+@dataclass(frozen=True, slots=True)
+class _Usage:
+    """One command over the period, from its day aggregates."""
+
+    counts_by_day: dict[str, Counter[str]]  # 'calls' and each column (_kind) per active day
+    outcomes: Counter[str]
+    users_by_day: dict[str, set[str]]  # user ids as text: they are only compared
+    queued: set[str]  # users of its 'ok' calls, if it is a queue command
+    below_low: int  # calls shorter than the median's bracket
+
+
 def collect(
     conn: sqlite3.Connection,
     *,
     days: int,
     now: datetime | None = None,
     database: str = "",
-    sparse: bool | None = None,
 ) -> StatsReport:
-    """Query the report for the last `days` UTC days in one read transaction.
-
-    `sparse` forces how percentiles and players per command are computed (True: from the
-    period's rows; False: by index walks); None chooses by the period's share of the table.
-    """
+    """Query the report for the last `days` UTC days in one read transaction."""
     if not 1 <= days <= MAX_DAYS:
         raise StatsError(f"--days must be from 1 to {MAX_DAYS}")
     version = schema_version(conn)
@@ -377,69 +336,78 @@ def collect(
             "or later. Start the bot once (it migrates on start), then run stats again."
         )
     now = now or datetime.now(UTC)
-    today = now.astimezone(UTC).date()
-    first = today - timedelta(days=days - 1)
-    since = f"{first.isoformat()} 00:00:00.000"
-    until = f"{(today + timedelta(days=1)).isoformat()} 00:00:00.000"
-    window = {"since": since, "until": until}
+    start, end = period_bounds(now, days)
+    first = _EPOCH + timedelta(days=start // DAY_MS)
+    day_names = [(first + timedelta(days=offset)).isoformat() for offset in range(days)]
+    now_ms = (now - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+    usage: dict[str, _Usage] = {}
+    latency: dict[str, tuple[float, ...]] = {}
+    longest: dict[str, list[float]] = {}
     started = time.perf_counter()
     conn.execute("BEGIN")  # one snapshot for every query below
     try:
-        counts = conn.execute(
-            _COUNTS_SQL, {"first_day": first.isoformat(), "last_day": today.isoformat()}
-        ).fetchall()
-        counts = [row for row in counts if row[3]]
-        period_calls = sum(row[3] for row in counts)
-        if sparse is None:
-            sparse = period_calls < SPARSE_SHARE * _table_rows(conn)
-        by_command: dict[str, Counter[str]] = defaultdict(Counter)
-        by_day: dict[str, Counter[str]] = defaultdict(Counter)
-        by_outcome: Counter[str] = Counter()
-        for command, outcome, day, calls in counts:
-            kind = _kind(outcome)
-            by_command[command][kind] += calls
-            by_command[command]["calls"] += calls
-            by_day[day][kind] += calls
-            by_day[day]["calls"] += calls
-            by_outcome[outcome] += calls
-
-        players_by_command = _players_by_command(conn, list(by_command), window, sparse)
-        latency: dict[str, tuple[float, ...]] = {}
-        slow_candidates: list[tuple[float, int]] = []
-        for command, kinds in by_command.items():
-            n = kinds["calls"]
-            if sparse or n <= SMALL_COMMAND:
-                values, top = _latency_from_rows(conn, command, since, until, n)
-            else:
-                values, top = _latency_by_walks(conn, command, since, until, n)
-            latency[command] = values
-            slow_candidates.extend(top)
-        slowest = _slow_calls(conn, heapq.nlargest(SLOWEST_CALLS, slow_candidates))
-        players_by_day = dict(conn.execute(_ACTIVITY_SQL, window).fetchall())
-        players = conn.execute(_PLAYERS_SQL, window).fetchone()[0]
-        stages = dict(conn.execute(_funnel_sql(), window).fetchall())
+        for (command,) in conn.execute(_COMMANDS_SQL).fetchall():
+            # Up to now: the rest of today has no calls yet to sample.
+            sample = _sample(conn, command, start, end, min(end, now_ms + 1))
+            if not sample:
+                continue  # no call in the period: the sample's slices cover all of it
+            brackets = _brackets(sample)
+            used = usage[command] = _usage(conn, command, start, day_names, brackets[0])
+            calls = sum(counts["calls"] for counts in used.counts_by_day.values())
+            latency[command], longest[command] = _latency(
+                conn, command, (start, end), calls, used.below_low, brackets
+            )
+        slowest = _slow_calls(conn, longest, (start, end))
+        players_by_command = {
+            command: set().union(*used.users_by_day.values()) for command, used in usage.items()
+        }
+        period_users = set().union(*players_by_command.values())
+        queued = set().union(*(used.queued for used in usage.values()))
+        stages = dict(
+            conn.execute(
+                _FUNNEL_SQL,
+                {
+                    "users": json.dumps([int(uid) for uid in period_users]),
+                    "queued": json.dumps([int(uid) for uid in queued]),
+                    "queue_commands": json.dumps(QUEUE_COMMANDS),
+                    "start": start,
+                    "end": end,
+                },
+            ).fetchall()
+        )
     finally:
         conn.rollback()
     seconds = time.perf_counter() - started
 
+    by_day: dict[str, Counter[str]] = defaultdict(Counter)
+    players_by_day: dict[str, set[str]] = defaultdict(set)
+    by_outcome: Counter[str] = Counter()
+    by_command: dict[str, Counter[str]] = {}
+    for command, used in usage.items():
+        by_command[command] = sum(used.counts_by_day.values(), Counter())
+        for day, counts in used.counts_by_day.items():
+            by_day[day].update(counts)
+            players_by_day[day] |= used.users_by_day[day]
+        by_outcome.update(used.outcomes)
+    period_calls = by_outcome.total()
     commands = tuple(
         sorted(
             (
                 CommandStats(
                     command=command,
-                    calls=kinds["calls"],
-                    players=players_by_command.get(command, 0),
-                    ok=kinds["ok"],
-                    refused=kinds["refused"],
-                    rejected=kinds["rejected"],
-                    errors=kinds["error"],
-                    cancelled=kinds["cancelled"],
+                    calls=counts["calls"],
+                    players=len(players_by_command[command]),
+                    ok=counts["ok"],
+                    refused=counts["refused"],
+                    rejected=counts["rejected"],
+                    errors=counts["error"],
+                    cancelled=counts["cancelled"],
                     p50_ms=latency[command][0],
                     p95_ms=latency[command][1],
                     p99_ms=latency[command][2],
                     max_ms=latency[command][3],
                 )
-                for command, kinds in by_command.items()
+                for command, counts in by_command.items()
             ),
             key=lambda c: (-c.calls, c.command),
         )
@@ -448,37 +416,67 @@ def collect(
         OutcomeStats(outcome, calls, calls / period_calls)
         for outcome, calls in sorted(by_outcome.items(), key=lambda item: (-item[1], item[0]))
     )
-    per_day = []
-    for offset in range(days):
-        day = (first + timedelta(days=offset)).isoformat()
-        kinds = by_day.get(day, Counter())
-        per_day.append(
-            DayStats(
-                day=day,
-                calls=kinds["calls"],
-                players=players_by_day.get(day, 0),
-                ok=kinds["ok"],
-                refused=kinds["refused"],
-                rejected=kinds["rejected"],
-                errors=kinds["error"],
-                cancelled=kinds["cancelled"],
-            )
+    per_day = tuple(
+        DayStats(
+            day=day,
+            calls=by_day[day]["calls"],
+            players=len(players_by_day[day]),
+            ok=by_day[day]["ok"],
+            refused=by_day[day]["refused"],
+            rejected=by_day[day]["rejected"],
+            errors=by_day[day]["error"],
+            cancelled=by_day[day]["cancelled"],
         )
+        for day in day_names
+    )
     return StatsReport(
         database=database,
         generated_at=format_time(now),
-        first_day=first.isoformat(),
-        last_day=today.isoformat(),
+        first_day=day_names[0],
+        last_day=day_names[-1],
         days=days,
         calls=period_calls,
-        players=players,
+        players=len(period_users),
         commands=commands,
         outcomes=outcomes,
         slowest=slowest,
-        per_day=tuple(per_day),
+        per_day=per_day,
         funnel=_funnel(stages),
         seconds=seconds,
     )
+
+
+def _usage(
+    conn: sqlite3.Connection, command: str, start: int, day_names: list[str], low: float
+) -> _Usage:
+    """Read the command's day aggregates: users, outcomes and calls below `low`, per day."""
+    counts_by_day: dict[str, Counter[str]] = {}
+    outcomes: Counter[str] = Counter()
+    users_by_day: dict[str, set[str]] = {}
+    queued: set[str] = set()
+    below_low = 0
+    sql = _QUEUE_DAY_SQL if command in QUEUE_COMMANDS else _DAY_SQL
+    params = {"command": command, "low": low, "separator": _SEPARATOR}
+    for offset, day in enumerate(day_names):
+        day_start = start + offset * DAY_MS
+        users, others, below, ok_users = conn.execute(
+            sql, {**params, "start": day_start, "end": day_start + DAY_MS}
+        ).fetchone()
+        if users is None:
+            continue  # no call that day
+        calls = users.split(",")
+        mix = Counter() if others is None else Counter(others.split(_SEPARATOR))
+        if len(calls) > mix.total():
+            mix["ok"] = len(calls) - mix.total()
+        counts = counts_by_day[day] = Counter(calls=len(calls))
+        for outcome, n in mix.items():
+            counts[_kind(outcome)] += n
+        outcomes.update(mix)
+        users_by_day[day] = set(calls)
+        if ok_users:
+            queued.update(ok_users.split(","))
+        below_low += below
+    return _Usage(counts_by_day, outcomes, users_by_day, queued, below_low)
 
 
 def _kind(outcome: str) -> str:
@@ -486,73 +484,119 @@ def _kind(outcome: str) -> str:
     return "refused" if outcome.startswith("refused:") else outcome
 
 
-def _table_rows(conn: sqlite3.Connection) -> int:
-    """About how many rows command_calls holds, from its id range (two seeks, no count)."""
-    # Two subqueries: min() and max() together in one SELECT would scan the whole table.
-    low, high = conn.execute(
-        "SELECT (SELECT min(id) FROM command_calls), (SELECT max(id) FROM command_calls)"
-    ).fetchone()
-    return 0 if low is None else high - low + 1
+def _sample(
+    conn: sqlite3.Connection, command: str, start: int, end: int, until: int
+) -> list[float]:
+    """Sample the command's durations in [start, end), sorted: the first SAMPLE_ROWS calls of
+    each of SAMPLE_POINTS equal slices of [start, until), the last slice running on to `end`."""
+    cuts = [start + (until - start) * point // SAMPLE_POINTS for point in range(SAMPLE_POINTS)]
+    durations: list[float] = []
+    for low, high in zip(cuts, [*cuts[1:], end], strict=True):
+        params = {"command": command, "start": low, "end": high, "rows": SAMPLE_ROWS}
+        text = conn.execute(_SAMPLE_SQL, params).fetchone()[0]
+        if text:
+            durations.extend(map(float, text.split(",")))
+    durations.sort()
+    return durations
 
 
-def _players_by_command(
-    conn: sqlite3.Connection, commands: list[str], window: dict[str, str], sparse: bool
-) -> dict[str, int]:
-    if not commands:
-        return {}
-    if not sparse:
-        return dict(conn.execute(_PLAYERS_BY_PAIRS_SQL, window).fetchall())
-    return {
-        command: conn.execute(_PLAYERS_BY_ROWS_SQL, {"command": command, **window}).fetchone()[0]
-        for command in commands
-    }
+def _brackets(sample: list[float]) -> tuple[float, float, float]:
+    """(low, high) around the first percentile, and where the tail starts, from a sorted sample.
+
+    A bound past either end of the sample is -inf or inf: with few calls, everything. The tail
+    never starts below `low` (_DURATIONS_SQL relies on it).
+    """
+    return (
+        _bound(sample, PERCENTILES[0], -1),
+        _bound(sample, PERCENTILES[0], 1),
+        _bound(sample, PERCENTILES[1], -1),
+    )
 
 
-def _latency_from_rows(
-    conn: sqlite3.Connection, command: str, since: str, until: str, n: int
-) -> tuple[tuple[float, ...], list[tuple[float, int]]]:
-    """Percentiles and max from the period's rows, sorted here; plus the slowest calls."""
-    rows = conn.execute(_ROWS_SQL, (command, since, until)).fetchall()
-    rows.sort(key=itemgetter(1))
-    n = len(rows)  # the same snapshot as the counts, so the same number
-    values = (*(rows[percentile_rank(p, n) - 1][1] for p in PERCENTILES), rows[-1][1])
-    top = [(duration, row_id) for row_id, duration in rows[-SLOWEST_CALLS:]]
-    return values, top
+def _bound(sample: list[float], p: int, side: int) -> float:
+    """The sample value BRACKET_SIGMAS standard errors below (side -1) or above (1) percentile p."""
+    n, q = len(sample), p / 100
+    spread = BRACKET_SIGMAS * math.sqrt(n * q * (1 - q)) + 1
+    index = math.floor(q * n - spread) if side < 0 else math.ceil(q * n + spread)
+    if index < 0:
+        return -math.inf
+    if index >= n:
+        return math.inf
+    return sample[index]
 
 
-def _latency_by_walks(
-    conn: sqlite3.Connection, command: str, since: str, until: str, n: int
-) -> tuple[tuple[float, ...], list[tuple[float, int]]]:
-    """Percentiles by ordered index walks, each from the nearer end; plus the slowest calls."""
+def _latency(
+    conn: sqlite3.Connection,
+    command: str,
+    period: tuple[int, int],
+    calls: int,
+    below_low: int,
+    brackets: tuple[float, float, float],
+) -> tuple[tuple[float, ...], list[float]]:
+    """Percentiles and max of the command's durations; its SLOWEST_CALLS longest durations."""
+    low, high, tail = brackets
+    params = {"command": command, "start": period[0], "end": period[1]}
+    rows = conn.execute(_DURATIONS_SQL, {**params, "low": low, "high": high, "tail": tail})
+    durations = sorted(map(itemgetter(0), rows))
+    values = _from_brackets(durations, calls, below_low, brackets)
+    if values is None:  # a bracket missed (the sample was not like the period): take them all
+        rows = conn.execute(
+            _DURATIONS_SQL, {**params, "low": -math.inf, "high": math.inf, "tail": math.inf}
+        )
+        durations = sorted(map(itemgetter(0), rows))
+        values = (*(durations[percentile_rank(p, calls) - 1] for p in PERCENTILES), durations[-1])
+    return values, durations[-SLOWEST_CALLS:]
+
+
+def _from_brackets(
+    durations: list[float], calls: int, below_low: int, brackets: tuple[float, float, float]
+) -> tuple[float, ...] | None:
+    """Percentiles and max from the sorted durations in the brackets; None if one missed.
+
+    `durations` holds every call in [low, high) and every call from `tail` up, and `below_low`
+    calls are shorter than `low`: a rank is known if it falls in the first, or in the tail
+    (counted from the longest call). The tail must also hold the slowest calls.
+    """
+    low, high, tail = brackets
+    in_tail = len(durations) - bisect.bisect_left(durations, tail)
+    if in_tail < min(calls, SLOWEST_CALLS):
+        return None
+    window = bisect.bisect_left(durations, low)
+    in_window = bisect.bisect_left(durations, high) - window
     values = []
     for p in PERCENTILES:
-        rank = percentile_rank(p, n)
-        if rank <= n - rank:
-            order, offset = "ASC", rank - 1
+        rank = percentile_rank(p, calls)
+        if calls - rank < in_tail:
+            values.append(durations[len(durations) - 1 - (calls - rank)])
+        elif below_low < rank <= below_low + in_window:
+            values.append(durations[window + rank - below_low - 1])
         else:
-            order, offset = "DESC", n - rank
-        sql = _WALK_SQL.format(order=order)
-        values.append(conn.execute(sql, (command, since, until, offset)).fetchone()[0])
-    top = conn.execute(_TOP_SQL, (command, since, until, SLOWEST_CALLS)).fetchall()
-    values.append(top[0][1])
-    return tuple(values), [(duration, row_id) for row_id, duration in top]
+            return None
+    return (*values, durations[-1])
 
 
 def _slow_calls(
-    conn: sqlite3.Connection, candidates: list[tuple[float, int]]
+    conn: sqlite3.Connection, longest: dict[str, list[float]], period: tuple[int, int]
 ) -> tuple[SlowCall, ...]:
-    if not candidates:
+    """The period's slowest calls, slowest first (of equally slow ones the later are kept and
+    the earlier shown first), read only from the commands with one of the longest durations."""
+    durations = heapq.nlargest(SLOWEST_CALLS, chain.from_iterable(longest.values()))
+    if not durations:
         return ()
-    ids = [row_id for _, row_id in candidates]
-    marks = ", ".join("?" * len(ids))
-    rows = conn.execute(
-        "SELECT id, called_at, command, discord_uid, player_name, outcome, duration_ms"
-        f" FROM command_calls WHERE id IN ({marks})",
-        ids,
-    ).fetchall()
-    calls = [SlowCall(*row[1:]) for row in rows]
-    calls.sort(key=lambda call: (-call.duration_ms, call.called_at))
-    return tuple(calls)
+    least = durations[-1]
+    candidates = []
+    for command, theirs in longest.items():
+        if theirs[-1] >= least:
+            params = {"command": command, "start": period[0], "end": period[1], "least": least}
+            candidates += conn.execute(_SLOWEST_SQL, {**params, "limit": SLOWEST_CALLS})
+    chosen = heapq.nlargest(SLOWEST_CALLS, candidates)
+    chosen.sort(key=lambda row: (-row[0], row[1], row[2]))
+    ids = [row_id for _, _, row_id in chosen]
+    rows = {
+        row[0]: SlowCall(*row[1:])
+        for row in conn.execute(_SLOW_CALLS_SQL, {"ids": json.dumps(ids)})
+    }
+    return tuple(rows[row_id] for row_id in ids)
 
 
 def _funnel(stages: dict[int, int]) -> tuple[FunnelStep, ...]:

@@ -20,17 +20,17 @@ from typing import Protocol
 
 from cache.players import CacheStats
 from storage.command_log import CommandLogStats
-from storage.database import Database, format_time
+from storage.database import Database, epoch_ms, format_time
 
 EMBED_NAME_LIMIT = 256
 EMBED_VALUE_LIMIT = 1024
 STATUS_PERCENTILE = 95
 WINDOW = timedelta(hours=1)
 
-_COUNT_SQL = "SELECT count(*) FROM command_calls WHERE called_at >= ?"
+_COUNT_SQL = "SELECT count(*) FROM command_calls WHERE called_ms >= ?"
 # The nearest-rank percentile of the window's rows (a few thousand at most: sorted in SQLite).
 _PERCENTILE_SQL = (
-    "SELECT duration_ms FROM command_calls WHERE called_at >= ?"
+    "SELECT duration_ms FROM command_calls WHERE called_ms >= ?"
     " ORDER BY duration_ms LIMIT 1 OFFSET ?"
 )
 
@@ -108,7 +108,7 @@ async def collect_status(
     `bot.latency` (seconds; nan or inf before the first heartbeat).
     """
     now = now or datetime.now(UTC)
-    since = format_time(now - WINDOW)
+    since = epoch_ms(now - WINDOW)
     count = (await db.fetchone(_COUNT_SQL, (since,)))[0]
     p95 = None
     if count:

@@ -9,10 +9,9 @@ Row shape, in column order (this is exactly the tuple `record` queues):
     (interaction_id, discord_uid, player_name, command, guild_id, duration_ms, outcome)
      int | None      int          str | None   str      int | None  float      str
 
-`called_at` is not passed: SQLite derives it from the interaction's Discord snowflake while
-inserting (`(id >> 22) + 1420070400000` ms since the Unix epoch, formatted like
-`storage.database.format_time`), so the conversion costs the event loop nothing. A row without
-an interaction id gets the time it was written.
+The time is not passed: SQLite derives `called_ms` from the interaction's Discord snowflake
+while inserting (`(id >> 22) + 1420070400000`, ms since the Unix epoch), so the conversion costs
+the event loop nothing. A row without an interaction id gets the time it was written.
 
 Guarantees:
 
@@ -52,20 +51,25 @@ log = logging.getLogger(__name__)
 CommandRow = tuple[int | None, int, str | None, str, int | None, float, str]
 
 _COLUMNS = (
-    "interaction_id, called_at, discord_uid, player_name, command, guild_id, duration_ms, outcome"
+    "interaction_id, called_ms, discord_uid, player_name, command, guild_id, duration_ms, outcome"
 )
-# Snowflake -> 'YYYY-MM-DD HH:MM:SS.SSS' UTC. 'unixepoch' rounds the seconds back to whole
-# milliseconds, so the text is exact (the tests compare it with format_time).
-_CALLED_AT = (
-    "coalesce(strftime('%Y-%m-%d %H:%M:%f', ((column1 >> 22) + 1420070400000) / 1000.0,"
-    " 'unixepoch'), strftime('%Y-%m-%d %H:%M:%f', 'now'))"
+# Snowflake -> ms since the Unix epoch; without one, now (julianday keeps sub-ms precision).
+_CALLED_MS = (
+    "coalesce((column1 >> 22) + 1420070400000,"
+    " CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER))"
 )
 # Rows per INSERT statement, largest first: a batch is cut into as many statements of the first
-# size as fit, then of the next size, and so on. One multi-row statement is one sqlite3_step, run
-# without the GIL, instead of one step (and one GIL hand-off) per row. 7 parameters a row:
-# 1024 rows = 7168 parameters, well under SQLite's default limit of 32766.
-# bench/README.md has the measurements behind these numbers.
-CHUNK_SIZES: tuple[int, ...] = (1024, 32, 1)
+# size as fit, then of the next size, and so on. One multi-row statement is one sqlite3_step,
+# run without the GIL, instead of one step per row: the connection thread has to win the GIL
+# back after every step, which stalls it while the event loop is busy. Binding a statement's
+# parameters holds the GIL, though: 1024 rows (~1 ms) kept the loop's lag p99 near 1.4 ms where
+# 4096 rows gave 3.8 ms, at the same throughput (bench/README.md). 7 parameters a row: 7168,
+# under the 32,766 SQLite allows since 3.32 (999 before, which caps a statement at 142 rows).
+_PARAMS_PER_ROW = 7
+_MAX_ROWS = (32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999) // _PARAMS_PER_ROW
+CHUNK_SIZES: tuple[int, ...] = tuple(
+    sorted({min(size, _MAX_ROWS) for size in (1024, 128, 16, 1)}, reverse=True)
+)
 
 # Errors that mean "this row is bad", not "the database is unavailable": the batch is then
 # written row by row so that only the bad rows are refused.
@@ -80,13 +84,17 @@ _ROW_ERRORS = (
 )
 
 
+# Most rows in one transaction (see CommandLogWriter's max_batch).
+MAX_BATCH = 16_384
+
+
 @functools.cache
 def _insert_sql(rows: int) -> str:
     """The INSERT for `rows` rows of 7 parameters each (see CommandRow)."""
-    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * rows)
+    values = ", ".join(["(" + ", ".join("?" * _PARAMS_PER_ROW) + ")"] * rows)
     return (
         f"INSERT INTO command_calls ({_COLUMNS}) "
-        f"SELECT column1, {_CALLED_AT}, column2, column3, column4, column5, column6, column7 "
+        f"SELECT column1, {_CALLED_MS}, column2, column3, column4, column5, column6, column7 "
         f"FROM (VALUES {values})"
     )
 
@@ -115,7 +123,7 @@ class CommandLogWriter:
         *,
         max_queue: int = 100_000,
         batch_size: int = 500,
-        max_batch: int = 4096,
+        max_batch: int = MAX_BATCH,
         max_wait: float = 0.25,
         retry_initial: float = 0.1,
         retry_max: float = 5.0,
@@ -126,7 +134,10 @@ class CommandLogWriter:
 
         batch_size: write as soon as this many rows wait (otherwise after max_wait seconds).
         max_batch: most rows in one transaction; under load a batch takes whatever is queued,
-            up to this, so batches grow with the load and the write lock is held briefly.
+            up to this, so batches grow with the load. Large batches write faster (each index
+            page a batch dirties is written once per commit, however many rows it took); a full
+            one holds the write lock ~0.1 s, well inside LOCK_WAIT_SECONDS for the ladder's
+            writes waiting behind it.
         retry_initial, retry_max: the backoff after a failed write doubles from one to the other.
         warn_interval: at most one WARNING about failing writes per this many seconds.
         clock: the time source of warn_interval (tests pass a fake one).

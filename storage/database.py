@@ -14,7 +14,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,17 @@ BUSY_TIMEOUT_MS = 200
 # that a queue of writes behind another process's lock cannot push a player's answer past
 # Discord's 3 seconds (20 writes x 200 ms each would).
 LOCK_WAIT_SECONDS = 1.0
+
+# Every connection's settings, in order. WAL: readers (`bot.py stats`, backups) never block the
+# writer; synchronous NORMAL is durable across a process crash in WAL mode (a power cut can lose
+# the last commits, never corrupt). The page cache stays SQLite's 2 MiB: 32 MiB made the command
+# log writer no faster, even on a table of a million rows (bench/README.md).
+CONNECTION_PRAGMAS = (
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -49,6 +60,14 @@ class SchemaTooNewError(RuntimeError):
 def utc_now() -> str:
     """Return the current UTC time in the format every *_at column uses."""
     return format_time(datetime.now(UTC))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the Unix epoch, as command_calls.called_ms stores (exact, no float)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def format_time(moment: datetime) -> str:
@@ -94,10 +113,8 @@ class Database:
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
         try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
+            for pragma in CONNECTION_PRAGMAS:
+                await conn.execute(pragma)
             db = cls(conn, path)
             await db._migrate()
         except BaseException:

@@ -11,8 +11,8 @@ from storage.database import BUSY_TIMEOUT_MS, Database
 
 BATCH = 100  # rows per writer transaction: a consistent copy holds whole batches only
 ROW = (
-    "INSERT INTO command_calls (called_at, discord_uid, player_name, command, duration_ms,"
-    " outcome) VALUES ('2026-03-01 00:00:00.000', ?, 'some player name', 'queue', 12.5, 'ok')"
+    "INSERT INTO command_calls (called_ms, discord_uid, player_name, command, duration_ms,"
+    " outcome) VALUES (1772323200000, ?, 'some player name', 'queue', 12.5, 'ok')"
 )
 
 

@@ -1,11 +1,12 @@
-"""`python bot.py stats`: hand-computed numbers, both query strategies, formats, read-only."""
+"""`python bot.py stats`: hand-computed numbers, both ways to percentiles, formats, read-only."""
 
 import csv
 import io
 import json
+import math
 import random
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +14,13 @@ from app import stats
 from storage.database import Database
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # a 3-day period is 2026-03-08 .. 2026-03-10
+
+
+def ms(text):
+    """'YYYY-MM-DD[ HH:MM:SS.SSS]' (UTC) as command_calls.called_ms."""
+    moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
 
 # Users: A, B old; C, D, F, G new in the period; E only before it.
 A, B, C, D, E, F, G = 1, 2, 3, 4, 5, 6, 7
@@ -63,9 +71,9 @@ def fill(path, calls=CALLS, players=PLAYERS, matches=MATCHES):
             matches,
         )
         conn.executemany(
-            "INSERT INTO command_calls (called_at, discord_uid, player_name, command,"
+            "INSERT INTO command_calls (called_ms, discord_uid, player_name, command,"
             " duration_ms, outcome) VALUES (?, ?, ?, ?, ?, ?)",
-            [(at, uid, f"P{uid}", cmd, ms, out) for at, uid, cmd, ms, out in calls],
+            [(ms(at), uid, f"P{uid}", cmd, took, out) for at, uid, cmd, took, out in calls],
         )
 
 
@@ -76,21 +84,24 @@ async def db_path(tmp_path):
     return path
 
 
-def collect(path, days=3, **kwargs):
+def collect(path, days=3):
     conn = stats.open_readonly(path)
     try:
-        return stats.collect(conn, days=days, now=NOW, database=str(path), **kwargs)
+        return stats.collect(conn, days=days, now=NOW, database=str(path))
     finally:
         conn.close()
 
 
-@pytest.fixture(params=["rows", "walks"])
+def miss_every_bracket(monkeypatch):
+    """Make every duration bracket miss, so that each command falls back to sorting them all."""
+    monkeypatch.setattr(stats, "_brackets", lambda sample: (math.inf, math.inf, math.inf))
+
+
+@pytest.fixture(params=["brackets", "fallback"])
 def strategy(request, monkeypatch):
-    """Run a test with both ways of computing percentiles and players per command."""
-    if request.param == "walks":
-        monkeypatch.setattr(stats, "SMALL_COMMAND", 0)
-        return {"sparse": False}
-    return {"sparse": True}
+    """Run a test with both ways of computing percentiles: brackets, and sorting them all."""
+    if request.param == "fallback":
+        miss_every_bracket(monkeypatch)
 
 
 def test_percentile_rank_is_nearest_rank():
@@ -103,13 +114,13 @@ def test_percentile_rank_is_nearest_rank():
     assert stats.percentile_rank(99, 101) == 100
 
 
-def test_period_start_is_midnight_of_the_first_day():
-    assert stats.period_start(NOW, 1) == "2026-03-10 00:00:00.000"
-    assert stats.period_start(NOW, 3) == "2026-03-08 00:00:00.000"
+def test_period_bounds_are_utc_midnights_in_ms():
+    assert stats.period_bounds(NOW, 1) == (ms("2026-03-10"), ms("2026-03-11"))
+    assert stats.period_bounds(NOW, 3) == (ms("2026-03-08"), ms("2026-03-11"))
 
 
 def test_hand_computed_report(db_path, strategy):
-    report = collect(db_path, **strategy)
+    report = collect(db_path)
     assert (report.first_day, report.last_day, report.days) == ("2026-03-08", "2026-03-10", 3)
     assert report.calls == 14
     assert report.players == 6  # A, B, C, D, F, G
@@ -188,9 +199,10 @@ async def test_an_empty_database(tmp_path):
     assert "(none)" in text
 
 
-async def test_both_strategies_match_a_naive_computation(tmp_path, monkeypatch):
+async def test_brackets_and_fallback_match_a_naive_computation(tmp_path, monkeypatch):
     """Random calls over 10 days; every number checked against plain Python."""
-    monkeypatch.setattr(stats, "SMALL_COMMAND", 0)  # walks for every command
+    monkeypatch.setattr(stats, "SAMPLE_POINTS", 4)  # 64 durations a command: real brackets
+    monkeypatch.setattr(stats, "SAMPLE_ROWS", 16)
     path = await new_database(tmp_path / "ladder.db")
     rng = random.Random(3)
     outcomes = ["ok", "ok", "ok", "rejected", "error", "refused:terms", "cancelled"]
@@ -210,14 +222,24 @@ async def test_both_strategies_match_a_naive_computation(tmp_path, monkeypatch):
     fill(path, calls=calls, players=[], matches=[])
     in_period = [c for c in calls if c[0] >= "2026-03-06"]  # 5 days: 06 .. 10
 
-    walks = collect(path, days=5, sparse=False)
-    rows = collect(path, days=5, sparse=True)
-    assert walks.commands == rows.commands
-    assert walks.per_day == rows.per_day
-    assert walks.slowest == rows.slowest
-    assert walks.calls == len(in_period)
-    assert walks.players == len({c[1] for c in in_period})
-    for command in walks.commands:
+    found = []
+    from_brackets = stats._from_brackets
+
+    def spy(*args):
+        found.append(from_brackets(*args))
+        return found[-1]
+
+    monkeypatch.setattr(stats, "_from_brackets", spy)
+    brackets = collect(path, days=5)
+    assert len(found) == 4 and None not in found  # no command fell back
+    miss_every_bracket(monkeypatch)
+    fallback = collect(path, days=5)
+    assert brackets.commands == fallback.commands
+    assert brackets.per_day == fallback.per_day
+    assert brackets.slowest == fallback.slowest
+    assert brackets.calls == len(in_period)
+    assert brackets.players == len({c[1] for c in in_period})
+    for command in brackets.commands:
         mine = [c for c in in_period if c[2] == command.command]
         durations = sorted(c[3] for c in mine)
         n = len(durations)
@@ -229,11 +251,32 @@ async def test_both_strategies_match_a_naive_computation(tmp_path, monkeypatch):
         assert command.max_ms == durations[-1]
         assert command.errors == sum(c[4] == "error" for c in mine)
         assert command.refused == sum(c[4].startswith("refused:") for c in mine)
-    for day in walks.per_day:
+    for day in brackets.per_day:
         mine = [c for c in in_period if c[0].startswith(day.day)]
         assert (day.calls, day.players) == (len(mine), len({c[1] for c in mine}))
     top = sorted((c[3] for c in in_period), reverse=True)[: stats.SLOWEST_CALLS]
-    assert [s.duration_ms for s in walks.slowest] == top
+    assert [s.duration_ms for s in brackets.slowest] == top
+
+
+def test_brackets_come_from_the_sample_or_are_open():
+    sample = [float(v) for v in range(1000)]
+    low, high, tail = stats._brackets(sample)
+    assert low < 500 < high and high - low < 200
+    assert 870 < tail < 950
+    assert low <= tail  # _DURATIONS_SQL relies on it
+    assert stats._brackets([5.0, 6.0]) == (-math.inf, math.inf, -math.inf)  # few: everything
+
+
+async def test_a_queue_call_after_the_period_counts_as_queued(tmp_path):
+    """The funnel is the furthest step by now, as in the players and matches tables."""
+    path = await new_database(tmp_path / "ladder.db")
+    calls = [
+        ("2026-03-10 09:00:00.000", C, "setup", 400.0, "ok"),
+        ("2026-03-11 09:00:00.000", C, "queue", 100.0, "ok"),  # after the period
+    ]
+    fill(path, calls=calls, players=[(C, 1, 1)], matches=[])
+    report = collect(path, days=1)
+    assert [f.users for f in report.funnel] == [1, 1, 1, 1, 0]
 
 
 def plans(conn, sql, params):
@@ -241,25 +284,40 @@ def plans(conn, sql, params):
 
 
 def test_the_heavy_queries_read_indexes_and_never_sort(db_path):
-    """What keeps stats fast on 10M rows: ordered index walks and range counts, no sorter."""
+    """What keeps stats fast on 10M rows: range reads of covering indexes, seeks, no sorter."""
     conn = stats.open_readonly(db_path)
     try:
-        period = ("queue", "2026-03-08", "2026-03-11")
-        for order in ("ASC", "DESC"):
-            walk = plans(conn, stats._WALK_SQL.format(order=order), (*period, 3))
-            assert any("COVERING INDEX command_calls_by_command_duration" in p for p in walk)
-            assert not any("TEMP B-TREE" in p for p in walk)
-        top = plans(conn, stats._TOP_SQL, (*period, 10))
-        assert not any("TEMP B-TREE" in p for p in top)
-        counts = plans(conn, stats._COUNTS_SQL, {"first_day": "2026-03-08", "last_day": "x"})
-        assert any("COVERING INDEX command_calls_by_command_outcome" in p for p in counts)
-        assert not any("TEMP B-TREE" in p for p in counts)
-        window = {"since": "2026-03-08", "until": "2026-03-11"}
-        pairs = plans(conn, stats._PLAYERS_BY_PAIRS_SQL, window)
-        assert any("COVERING INDEX command_calls_by_command_player" in p for p in pairs)
-        assert not any(p.startswith("SCAN command_calls") for p in pairs)
-        activity = plans(conn, stats._ACTIVITY_SQL, window)
-        assert not any(p.startswith("SCAN command_calls") for p in activity)
+        period = {"command": "queue", "start": ms("2026-03-08"), "end": ms("2026-03-11")}
+        bounds = {"low": 10.0, "high": 20.0, "tail": 30.0}
+        reads = [
+            (stats._DAY_SQL, {**period, **bounds, "separator": ","}),
+            (stats._QUEUE_DAY_SQL, {**period, **bounds, "separator": ","}),
+            (stats._DURATIONS_SQL, {**period, **bounds}),
+            (stats._SAMPLE_SQL, {**period, "rows": 64}),
+        ]
+        for sql, params in reads:
+            plan = plans(conn, sql, params)
+            assert (
+                "SEARCH command_calls USING COVERING INDEX command_calls_by_command"
+                " (command=? AND called_ms>? AND called_ms<?)"
+            ) in plan
+            assert not any("TEMP B-TREE" in p or "SCAN command_calls" in p for p in plan)
+        assert not any("SCAN command_calls" in p for p in plans(conn, stats._COMMANDS_SQL, {}))
+        funnel = plans(
+            conn,
+            stats._FUNNEL_SQL,
+            {**period, "users": "[1]", "queued": "[]", "queue_commands": '["queue"]'},
+        )
+        assert any("COVERING INDEX command_calls_by_player" in p for p in funnel)
+        assert not any("SCAN command_calls" in p for p in funnel)
+        slowest = plans(conn, stats._SLOWEST_SQL, {**period, "least": 100.0, "limit": 10})
+        assert slowest[0] == (
+            "SEARCH command_calls USING COVERING INDEX command_calls_by_command"
+            " (command=? AND called_ms>? AND called_ms<?)"
+        )
+        assert slowest[1:] == ["USE TEMP B-TREE FOR ORDER BY"]  # keeps 10 rows
+        slow = plans(conn, stats._SLOW_CALLS_SQL, {"ids": "[1, 2]"})
+        assert not any("SCAN command_calls" in p for p in slow)
     finally:
         conn.close()
 
@@ -386,8 +444,9 @@ async def test_read_only_and_not_blocked_by_the_bot_writing(db_path):
         before = db_path.read_bytes()
         async with db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO command_calls (called_at, discord_uid, command, duration_ms,"
-                " outcome) VALUES ('2026-03-10 11:00:00.000', 9, 'help', 1, 'ok')"
+                "INSERT INTO command_calls (called_ms, discord_uid, command, duration_ms,"
+                " outcome) VALUES (?, 9, 'help', 1, 'ok')",
+                (ms("2026-03-10 11:00:00.000"),),
             )
             status, text = run(["--section", "commands"], db_path)  # mid-transaction
             assert status == 0

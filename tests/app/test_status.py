@@ -7,7 +7,7 @@ import pytest
 from app import status
 from cache.players import CacheStats, PlayerCache
 from storage.command_log import CommandLogStats, CommandLogWriter
-from storage.database import Database, format_time
+from storage.database import Database, epoch_ms
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 LOG = CommandLogStats(
@@ -99,14 +99,14 @@ async def db(tmp_path):
 
 async def test_collect_status_from_a_real_database(db):
     def at(**ago):
-        return format_time(NOW - timedelta(**ago))
+        return epoch_ms(NOW - timedelta(**ago))
 
     # 20 calls in the last hour with durations 1..20 (p95 = rank 19), 2 older ones.
     calls = [(at(minutes=m), float(m)) for m in range(1, 21)]
     calls += [(at(minutes=61), 500.0), (at(days=1), 900.0)]
     async with db.transaction() as conn:
         await conn.executemany(
-            "INSERT INTO command_calls (called_at, discord_uid, command, duration_ms, outcome)"
+            "INSERT INTO command_calls (called_ms, discord_uid, command, duration_ms, outcome)"
             " VALUES (?, 1, 'queue', ?, 'ok')",
             calls,
         )

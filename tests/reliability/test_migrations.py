@@ -32,7 +32,7 @@ from app.settings import REPO_ROOT
 from cache.players import PlayerCache
 from ladder.config import load_ladder_config
 from services.ladder import LadderService
-from storage.database import Database, migrations
+from storage.database import Database, epoch_ms, migrations, parse_time
 from storage.players import PlayerRepository
 
 LATEST = len(migrations())
@@ -59,12 +59,6 @@ SEED: dict[int, list[tuple[str, tuple]]] = {
          " changed_at) VALUES (?, ?, ?, ?, ?, ?)", (ALICE, "country", None, "FR", ALICE, T)),
         ("INSERT INTO player_action_logs (discord_uid, setting, old_value, new_value, changed_by,"
          " changed_at) VALUES (?, ?, ?, ?, ?, ?)", (DAVE, "banned", "no", "yes", 1, T)),
-        ("INSERT INTO command_calls (interaction_id, called_at, discord_uid, player_name, command,"
-         " guild_id, duration_ms, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-         (1234567890123456789, T, ALICE, "Ålice_ñ", "setup", None, 12.5, "ok")),
-        ("INSERT INTO command_calls (interaction_id, called_at, discord_uid, player_name, command,"
-         " guild_id, duration_ms, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-         (None, T, DAVE, None, "admin resolve", 42, 0.25, "refused:banned")),
     ],
     2: [
         ("INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -102,6 +96,32 @@ SEED: dict[int, list[tuple[str, tuple]]] = {
 }  # fmt: skip
 
 
+# command_calls rows, inserted in the shape of the version at hand: 0004 turned the stored
+# called_at text into called_ms (called_at is then computed, and cannot be inserted).
+COMMAND_CALLS = [
+    (1234567890123456789, T, ALICE, "Ålice_ñ", "setup", None, 12.5, "ok"),
+    (None, T, DAVE, None, "admin resolve", 42, 0.25, "refused:banned"),
+]
+# Columns every version has (called_at: stored text before 0004, computed after): the rows read
+# through them must not change across a migration, which also checks the text -> ms conversion.
+COMMAND_CALLS_COLUMNS = (
+    "id, interaction_id, called_at, discord_uid, player_name, command, guild_id, duration_ms,"
+    " outcome"
+)
+
+
+def insert_command_calls(conn: sqlite3.Connection, version: int) -> None:
+    time_column = "called_ms" if version >= 4 else "called_at"
+    rows = COMMAND_CALLS
+    if version >= 4:
+        rows = [(r[0], epoch_ms(parse_time(r[1])), *r[2:]) for r in COMMAND_CALLS]
+    conn.executemany(
+        f"INSERT INTO command_calls (interaction_id, {time_column}, discord_uid, player_name,"
+        " command, guild_id, duration_ms, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
 def build(path: Path, version: int) -> None:
     """A database as ladderbot left it at `version`: the first `version` migrations, then rows."""
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
@@ -112,6 +132,8 @@ def build(path: Path, version: int) -> None:
         for number in range(1, version + 1):
             for sql, params in SEED.get(number, []):
                 conn.execute(sql, params)
+        if version >= 1:
+            insert_command_calls(conn, version)
         conn.execute("COMMIT")
 
 
@@ -124,7 +146,9 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             )
         ]
-        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+        columns = {"command_calls": COMMAND_CALLS_COLUMNS}
+        return {t: sorted(conn.execute(f"SELECT {columns.get(t, '*')} FROM {t}").fetchall(),
+                          key=repr)
                 for t in tables}  # fmt: skip
 
 

@@ -145,6 +145,9 @@ async def test_called_at_is_derived_from_the_snowflake_exactly(db):
     mismatches = [i for i in ids if stored[i] != expected_called_at(i)]
     assert mismatches == []
     assert stored[ids[1]] == "2016-02-29 23:59:59.999"
+    # called_ms is what is stored and indexed; called_at is computed from it when read.
+    stored_ms = dict(await db.fetchall("SELECT interaction_id, called_ms FROM command_calls"))
+    assert [i for i in ids if stored_ms[i] != (i >> 22) + 1420070400000] == []
 
 
 async def test_a_row_without_interaction_id_gets_the_time_it_was_written(db):
@@ -204,10 +207,10 @@ async def test_big_batches_use_multi_row_statements_and_cap_the_transaction(db):
     assert len(await table_rows(db)) == 3100
     inserts = [s for s in statements if s.startswith("INSERT INTO command_calls")]
     begins = [s for s in statements if s == "BEGIN IMMEDIATE"]
-    # 2000 + 1100 rows: two transactions; 2000 = 1024 + 30*32 + 16*1 and 1100 = 1024 + 2*32 + 12.
+    # 2000 + 1100 rows: two transactions; 2000 = 1024 + 7*128 + 5*16 and 1100 = 1024 + 4*16 + 12.
     assert len(begins) == 2
-    assert len(inserts) == (1 + 30 + 16) + (1 + 2 + 12)
-    assert command_log.CHUNK_SIZES == (1024, 32, 1)
+    assert len(inserts) == (1 + 7 + 5) + (1 + 4 + 12)
+    assert command_log.CHUNK_SIZES == (1024, 128, 16, 1)
 
 
 # --- the hot path ---------------------------------------------------------------------------
