@@ -11,8 +11,15 @@ like a handler that returns. A ticker task sleeps 1 ms in a loop and records its
 
 Per variant: hot path p50/p99 (time a command spends logging: A the awaited insert, B the
 create_task call, C record()), rows/s committed (first record -> every row committed, i.e. for C
-until close() has drained), loop lag p99/max, rows lost (expected - rows in the table afterwards).
+until close() has drained), "during" (rows committed while the producers still ran), writer/s
+(the rows left when the producers stopped / the time to commit them: the writer's own rate),
+loop lag p99/max, rows lost (expected - rows in the table afterwards).
 Every variant runs --repeat times, interleaved; the table shows the median run of each metric.
+
+Why two rates: while 50 tasks keep the event loop busy, CPython's GIL goes to the loop thread
+whenever it asks (it releases and retakes it around every select()), so a thread waiting for it
+(aiosqlite's, B's executor threads) barely runs: "during" is ~0 for C. A bot's loop is idle
+between Discord events, so writer/s is what the bot gets; rows/s shows the worst case.
 
 Reference rows: "idle loop" is the ticker alone (this machine's own scheduling noise), and
 "S sqlite3 ceiling" inserts the same rows with the same statements and batches as C from one
@@ -45,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from storage import command_log
 from storage.command_log import CommandLogWriter
-from storage.database import BUSY_TIMEOUT_MS, Database
+from storage.database import BUSY_TIMEOUT_MS, CONNECTION_PRAGMAS, Database
 
 DISCORD_EPOCH_MS = 1420070400000
 COMMANDS = ["ladder queue", "setup", "profile", "admin resolve", "report win", "leaderboard"]
@@ -92,9 +99,27 @@ class Result:
     lost: int | None
     note: str = ""
     cpu_us_per_row: float | None = None  # process CPU time (all threads) per committed row
+    # Rows committed while the producers still ran, and the rate at which the rest was committed
+    # once they had stopped (the writer then has the GIL to itself but for the ticker).
+    during: int | None = None
+    writer_rows_per_s: float | None = None
 
 
-def result(name, rows, hot, elapsed_ns, lags, lost, note="", cpu_s=None) -> Result:
+@dataclass
+class Phases:
+    """When the producers stopped, how many rows were committed by then, and the end."""
+
+    produced_ns: int
+    committed_then: int
+    end_ns: int
+
+    def writer_rate(self, total: int) -> float:
+        return (total - self.committed_then) / ((self.end_ns - self.produced_ns) / 1e9)
+
+
+def result(
+    name, rows, hot, elapsed_ns, lags, lost, note="", cpu_s=None, phases: Phases | None = None
+) -> Result:
     committed = len(rows) - lost
     return Result(
         name=name,
@@ -107,6 +132,8 @@ def result(name, rows, hot, elapsed_ns, lags, lost, note="", cpu_s=None) -> Resu
         lost=lost,
         note=note,
         cpu_us_per_row=cpu_s / committed * 1e6 if cpu_s is not None and committed else None,
+        during=phases.committed_then if phases else None,
+        writer_rows_per_s=phases.writer_rate(committed) if phases else None,
     )
 
 
@@ -232,44 +259,51 @@ async def variant_b(path: Path, rows: list[tuple], tasks: int) -> Result:
     ticker = Ticker()
     cpu0, t0 = time.process_time(), time.perf_counter_ns()
     hot = await drive(rows, tasks, log_one, awaited=False)
+    produced, committed_then = time.perf_counter_ns(), len(rows) - len(pending)
     while pending:
         await asyncio.gather(*list(pending))
-    elapsed, cpu = time.perf_counter_ns() - t0, time.process_time() - cpu0
+    end, cpu = time.perf_counter_ns(), time.process_time() - cpu0
+    elapsed = end - t0
     lags = await ticker.stop()
     for conn in connections:
         conn.close()
     lost = len(rows) - count_rows(path)
     note = f"{failures} inserts failed: database is locked" if failures else ""
-    return result("B create_task+executor", rows, hot, elapsed, lags, lost, note, cpu)
+    phases = Phases(produced, committed_then, end)
+    return result("B create_task+executor", rows, hot, elapsed, lags, lost, note, cpu, phases)
 
 
 async def variant_c(
-    path: Path, rows: list[tuple], tasks: int, name: str, drop_index: str | None = None, **config
+    path: Path, rows: list[tuple], tasks: int, name: str, setup: tuple[str, ...] = (), **config
 ) -> Result:
     db = await Database.open(path)
-    if drop_index:  # a what-if for the schema's owner, never the shipped schema
-        await db.conn.execute(f"DROP INDEX {drop_index}")
+    for sql in setup:
+        await db.conn.execute(sql)
+    before = count_rows(path)
     writer = CommandLogWriter(db, max_queue=len(rows) + 1, **config)
     writer.start()
     ticker = Ticker()
     cpu0, t0 = time.process_time(), time.perf_counter_ns()
     hot = await drive(rows, tasks, writer.record, awaited=False)
+    produced, committed_then = time.perf_counter_ns(), writer.stats().written
     lost_in_close = await writer.close(timeout=120)
-    elapsed, cpu = time.perf_counter_ns() - t0, time.process_time() - cpu0
+    end, cpu = time.perf_counter_ns(), time.process_time() - cpu0
+    elapsed = end - t0
     lags = await ticker.stop()
     stats = writer.stats()
     await db.close()
-    lost = len(rows) - count_rows(path)
+    lost = len(rows) + before - count_rows(path)
     note = f"dropped={stats.dropped} lost_in_close={lost_in_close} failed={stats.failed_batches}"
-    return result(name, rows, hot, elapsed, lags, lost, note, cpu)
+    phases = Phases(produced, committed_then, end)
+    return result(name, rows, hot, elapsed, lags, lost, note, cpu, phases)
 
 
 def sqlite_ceiling(path: Path, rows: list[tuple], max_batch: int) -> Result:
     """C's statements and batches from one plain sqlite3 connection: no loop, no GIL contention."""
     asyncio.run(_migrate(path))
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    for pragma in CONNECTION_PRAGMAS:  # the bot's own connection settings
+        conn.execute(pragma)
     cpu0, t0 = time.thread_time(), time.perf_counter_ns()
     for b in range(0, len(rows), max_batch):
         batch = rows[b : b + max_batch]
@@ -307,11 +341,34 @@ async def _migrate(path: Path) -> None:
 
 
 # name: CommandLogWriter settings; module CHUNK_SIZES override; schema what-if (index dropped).
+# A million older rows from 20,000 players, as a bot that has run for a while has: an index's
+# hot pages then no longer fit a small page cache (the empty table of the other runs hides that).
+PREFILL = (
+    "INSERT INTO command_calls (called_ms, discord_uid, player_name, command, duration_ms,"
+    " outcome) WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999999)"
+    " SELECT 1740000000000 + i * 10, 100000000000000000 + (i * 7919) % 20000, 'player',"
+    " CASE i % 4 WHEN 0 THEN 'profile' WHEN 1 THEN 'setup' WHEN 2 THEN 'leaderboard'"
+    " ELSE 'ladder queue' END, (i % 997) / 10.0, 'ok' FROM n"
+)
+BIG_CACHE = "PRAGMA cache_size = -32768"  # 32 MiB; the bot keeps SQLite's default, 2 MiB
+
+# name: CommandLogWriter settings; module CHUNK_SIZES override; `setup` SQL run before (what-ifs
+# for the schema's owner, never shipped).
 C_VARIANTS: dict[str, dict] = {
     "C executemany, 1 row/statement": {"chunk_sizes": (1,)},
+    "C 4096 rows/statement": {"chunk_sizes": (4096, 128, 16, 1)},
     "C max_batch=500 (small txns)": {"batch_size": 500, "max_batch": 500},
-    "C max_batch=16384 (big txns)": {"max_batch": 16384},
-    "C what-if: no by_player index": {"drop_index": "command_calls_by_player"},
+    "C max_batch=4096 (before)": {"max_batch": 4096},
+    "C on 1M older rows": {"setup": (PREFILL,)},
+    "C on 1M older rows, cache 32 MiB": {"setup": (PREFILL, BIG_CACHE)},
+    "C what-if: no by_player index": {"setup": ("DROP INDEX command_calls_by_player",)},
+    # The schema before migration 0004: 0003's three stats indexes (on called_ms here).
+    "C what-if: + 0003's 3 indexes": {
+        "setup": tuple(
+            f"CREATE INDEX what_if_{column} ON command_calls (command, {column}, called_ms)"
+            for column in ("outcome", "duration_ms", "discord_uid")
+        )
+    },
 }
 
 
@@ -346,6 +403,8 @@ def median_result(runs: list[Result]) -> Result:
         max(lost) if lost else None,
         " | ".join(notes)[:100],
         med("cpu_us_per_row"),
+        med("during"),
+        med("writer_rows_per_s"),
     )
 
 
@@ -398,14 +457,17 @@ async def main() -> None:
             runs["idle"].append(await idle_loop(1.0))
             for i, (key, run) in enumerate(plan):
                 runs[key].append(await run(folder / f"{rep}-{i}.db"))
-            ceiling = await asyncio.to_thread(sqlite_ceiling, folder / f"{rep}-s.db", rows, 4096)
+            ceiling = await asyncio.to_thread(
+                sqlite_ceiling, folder / f"{rep}-s.db", rows, command_log.MAX_BATCH
+            )
             runs["S"].append(ceiling)
 
     table = {key: median_result(rs) for key, rs in runs.items()}
     order = ["idle", "A", "B", "C", *[k for k, _ in plan[3:]], "S"]
     header = (
         f"{'variant':32} {'commands':>8} {'hot p50 µs':>10} {'hot p99 µs':>10} "
-        f"{'rows/s':>8} {'CPU µs/row':>10} {'lag p99 ms':>10} {'lag max ms':>10} {'lost':>5}  note"
+        f"{'rows/s':>8} {'during':>7} {'writer/s':>8} {'CPU µs/row':>10} {'lag p99 ms':>10} "
+        f"{'lag max ms':>10} {'lost':>5}  note"
     )
     print(header)
     print("-" * len(header))
@@ -414,24 +476,41 @@ async def main() -> None:
         print(
             f"{r.name:32} {r.commands:8d} {fmt(r.hot_p50_us, '.2f', 10)} "
             f"{fmt(r.hot_p99_us, '.2f', 10)} {fmt(r.rows_per_s, '.0f', 8)} "
+            f"{fmt(r.during, '.0f', 7)} {fmt(r.writer_rows_per_s, '.0f', 8)} "
             f"{fmt(r.cpu_us_per_row, '.1f', 10)} {fmt(r.lag_p99_ms, '.2f', 10)} "
             f"{fmt(r.lag_max_ms, '.2f', 10)} "
             f"{fmt(r.lost, 'd', 5)}  {r.note}"
         )
+    print(
+        "\nrows/s: first record -> every row committed. during: rows committed while the 50"
+        " producers ran.\nwriter/s: the rows left when they stopped / the time to commit them"
+        " (the writer's own rate)."
+    )
     a, b, c, s = table["A"], table["B"], table["C"], table["S"]
     print(
         f"\nrows/s ratios: C/B {c.rows_per_s / b.rows_per_s:.1f}x, C/A "
         f"{c.rows_per_s / a.rows_per_s:.1f}x, C/S (share of the sqlite3 ceiling) "
-        f"{c.rows_per_s / s.rows_per_s:.2f}"
+        f"{c.rows_per_s / s.rows_per_s:.2f}; writer/s: C/B "
+        f"{c.writer_rows_per_s / b.writer_rows_per_s:.1f}x, C/S "
+        f"{c.writer_rows_per_s / s.rows_per_s:.2f}"
     )
     checks = [
         ("C hot path p50 <= 2.5 µs", c.hot_p50_us <= 2.5, f"{c.hot_p50_us:.2f} µs"),
         ("C hot path p99 <= 10 µs", c.hot_p99_us <= 10, f"{c.hot_p99_us:.2f} µs"),
-        ("C >= 150k rows/s committed", c.rows_per_s >= 150_000, f"{c.rows_per_s:.0f}"),
         (
-            "C >= 10x B rows/s",
-            c.rows_per_s >= 10 * b.rows_per_s,
-            f"{c.rows_per_s / b.rows_per_s:.1f}x",
+            "C >= 150k rows/s committed by the writer",
+            c.writer_rows_per_s >= 150_000,
+            f"{c.writer_rows_per_s:.0f}",
+        ),
+        (
+            "C >= 150k rows/s committed, end to end",
+            c.rows_per_s >= 150_000,
+            f"{c.rows_per_s:.0f} ({c.during:.0f} rows committed while the producers ran)",
+        ),
+        (
+            "C >= 10x B rows/s (writer, end to end)",
+            c.writer_rows_per_s >= 10 * b.writer_rows_per_s and c.rows_per_s >= 10 * b.rows_per_s,
+            f"{c.writer_rows_per_s / b.writer_rows_per_s:.1f}x, {c.rows_per_s / b.rows_per_s:.1f}x",
         ),
         (
             "C loop lag p99 <= 2 ms",
