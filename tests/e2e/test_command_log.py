@@ -181,5 +181,13 @@ async def test_sigterm_while_commands_are_running_logs_each_answered_command_onc
     rows = logged(ladder_bot)
     assert answered <= set(rows), f"{len(answered - set(rows))} answered commands not logged"
     assert set(rows) <= {i.id for i in sent} | onboarding
-    # Taken before the signal: ok. Arriving after it: answered "restarting", not run.
-    assert all(rows[i]["outcome"] in ("ok", "refused:stopping") for i in answered)
+    # Taken before the signal: ok. Arriving after it: answered "restarting", not run. Under
+    # this burst a write can also wait past LOCK_WAIT_SECONDS for the others: it is answered
+    # "busy, try again" and logged as rejected (seen on a loaded 2-core CI machine).
+    by_id = {i.id: i for i in sent}
+    for interaction_id in answered:
+        outcome = rows[interaction_id]["outcome"]
+        if outcome == "rejected":
+            assert "busy right now" in (await by_id[interaction_id].reply()).text
+        else:
+            assert outcome in ("ok", "refused:stopping"), outcome
