@@ -83,7 +83,6 @@ _ROW_ERRORS = (
     ValueError,
 )
 
-
 # Most rows in one transaction (see CommandLogWriter's max_batch).
 MAX_BATCH = 16_384
 

@@ -1,7 +1,8 @@
 -- command_calls, rebuilt for write throughput: the command log writer must commit well over
 -- 150k rows/s (issue #2), and what it cost was index maintenance, not the writer. Measured on
--- 100k rows (bench/README.md, "command_calls indexes"): the six b-trees of 0001 + 0003 allowed
--- ~27k rows/s; three indexes with integer time keys allow ~150k+.
+-- 100k rows (bench/README.md, "What changed to get here"): with the six b-trees of 0001 + 0003
+-- it committed 22-35k rows/s; with these three and integer time, 126-167k (SQLite's own
+-- ceiling on that machine).
 --
 -- * The time is stored as integer milliseconds since 1970-01-01 UTC (`called_ms`): an index
 --   entry of 6 bytes instead of 23 of text. `called_at` stays, as a VIRTUAL generated column
