@@ -1,0 +1,109 @@
+"""Player-controlled text made safe to show anywhere in Discord.
+
+Names, battletags, evidence notes and admin reasons are typed by people; shown raw they can
+forge lines (newlines, "**Opponent:**"), hide a link's real target behind a masked link, ping
+(``@everyone``) or reorder the text around them (bidi overrides). `plain` turns any such string
+into one line of inert text; `link` shows a URL as plain text whose visible target is the real
+one. Neither result may be put inside a code span: escapes do not apply there.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["ELLIPSIS", "MARKDOWN_CHARS", "link", "plain"]
+
+ELLIPSIS = "…"
+
+# Every character with a meaning in Discord's markdown: emphasis, strike, spoiler, quote,
+# headers and subtext, lists, masked links, code, escapes, custom emoji/mention brackets, and
+# ":" so "https://…" is not auto-linked (the link shows as text with its real target).
+MARKDOWN_CHARS = frozenset("\\*_~|>#-[]()`<:")
+
+# Text-direction overrides and isolates can make the text after them read backwards.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+ZWSP = "\u200b"
+_ORDERED_LIST = re.compile(r"\d+\.")
+_URL_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
+
+
+def _is_blank(ch: str) -> bool:
+    """Whitespace, control and line/paragraph separators all become one space."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+
+
+def _one_line(text: str) -> str:
+    """Drop bidi controls, collapse every run of blanks to one space, trim the ends."""
+    out: list[str] = []
+    pending_space = False
+    for ch in text:
+        if ch in _BIDI:
+            continue
+        if _is_blank(ch):
+            pending_space = bool(out)
+            continue
+        if pending_space:
+            out.append(" ")
+            pending_space = False
+        out.append(ch)
+    return "".join(out)
+
+
+def _pieces(text: str) -> list[str]:
+    """The escaped text as indivisible pieces, so a cut never splits an escape."""
+    pieces: list[str] = []
+    for ch in text:
+        if ch in MARKDOWN_CHARS:
+            pieces.append("\\" + ch)
+        elif ch == "@":
+            # A zero-width space after "@" breaks @everyone, @here and <@id> in content and
+            # in embeds alike (embeds do not ping, but they do render mentions).
+            pieces.append("@" + ZWSP)
+        else:
+            pieces.append(ch)
+    # "1. text" at the start of a line would become an ordered list.
+    head = _ORDERED_LIST.match(text)
+    if head and text[head.end() : head.end() + 1] in ("", " "):
+        dot = head.end() - 1
+        pieces[dot] = "\\."
+    return pieces
+
+
+def _cut(pieces: list[str], limit: int | None) -> str:
+    """Join the pieces, ending with an ellipsis if they do not fit in `limit` characters."""
+    whole = "".join(pieces)
+    if limit is None or len(whole) <= limit:
+        return whole
+    if limit < len(ELLIPSIS):
+        return ""
+    room = limit - len(ELLIPSIS)
+    kept: list[str] = []
+    used = 0
+    for piece in pieces:
+        if used + len(piece) > room:
+            break
+        kept.append(piece)
+        used += len(piece)
+    return "".join(kept).rstrip(" ") + ELLIPSIS
+
+
+def plain(text: str | None, limit: int | None = None) -> str:
+    """Return player text as one inert line: markdown escaped, no mentions, at most `limit` long."""
+    if not text:
+        return ""
+    return _cut(_pieces(_one_line(str(text))), limit)
+
+
+def link(url: str | None, limit: int | None = 300) -> str:
+    """Return a URL as inline code: its real target, visible, not clickable as a masked link."""
+    if not url:
+        return ""
+    shown = _one_line(str(url)).replace("`", "")
+    shown = _URL_MENTION.sub("@" + ZWSP, shown)
+    if not shown:
+        return ""
+    if limit is not None and len(shown) + 2 > limit:
+        shown = shown[: max(limit - 2 - len(ELLIPSIS), 0)] + ELLIPSIS
+    return f"`{shown}`"
