@@ -13,7 +13,9 @@ The copy is written next to PATH under a temporary name, switched to rollback-jo
 `quick_check`, which skips matching indexes to tables: seconds instead of minutes on a
 multi-GB file), synced to disk, and only then renamed to PATH. A failed backup leaves nothing
 behind, and an existing PATH is kept unless `--force` is given. If PATH is a folder, the copy is
-named `ladder-YYYYMMDD-HHMMSS.db` inside it (UTC).
+named `ladder-YYYYMMDD-HHMMSS.db` inside it (UTC). PATH is refused, even with `--force`, when it
+is the database itself or its -wal, -shm or -journal file, however it is spelt (symlinks, `..`):
+replacing the live -wal would lose every transaction not yet checkpointed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from storage.files import database_file_kind
 
 
 class BackupError(Exception):
@@ -58,12 +62,23 @@ def backup_sync(
     source = Path(db_path)
     dest = Path(dest_path)
     if dest.is_dir():
-        dest = dest / datetime.now(UTC).strftime("ladder-%Y%m%d-%H%M%S.db")
+        dest = dest / _file_name_in_folder()
     if not source.is_file():
         raise BackupError(f"no database at {source}")
+    # Replacing the live -wal loses every transaction not yet checkpointed into the database
+    # (and can leave it unreadable); replacing the -shm or a hot -journal corrupts it.
+    try:
+        kind = database_file_kind(dest, source)
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise BackupError(f"cannot resolve {dest}: {exc}") from exc
+    if kind == "":
+        raise BackupError(f"{dest} is the database itself")
+    if kind is not None:
+        raise BackupError(
+            f"{dest} is the database's own {kind} file, which SQLite keeps beside it: "
+            "choose another file name or a folder"
+        )
     if dest.exists():
-        if dest.resolve() == source.resolve():
-            raise BackupError(f"{dest} is the database itself")
         if not force:
             raise BackupError(f"{dest} already exists (use --force to replace it)")
         if not dest.is_file():
@@ -118,6 +133,11 @@ async def backup(
 ) -> BackupResult:
     """Like `backup_sync`, on a worker thread: the event loop keeps running while it copies."""
     return await asyncio.to_thread(backup_sync, db_path, dest_path, force=force, quick=quick)
+
+
+def _file_name_in_folder() -> str:
+    """The copy's name when PATH is a folder: the UTC time, so backups sort by age."""
+    return datetime.now(UTC).strftime("ladder-%Y%m%d-%H%M%S.db")
 
 
 def _integrity(conn: sqlite3.Connection, quick: bool = False) -> str:

@@ -1,13 +1,21 @@
 """`python bot.py backup`: a consistent, checked copy, taken while the bot keeps writing."""
 
 import asyncio
+import os
+import re
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 from app import backup
 from storage.database import BUSY_TIMEOUT_MS, Database
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 BATCH = 100  # rows per writer transaction: a consistent copy holds whole batches only
 ROW = (
@@ -198,3 +206,122 @@ async def test_main(tmp_path, capsys):
     assert backup.main([str(tmp_path / "c.db"), "--quick"], path) == 0
     assert check(tmp_path / "c.db") == (5, 5)
     assert backup.main([], path) == 2
+
+
+@pytest.fixture
+def live_database(tmp_path):
+    """A database in WAL mode whose last 7 committed rows are only in its -wal file, still open
+    by another connection (as the running bot holds it): closing the last connection would
+    checkpoint them into the database file."""
+    path = asyncio.run(make_database(tmp_path / "ladder.db", rows=3))
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("BEGIN")
+    conn.executemany(ROW, ((i,) for i in range(7)))
+    conn.execute("COMMIT")
+    wal = Path(f"{path}-wal")
+    assert wal.stat().st_size > 0
+    try:
+        yield path
+    finally:
+        conn.close()
+
+
+def _own_file_destinations(path):
+    """Ways to name the database's own files, each with the refusal it must get."""
+    folder = path.parent
+    (folder / "elsewhere").mkdir()
+    (folder / "link-to-wal").symlink_to(f"{path.name}-wal")
+    (folder / "link-to-folder").symlink_to(folder, target_is_directory=True)
+    os.link(f"{path}-wal", folder / "hard-link-to-wal")
+    wal = "is the database's own -wal file"
+    return {
+        path: "is the database itself",
+        Path(f"{path}-wal"): wal,
+        Path(f"{path}-shm"): "is the database's own -shm file",
+        Path(f"{path}-journal"): "is the database's own -journal file",  # absent in WAL mode
+        folder / "elsewhere" / ".." / f"{path.name}-wal": wal,
+        Path(os.path.relpath(f"{path}-wal")): wal,
+        folder / "link-to-wal": wal,
+        folder / "link-to-folder" / f"{path.name}-wal": wal,
+        folder / "hard-link-to-wal": wal,
+    }
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_the_database_own_files_are_refused(live_database, force):
+    """`backup --force` onto the live -wal replaced it; after a kill the committed rows in it
+    were gone. The database, its -wal, -shm and -journal are refused however they are named."""
+    path = live_database
+    before = {p: p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))}
+    for dest, refusal in _own_file_destinations(path).items():
+        with pytest.raises(backup.BackupError, match=re.escape(f"{dest} {refusal}")):
+            backup.backup_sync(path, dest, force=force)
+        assert {p: p.read_bytes() for p in before} == before, dest
+    assert not Path(f"{path}-journal").exists()
+    assert [p.name for p in path.parent.iterdir() if ".partial-" in p.name] == []
+    assert count(path) == 10
+
+
+def test_a_folder_whose_new_file_would_be_the_wal_is_refused(live_database, monkeypatch):
+    path = live_database
+    wal = Path(f"{path}-wal")
+    before = wal.read_bytes()
+    monkeypatch.setattr(backup, "_file_name_in_folder", lambda: wal.name)
+    with pytest.raises(backup.BackupError, match="is the database's own -wal file"):
+        backup.backup_sync(path, path.parent, force=True)
+    assert wal.read_bytes() == before
+    assert count(path) == 10
+
+
+def test_the_database_through_a_symlink_is_refused(tmp_path):
+    """The database opened through a symlink: its files are the target's."""
+    real = asyncio.run(make_database(tmp_path / "real" / "ladder.db", rows=3))
+    (tmp_path / "ladder.db").symlink_to(real)
+    refusals = {
+        real: "is the database itself",
+        Path(f"{real}-wal"): "is the database's own -wal file",
+        tmp_path / "ladder.db-wal": "is the database's own -wal file",
+    }
+    for dest, refusal in refusals.items():
+        with pytest.raises(backup.BackupError, match=refusal):
+            backup.backup_sync(tmp_path / "ladder.db", dest, force=True)
+    assert count(real) == 3
+
+
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA wal_autocheckpoint = 0")
+conn.execute("BEGIN")
+conn.executemany(sys.argv[2], ((i,) for i in range(500)))
+conn.execute("COMMIT")
+print("committed", flush=True)
+time.sleep(120)
+"""
+
+
+def test_backup_onto_the_live_wal_through_bot_py_keeps_the_data(tmp_path):
+    """The reported case end to end: a process commits rows that are still only in the -wal,
+    `python bot.py backup --force` targets that -wal, then the process is killed."""
+    path = asyncio.run(make_database(tmp_path / "ladder.db", rows=3))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), ROW], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "committed"
+        done = subprocess.run(
+            [sys.executable, "bot.py", "backup", "--db", str(path), f"{path}-wal", "--force"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        holder.stdout.close()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"{path}-wal is the database's own -wal file" in done.stderr
+    assert done.stdout == ""
+    assert count(path) == 503
