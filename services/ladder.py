@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import EllipsisType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -302,9 +303,19 @@ class LadderService:
     # --- admin ---------------------------------------------------------------------------
 
     async def resolve_match(
-        self, admin_uid: int, match_id: int, ruling: str, reason: str | None
+        self,
+        admin_uid: int,
+        match_id: int,
+        ruling: str,
+        reason: str | None,
+        *,
+        expected: MatchView | None = None,
     ) -> MatchUpdate:
-        """Decide a match (a win, a draw or invalidate); a rated match is re-rated in place."""
+        """Decide a match (a win, a draw or invalidate); a rated match is re-rated in place.
+
+        `expected`: the match as the admin saw it when asked to confirm. If its status, result
+        or decision has changed since (another admin ruled), ConflictError and nothing changes.
+        """
         try:
             value = Ruling(ruling)
         except ValueError:
@@ -315,6 +326,11 @@ class LadderService:
         async with self._write() as conn:
             now = self._now()
             before = await self._require_match(conn, match_id)
+            if expected is not None and _ruled_state(before) != _ruled_state(expected):
+                raise ConflictError(
+                    f"Match #{match_id} changed since you asked: it is now "
+                    f"{_describe_match_state(before)}. Nothing was changed; run the command again."
+                )
             update, rows = await self._apply(conn, before, AdminRuling(admin_uid, value), now)
             if await self._disputes.rule(conn, match_id, value.value, admin_uid, reason, now):
                 update = replace(update, dispute=await self._dispute(conn, update.match))
@@ -335,9 +351,22 @@ class LadderService:
         return update
 
     async def adjust_mmr(
-        self, admin_uid: int, uid: int, race: str, mode: str, amount: int, reason: str | None
+        self,
+        admin_uid: int,
+        uid: int,
+        race: str,
+        mode: str,
+        amount: int,
+        reason: str | None,
+        *,
+        expected: int | EllipsisType | None = ...,
     ) -> RatingChange:
-        """Set, add to or subtract from a player's MMR with one race; logged for replays."""
+        """Set, add to or subtract from a player's MMR with one race; logged for replays.
+
+        `expected`: the MMR the admin saw when asked to confirm (None: no rating yet). If the
+        stored one differs (the same adjustment applied twice, or another admin's), ConflictError
+        and nothing changes. Leave it out to adjust whatever the MMR is now.
+        """
         self._valid_race(race)
         kind, signed = _valid_adjustment(mode, amount)
         reason = _valid_reason(reason)
@@ -345,6 +374,13 @@ class LadderService:
         async with self._write() as conn:
             now = self._now()
             await self._require_player(uid)
+            if expected is not ...:
+                current = (await self._ratings.mmrs(conn, [key])).get(key)
+                if current != expected:
+                    raise ConflictError(
+                        f"This player's {race} MMR changed since you asked: it is now "
+                        f"{_describe_mmr(current)}. Nothing was changed; run the command again."
+                    )
             await self._ratings.ensure(conn, uid, [race], self.config.rating.start)
             old = (await self._ratings.mmrs(conn, [key]))[key]
             new = adjusted(old, kind, signed)
@@ -657,3 +693,18 @@ def _valid_evidence(note: str | None, url: str | None) -> tuple[str | None, str 
                 "url", "The link must be a web address starting with http:// or https://."
             )
     return note, url
+
+
+def _ruled_state(match: MatchView) -> tuple[Any, Any, Any]:
+    # What a ruling is decided on: every ruling that changes a match changes one of these, so
+    # a confirmation asked before another admin's ruling no longer matches.
+    return (match.status, match.result, match.decided_by)
+
+
+def _describe_match_state(match: MatchView) -> str:
+    status = _value(match.status)
+    return f"{status} ({_value(match.result)})" if match.result is not None else status
+
+
+def _describe_mmr(mmr: int | None) -> str:
+    return "unrated (no rating yet)" if mmr is None else str(mmr)

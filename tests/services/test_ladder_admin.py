@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -299,3 +300,80 @@ async def test_conflict_error_is_a_ladder_error(ladder, svc):
     match = await ladder.match_between(1, 2, confirm=False)
     with pytest.raises(ConflictError):
         await svc.resolve_match(9, match.id, "draw", "not started")
+
+
+# --- confirmations carry the state they asked about -------------------------------------------
+
+
+async def test_a_ruling_confirmed_against_a_stale_match_is_refused(ladder, svc):
+    match = await ladder.match_between(1, 2)
+    await svc.report(match.id, 1, "win")
+    await svc.report(match.id, 2, "win")
+    shown = await svc.get_match(match.id)  # what both admins were asked about: disputed
+    first = await svc.resolve_match(9, match.id, "p1_win", "replay", expected=shown)
+    assert first.match.result is Result.P1_WIN
+    rated = await mmrs(svc, 1, 2)
+    assert rated == {1: 1520, 2: 1480}
+
+    with pytest.raises(ConflictError) as refused:
+        await svc.resolve_match(8, match.id, "p2_win", "my replay", expected=shown)
+    assert refused.value.user_message == (
+        f"Match #{match.id} changed since you asked: it is now finished (p1_win). "
+        "Nothing was changed; run the command again."
+    )
+    after = await svc.get_match(match.id)
+    assert (after.status, after.result) == (MatchStatus.FINISHED, Result.P1_WIN)
+    assert await mmrs(svc, 1, 2) == rated
+    assert await admin_rows(ladder) == [(9, "resolve_match", f"match:{match.id}", "replay")]
+    ((ruling, ruled_by),) = await ladder.rows("SELECT ruling, ruled_by FROM disputes")
+    assert (ruling, ruled_by) == ("p1_win", 9)
+
+    # Asked again, about the match as it is now, the correction goes through.
+    fresh = await svc.resolve_match(8, match.id, "p2_win", "my replay", expected=after)
+    assert fresh.match.result is Result.P2_WIN
+    assert await mmrs(svc, 1, 2) == {1: 1480, 2: 1520}
+
+
+async def test_a_ruling_after_an_invalidation_sees_the_changed_status(ladder, svc):
+    update = await ladder.play(1, 2, 1)
+    shown = update.match  # finished, p1_win
+    await svc.resolve_match(9, shown.id, "invalidate", "smurf")
+    with pytest.raises(ConflictError, match=r"it is now invalidated\. Nothing was changed"):
+        await svc.resolve_match(8, shown.id, "p2_win", "late", expected=shown)
+    assert (await svc.get_match(shown.id)).status is MatchStatus.INVALIDATED
+    assert len(await admin_rows(ladder)) == 1
+
+
+async def test_an_mmr_adjustment_confirmed_against_a_stale_mmr_is_refused(ladder, svc):
+    # No rating yet: the admin was shown "no rating yet".
+    first = await svc.adjust_mmr(9, 1, R, "add", 50, "bonus", expected=None)
+    assert first == RatingChange((1, R), 1500, 1550)
+    with pytest.raises(ConflictError) as refused:
+        await svc.adjust_mmr(9, 1, R, "add", 50, "bonus", expected=None)
+    assert refused.value.user_message == (
+        f"This player's {R} MMR changed since you asked: it is now 1550. "
+        "Nothing was changed; run the command again."
+    )
+    with pytest.raises(ConflictError, match="it is now unrated"):
+        await svc.adjust_mmr(9, 2, R, "set", 1700, "seed", expected=1500)
+    assert await svc.player_ratings(2) == []  # the refusal created no rating either
+    assert await mmrs(svc, 1) == {1: 1550}
+    assert await admin_rows(ladder) == [(9, "adjust_mmr", "player:1", "bonus")]
+    assert await ladder.rows("SELECT amount FROM rating_log") == [(50,)]
+    # The MMR it is now: applied.
+    assert await svc.adjust_mmr(9, 1, R, "subtract", 20, "x", expected=1550) == RatingChange(
+        (1, R), 1550, 1530
+    )
+
+
+async def test_two_confirmations_of_one_adjustment_at_once_apply_it_once(ladder, svc):
+    results = await asyncio.gather(
+        svc.adjust_mmr(9, 1, R, "add", 50, "double click", expected=None),
+        svc.adjust_mmr(9, 1, R, "add", 50, "double click", expected=None),
+        return_exceptions=True,
+    )
+    applied = [r for r in results if isinstance(r, RatingChange)]
+    refused = [r for r in results if isinstance(r, ConflictError)]
+    assert applied == [RatingChange((1, R), 1500, 1550)] and len(refused) == 1, results
+    assert await mmrs(svc, 1) == {1: 1550}
+    assert len(await admin_rows(ladder)) == 1
