@@ -15,7 +15,8 @@ multi-GB file), synced to disk, and only then renamed to PATH. A failed backup l
 behind, and an existing PATH is kept unless `--force` is given. If PATH is a folder, the copy is
 named `ladder-YYYYMMDD-HHMMSS.db` inside it (UTC). PATH is refused, even with `--force`, when it
 is the database itself or its -wal, -shm or -journal file, however it is spelt (symlinks, `..`):
-replacing the live -wal would lose every transaction not yet checkpointed.
+replacing the live -wal would lose every transaction not yet checkpointed. A new copy is 0600
+(less the umask): it holds every player's data; a file replaced with `--force` keeps its mode.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import stat
 import sys
 import time
 from collections.abc import Sequence
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.files import database_file_kind
+from storage.files import PRIVATE_FILE_MODE, create_private_file, database_file_kind
 
 
 class BackupError(Exception):
@@ -78,17 +80,21 @@ def backup_sync(
             f"{dest} is the database's own {kind} file, which SQLite keeps beside it: "
             "choose another file name or a folder"
         )
+    mode = PRIVATE_FILE_MODE  # the copy holds every player's data
     if dest.exists():
         if not force:
             raise BackupError(f"{dest} already exists (use --force to replace it)")
         if not dest.is_file():
             raise BackupError(f"{dest} is not a file")
+        mode = stat.S_IMODE(dest.stat().st_mode)  # a file the host has keeps its mode
     if not dest.parent.is_dir():
         raise BackupError(f"no folder {dest.parent}")
 
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
     _remove(partial)
     try:
+        # Created with its final mode before SQLite writes a page (its -journal follows it).
+        create_private_file(partial, mode)
         src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
         try:
             copy = sqlite3.connect(partial, isolation_level=None)

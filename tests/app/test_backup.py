@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -325,3 +326,45 @@ def test_backup_onto_the_live_wal_through_bot_py_keeps_the_data(tmp_path):
     assert f"{path}-wal is the database's own -wal file" in done.stderr
     assert done.stdout == ""
     assert count(path) == 503
+
+
+@pytest.fixture
+def umask_022():
+    """The usual default umask, under which the copy used to be 0644 (world-readable)."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_copy_is_private_from_the_start(tmp_path, umask_022, monkeypatch):
+    path = asyncio.run(make_database(tmp_path / "ladder.db", rows=3))
+    partial_modes = []
+    check_copy = backup._integrity
+
+    def spy(conn, quick=False):
+        # The copy holds every row already: it must not be readable by others even now.
+        partial_modes.extend(mode(p) for p in tmp_path.iterdir() if ".partial-" in p.name)
+        return check_copy(conn, quick)
+
+    monkeypatch.setattr(backup, "_integrity", spy)
+    result = backup.backup_sync(path, tmp_path / "copy.db")
+    assert mode(result.dest) == 0o600
+    assert partial_modes and set(partial_modes) == {0o600}  # the copy and its -journal
+    (tmp_path / "backups").mkdir()
+    assert mode(backup.backup_sync(path, tmp_path / "backups").dest) == 0o600
+
+
+def test_a_replaced_copy_keeps_the_mode_the_host_gave_it(tmp_path, umask_022):
+    path = asyncio.run(make_database(tmp_path / "ladder.db", rows=3))
+    dest = tmp_path / "copy.db"
+    dest.write_bytes(b"older copy")
+    dest.chmod(0o640)
+    backup.backup_sync(path, dest, force=True)
+    assert mode(dest) == 0o640
+    assert check(dest) == (3, 3)
