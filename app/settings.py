@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storage.files import database_file_kind
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -89,13 +91,21 @@ def load_settings(
     if api_base and not api_base.startswith(("http://", "https://")):
         raise SettingsError("DISCORD_API_BASE must be an http(s) URL")
     admin_channel = _ids("ADMIN_CHANNEL_ID", get("ADMIN_CHANNEL_ID"))
+    database_path = Path(get("DATABASE_PATH") or data_dir / "ladder.db")
+    log_file = Path(get("LOG_FILE")) if get("LOG_FILE") else None
+    if log_file is not None:
+        kind = database_file_kind(log_file, database_path)
+        if kind is not None:
+            # Log lines appended to the database (or its -wal), then rotated away, lose data.
+            own = f"the database's own {kind} file" if kind else "the database itself"
+            raise SettingsError(f"LOG_FILE must not be {own} ({database_path})")
     return Settings(
         token=token,
-        database_path=Path(get("DATABASE_PATH") or data_dir / "ladder.db"),
+        database_path=database_path,
         admin_ids=frozenset(_ids("ADMIN_IDS", get("ADMIN_IDS"))),
         dm_only=_flag("DM_ONLY", get("DM_ONLY"), default=True),
         log_level=level,
-        log_file=Path(get("LOG_FILE")) if get("LOG_FILE") else None,
+        log_file=log_file,
         api_base=api_base.rstrip("/") if api_base else None,
         command_guild_ids=tuple(_ids("COMMAND_GUILD_IDS", get("COMMAND_GUILD_IDS"))),
         admin_channel_id=admin_channel[0] if admin_channel else None,

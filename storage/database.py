@@ -1,9 +1,12 @@
-"""Open the ladder's SQLite file, migrate it, and hand out transactions on one connection.
+"""Open the ladder's SQLite file, migrate it, and hand out transactions and reads.
 
-The bot keeps exactly one aiosqlite connection for its whole life. aiosqlite runs every call on
-that connection's own thread, which matches SQLite's single writer. Several coroutines share the
-connection, so a write transaction holds an asyncio lock: otherwise one coroutine's COMMIT or
-ROLLBACK would also end another coroutine's half-done transaction.
+The bot keeps two aiosqlite connections for its whole life: one that writes, one that only
+reads. aiosqlite runs every call on its connection's own thread, which matches SQLite's single
+writer. Several coroutines share the writer, so a write transaction holds an asyncio lock:
+otherwise one coroutine's COMMIT or ROLLBACK would also end another coroutine's half-done
+transaction. Reads go to the read-only connection: in WAL mode it sees the last committed state
+without waiting for the writer, so a read never returns rows of another coroutine's open (and
+maybe rolled back) transaction, and never queues behind a 16k-row command-log batch.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from storage.files import create_private_file, make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +104,12 @@ def migrations() -> list[tuple[int, str, str]]:
 class Database:
     """The one connection, its write lock and the schema version it was migrated to."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self.conn = conn
+        # Reads outside a transaction; the writer itself until open() has made the reader.
+        self.reader = reader or conn
         self.path = path
         self._write_lock = asyncio.Lock()
 
@@ -108,7 +117,9 @@ class Database:
     async def open(cls, path: str | Path) -> Database:
         """Open (creating folder and file), set the PRAGMAs, apply pending migrations."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # 0600/0700 before SQLite creates them 0644; its -wal, -shm, -journal take the file's mode.
+        make_private_dir(path.parent)
+        create_private_file(path)
         # isolation_level=None: we issue BEGIN ourselves, so a transaction means what it says.
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
@@ -117,14 +128,19 @@ class Database:
                 await conn.execute(pragma)
             db = cls(conn, path)
             await db._migrate()
+            db.reader = await _open_reader(path)
         except BaseException:
             await conn.close()
             raise
         return db
 
     async def close(self) -> None:
-        """Close the connection; callers stop writing first."""
-        await self.conn.close()
+        """Close both connections; callers stop writing first."""
+        try:
+            if self.reader is not self.conn:
+                await self.reader.close()
+        finally:
+            await self.conn.close()
 
     async def schema_version(self) -> int:
         """Return `PRAGMA user_version`: the number of the last migration applied."""
@@ -179,14 +195,32 @@ class Database:
             self._write_lock.release()
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        """Run a read and return its first row, or None."""
-        async with self.conn.execute(sql, params) as cursor:
+        """Run a read on the read-only connection and return its first row, or None."""
+        async with self.reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Iterable[sqlite3.Row]:
-        """Run a read and return all of its rows."""
-        async with self.conn.execute(sql, params) as cursor:
+        """Run a read on the read-only connection and return all of its rows."""
+        async with self.reader.execute(sql, params) as cursor:
             return await cursor.fetchall()
+
+
+def _read_only_uri(path: Path) -> str:
+    return f"{path.absolute().as_uri()}?mode=ro"
+
+
+async def _open_reader(path: Path) -> aiosqlite.Connection:
+    """The read-only connection: it can never write, so it never takes the write lock."""
+    reader = await aiosqlite.connect(_read_only_uri(path), uri=True, isolation_level=None)
+    reader.row_factory = sqlite3.Row
+    try:
+        # The writer's settings that apply to a reader (WAL is the file's, already set).
+        await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await reader.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await reader.close()
+        raise
+    return reader
 
 
 def _busy(message: str) -> sqlite3.OperationalError:

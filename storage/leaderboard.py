@@ -189,7 +189,7 @@ class LeaderboardRepository:
     ) -> Standings:
         """Build the Standings from every ratings row, read in batches (one query)."""
         standings = Standings(races, shares, inactive_days, now)
-        async with self._db.conn.execute(STANDINGS_SQL) as cursor:
+        async with self._db.reader.execute(STANDINGS_SQL) as cursor:
             while rows := await cursor.fetchmany(LOAD_BATCH):
                 standings.add_rows(rows)
         standings.rebuild(now)
@@ -312,4 +312,4 @@ class LeaderboardRepository:
 
     async def _rows(self, sql: str, params: Sequence[object] | dict) -> list[sqlite3.Row]:
         # One trip to the connection's thread (execute + fetchall), not three as with a cursor.
-        return list(await self._db.conn.execute_fetchall(sql, params))
+        return list(await self._db.reader.execute_fetchall(sql, params))
