@@ -1,39 +1,67 @@
 """/leaderboard: one page of the ranked ladder, with buttons and selects to page and filter.
 
 The cog needs two attributes on the bot: `standings` (a `ladder.standings.Standings` kept
-current by the lead's wiring) and the `LadderConfig`, as `ladder_config` (or as `ladder`, if
-that is one). Every page is read from the in-memory standings, so a click costs no query;
-only players whose first rating arrived since start-up have their name read once, through
-`bot.leaderboard` (or a repository on `bot.db`).
+current by bot.py's wiring) and the `LadderConfig`, as `ladder_config`. Every page is read
+from the in-memory standings, so a click costs no query; only players whose first rating
+arrived since start-up have their name read once, through `bot.leaderboard`.
 
-Every component gets an explicit custom_id ("lb:next", ...): nextcord 3.2.0 sends none
-otherwise and Discord rejects that. `cogs.views.LadderView` appends the view's id to each, so
-two players' open leaderboards never take each other's clicks.
+The components are stateless, like the match buttons: everything a click needs is in its
+custom_id, and `ComponentRouter` hands every "lb:..." interaction to `LeaderboardCog`. Nothing
+is registered with nextcord per message, so a thousand /leaderboard calls keep nothing alive
+and old leaderboards keep working after a restart. A custom_id reads
+
+    lb:<owner uid>:<page>:<race>:<rank>:<country>:<best race only>:<action>
+
+with race and rank as 1-based positions in the ladder's races and rank letters (0: all), the
+country as a number from its two letters (0: all; see `_country_number`) and best as 0 or 1:
+all digits, so the log's route of a click is just "lb:<action>". Any client can send any
+custom_id, so every part is checked on the way back in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import nextcord
 from nextcord.ext import commands
 
+from cogs.components import custom_id, frozen_view
 from cogs.pipeline import guarded
 from cogs.responses import INFO_COLOUR
-from cogs.views import LadderModal, LadderView
-from ladder.config import LadderConfig
 from ladder.countries import country_name
-from ladder.errors import ValidationError
+from ladder.errors import GuardRefusal, ValidationError
 from ladder.guards import Access
 from ladder.standings import LeaderboardFilters, LeaderboardPage, Standings
-from storage.leaderboard import LeaderboardRepository
 
+PREFIX = "lb"
 PAGE_SIZE = 10
 ALL = "*"  # the "all" option of a select; no race, letter or country code looks like it
 MAX_OPTIONS = 25  # Discord's limit per select
 NAME_SHOWN = 32  # characters of a player's name shown on a line
 EMBED_DESCRIPTION = 4096
+PAGE_INPUT = "number"  # the custom_id of the jump modal's text input
+MAX_PAGE = 999_999_999
+
+# What a custom_id can ask for: the buttons, the selects, and the jump modal's submit ("page").
+BUTTONS = ("prev", "next", "jump", "best", "clear")
+SELECTS = ("race", "rank", "country")
+ACTIONS = frozenset((*BUTTONS, *SELECTS, "page"))
+
+_NUMBER = re.compile(r"0|[1-9][0-9]{0,19}")  # ASCII digits, no leading zero
+_STATE_PARTS = 6  # owner, page, race, rank, country, best
+NOT_RECOGNISED = ValidationError(
+    "custom_id",
+    "This leaderboard button is not recognised. Please run `/leaderboard` again.",
+)
+NOT_YOURS = GuardRefusal(
+    "owner", "This leaderboard belongs to someone else. Run `/leaderboard` to get your own."
+)
+NOT_OFFERED = ValidationError(
+    "values", "That choice is not on the leaderboard's list. Please pick one from the menu."
+)
 
 
 def flag(country: str | None) -> str:
@@ -91,175 +119,239 @@ def leaderboard_embed(
     return embed
 
 
-class LeaderboardView(LadderView):
-    """The caller's leaderboard: Previous / Next / Jump, race, rank and country selects,
-    a best-race-only toggle and Clear filters; each click edits the same message."""
+# --- the state a custom_id carries ----------------------------------------------------------
+
+_NO_FILTERS = LeaderboardFilters()
+
+
+@dataclass(frozen=True, slots=True)
+class BoardState:
+    """What one leaderboard message shows: whose it is, which page, which filters."""
+
+    owner: int
+    page: int = 1
+    filters: LeaderboardFilters = _NO_FILTERS
+
+
+def _country_number(code: str) -> int:
+    """'AA' → 1 … 'ZZ' → 676: two letters as one number, so a custom_id stays all digits."""
+    first, second = (ord(c) - ord("A") for c in code)
+    return first * 26 + second + 1
+
+
+def _country_code(number: int) -> str:
+    first, second = divmod(number - 1, 26)
+    return chr(ord("A") + first) + chr(ord("A") + second)
+
+
+def encode_state(
+    state: BoardState, action: str, races: Sequence[str], letters: Sequence[str]
+) -> str:
+    """The custom_id of `action` on a leaderboard showing `state`."""
+    f = state.filters
+    return custom_id(
+        PREFIX,
+        state.owner,
+        state.page,
+        0 if f.race is None else races.index(f.race) + 1,
+        0 if f.rank is None else letters.index(f.rank) + 1,
+        0 if f.country is None else _country_number(f.country),
+        int(f.best_race_only),
+        action,
+    )
+
+
+def decode_state(
+    parts: Sequence[str], races: Sequence[str], letters: Sequence[str]
+) -> tuple[BoardState, str]:
+    """Read the parts after "lb:" back into (state, action); ValidationError if any is off."""
+    if len(parts) != _STATE_PARTS + 1 or parts[-1] not in ACTIONS:
+        raise NOT_RECOGNISED
+    if not all(_NUMBER.fullmatch(p) for p in parts[:_STATE_PARTS]):
+        raise NOT_RECOGNISED
+    owner, page, race, rank, country, best = (int(p) for p in parts[:_STATE_PARTS])
+    if not (
+        0 < owner < 1 << 64
+        and 1 <= page <= MAX_PAGE
+        and race <= len(races)
+        and rank <= len(letters)
+        and country <= 26 * 26
+        and best in (0, 1)
+    ):
+        raise NOT_RECOGNISED
+    code = _country_code(country) if country else None
+    if code is not None and country_name(code) == code:  # two letters, but no country
+        raise NOT_RECOGNISED
+    filters = LeaderboardFilters(
+        race=races[race - 1] if race else None,
+        country=code,
+        rank=letters[rank - 1] if rank else None,
+        best_race_only=bool(best),
+    )
+    return BoardState(owner, page, filters), parts[-1]
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """What a leaderboard message is made of, read from the standings at one moment."""
+
+    state: BoardState  # with the page clamped to the pages there are
+    page: LeaderboardPage
+    embed: nextcord.Embed
+    view: nextcord.ui.View
+
+
+class LeaderboardRenderer:
+    """Turns a BoardState into a page, its embed and its routed components."""
 
     def __init__(
-        self,
-        owner_id: int,
-        standings: Standings,
-        ladder: LadderConfig,
-        repository: LeaderboardRepository | None = None,
+        self, standings: Standings, race_names: Mapping[str, str], shares: Mapping[str, float]
     ) -> None:
-        super().__init__(owner_id)
         self.standings = standings
-        self.repository = repository  # to name players first met in a rating change
-        self.ladder = ladder
-        self.race_names = {race.code: race.name for race in ladder.races}
-        self.filters = LeaderboardFilters()
-        self.page_number = 1
-        self.total_pages = 1
+        self.race_names = dict(race_names)
+        self.races = tuple(self.race_names)
+        self.shares = dict(shares)
 
-        def cid(name: str) -> str:
-            return f"lb:{name}"  # LadderView.add_item makes it unique to this view
+    def page(self, state: BoardState, now: datetime) -> LeaderboardPage:
+        return self.standings.page(state.filters, state.page, PAGE_SIZE, now=now)
 
-        self.race_select = nextcord.ui.StringSelect(
-            custom_id=cid("race"), placeholder="Race", row=0
-        )
-        self.race_select.callback = self._pick_race
-        self.rank_select = nextcord.ui.StringSelect(
-            custom_id=cid("rank"), placeholder="Rank", row=1
-        )
-        self.rank_select.callback = self._pick_rank
-        self.country_select = nextcord.ui.StringSelect(
-            custom_id=cid("country"), placeholder="Country", row=2
-        )
-        self.country_select.callback = self._pick_country
-        grey = nextcord.ButtonStyle.secondary
-        self.prev_button = nextcord.ui.Button(
-            label="Previous", custom_id=cid("prev"), row=3, style=grey
-        )
-        self.prev_button.callback = self._previous
-        self.next_button = nextcord.ui.Button(
-            label="Next", custom_id=cid("next"), row=3, style=grey
-        )
-        self.next_button.callback = self._next
-        self.jump_button = nextcord.ui.Button(
-            label="Jump to page", custom_id=cid("jump"), row=3, style=grey
-        )
-        self.jump_button.callback = self._jump
-        self.best_button = nextcord.ui.Button(label="Best race only", custom_id=cid("best"), row=3)
-        self.best_button.callback = self._toggle_best
-        self.clear_button = nextcord.ui.Button(
-            label="Clear filters", custom_id=cid("clear"), row=3, style=nextcord.ButtonStyle.danger
-        )
-        self.clear_button.callback = self._clear
-        self.modal_id = f"lb:jump:{self.id}"
-        for item in (
-            self.race_select,
-            self.rank_select,
-            self.country_select,
-            self.prev_button,
-            self.next_button,
-            self.jump_button,
-            self.best_button,
-            self.clear_button,
-        ):
-            self.add_item(item)
+    def render(self, state: BoardState, now: datetime) -> Board:
+        """Read the page `state` asks for at `now` and build the message that shows it."""
+        page = self.page(state, now)
+        state = replace(state, page=page.page)
+        embed = leaderboard_embed(page, self.race_names, self.standings.inactive_days)
+        return Board(state, page, embed, self.components(state, page, now))
 
-    # --- rendering -------------------------------------------------------------------------
+    def cid(self, state: BoardState, action: str) -> str:
+        return encode_state(state, action, self.races, self.standings.letters)
 
-    def render(self, now: datetime | None = None) -> nextcord.Embed:
-        """Read the current page at `now` (default: the clock), set the components, build the
-        embed."""
-        now = now or datetime.now(UTC)
-        page = self.standings.page(self.filters, self.page_number, PAGE_SIZE, now=now)
-        self.page_number = page.page
-        self.total_pages = page.total_pages
-        self._sync(page, now)
-        return leaderboard_embed(page, self.race_names, self.standings.inactive_days)
-
-    def _sync(self, page: LeaderboardPage, now: datetime) -> None:
-        f = self.filters
-        self.prev_button.disabled = not page.has_previous
-        self.next_button.disabled = not page.has_next
-        self.jump_button.disabled = page.total_pages <= 1
-        self.best_button.style = (
-            nextcord.ButtonStyle.success if f.best_race_only else nextcord.ButtonStyle.secondary
-        )
-        self.best_button.label = "Best race only: on" if f.best_race_only else "Best race only: off"
-        self.clear_button.disabled = f.is_default
-        self.race_select.options = _options(
-            "All races",
-            [(code, name, None, None) for code, name in self.race_names.items()],
-            f.race,
-        )
-        shares = dict(self.ladder.ranks.shares)
-        self.rank_select.options = _options(
-            "All ranks",
-            [
-                (letter, f"Rank {letter}", f"{shares.get(letter, 0):g}% of ranked entries", None)
-                for letter in self.standings.letters
-            ],
-            f.rank,
-        )
+    def country_choices(self, chosen: str | None, now: datetime) -> list[tuple[str, int]]:
+        """The countries the select offers: the most ranked players first, the chosen one kept."""
         top = self.standings.countries(now, limit=MAX_OPTIONS - 1)
-        if f.country is not None and f.country not in {code for code, _ in top}:
-            top = [*top[: MAX_OPTIONS - 2], (f.country, 0)]  # keep the chosen one visible
-        self.country_select.options = _options(
-            "All countries",
-            [
-                (code, country_name(code), f"{count:,} ranked players", flag(code))
-                for code, count in top
-            ],
-            f.country,
+        if chosen is not None and chosen not in {code for code, _ in top}:
+            top = [*top[: MAX_OPTIONS - 2], (chosen, 0)]  # keep the chosen one visible
+        return top
+
+    def components(
+        self, state: BoardState, page: LeaderboardPage, now: datetime
+    ) -> nextcord.ui.View:
+        f = state.filters
+        race = nextcord.ui.StringSelect(
+            custom_id=self.cid(state, "race"),
+            placeholder="Race",
+            row=0,
+            options=_options(
+                "All races",
+                [(code, name, None, None) for code, name in self.race_names.items()],
+                f.race,
+            ),
         )
+        rank = nextcord.ui.StringSelect(
+            custom_id=self.cid(state, "rank"),
+            placeholder="Rank",
+            row=1,
+            options=_options(
+                "All ranks",
+                [
+                    (
+                        letter,
+                        f"Rank {letter}",
+                        f"{self.shares.get(letter, 0):g}% of ranked entries",
+                        None,
+                    )
+                    for letter in self.standings.letters
+                ],
+                f.rank,
+            ),
+        )
+        country = nextcord.ui.StringSelect(
+            custom_id=self.cid(state, "country"),
+            placeholder="Country",
+            row=2,
+            options=_options(
+                "All countries",
+                [
+                    (code, country_name(code), f"{count:,} ranked players", flag(code))
+                    for code, count in self.country_choices(f.country, now)
+                ],
+                f.country,
+            ),
+        )
+        grey = nextcord.ButtonStyle.secondary
+        best = f.best_race_only
+        buttons = (
+            nextcord.ui.Button(
+                label="Previous",
+                custom_id=self.cid(state, "prev"),
+                row=3,
+                style=grey,
+                disabled=not page.has_previous,
+            ),
+            nextcord.ui.Button(
+                label="Next",
+                custom_id=self.cid(state, "next"),
+                row=3,
+                style=grey,
+                disabled=not page.has_next,
+            ),
+            nextcord.ui.Button(
+                label="Jump to page",
+                custom_id=self.cid(state, "jump"),
+                row=3,
+                style=grey,
+                disabled=page.total_pages <= 1,
+            ),
+            nextcord.ui.Button(
+                label="Best race only: on" if best else "Best race only: off",
+                custom_id=self.cid(state, "best"),
+                row=3,
+                style=nextcord.ButtonStyle.success if best else grey,
+            ),
+            nextcord.ui.Button(
+                label="Clear filters",
+                custom_id=self.cid(state, "clear"),
+                row=3,
+                style=nextcord.ButtonStyle.danger,
+                disabled=f.is_default,
+            ),
+        )
+        view = frozen_view(race, rank, country, *buttons)
+        # nextcord 3.2.0 stores even a stopped view sent as an ephemeral reply, with a 15-minute
+        # timeout task that keeps it alive; a view that does not "prevent updates" is not stored.
+        view.prevent_update = False
+        return view
 
-    async def refresh_names(self) -> None:
-        """Read the names of players who got their first rating since the standings loaded."""
-        if self.repository is not None:
-            await self.repository.name_new_players(self.standings)
+    def jump_modal(self, state: BoardState, total_pages: int) -> nextcord.ui.Modal:
+        """The "Jump to page" form; its submit is routed by a custom_id carrying `state`."""
+        modal = nextcord.ui.Modal(
+            title="Jump to page", custom_id=self.cid(state, "page"), timeout=None, auto_defer=False
+        )
+        modal.add_item(
+            nextcord.ui.TextInput(
+                label=f"Page number (1 to {total_pages:,})"[:45],
+                custom_id=PAGE_INPUT,
+                placeholder=str(min(state.page + 1, total_pages)),
+                required=True,
+                max_length=12,
+            )
+        )
+        modal.stop()  # shown only: nextcord must not keep it waiting for the submit
+        return modal
 
-    async def _show(self, interaction: nextcord.Interaction) -> None:
-        await self.refresh_names()
-        embed = self.render()
-        if interaction.message is not None:
-            await interaction.response.edit_message(embed=embed, view=self)
-        else:  # a modal submitted where the message is not known: answer with a new page
-            await interaction.response.send_message(embed=embed, view=self, ephemeral=True)
-
-    async def _set_filters(self, interaction: nextcord.Interaction, **changes: object) -> None:
-        values = {
-            "race": self.filters.race,
-            "country": self.filters.country,
-            "rank": self.filters.rank,
-            "best_race_only": self.filters.best_race_only,
-        }
-        values.update(changes)
-        self.filters = LeaderboardFilters(**values)  # type: ignore[arg-type]
-        self.page_number = 1  # a new filter starts at its first page
-        await self._show(interaction)
-
-    # --- callbacks -------------------------------------------------------------------------
-
-    async def _previous(self, interaction: nextcord.Interaction) -> None:
-        self.page_number -= 1
-        await self._show(interaction)
-
-    async def _next(self, interaction: nextcord.Interaction) -> None:
-        self.page_number += 1
-        await self._show(interaction)
-
-    async def _jump(self, interaction: nextcord.Interaction) -> None:
-        await interaction.response.send_modal(JumpModal(self))
-
-    async def _toggle_best(self, interaction: nextcord.Interaction) -> None:
-        await self._set_filters(interaction, best_race_only=not self.filters.best_race_only)
-
-    async def _clear(self, interaction: nextcord.Interaction) -> None:
-        self.filters = LeaderboardFilters()
-        self.page_number = 1
-        await self._show(interaction)
-
-    async def _pick_race(self, interaction: nextcord.Interaction) -> None:
-        await self._set_filters(interaction, race=_chosen(self.race_select))
-
-    async def _pick_rank(self, interaction: nextcord.Interaction) -> None:
-        await self._set_filters(interaction, rank=_chosen(self.rank_select))
-
-    async def _pick_country(self, interaction: nextcord.Interaction) -> None:
-        await self._set_filters(interaction, country=_chosen(self.country_select))
+    def offered(self, action: str, state: BoardState, now: datetime) -> set[str]:
+        """The values the select `action` may send."""
+        if action == "race":
+            return {ALL, *self.races}
+        if action == "rank":
+            return {ALL, *self.standings.letters}
+        # Every country with ranked players, not only the 24 shown: the order may have changed
+        # between the page being drawn and the pick.
+        codes = {code for code, _ in self.standings.countries(now)}
+        codes.update(code for code, _ in self.country_choices(state.filters.country, now))
+        return {ALL, *codes}
 
 
 def _options(
@@ -281,11 +373,6 @@ def _options(
     return options
 
 
-def _chosen(select: nextcord.ui.StringSelect) -> str | None:
-    value = select.values[0] if select.values else ALL
-    return None if value == ALL else value
-
-
 def parse_page_number(text: str, total_pages: int) -> int:
     """Return the page typed into the jump modal, or raise ValidationError saying what's wrong."""
     cleaned = text.strip().replace(",", "").replace(" ", "").replace("_", "")
@@ -301,43 +388,74 @@ def parse_page_number(text: str, total_pages: int) -> int:
     return number
 
 
-class JumpModal(LadderModal):
-    """Asks for a page number and shows that page in the view it came from."""
+def _chosen(interaction: nextcord.Interaction, offered: set[str]) -> str | None:
+    """The one value a select sent, if it is one it offers (None for "all")."""
+    values = (interaction.data or {}).get("values")
+    if not isinstance(values, list) or len(values) != 1 or values[0] not in offered:
+        raise NOT_OFFERED
+    return None if values[0] == ALL else values[0]
 
-    def __init__(self, view: LeaderboardView) -> None:
-        super().__init__(title="Jump to page", custom_id=view.modal_id, timeout=300)
-        self.leaderboard = view
-        self.number = nextcord.ui.TextInput(
-            label=f"Page number (1 to {view.total_pages:,})"[:45],
-            custom_id=f"{view.modal_id}:number",
-            placeholder=str(min(view.page_number + 1, view.total_pages)),
-            required=True,
-            max_length=12,
-        )
-        self.add_item(self.number)
 
-    async def callback(self, interaction: nextcord.Interaction) -> None:
-        self.leaderboard.page_number = parse_page_number(
-            self.number.value or "", self.leaderboard.total_pages
-        )
-        self.leaderboard.interaction = interaction
-        await self.leaderboard._show(interaction)
+def _typed_page(interaction: nextcord.Interaction) -> str:
+    """What the player typed into the jump modal."""
+    for row in (interaction.data or {}).get("components") or []:
+        for component in row.get("components") or []:
+            if component.get("custom_id") == PAGE_INPUT:
+                return str(component.get("value") or "")
+    raise NOT_RECOGNISED
 
 
 class LeaderboardCog(commands.Cog):
-    """Receives /leaderboard and shows the first page."""
+    """Receives /leaderboard and the routed clicks on every leaderboard message."""
 
     def __init__(self, bot) -> None:
         self.bot = bot
+        config = bot.ladder_config
+        self.renderer = LeaderboardRenderer(
+            bot.standings, {race.code: race.name for race in config.races}, config.ranks.shares
+        )
+        bot.router.register(PREFIX, self._on_component)
 
     @nextcord.slash_command(name="leaderboard", description="See the ranked ladder, with filters")
     @guarded(Access.TERMS)
     async def leaderboard(self, interaction: nextcord.Interaction) -> None:
-        bot = self.bot
-        view = LeaderboardView(
-            interaction.user.id, bot.standings, bot.ladder_config, bot.leaderboard
-        )
-        await view.refresh_names()
-        embed = view.render()
-        view.interaction = interaction
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        await self.bot.leaderboard.name_new_players(self.bot.standings)
+        board = self.renderer.render(BoardState(interaction.user.id), datetime.now(UTC))
+        await interaction.response.send_message(embed=board.embed, view=board.view, ephemeral=True)
+
+    async def _on_component(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
+        """Apply one click (or the jump modal's submit) to the state in its custom_id."""
+        renderer = self.renderer
+        state, action = decode_state(parts, renderer.races, self.bot.standings.letters)
+        if interaction.user.id != state.owner:
+            raise NOT_YOURS
+        now = datetime.now(UTC)
+        f = state.filters
+        if action == "jump":
+            total = renderer.page(state, now).total_pages
+            await interaction.response.send_modal(renderer.jump_modal(state, total))
+            return
+        if action == "prev":
+            state = replace(state, page=max(1, state.page - 1))
+        elif action == "next":
+            state = replace(state, page=state.page + 1)
+        elif action == "page":
+            total = renderer.page(state, now).total_pages
+            state = replace(state, page=parse_page_number(_typed_page(interaction), total))
+        elif action == "clear":
+            state = BoardState(state.owner)
+        else:  # a new filter starts at its first page
+            if action == "best":
+                f = replace(f, best_race_only=not f.best_race_only)
+            else:
+                chosen = _chosen(interaction, renderer.offered(action, state, now))
+                f = replace(f, **{action: chosen})
+            state = BoardState(state.owner, 1, f)
+        await self.bot.leaderboard.name_new_players(self.bot.standings)
+        board = renderer.render(state, now)
+        if interaction.message is not None:
+            await interaction.response.edit_message(embed=board.embed, view=board.view)
+        else:  # a modal submitted where the message is not known: answer with a new page
+            await interaction.response.send_message(
+                embed=board.embed, view=board.view, ephemeral=True
+            )
