@@ -33,10 +33,12 @@ from cogs.bot import LadderBot
 from cogs.pipeline import CommandPipeline
 from ladder.config import ConfigError, LadderConfig, load_ladder_config
 from services.ladder import LadderService
+from services.players import PlayerChanges, PlayerService
 from storage.command_log import CommandLogWriter
 from storage.database import Database, SchemaTooNewError
 from storage.leaderboard import LeaderboardRepository
 from storage.players import PlayerRepository
+from storage.queue import QueueRepository
 
 log = logging.getLogger("ladderbot")
 nextcord.VoiceClient.warn_nacl = False  # no voice here: PyNaCl is not needed
@@ -72,7 +74,7 @@ async def build_bot(
     command_log: CommandLogWriter,
 ) -> LadderBot:
     """Build the repositories, the caches, the ladder service and the pipeline, then the bot."""
-    players = PlayerRepository(db, PlayerCache())
+    repository = PlayerRepository(db, PlayerCache())
     leaderboard = LeaderboardRepository(db, aborts_per_month=ladder.matches.aborts_per_month)
     standings = await leaderboard.load_standings(
         datetime.now(UTC),
@@ -80,8 +82,15 @@ async def build_bot(
         shares=ladder.ranks.shares,
         inactive_days=ladder.ranks.inactive_days,
     )
+    # Every committed change to a player (profile, country, terms, ban) reaches the standings
+    # here, and only here.
+    changes = PlayerChanges()
+    changes.subscribe(
+        lambda p: standings.set_player(p.discord_uid, p.display_name, p.country, banned=p.banned)
+    )
+    players = PlayerService(db, repository, QueueRepository(), changes)
     pipeline = CommandPipeline(
-        players, command_log, admin_ids=settings.admin_ids, dm_only=settings.dm_only
+        repository, command_log, admin_ids=settings.admin_ids, dm_only=settings.dm_only
     )
     return LadderBot(
         db=db,
@@ -89,7 +98,13 @@ async def build_bot(
         players=players,
         pipeline=pipeline,
         # Every committed rating change updates the in-memory standings (ranks, leaderboard).
-        ladder=LadderService(db, players, ladder, on_ratings_changed=standings.apply),
+        ladder=LadderService(
+            db,
+            repository,
+            ladder,
+            on_ratings_changed=standings.apply,
+            player_changes=changes,
+        ),
         ladder_config=ladder,
         leaderboard=leaderboard,
         standings=standings,
@@ -111,7 +126,13 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
     db = await Database.open(settings.database_path)
     command_log = CommandLogWriter(db)
     command_log.start()
-    bot = await build_bot(settings, ladder, terms, db, command_log)
+    try:
+        bot = await build_bot(settings, ladder, terms, db, command_log)
+    except BaseException:
+        # A failed start leaks nothing: the writer's task ends, the connections close.
+        await command_log.close()
+        await db.close()
+        raise
     pipeline = bot.pipeline
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -139,6 +160,9 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
         pipeline.stop_accepting()
         await bot.loops.stop()
         await pipeline.wait_idle(IN_FLIGHT_GRACE_SECONDS)
+        # Match messages on their way (an opponent's DM after a click) go out before the
+        # client and the database close; any that do not are repaired at the next start.
+        await bot.notifier.drain(IN_FLIGHT_GRACE_SECONDS)
         await bot.close()
         if not runner.done():
             runner.cancel()

@@ -14,22 +14,23 @@ from cogs.ladder_tasks import LadderLoops
 from cogs.leaderboard import LeaderboardCog
 from cogs.matches import MatchCog, Notifier
 from cogs.onboarding import OnboardingCog, TermsView
-from cogs.pipeline import CommandPipeline
+from cogs.pipeline import COMPONENT_RULE, RULE_ATTRIBUTE, CommandPipeline, route_of
 from cogs.profile import ProfileCog
 from cogs.queue import QueueCog
-from cogs.responses import error_embed, respond
 from ladder.config import LadderConfig
+from ladder.errors import GuardRefusal
+from ladder.guards import Access
 from ladder.standings import Standings
 from services.ladder import LadderService
+from services.players import PlayerService
 from storage.command_log import CommandLogWriter
 from storage.database import Database
 from storage.leaderboard import LeaderboardRepository
-from storage.players import PlayerRepository
 
 log = logging.getLogger(__name__)
 
-EXPIRED = error_embed(
-    "This has expired",
+EXPIRED = GuardRefusal(
+    "expired",
     "These buttons are from an earlier session or waited too long. Please run the command again.",
 )
 
@@ -44,7 +45,7 @@ class LadderBot(commands.Bot):
         *,
         db: Database,
         command_log: CommandLogWriter,
-        players: PlayerRepository,
+        players: PlayerService,
         pipeline: CommandPipeline,
         ladder: LadderService,
         ladder_config: LadderConfig,
@@ -74,7 +75,10 @@ class LadderBot(commands.Bot):
         self.notifier = Notifier(self, admin_ids, admin_channel_id)
         self.loops = LadderLoops(self, ladder_config.matchmaking.wave_interval_seconds)
         for cog in COGS:
-            self.add_cog(cog(self))
+            instance = cog(self)
+            for command in instance.application_commands:
+                _set_contexts(command, dm_only=pipeline.dm_only)
+            self.add_cog(instance)
         # Persistent view: the terms' buttons keep working on old messages after a restart.
         # Match and queue buttons need no registration: the router reads their custom_id.
         self.add_view(TermsView())
@@ -90,12 +94,40 @@ class LadderBot(commands.Bot):
         if self.router.handles(interaction):
             await self.router.dispatch(interaction)
         elif interaction.attached.get("expired"):
-            await respond(interaction, embed=EXPIRED, ephemeral=True)
+            await self.pipeline.run(
+                interaction, COMPONENT_RULE, _refuse_expired, route=_route(interaction)
+            )
         else:
             await self.process_application_commands(interaction)
 
     async def on_ready(self) -> None:
         log.info("Connected as %s (id %s)", self.user, self.user.id if self.user else "?")
+
+
+def _set_contexts(command: nextcord.BaseApplicationCommand, *, dm_only: bool) -> None:
+    """Offer a command only where it may be used: with DM_ONLY, player commands only in DMs
+    with the bot (Discord then hides them in servers); /help and /admin everywhere.
+
+    Discord applies `contexts` to global commands only; guild-scoped ones (COMMAND_GUILD_IDS)
+    show in their guild, and so would a command from an old or modified client: there the
+    pipeline's DM-only guard refuses it (admins exempt).
+    """
+    rule = getattr(command.callback, RULE_ATTRIBUTE, None)
+    dm_only_here = dm_only and rule is not None and rule.dm_only and rule.access < Access.ADMIN
+    command.integration_types = [nextcord.IntegrationType.guild_install]
+    command.contexts = (
+        [nextcord.InteractionContextType.bot_dm]
+        if dm_only_here
+        else [nextcord.InteractionContextType.guild, nextcord.InteractionContextType.bot_dm]
+    )
+
+
+async def _refuse_expired() -> None:
+    raise EXPIRED
+
+
+def _route(interaction: nextcord.Interaction) -> str:
+    return route_of(str((interaction.data or {}).get("custom_id", "")))
 
 
 def _nobody_listens(state, data: dict) -> bool:

@@ -9,14 +9,15 @@ re-register.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import nextcord
 
-from app.flow import FlowTracker, log_flow
-from cogs.responses import send_error
-from ladder.errors import LadderError
+from cogs.pipeline import route_of
+from ladder.guards import Access, CommandRule
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +42,34 @@ def frozen_view(*items: nextcord.ui.Item) -> nextcord.ui.View:
     return view
 
 
+def frozen_modal(modal: nextcord.ui.Modal) -> nextcord.ui.Modal:
+    """A modal used only to be shown: its submit is routed by custom_id, nothing is kept."""
+    modal.stop()
+    return modal
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a custom_id prefix leads to: its handler and the rule its users must pass."""
+
+    handler: Handler
+    rule: CommandRule
+
+
 class ComponentRouter:
-    """Dispatches routed component and modal interactions by the first part of their custom_id."""
+    """Dispatches routed component and modal interactions by the first part of their custom_id.
+
+    Each goes through the bot's CommandPipeline like a slash command: counted for the stop,
+    refused once stopping, guarded, and logged as one command_calls row.
+    """
 
     def __init__(self) -> None:
-        self._handlers: dict[str, Handler] = {}
+        self._routes: dict[str, Route] = {}
 
-    def register(self, prefix: str, handler: Handler) -> None:
-        if prefix in self._handlers:
+    def register(self, prefix: str, handler: Handler, *, access: Access = Access.ANYONE) -> None:
+        if prefix in self._routes:
             raise ValueError(f"component prefix {prefix!r} registered twice")
-        self._handlers[prefix] = handler
+        self._routes[prefix] = Route(handler, CommandRule(access, dm_only=False))
 
     def handles(self, interaction: nextcord.Interaction) -> bool:
         if interaction.type not in (
@@ -59,25 +78,16 @@ class ComponentRouter:
         ):
             return False
         custom = (interaction.data or {}).get("custom_id", "")
-        return custom.split(SEPARATOR, 1)[0] in self._handlers
+        return custom.split(SEPARATOR, 1)[0] in self._routes
 
     async def dispatch(self, interaction: nextcord.Interaction) -> None:
-        """Run the handler for this custom_id; errors reach the player through send_error."""
+        """Run the handler for this custom_id through the pipeline."""
         custom = (interaction.data or {}).get("custom_id", "")
         prefix, *parts = custom.split(SEPARATOR)
-        flow = FlowTracker(f"component.{prefix}.{parts[-1] if parts else ''}")
-        outcome = "ok"
-        try:
-            if await interaction.client.pipeline.check_component(interaction, None):
-                await self._handlers[prefix](interaction, parts)
-            else:
-                outcome = "refused"
-        except LadderError as error:
-            outcome = "rejected"
-            await send_error(interaction, error, where=custom)
-        except Exception as error:
-            outcome = "error"
-            await send_error(interaction, error, where=custom)
-        finally:
-            flow.checkpoint("handler")
-            log_flow(flow.finish(outcome))
+        route = self._routes[prefix]
+        await interaction.client.pipeline.run(
+            interaction,
+            route.rule,
+            functools.partial(route.handler, interaction, parts),
+            route=route_of(custom),
+        )

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 log = logging.getLogger(__name__)
 
+MATCH_FOUND_TEXT = "A match was found: you left the queue. See the match message."
 MAX_SLEEP_SECONDS = 60.0  # re-read the next deadline at least this often
 RETRY_SECONDS = 5.0
 
@@ -59,6 +60,11 @@ class LadderLoops:
             await self.announce_unsent()
         except Exception:
             log.exception("Announcing matches left unannounced failed")
+        try:
+            # The database is the truth: messages a stop left behind are rendered again.
+            await self.bot.notifier.repair()
+        except Exception:
+            log.exception("Checking match messages against the database failed")
         while True:
             await asyncio.sleep(self.wave_interval)
             try:
@@ -68,18 +74,24 @@ class LadderLoops:
 
     async def run_wave(self) -> None:
         """Pair the queue once and DM every new match to its players."""
-        matches = await self.bot.ladder.run_wave()
+        wave = await self.bot.ladder.pair_queue()
+        matches = wave.matches
         if matches:
             log.info("Wave: %d match(es) created", len(matches))
             self.poke()
-        for match in matches:
-            await self.bot.notifier.match_found(match)
+        await asyncio.gather(
+            self.bot.notifier.matches_found(matches),
+            self.bot.notifier.left_queue(wave.left_queue, MATCH_FOUND_TEXT),
+        )
 
     async def announce_unsent(self) -> None:
         """DM the matches a stop interrupted between the wave and its DMs."""
-        for match in await self.bot.ladder.open_matches():
-            if str(match.status) == "awaiting_confirmation":
-                await self.bot.notifier.match_found(match)
+        unsent = [
+            match
+            for match in await self.bot.ladder.open_matches()
+            if str(match.status) == "awaiting_confirmation"
+        ]
+        await self.bot.notifier.matches_found(unsent)
 
     async def _deadlines(self) -> None:
         await self.bot.wait_until_ready()

@@ -4,25 +4,33 @@ admins what happened to a match."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import re
-import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
 
 import nextcord
 from nextcord.ext import commands
 
-from cogs.components import custom_id
+from cogs.components import custom_id, frozen_modal
 from cogs.match_ui import match_buttons, match_embed
 from cogs.responses import ERROR_COLOUR, INFO_COLOUR
-from cogs.views import LadderModal
 from ladder.errors import ValidationError
+from ladder.guards import Access
 from ladder.reports import Disputed
-from services.views import MatchUpdate, MatchView
+from services.views import MatchUpdate, MatchView, QueueStatus
 
 log = logging.getLogger(__name__)
 
 OUTCOMES = ("win", "loss", "draw")
+# DMs sent or edited at once: enough to send a 2,000-player wave well inside the confirmation
+# window, few enough that nextcord's rate-limit handling is not flooded.
+DM_CONCURRENCY = 16
+# At start, the messages of matches ended this recently are checked too (an edit lost at a stop).
+REPAIR_WINDOW = timedelta(days=1)
 
 
 class MatchCog(commands.Cog):
@@ -30,14 +38,14 @@ class MatchCog(commands.Cog):
 
     def __init__(self, bot) -> None:
         self.bot = bot
-        bot.router.register("match", self._on_match_button)
+        bot.router.register("match", self._on_match_button, access=Access.SETUP)
 
     async def _on_match_button(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
         match_id, action, *rest = _parse(parts)
         uid = interaction.user.id
         ladder = self.bot.ladder
         if action == "evidence":
-            await interaction.response.send_modal(EvidenceModal(match_id))
+            await interaction.response.send_modal(frozen_modal(EvidenceModal(match_id)))
             return
         if action == "evidence_submit":
             note, url = _modal_values(interaction)
@@ -49,22 +57,30 @@ class MatchCog(commands.Cog):
                 ephemeral=True,
             )
             return
-        async with self.bot.notifier.lock(match_id):
-            if action == "confirm":
-                update = await ladder.confirm(match_id, uid)
-            elif action == "abort":
-                update = await ladder.abort(match_id, uid)
-            elif action == "report" and rest and rest[0] in OUTCOMES:
-                update = await ladder.report(match_id, uid, rest[0])
-            else:
-                raise ValidationError("custom_id", "This button is not recognised any more.")
-            fresh = await ladder.get_match(match_id)
-            await interaction.response.edit_message(**await self.bot.notifier.render(fresh, uid))
-        await self.bot.notifier.match_changed(update, skip=uid)
+        if action == "confirm":
+            update = await ladder.confirm(match_id, uid)
+        elif action == "abort":
+            update = await ladder.abort(match_id, uid)
+        elif action == "report" and rest and rest[0] in OUTCOMES:
+            update = await ladder.report(match_id, uid, rest[0])
+        else:
+            raise ValidationError("custom_id", "This button is not recognised any more.")
+        # No lock is held while Discord answers: the clicker's message shows the state read
+        # after the action, and `refresh` below repairs it if a newer state was shown meanwhile.
+        notifier = self.bot.notifier
+        fresh = await ladder.get_match(match_id)
+        payload = await notifier.render(fresh, uid)
+        await interaction.response.edit_message(**payload)
+        if interaction.message is not None:
+            await notifier.shown(match_id, uid, interaction.message.id, payload)
+        if update.changed:
+            await notifier.match_changed(update)
+        else:
+            await notifier.refresh(match_id, uid)
 
 
-class EvidenceModal(LadderModal):
-    """A note and a link for a disputed match."""
+class EvidenceModal(nextcord.ui.Modal):
+    """A note and a link for a disputed match; its submit is routed ("match:N:evidence_submit")."""
 
     def __init__(self, match_id: int) -> None:
         super().__init__(
@@ -106,22 +122,43 @@ def _modal_values(interaction: nextcord.Interaction) -> tuple[str, str]:
     return values.get("evidence:note", "").strip(), values.get("evidence:url", "").strip()
 
 
-class Notifier:
-    """Sends and edits the DMs that show a match, and tells admins about disputes."""
+def digest(payload: Mapping[str, Any]) -> str:
+    """A short fingerprint of what a message shows: equal digests, nothing to edit."""
+    embed = payload.get("embed")
+    view = payload.get("view")
+    shown = {
+        "embed": embed.to_dict() if embed is not None else None,
+        "components": view.to_components() if view is not None else [],
+    }
+    text = json.dumps(shown, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
-    def __init__(self, bot, admin_ids: Iterable[int], admin_channel_id: int | None) -> None:
+
+class Notifier:
+    """Sends and edits the DMs that show a match, and tells admins about disputes.
+
+    The database is the truth and messages follow it: a message is rendered from the match as
+    stored, edited only when that differs from what it last showed (`match_messages.shown`),
+    and at start every recent match's message is checked again (`repair`). Edits of one
+    message are coalesced: whoever asks while an edit is on its way gets one more round from
+    the newest state, so an older state never lands last and no lock is held across Discord.
+    """
+
+    def __init__(
+        self,
+        bot,
+        admin_ids: Iterable[int],
+        admin_channel_id: int | None,
+        *,
+        concurrency: int = DM_CONCURRENCY,
+    ) -> None:
         self.bot = bot
         self.admin_ids = tuple(admin_ids)
         self.admin_channel_id = admin_channel_id
-        # One lock per match: its clicks, timeouts and rulings edit its messages in turn, each
-        # from the state read inside the lock, so an older state can never land last.
-        self._locks = weakref.WeakValueDictionary[int, asyncio.Lock]()
-
-    def lock(self, match_id: int) -> asyncio.Lock:
-        lock = self._locks.get(match_id)
-        if lock is None:
-            lock = self._locks[match_id] = asyncio.Lock()
-        return lock
+        self._dirty: set[tuple[int, int]] = set()
+        self._refreshing: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._sending: dict[int, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def names(self, *uids: int) -> dict[int, str]:
         names = {}
@@ -139,40 +176,142 @@ class Notifier:
             "view": match_buttons(match, viewer, aborts),
         }
 
+    async def shown(self, match_id: int, uid: int, message_id: int, payload: dict) -> None:
+        """Record that `uid`'s message of the match now shows `payload`."""
+        await self.bot.ladder.mark_shown(match_id, uid, message_id, digest(payload))
+
+    # --- new matches ---------------------------------------------------------------------
+
+    async def matches_found(self, matches: Iterable[MatchView]) -> None:
+        """DM every new match to its players, many at once (within `concurrency`)."""
+        await asyncio.gather(*(self.match_found(match) for match in matches))
+
     async def match_found(self, match: MatchView) -> None:
-        """DM both players the new match with Confirm / Abort."""
-        async with self.lock(match.id):
-            sent = {uid for uid, _, _ in await self.bot.ladder.match_messages(match.id)}
-            for uid in (match.player1_uid, match.player2_uid):
-                if uid in sent:
-                    continue
-                match = await self.bot.ladder.get_match(match.id)
-                try:
-                    channel = await self.bot.create_dm(nextcord.Object(id=uid))
-                    message = await channel.send(**await self.render(match, uid))
-                except nextcord.HTTPException as exc:
-                    log.warning("Could not DM player %s about match #%s: %s", uid, match.id, exc)
-                    continue
-                await self.bot.ladder.record_match_message(match.id, uid, channel.id, message.id)
+        """DM both players the new match with Confirm / Abort (once, however often asked)."""
+        task = self._sending.get(match.id)
+        if task is None:
+            task = asyncio.create_task(self._send_match(match.id), name=f"dm-match-{match.id}")
+            self._sending[match.id] = task
+            task.add_done_callback(lambda _: self._sending.pop(match.id, None))
+        await asyncio.shield(task)
+
+    async def _send_match(self, match_id: int) -> None:
+        ladder = self.bot.ladder
+        sent = {uid for uid, _, _ in await ladder.match_messages(match_id)}
+        match = await ladder.get_match(match_id)
+        await asyncio.gather(
+            *(
+                self._send_one(match_id, uid)
+                for uid in (match.player1_uid, match.player2_uid)
+                if uid not in sent
+            )
+        )
+
+    async def _send_one(self, match_id: int, uid: int) -> None:
+        ladder = self.bot.ladder
+        async with self._slots:
+            # The confirmation window starts when the DM goes out, not when the wave ran: in a
+            # big wave the last DMs leave well after the first.
+            if await ladder.start_confirmation_window(match_id):
+                self.bot.loops.poke()
+            match = await ladder.get_match(match_id)
+            payload = await self.render(match, uid)
+            try:
+                channel = await self.bot.create_dm(nextcord.Object(id=uid))
+                message = await channel.send(**payload)
+            except nextcord.HTTPException as exc:
+                log.warning("Could not DM player %s about match #%s: %s", uid, match_id, exc)
+                return
+        await ladder.record_match_message(match_id, uid, channel.id, message.id)
+        await self.shown(match_id, uid, message.id, payload)
+
+    async def left_queue(self, entries: Iterable[QueueStatus], text: str) -> None:
+        """Replace the queue messages of players who left the queue (matched, removed) with
+        `text`, so no "You are in the queue" and Cancel button stays behind."""
+        await asyncio.gather(
+            *(
+                self._edit_queue_message(entry, text)
+                for entry in entries
+                if entry.channel_id and entry.message_id
+            )
+        )
+
+    async def _edit_queue_message(self, entry: QueueStatus, text: str) -> None:
+        async with self._slots:
+            try:
+                channel = await self.bot.create_dm(nextcord.Object(id=entry.uid))
+                await channel.get_partial_message(entry.message_id).edit(
+                    embed=nextcord.Embed(description=text, colour=INFO_COLOUR), view=None
+                )
+            except nextcord.HTTPException as exc:
+                log.warning("Could not update the queue message of %s: %s", entry.uid, exc)
+
+    # --- changes -------------------------------------------------------------------------
 
     async def match_changed(self, update: MatchUpdate, *, skip: int | None = None) -> None:
-        """Edit both players' match messages (but `skip`'s, already answered) and tell admins."""
-        async with self.lock(update.match.id):
-            match = await self.bot.ladder.get_match(update.match.id)
-            for uid, _, message_id in await self.bot.ladder.match_messages(match.id):
-                if uid == skip:
-                    continue
-                try:
-                    # A DMChannel (cached after the first call): nextcord 3.2.0 cannot build a
-                    # PartialMessage from a PartialMessageable.
-                    channel = await self.bot.create_dm(nextcord.Object(id=uid))
-                    message = channel.get_partial_message(message_id)
-                    await message.edit(**await self.render(match, uid))
-                except nextcord.HTTPException as exc:
-                    log.warning("Could not update match #%s for %s: %s", match.id, uid, exc)
+        """Bring both players' match messages (but `skip`'s) up to date and tell admins."""
         match = update.match
+        await asyncio.gather(*(self.refresh(match.id, uid) for uid in match.players if uid != skip))
         if any(isinstance(event, Disputed) for event in update.events):
             await self.dispute_opened(match)
+
+    async def refresh(self, match_id: int, uid: int) -> None:
+        """Make `uid`'s message of the match show the match as stored now; edit only if needed."""
+        key = (match_id, uid)
+        self._dirty.add(key)
+        task = self._refreshing.get(key)
+        if task is None:
+            task = asyncio.create_task(self._refresh_until_clean(key), name=f"refresh-{key}")
+            self._refreshing[key] = task
+        await asyncio.shield(task)
+
+    async def repair(self, ended_within: timedelta = REPAIR_WINDOW) -> int:
+        """At start: re-render every message of an open or recently ended match from SQLite
+        (an edit lost to a stop or a crash); return how many were checked."""
+        keys = await self.bot.ladder.match_messages_to_check(ended_within)
+        await asyncio.gather(*(self.refresh(match_id, uid) for match_id, uid in keys))
+        if keys:
+            log.info("Checked %d match message(s) against the database", len(keys))
+        return len(keys)
+
+    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait for the edits and DMs on their way (at a stop, before the database closes)."""
+        pending = [*self._refreshing.values(), *self._sending.values()]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=timeout)
+            if late:
+                log.warning("%d match message update(s) unfinished at stop", len(late))
+
+    async def _refresh_until_clean(self, key: tuple[int, int]) -> None:
+        try:
+            while key in self._dirty:
+                self._dirty.discard(key)
+                async with self._slots:
+                    await self._refresh_once(*key)
+        except Exception:
+            log.exception("Updating the message of match #%s for %s failed", *key)
+        finally:
+            self._refreshing.pop(key, None)
+
+    async def _refresh_once(self, match_id: int, uid: int) -> None:
+        ladder = self.bot.ladder
+        found = await ladder.match_message(match_id, uid)
+        if found is None:
+            return
+        _, message_id, shown = found
+        match = await ladder.get_match(match_id)
+        payload = await self.render(match, uid)
+        if digest(payload) == shown:
+            return  # already shows this: no REST call from the shared rate limit
+        try:
+            # A DMChannel (cached after the first call): nextcord 3.2.0 cannot build a
+            # PartialMessage from a PartialMessageable.
+            channel = await self.bot.create_dm(nextcord.Object(id=uid))
+            await channel.get_partial_message(message_id).edit(**payload)
+        except nextcord.HTTPException as exc:
+            log.warning("Could not update match #%s for %s: %s", match_id, uid, exc)
+            return
+        await self.shown(match_id, uid, message_id, payload)
 
     async def dispute_opened(self, match: MatchView) -> None:
         """Tell admins: in the admin channel if one is set, else by DM."""

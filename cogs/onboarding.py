@@ -45,11 +45,15 @@ class OnboardingCog(commands.Cog):
     @guarded(Access.TERMS)
     async def setup(self, interaction: nextcord.Interaction) -> None:
         player = await self.bot.players.get(interaction.user.id)
-        await interaction.response.send_modal(SetupModal(SetupDraft.from_player(player)))
+        await interaction.response.send_modal(
+            SetupModal(interaction.user.id, SetupDraft.from_player(player))
+        )
 
 
 class TermsView(LadderView):
     """Accept / Decline under the terms. Persistent: the clicker decides for themself."""
+
+    access = Access.ANYONE
 
     def __init__(self) -> None:
         super().__init__(owner_id=None, timeout=None)
@@ -99,8 +103,11 @@ class SetupDraft:
 class SetupModal(LadderModal):
     """Step 1 of /setup: names and battletag, prefilled from the record or the draft."""
 
-    def __init__(self, draft: SetupDraft) -> None:
+    access = Access.TERMS
+
+    def __init__(self, owner_id: int, draft: SetupDraft) -> None:
         super().__init__(title="Set up your ladder profile", custom_id="setup:modal", timeout=900)
+        self.owner_id = owner_id
         self.draft = draft
         alts = (*draft.alt_names, "", "")
         self.player_name = self._field("Player name", "setup:player_name", draft.player_name)
@@ -124,7 +131,7 @@ class SetupModal(LadderModal):
         self.add_item(field)
         return field
 
-    async def callback(self, interaction: nextcord.Interaction) -> None:
+    async def submit(self, interaction: nextcord.Interaction) -> None:
         name = validate_name(self.player_name.value or "")
         battletag = validate_battletag(self.battletag.value or "")
         alts = validate_alt_names(name, [self.alt_1.value, self.alt_2.value])
@@ -140,6 +147,8 @@ class SetupModal(LadderModal):
 
 class SetupView(LadderView):
     """Steps 2 and 3 of /setup: country and region, then Confirm / Restart / Cancel."""
+
+    access = Access.TERMS
 
     def __init__(self, owner_id: int, draft: SetupDraft, regions: dict[str, str]) -> None:
         super().__init__(owner_id)
@@ -232,6 +241,8 @@ class SetupView(LadderView):
         embed = self.embed()
         embed.title = "Profile saved"
         embed.colour = SUCCESS_COLOUR
+        # The draft's "pick your country and region below" no longer holds: nothing is below.
+        embed.description = "Your profile is saved as shown."
         embed.set_footer(
             text=f"{len(changes)} change(s) saved. Next: /queue to play, /profile to see it."
             if changes
@@ -244,7 +255,7 @@ class SetupView(LadderView):
     )
     async def restart(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
         self.stop()
-        await interaction.response.send_modal(SetupModal(self.draft))
+        await interaction.response.send_modal(SetupModal(interaction.user.id, self.draft))
 
     @nextcord.ui.button(
         label="Cancel", style=nextcord.ButtonStyle.red, custom_id="setup:cancel", row=3

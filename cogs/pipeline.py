@@ -1,28 +1,32 @@
-"""The pipeline every slash command passes through, and the decorator that puts it there.
+"""The pipeline every interaction passes through, and the decorators that put it there.
 
     @nextcord.slash_command(description="Show your profile")
     @guarded(Access.TERMS)
     async def profile(self, interaction): ...
 
-For each command: start the flow → load the caller through the player cache → guard checks →
-the handler → queue the command's log row with its outcome and duration → log the flow line.
-The row is queued last, in a `finally`, because it carries the outcome and the duration: one
-complete row per command, no second write. Queuing costs a deque append, so it stays off the
-critical path all the same (see bench/).
+Slash commands, buttons, selects, modal submits and autocompletes all take the same path:
+refuse if stopping → count it (the stop waits for it) → start the flow → load the caller through
+the player cache → owner and guard checks → the handler → queue one `command_calls` row with its
+kind, route, outcome and duration → log the flow line. The row is queued last, in a `finally`,
+because it carries the outcome and the duration: one complete row per interaction, no second
+write. Queuing costs a deque append, so it stays off the critical path (see bench/).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
 from typing import Any, Protocol
 
 import nextcord
 
 from app.flow import DEFAULT_THRESHOLD_MS, FlowTracker, log_flow
-from cogs.responses import send_error
+from cogs.responses import describe_error, send_error
 from ladder.errors import GuardRefusal, LadderError
 from ladder.guards import Access, CommandRule, check_access
 from ladder.players import Player
@@ -34,6 +38,7 @@ RULE_ATTRIBUTE = "__ladder_rule__"
 STOPPING = GuardRefusal(
     "stopping", "The ladder is restarting right now. Please try again in a minute."
 )
+NOT_YOURS = GuardRefusal("owner", "These buttons belong to someone else's command.")
 
 
 class CommandLog(Protocol):
@@ -48,11 +53,42 @@ class CommandLog(Protocol):
         guild_id: int | None,
         duration_ms: float,
         outcome: str,
+        kind: str = ...,
     ) -> None: ...
 
 
+class Kind(StrEnum):
+    """What sort of interaction a command_calls row records."""
+
+    SLASH = "slash"
+    COMPONENT = "component"
+    MODAL = "modal"
+    AUTOCOMPLETE = "autocomplete"
+
+
+_KINDS = {
+    nextcord.InteractionType.application_command: Kind.SLASH,
+    nextcord.InteractionType.component: Kind.COMPONENT,
+    nextcord.InteractionType.modal_submit: Kind.MODAL,
+    nextcord.InteractionType.application_command_autocomplete: Kind.AUTOCOMPLETE,
+}
+# A short-lived view's id, which LadderView appends to its components' custom_ids.
+_VIEW_ID = re.compile(r"[0-9a-f]{32}")
+# Components and modals need no DM check: they only exist where a command put them.
+COMPONENT_RULE = CommandRule(Access.ANYONE, dm_only=False)
+
+
+def route_of(custom_id: str) -> str:
+    """A component's route for the log: its custom_id without the ids it carries.
+
+    "match:12:report:win" → "match:report:win", "queue_view:join:<view id>" → "queue_view:join".
+    """
+    parts = [p for p in custom_id.split(":") if p and not (p.isdigit() or _VIEW_ID.fullmatch(p))]
+    return ":".join(parts)[:100] or "unknown"
+
+
 class CommandPipeline:
-    """Runs a command's handler between the flow monitor, the guards and the command log."""
+    """Runs every interaction's handler between the stop accounting, the guards and the log."""
 
     def __init__(
         self,
@@ -73,6 +109,20 @@ class CommandPipeline:
         self._idle.set()
         self._stopping = False
 
+    @property
+    def dm_only(self) -> bool:
+        """Whether player commands are limited to DMs with the bot (the DM_ONLY setting)."""
+        return self._dm_only
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    @property
+    def running(self) -> int:
+        """How many interactions are being handled right now."""
+        return self._running
+
     def stop_accepting(self) -> None:
         """From now on, refuse new commands and clicks: the bot is shutting down."""
         self._stopping = True
@@ -85,18 +135,26 @@ class CommandPipeline:
         interaction: nextcord.Interaction,
         rule: CommandRule,
         handler: Callable[[], Awaitable[Any]],
+        *,
+        route: str | None = None,
+        owner_id: int | None = None,
     ) -> None:
-        """Run one command through every stage; never raises into nextcord."""
-        command = _command_name(interaction)
+        """Run one interaction through every stage; never raises into nextcord.
+
+        `route` names a component or modal in the log (default: the command's name);
+        `owner_id`, when set, is the only user who may use it.
+        """
+        kind = _KINDS.get(getattr(interaction, "type", None), Kind.SLASH)
+        command = route or _command_name(interaction)
         flow = FlowTracker(
-            f"interaction.{command.replace(' ', '.')}",
+            f"{kind}.{command.replace(' ', '.')}",
             self._thresholds.get(command, DEFAULT_THRESHOLD_MS),
         )
         user = interaction.user
         player: Player | None = None
         outcome = "cancelled"  # stays so only if the task is cancelled mid-command
         if self._stopping:
-            await send_error(interaction, STOPPING, where=f"/{command}")
+            await _refuse(interaction, kind, STOPPING, command)
             self._log.record(
                 interaction.id,
                 user.id,
@@ -105,6 +163,7 @@ class CommandPipeline:
                 interaction.guild_id,
                 flow.elapsed_ms(),
                 f"refused:{STOPPING.guard}",
+                kind,
             )
             return
         self._running += 1
@@ -112,6 +171,8 @@ class CommandPipeline:
         try:
             player = await self._players.get(user.id)
             flow.checkpoint("player_loaded")
+            if owner_id is not None and user.id != owner_id:
+                raise NOT_YOURS
             check_access(
                 rule,
                 player,
@@ -125,13 +186,13 @@ class CommandPipeline:
             outcome = "ok"
         except GuardRefusal as refusal:
             outcome = f"refused:{refusal.guard}"
-            await send_error(interaction, refusal, where=f"/{command}")
+            await _refuse(interaction, kind, refusal, command)
         except LadderError as error:
             outcome = "rejected"
-            await send_error(interaction, error, where=f"/{command}")
+            await _refuse(interaction, kind, error, command)
         except Exception as error:
             outcome = "error"
-            await send_error(interaction, error, where=f"/{command}")
+            await _refuse(interaction, kind, error, command)
         finally:
             name = player.display_name if player else user.name
             self._log.record(
@@ -142,6 +203,7 @@ class CommandPipeline:
                 interaction.guild_id,
                 flow.elapsed_ms(),
                 outcome,
+                kind,
             )
             flow.checkpoint("command_logged")
             log_flow(flow.finish(outcome))
@@ -150,46 +212,30 @@ class CommandPipeline:
                 self._idle.set()
 
     async def wait_idle(self, grace: float) -> bool:
-        """Wait until no command is running (at most `grace` s); True if none is."""
+        """Wait until no interaction is running (at most `grace` s); True if none is."""
         try:
             await asyncio.wait_for(self._idle.wait(), grace)
         except TimeoutError:
-            log.warning("%d command(s) still running after %.0f s", self._running, grace)
+            log.warning("%d interaction(s) still running after %.0f s", self._running, grace)
             return False
         return True
 
-    async def check_component(
-        self, interaction: nextcord.Interaction, owner_id: int | None
-    ) -> bool:
-        """Guard a button, select or modal: the owner only (if any), never a banned player."""
-        if self._stopping:
-            await send_error(interaction, STOPPING, where="component")
-            return False
-        user = interaction.user
-        if owner_id is not None and user.id != owner_id:
-            await send_error(
-                interaction,
-                GuardRefusal("owner", "These buttons belong to someone else's command."),
-                where="component",
-            )
-            return False
-        player = await self._players.get(user.id)
-        try:
-            check_access(
-                CommandRule(Access.ANYONE, dm_only=False),
-                player,
-                is_admin=user.id in self._admin_ids,
-                in_dm=True,
-                dm_only_enabled=False,
-            )
-        except GuardRefusal as refusal:
-            await send_error(interaction, refusal, where="component")
-            return False
-        return True
+
+async def _refuse(
+    interaction: nextcord.Interaction, kind: Kind, error: BaseException, command: str
+) -> None:
+    """Tell the user why; an autocomplete can only answer with (no) choices."""
+    if kind is Kind.AUTOCOMPLETE:
+        describe_error(error, where=f"autocomplete {command}")  # logs an unexpected error
+        if not interaction.response.is_done():
+            with contextlib.suppress(nextcord.HTTPException):
+                await interaction.response.send_autocomplete([])
+        return
+    await send_error(interaction, error, where=command)
 
 
 def guarded(access: Access, *, dm_only: bool = True) -> Callable:
-    """Run the decorated slash command callback through the bot's CommandPipeline."""
+    """Run the decorated slash command (or autocomplete) callback through the pipeline."""
     rule = CommandRule(access, dm_only=dm_only)
 
     def decorate(callback: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:

@@ -18,6 +18,7 @@ from nextcord.ext import commands
 from cogs.embeds import help_embed, profile_embed
 from cogs.pipeline import guarded
 from cogs.responses import SUCCESS_COLOUR
+from cogs.text import plain
 from ladder.countries import search_countries
 from ladder.guards import Access
 from ladder.players import Player, describe_country, validate_country
@@ -90,7 +91,7 @@ def ladder_profile_embed(
     recent = []
     for m in profile.recent:
         change = "" if m.mmr_change is None else f" · {m.mmr_change:+d}"
-        opponent = nextcord.utils.escape_markdown((m.opponent_name or str(m.opponent_uid))[:32])
+        opponent = plain(m.opponent_name, 32) or str(m.opponent_uid)
         recent.append(
             f"{_when(m.ended_at, 'd')} **{RESULT_WORD.get(m.result, m.result)}** vs "
             f"**{opponent}** ({race_names.get(m.opponent_race, m.opponent_race)}) as "
@@ -129,9 +130,7 @@ class ProfileCog(commands.Cog):
     ) -> None:
         code = validate_country(country)
         uid = interaction.user.id
-        change = await self.bot.players.set_country(uid, code)
-        if change:
-            await self.bot.leaderboard.refresh_player(self.bot.standings, uid)
+        change = await self.bot.players.set_country(uid, code)  # the standings follow it
         text = "is now" if change else "was already"
         embed = nextcord.Embed(
             description=f"Your country {text} {describe_country(code)}.", colour=SUCCESS_COLOUR
@@ -139,6 +138,7 @@ class ProfileCog(commands.Cog):
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @setcountry.on_autocomplete("country")
+    @guarded(Access.TERMS)
     async def _country_choices(self, interaction: nextcord.Interaction, country: str) -> None:
         await interaction.response.send_autocomplete(
             {name[:100]: code for code, name in search_countries(country or "")}

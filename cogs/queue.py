@@ -22,7 +22,7 @@ class QueueCog(commands.Cog):
 
     def __init__(self, bot) -> None:
         self.bot = bot
-        bot.router.register("queue", self._on_queue_button)
+        bot.router.register("queue", self._on_queue_button)  # Cancel: always allowed
 
     @nextcord.slash_command(name="queue", description="Look for a ranked match")
     @guarded(Access.SETUP)
@@ -53,6 +53,8 @@ class QueueCog(commands.Cog):
 
 class QueueView(LadderView):
     """Races (one or more), map vetoes (up to the maximum), then Join or Cancel."""
+
+    access = Access.SETUP  # as /queue: the terms and the profile may have changed since
 
     def __init__(self, owner_id: int, config, preferences) -> None:
         super().__init__(owner_id, timeout=300)

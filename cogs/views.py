@@ -1,20 +1,36 @@
-"""Base classes for every View and Modal: an owner check, errors routed to one place, a timeout."""
+"""Base classes for every View and Modal: each click and submit goes through the pipeline.
+
+A LadderView's components and a LadderModal's submit are run by `CommandPipeline.run`, like a
+slash command: refused while stopping, counted for the stop's wait, checked (owner, ban and the
+view's `access`), logged as one command_calls row, errors answered in one place.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import nextcord
 
+from cogs.pipeline import COMPONENT_RULE, route_of
 from cogs.responses import send_error
+from ladder.guards import Access, CommandRule
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 600.0
 
 
+def _rule(access: Access) -> CommandRule:
+    return COMPONENT_RULE if access is Access.ANYONE else CommandRule(access, dm_only=False)
+
+
 class LadderView(nextcord.ui.View):
-    """A view answered only by its owner (None: anyone) and never by a banned player."""
+    """A view answered only by its owner (None: anyone) who passes `access` (never banned)."""
+
+    access: Access = Access.ANYONE
 
     def __init__(self, owner_id: int | None, *, timeout: float | None = DEFAULT_TIMEOUT) -> None:
         super().__init__(timeout=timeout)
@@ -29,6 +45,25 @@ class LadderView(nextcord.ui.View):
         self._own(item)
         return super().add_item(item)
 
+    def _through_pipeline(
+        self, item: nextcord.ui.Item, callback: Callable[[nextcord.Interaction], Awaitable[Any]]
+    ) -> Callable[[nextcord.Interaction], Awaitable[None]]:
+        async def handle(interaction: nextcord.Interaction) -> None:
+            self.interaction = interaction
+            await callback(interaction)
+
+        async def run(interaction: nextcord.Interaction) -> None:
+            await interaction.client.pipeline.run(
+                interaction,
+                _rule(self.access),
+                functools.partial(handle, interaction),
+                route=route_of(getattr(item, "custom_id", None) or type(self).__name__),
+                owner_id=self.owner_id,
+            )
+
+        run.through_pipeline = True  # type: ignore[attr-defined]
+        return run
+
     def _own(self, item: nextcord.ui.Item) -> None:
         """Give a short-lived view's components ids of their own.
 
@@ -39,12 +74,9 @@ class LadderView(nextcord.ui.View):
         custom = getattr(item, "custom_id", None)
         if self.timeout is not None and custom and not custom.endswith(self.id):
             item.custom_id = f"{custom}:{self.id}"
-
-    async def interaction_check(self, interaction: nextcord.Interaction) -> bool:
-        allowed = await interaction.client.pipeline.check_component(interaction, self.owner_id)
-        if allowed:
-            self.interaction = interaction
-        return allowed
+        callback = item.callback
+        if not getattr(callback, "through_pipeline", False):
+            item.callback = self._through_pipeline(item, callback)
 
     async def on_error(
         self, error: Exception, item: nextcord.ui.Item, interaction: nextcord.Interaction
@@ -64,7 +96,23 @@ class LadderView(nextcord.ui.View):
 
 
 class LadderModal(nextcord.ui.Modal):
-    """A modal whose errors reach the player through the one error handler."""
+    """A modal whose submit (`submit`) runs through the pipeline, answered by its owner only."""
+
+    access: Access = Access.ANYONE
+    owner_id: int | None = None
+
+    async def callback(self, interaction: nextcord.Interaction) -> None:
+        await interaction.client.pipeline.run(
+            interaction,
+            _rule(self.access),
+            functools.partial(self.submit, interaction),
+            route=route_of(self.custom_id or type(self).__name__),
+            owner_id=self.owner_id,
+        )
+
+    async def submit(self, interaction: nextcord.Interaction) -> None:
+        """What the modal does with its values; subclasses define it."""
+        raise NotImplementedError
 
     async def on_error(self, error: Exception, interaction: nextcord.Interaction) -> None:
         await send_error(interaction, error, where=f"{type(self).__name__}")

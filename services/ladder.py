@@ -16,8 +16,8 @@ import random
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from types import EllipsisType
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,8 +25,14 @@ from urllib.parse import urlsplit
 import aiosqlite
 
 from ladder.config import LadderConfig
-from ladder.errors import ConflictError, NotFoundError, StorageBusyError, ValidationError
-from ladder.guards import REFUSALS
+from ladder.errors import (
+    ConflictError,
+    GuardRefusal,
+    NotFoundError,
+    StorageBusyError,
+    ValidationError,
+)
+from ladder.guards import Access, CommandRule, check_access
 from ladder.matchmaking import QueueEntry, RaceRating, run_wave, validate_vetoes
 from ladder.players import Player
 from ladder.rating import RatingChange, RatingKey, adjusted
@@ -50,6 +56,7 @@ from ladder.reports import (
     due_timeout,
     month_key,
 )
+from services.players import PlayerChanges
 from services.ratings import RatingLedger, match_keys
 from services.views import (
     AdminAction,
@@ -96,7 +103,18 @@ MMR_AMOUNT_MAX = 10_000
 # SQLite primary result codes that mean "try again later", not a bug in a statement.
 _BUSY_CODES = frozenset({5, 6, 8, 10, 13})  # BUSY, LOCKED, READONLY, IOERR, FULL
 
+# What joining the queue requires, whichever path it comes by (the command, a Join button).
+QUEUE_RULE = CommandRule(Access.SETUP, dm_only=False)
+
 type Decide = Callable[[aiosqlite.Connection, MatchView, datetime], Awaitable[Event | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Wave:
+    """What one matchmaking wave did: the matches made, the queue entries their players left."""
+
+    matches: list[MatchView]
+    left_queue: list[QueueStatus]
 
 
 def now_utc() -> datetime:
@@ -116,9 +134,11 @@ class LadderService:
         clock: Callable[[], datetime] = now_utc,
         rng: random.Random | None = None,
         on_ratings_changed: Callable[[list[RatingRow]], None] | None = None,
+        player_changes: PlayerChanges | None = None,
     ) -> None:
         self._db = db
         self._players = players
+        self._player_changes = player_changes or PlayerChanges()
         self.config = config
         self._clock = clock
         self._rng = rng if rng is not None else random.Random()
@@ -179,15 +199,21 @@ class LadderService:
 
     async def run_wave(self) -> list[MatchView]:
         """Pair the queue once: create the matches and take their players out of the queue."""
+        return (await self.pair_queue()).matches
+
+    async def pair_queue(self) -> Wave:
+        """run_wave, also returning the queue entries the matched players left (their queue
+        messages now tell an old story)."""
         start = self.config.rating.start
         async with self._write() as conn:
             now = self._now()
             # Read inside the transaction: a player who left before this point is not here,
             # and one who leaves after it finds his entry gone (he was matched).
-            skip = await self._matches.active_uids(conn) | await self._queue.banned(conn)
+            skip = await self._matches.active_uids(conn) | await self._queue.ineligible(conn)
             mmrs = await self._ratings.mmrs_of_queued(conn)
             entries = []
-            for s in await self._queue.all(conn):
+            statuses = await self._queue.all(conn)
+            for s in statuses:
                 races = [r for r in s.races if r in self.config.race_codes]
                 if s.uid in skip or not races:
                     continue
@@ -198,14 +224,14 @@ class LadderService:
             wave = run_wave(entries, self.config.matchmaking, self.config.map_pool, self._rng)
             deadline = now + self.config.matches.confirmation_window
             ids = await self._matches.create(conn, wave.pairings, now, deadline)
-            await self._queue.remove_many(
-                conn, [uid for p in wave.pairings for uid in (p.uid_a, p.uid_b)]
-            )
+            matched = {uid for p in wave.pairings for uid in (p.uid_a, p.uid_b)}
+            left = [s for s in statuses if s.uid in matched]
+            await self._queue.remove_many(conn, sorted(matched))
             await self._queue.count_wave(conn, [e.uid for e in wave.waiting])
             created = await self._matches.many(conn, ids)
         if created or entries:
             log.info("Wave: %d queued, %d matches made", len(entries), len(created))
-        return created
+        return Wave(created, left)
 
     # --- matches -------------------------------------------------------------------------
 
@@ -299,6 +325,26 @@ class LadderService:
     async def match_messages(self, match_id: int) -> list[tuple[int, int, int]]:
         """Return (uid, channel_id, message_id) of every message showing the match."""
         return await self._matches.messages(self._read, match_id)
+
+    async def match_message(self, match_id: int, uid: int) -> tuple[int, int, str | None] | None:
+        """Return (channel_id, message_id, shown digest) of `uid`'s message of the match."""
+        return await self._matches.shown(self._read, match_id, uid)
+
+    async def mark_shown(self, match_id: int, uid: int, message_id: int, digest: str) -> None:
+        """Remember what `uid`'s match message shows now (Discord accepted the edit)."""
+        async with self._write() as conn:
+            await self._matches.set_shown(conn, match_id, uid, message_id, digest)
+
+    async def match_messages_to_check(self, ended_within: timedelta) -> list[tuple[int, int]]:
+        """(match_id, uid) of every message of an open match or one ended within the period."""
+        return await self._matches.messages_to_check(self._read, self._now() - ended_within)
+
+    async def start_confirmation_window(self, match_id: int) -> bool:
+        """Give the players the whole confirmation window from now (called as a DM is sent):
+        the deadline only ever moves later. True if it moved."""
+        async with self._write() as conn:
+            deadline = self._now() + self.config.matches.confirmation_window
+            return await self._matches.extend_confirm_deadline(conn, match_id, deadline)
 
     # --- admin ---------------------------------------------------------------------------
 
@@ -496,8 +542,9 @@ class LadderService:
 
     @property
     def _read(self) -> aiosqlite.Connection:
-        # Plain reads share the one connection; they never wait for the write lock.
-        return self._db.conn
+        # The read-only connection: the last committed state, never another coroutine's open
+        # transaction, and no wait for the write lock.
+        return self._db.reader
 
     def _now(self) -> datetime:
         # Millisecond precision, like the stored text: a deadline computed here compares the
@@ -594,9 +641,13 @@ class LadderService:
         return due_timeout(match.state(self.config.matches.report_window), now)
 
     async def _check_can_queue(self, conn: aiosqlite.Connection, uid: int) -> None:
+        # The same rules as /queue's guards, read inside the transaction: a Join button on a
+        # message shown before the player declined the terms (or was banned) is refused too.
         player = await self._players.require(uid)
-        if player.banned:
-            raise ConflictError(REFUSALS["banned"])
+        try:
+            check_access(QUEUE_RULE, player, is_admin=False, in_dm=True, dm_only_enabled=False)
+        except GuardRefusal as refusal:
+            raise ConflictError(refusal.user_message) from None
         if await self._queue.get(conn, uid) is not None:
             raise ConflictError("You are already in the queue — use Cancel to leave it.")
         match = await self._matches.active_of(conn, uid)
@@ -605,18 +656,26 @@ class LadderService:
 
     async def _set_banned(self, admin_uid: int, uid: int, banned: bool, reason: str | None) -> bool:
         reason = _valid_reason(reason)
-        # PlayerRepository writes the flag in its own transaction (logging it and clearing the
-        # player cache); the queue and the admin log follow in a second one.
-        change = await self._players.set_banned(uid, banned, changed_by=admin_uid)
-        async with self._write() as conn:
-            now = self._now()
-            removed = await self._queue.remove(conn, uid) if banned else None
-            details = {"changed": change is not None, "removed_from_queue": removed is not None}
-            action = "ban" if banned else "unban"
-            await self._admin.record(
-                conn, admin_uid, action, player_target(uid), details, reason, now
-            )
+        # The flag, the queue removal and the admin log: one transaction, all or nothing.
+        try:
+            async with self._write() as conn:
+                now = self._now()
+                change = await self._players.set_banned_in(conn, uid, banned, admin_uid)
+                removed = await self._queue.remove(conn, uid) if banned else None
+                details = {
+                    "changed": change is not None,
+                    "removed_from_queue": removed is not None,
+                }
+                action = "ban" if banned else "unban"
+                await self._admin.record(
+                    conn, admin_uid, action, player_target(uid), details, reason, now
+                )
+        finally:
+            self._players.cache.invalidate(uid)
         log.info("Admin %s: %s %s", admin_uid, "ban" if banned else "unban", uid)
+        player = await self._players.get(uid)
+        if player is not None:
+            self._player_changes.publish(player)
         return change is not None
 
     def _valid_race(self, race: str) -> str:

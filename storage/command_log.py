@@ -6,8 +6,8 @@ deque in batches through the bot's own `Database` connection, one `db.transactio
 
 Row shape, in column order (this is exactly the tuple `record` queues):
 
-    (interaction_id, discord_uid, player_name, command, guild_id, duration_ms, outcome)
-     int | None      int          str | None   str      int | None  float      str
+    (interaction_id, discord_uid, player_name, command, guild_id, duration_ms, outcome, kind)
+     int | None      int          str | None   str      int | None  float      str      str
 
 The time is not passed: SQLite derives `called_ms` from the interaction's Discord snowflake
 while inserting (`(id >> 22) + 1420070400000`, ms since the Unix epoch), so the conversion costs
@@ -48,10 +48,11 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 # One tuple per command, in the order of `record`'s parameters (see the module docstring).
-CommandRow = tuple[int | None, int, str | None, str, int | None, float, str]
+CommandRow = tuple[int | None, int, str | None, str, int | None, float, str, str]
 
 _COLUMNS = (
-    "interaction_id, called_ms, discord_uid, player_name, command, guild_id, duration_ms, outcome"
+    "interaction_id, called_ms, discord_uid, player_name, command, guild_id, duration_ms, outcome,"
+    " kind"
 )
 # Snowflake -> ms since the Unix epoch; without one, now (julianday keeps sub-ms precision).
 _CALLED_MS = (
@@ -63,9 +64,9 @@ _CALLED_MS = (
 # run without the GIL, instead of one step per row: the connection thread has to win the GIL
 # back after every step, which stalls it while the event loop is busy. Binding a statement's
 # parameters holds the GIL, though: 1024 rows (~1 ms) kept the loop's lag p99 near 1.4 ms where
-# 4096 rows gave 3.8 ms, at the same throughput (bench/README.md). 7 parameters a row: 7168,
-# under the 32,766 SQLite allows since 3.32 (999 before, which caps a statement at 142 rows).
-_PARAMS_PER_ROW = 7
+# 4096 rows gave 3.8 ms, at the same throughput (bench/README.md). 8 parameters a row: 8192,
+# under the 32,766 SQLite allows since 3.32 (999 before, which caps a statement at 124 rows).
+_PARAMS_PER_ROW = 8
 _MAX_ROWS = (32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999) // _PARAMS_PER_ROW
 CHUNK_SIZES: tuple[int, ...] = tuple(
     sorted({min(size, _MAX_ROWS) for size in (1024, 128, 16, 1)}, reverse=True)
@@ -89,11 +90,12 @@ MAX_BATCH = 16_384
 
 @functools.cache
 def _insert_sql(rows: int) -> str:
-    """The INSERT for `rows` rows of 7 parameters each (see CommandRow)."""
+    """The INSERT for `rows` rows of 8 parameters each (see CommandRow)."""
     values = ", ".join(["(" + ", ".join("?" * _PARAMS_PER_ROW) + ")"] * rows)
     return (
         f"INSERT INTO command_calls ({_COLUMNS}) "
-        f"SELECT column1, {_CALLED_MS}, column2, column3, column4, column5, column6, column7 "
+        f"SELECT column1, {_CALLED_MS}, column2, column3, column4, column5, column6, column7,"
+        " column8 "
         f"FROM (VALUES {values})"
     )
 
@@ -186,12 +188,22 @@ class CommandLogWriter:
         guild_id: int | None,
         duration_ms: float,
         outcome: str,
+        kind: str = "slash",
     ) -> None:
-        """Queue one command's row. O(1), never blocks, never raises; drops the row if full."""
+        """Queue one interaction's row. O(1), never blocks, never raises; drops it if full."""
         queue = self._queue
         if len(queue) < self._limit:
             queue.append(
-                (interaction_id, discord_uid, player_name, command, guild_id, duration_ms, outcome)
+                (
+                    interaction_id,
+                    discord_uid,
+                    player_name,
+                    command,
+                    guild_id,
+                    duration_ms,
+                    outcome,
+                    kind,
+                )
             )
             if len(queue) == self._batch_size:
                 self._wake.set()

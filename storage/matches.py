@@ -270,6 +270,53 @@ class MatchRepository:
         )
         return [(row[0], row[1], row[2]) for row in rows]
 
+    async def shown(
+        self, conn: aiosqlite.Connection, match_id: int, uid: int
+    ) -> tuple[int, int, str | None] | None:
+        """Return (channel_id, message_id, shown digest) of `uid`'s message of the match."""
+        row = await _one(
+            conn,
+            "SELECT channel_id, message_id, shown FROM match_messages"
+            " WHERE match_id = ? AND discord_uid = ?",
+            (match_id, uid),
+        )
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def set_shown(
+        self, conn: aiosqlite.Connection, match_id: int, uid: int, message_id: int, digest: str
+    ) -> None:
+        """Record what the message now shows (only if it is still the match's message)."""
+        await conn.execute(
+            "UPDATE match_messages SET shown = ?"
+            " WHERE match_id = ? AND discord_uid = ? AND message_id = ?",
+            (digest, match_id, uid, message_id),
+        )
+
+    async def messages_to_check(
+        self, conn: aiosqlite.Connection, ended_since: datetime
+    ) -> list[tuple[int, int]]:
+        """Return (match_id, uid) of the messages of open matches and of those ended since."""
+        rows = await _all(
+            conn,
+            "SELECT mm.match_id, mm.discord_uid FROM match_messages AS mm"
+            " JOIN matches AS m ON m.id = mm.match_id"
+            f" WHERE m.status IN ({_OPEN_SQL}) OR m.ended_at >= ?"
+            " ORDER BY mm.match_id, mm.discord_uid",
+            (format_time(ended_since),),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def extend_confirm_deadline(
+        self, conn: aiosqlite.Connection, match_id: int, deadline: datetime
+    ) -> bool:
+        """Move a match's confirmation deadline later (never earlier) while it awaits both."""
+        cursor = await conn.execute(
+            "UPDATE matches SET confirm_deadline = ?"
+            " WHERE id = ? AND status = 'awaiting_confirmation' AND confirm_deadline < ?",
+            (format_time(deadline), match_id, format_time(deadline)),
+        )
+        return cursor.rowcount > 0
+
 
 def _dispute(row: sqlite3.Row, evidence: tuple[EvidenceView, ...]) -> DisputeView:
     return DisputeView(

@@ -2,10 +2,16 @@
 
 Reads go through the player cache; every write clears the player's cache entry once its
 transaction has committed, so the next read sees the write.
+
+Names and battletags are unique by key (ladder.names): player_names holds each name's two
+skeleton keys, player_battletags each battletag's key, and their primary and unique keys are
+the final word when two players save at once. The keys are recomputed from the players table
+whenever key_versions says another key function computed them (see migration 0006).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
@@ -15,7 +21,8 @@ import aiosqlite
 
 from cache.players import ABSENT, PlayerCache
 from ladder.errors import NameTakenError, NotFoundError, StorageBusyError
-from ladder.players import Change, Player, ProfileDraft, name_key, profile_changes
+from ladder.names import KEY_VERSION, battletag_key, name_key, shape_key
+from ladder.players import BattletagTakenError, Change, Player, ProfileDraft, profile_changes
 from storage.database import Database, parse_time, utc_now
 
 log = logging.getLogger(__name__)
@@ -49,6 +56,8 @@ class PlayerRepository:
     def __init__(self, db: Database, cache: PlayerCache) -> None:
         self._db = db
         self.cache = cache
+        self._keys_current = False
+        self._keys_lock = asyncio.Lock()
 
     async def get(self, uid: int) -> Player | None:
         """Return the player, through the cache; None if the user has no record."""
@@ -72,9 +81,12 @@ class PlayerRepository:
         return _player(row) if row else None
 
     async def find_by_name(self, name: str) -> Player | None:
-        """Return the player who goes by `name` (main or alt, any case), if any."""
+        """Return the player who goes by `name` or a look-alike of it (main or alt), if any."""
+        await self.refresh_keys()
         row = await self._db.fetchone(
-            "SELECT discord_uid FROM player_names WHERE name_key = ?", (name_key(name),)
+            "SELECT discord_uid FROM player_names WHERE name_key = :key OR shape_key = :shape"
+            " ORDER BY name_key = :key DESC LIMIT 1",
+            {"key": name_key(name), "shape": shape_key(name)},
         )
         return await self.get(row["discord_uid"]) if row else None
 
@@ -83,42 +95,114 @@ class PlayerRepository:
 
         An early, friendly check for /setup; `save_profile` checks again inside its transaction.
         """
-        fields = [("player_name", name)] + [
-            (f"alt_name_{i}", alt) for i, alt in enumerate(alts, start=1)
-        ]
-        for field, wanted in fields:
-            row = await self._db.fetchone(
-                "SELECT discord_uid FROM player_names WHERE name_key = ?", (name_key(wanted),)
-            )
-            if row is not None and row["discord_uid"] != uid:
+        await self.refresh_keys()
+        for field, wanted in _name_fields(name, alts):
+            if await _name_holder(self._db.conn, wanted, uid) is not None:
                 raise NameTakenError(field, wanted)
+
+    async def check_battletag_free(self, uid: int, battletag: str) -> None:
+        """Raise BattletagTakenError if another player already uses this battletag (any case).
+
+        An early, friendly check for /setup; `save_profile` checks again inside its transaction.
+        """
+        await self.refresh_keys()
+        if await _battletag_holder(self._db.conn, battletag, uid) is not None:
+            raise BattletagTakenError(battletag)
+
+    async def refresh_keys(self) -> bool:
+        """Recompute every stored name and battletag key if other key functions computed them.
+
+        Runs before this repository first uses a key (call it at start to do it then); returns
+        True if it rewrote the keys. One transaction: a failure leaves the old keys in place.
+        """
+        if self._keys_current:
+            return False
+        async with self._keys_lock:
+            if self._keys_current:
+                return False
+            row = await self._db.fetchone("SELECT version FROM key_versions WHERE keys = 'players'")
+            stale = row is None or row["version"] != KEY_VERSION
+            if stale:
+                await self._rekey(row["version"] if row else None)
+            self._keys_current = True
+            return stale
+
+    async def _rekey(self, old_version: str | None) -> None:
+        try:
+            async with self._db.transaction() as conn:
+                async with conn.execute(
+                    "SELECT discord_uid, player_name, alt_name_1, alt_name_2, battletag"
+                    " FROM players WHERE player_name IS NOT NULL OR battletag IS NOT NULL"
+                    " ORDER BY completed_setup_at IS NULL, completed_setup_at, discord_uid"
+                ) as cursor:
+                    rows = await cursor.fetchall()
+                names, battletags, clashes = _claims_in_order(rows)
+                await conn.execute("DELETE FROM player_names")
+                await conn.execute("DELETE FROM player_battletags")
+                await conn.executemany(
+                    "INSERT INTO player_names (name_key, shape_key, discord_uid, kind)"
+                    " VALUES (?, ?, ?, ?)",
+                    names,
+                )
+                await conn.executemany(
+                    "INSERT INTO player_battletags (battletag_key, discord_uid) VALUES (?, ?)",
+                    battletags,
+                )
+                await conn.execute(
+                    "INSERT INTO key_versions (keys, version) VALUES ('players', ?)"
+                    " ON CONFLICT (keys) DO UPDATE SET version = excluded.version",
+                    (KEY_VERSION,),
+                )
+        except sqlite3.OperationalError as exc:
+            raise _busy(exc) from exc
+        log.info(
+            "Recomputed %d name and %d battletag keys (%s -> %s)",
+            len(names),
+            len(battletags),
+            old_version,
+            KEY_VERSION,
+        )
+        for clash in clashes:
+            log.warning("Key recomputation: %s; they must choose again at /setup", clash)
 
     async def record_terms(self, uid: int, discord_name: str, accepted: bool) -> Player:
         """Store the player's decision on the terms of service and when it was made."""
-        now = utc_now()
         async with self._write(uid) as conn:
-            old = await self._ensure(conn, uid, discord_name, now)
-            await conn.execute(
-                "UPDATE players SET accepted_tos = ?, accepted_tos_at = ?, updated_at = ?"
-                " WHERE discord_uid = ?",
-                (int(accepted), now, now, uid),
-            )
-            await self._log(
-                conn,
-                uid,
-                uid,
-                now,
-                [("accepted_tos", _flag_text(old.accepted_tos), _flag_text(accepted))],
-            )
+            await self.record_terms_in(conn, uid, discord_name, accepted)
         return await self.require(uid)
 
+    async def record_terms_in(
+        self, conn: aiosqlite.Connection, uid: int, discord_name: str, accepted: bool
+    ) -> None:
+        """record_terms inside the caller's transaction (the caller clears the cache entry)."""
+        now = utc_now()
+        old = await self._ensure(conn, uid, discord_name, now)
+        await conn.execute(
+            "UPDATE players SET accepted_tos = ?, accepted_tos_at = ?, updated_at = ?"
+            " WHERE discord_uid = ?",
+            (int(accepted), now, now, uid),
+        )
+        await self._log(
+            conn,
+            uid,
+            uid,
+            now,
+            [("accepted_tos", _flag_text(old.accepted_tos), _flag_text(accepted))],
+        )
+
     async def save_profile(self, uid: int, discord_name: str, draft: ProfileDraft) -> list[Change]:
-        """Save a validated /setup profile; return the changes (each one is logged)."""
+        """Save a validated /setup profile; return the changes (each one is logged).
+
+        A name or battletag another player holds raises NameTakenError or BattletagTakenError
+        and writes nothing.
+        """
+        await self.refresh_keys()
         now = utc_now()
         async with self._write(uid) as conn:
             old = await self._ensure(conn, uid, discord_name, now)
             changes = profile_changes(old, draft)
             await self._claim_names(conn, uid, draft)
+            await self._claim_battletag(conn, uid, draft.battletag)
             values = draft.settings()
             await conn.execute(
                 "UPDATE players SET player_name = :player_name, battletag = :battletag,"
@@ -152,17 +236,23 @@ class PlayerRepository:
 
     async def set_banned(self, uid: int, banned: bool, changed_by: int) -> Change | None:
         """Ban or unban a player (creating a bare record for an unknown user)."""
-        now = utc_now()
         async with self._write(uid) as conn:
-            old = await self._ensure(conn, uid, str(uid), now)
-            if old.banned == banned:
-                return None
-            await conn.execute(
-                "UPDATE players SET banned = ?, updated_at = ? WHERE discord_uid = ?",
-                (int(banned), now, uid),
-            )
-            change = ("banned", _flag_text(old.banned), _flag_text(banned))
-            await self._log(conn, uid, changed_by, now, [change])
+            return await self.set_banned_in(conn, uid, banned, changed_by)
+
+    async def set_banned_in(
+        self, conn: aiosqlite.Connection, uid: int, banned: bool, changed_by: int
+    ) -> Change | None:
+        """set_banned inside the caller's transaction (the caller clears the cache entry)."""
+        now = utc_now()
+        old = await self._ensure(conn, uid, str(uid), now)
+        if old.banned == banned:
+            return None
+        await conn.execute(
+            "UPDATE players SET banned = ?, updated_at = ? WHERE discord_uid = ?",
+            (int(banned), now, uid),
+        )
+        change = ("banned", _flag_text(old.banned), _flag_text(banned))
+        await self._log(conn, uid, changed_by, now, [change])
         return change
 
     async def action_log(
@@ -203,20 +293,33 @@ class PlayerRepository:
 
     async def _claim_names(self, conn: aiosqlite.Connection, uid: int, draft: ProfileDraft) -> None:
         """Replace the player's names; a name another player holds raises NameTakenError."""
-        wanted = [(draft.player_name, "main", "player_name")] + [
-            (alt, "alt", f"alt_name_{i}") for i, alt in enumerate(draft.alt_names, start=1)
-        ]
-        for name, _, field in wanted:
-            row = await _fetchone(
-                conn, "SELECT discord_uid FROM player_names WHERE name_key = ?", (name_key(name),)
-            )
-            if row is not None and row["discord_uid"] != uid:
+        wanted = _name_fields(draft.player_name, draft.alt_names)
+        for field, name in wanted:
+            if await _name_holder(conn, name, uid) is not None:
                 raise NameTakenError(field, name)
         await conn.execute("DELETE FROM player_names WHERE discord_uid = ?", (uid,))
-        await conn.executemany(
-            "INSERT INTO player_names (name_key, discord_uid, kind) VALUES (?, ?, ?)",
-            [(name_key(name), uid, kind) for name, kind, _ in wanted],
-        )
+        for field, name in wanted:
+            try:
+                await conn.execute(
+                    "INSERT INTO player_names (name_key, shape_key, discord_uid, kind)"
+                    " VALUES (?, ?, ?, ?)",
+                    (name_key(name), shape_key(name), uid, _kind(field)),
+                )
+            except sqlite3.IntegrityError as exc:  # the keys' uniqueness is the final word
+                raise NameTakenError(field, name) from exc
+
+    async def _claim_battletag(self, conn: aiosqlite.Connection, uid: int, battletag: str) -> None:
+        """Set the player's battletag key; one another player holds raises BattletagTakenError."""
+        if await _battletag_holder(conn, battletag, uid) is not None:
+            raise BattletagTakenError(battletag)
+        try:
+            await conn.execute(
+                "INSERT INTO player_battletags (battletag_key, discord_uid) VALUES (?, ?)"
+                " ON CONFLICT (discord_uid) DO UPDATE SET battletag_key = excluded.battletag_key",
+                (battletag_key(battletag), uid),
+            )
+        except sqlite3.IntegrityError as exc:  # the primary key is the final word
+            raise BattletagTakenError(battletag) from exc
 
     async def _log(
         self, conn: aiosqlite.Connection, uid: int, by: int, now: str, changes: Iterable[Change]
@@ -229,9 +332,90 @@ class PlayerRepository:
         )
 
 
+# SQLite's primary result codes that mean "the database cannot take this write now", not "this
+# SQL is wrong": BUSY, LOCKED, READONLY, IOERR, FULL (as services/ladder.py).
+_BUSY_CODES = frozenset({5, 6, 8, 10, 13})
+
+
 def _busy(exc: sqlite3.OperationalError) -> StorageBusyError:
+    """The error a player sees when SQLite cannot take the write now.
+
+    Any other OperationalError (no such table, a syntax error, ...) is a bug, not a busy
+    database: it is re-raised as it is, for the pipeline to log with its traceback.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None or code & 0xFF not in _BUSY_CODES:
+        raise exc
     log.warning("Player write failed: %s", exc)
     return StorageBusyError()
+
+
+def _name_fields(name: str, alts: Iterable[str]) -> list[tuple[str, str]]:
+    """(field, name) for the main name and each alt, in the order the player gave them."""
+    return [("player_name", name)] + [(f"alt_name_{i}", alt) for i, alt in enumerate(alts, start=1)]
+
+
+def _kind(field: str) -> str:
+    return "main" if field == "player_name" else "alt"
+
+
+async def _name_holder(conn: aiosqlite.Connection, name: str, uid: int) -> int | None:
+    """Another player than `uid` who goes by `name` or a look-alike of it, if any."""
+    row = await _fetchone(
+        conn,
+        "SELECT discord_uid FROM player_names WHERE (name_key = ? OR shape_key = ?)"
+        " AND discord_uid <> ? LIMIT 1",
+        (name_key(name), shape_key(name), uid),
+    )
+    return row["discord_uid"] if row else None
+
+
+async def _battletag_holder(conn: aiosqlite.Connection, battletag: str, uid: int) -> int | None:
+    """Another player than `uid` who uses `battletag` (any case), if any."""
+    row = await _fetchone(
+        conn,
+        "SELECT discord_uid FROM player_battletags WHERE battletag_key = ? AND discord_uid <> ?",
+        (battletag_key(battletag), uid),
+    )
+    return row["discord_uid"] if row else None
+
+
+def _claims_in_order(
+    rows: Iterable[sqlite3.Row],
+) -> tuple[list[tuple[str, str, int, str]], list[tuple[str, int]], list[str]]:
+    """The player_names and player_battletags rows for `rows`, first come first served.
+
+    Returns the two lists of rows and a description of each name or battletag left out
+    because an earlier player (or an earlier name of the same player) already has its key.
+    """
+    names: list[tuple[str, str, int, str]] = []
+    battletags: list[tuple[str, int]] = []
+    clashes: list[str] = []
+    by_key: dict[str, int] = {}
+    by_shape: dict[str, int] = {}
+    by_battletag: dict[str, int] = {}
+    for row in rows:
+        uid = row["discord_uid"]
+        given = [row[c] for c in ("player_name", "alt_name_1", "alt_name_2")]
+        for number, name in enumerate(given):
+            if not name:
+                continue
+            key, shape = name_key(name), shape_key(name)
+            holder = by_key.get(key, by_shape.get(shape))
+            if holder is not None:
+                clashes.append(f"player {uid}'s name {name!r} looks like a name of player {holder}")
+                continue
+            by_key[key] = by_shape[shape] = uid
+            names.append((key, shape, uid, "main" if number == 0 else "alt"))
+        battletag = row["battletag"]
+        if battletag:
+            key = battletag_key(battletag)
+            holder = by_battletag.setdefault(key, uid)
+            if holder == uid:
+                battletags.append((key, uid))
+            else:
+                clashes.append(f"player {uid}'s battletag {battletag!r} is player {holder}'s")
+    return names, battletags, clashes
 
 
 async def _fetchone(conn: aiosqlite.Connection, sql: str, params) -> sqlite3.Row | None:

@@ -66,12 +66,16 @@ class QueueRepository:
         rows = await _all(conn, "SELECT * FROM queue_entries ORDER BY joined_at, discord_uid")
         return [_status(row) for row in rows]
 
-    async def banned(self, conn: aiosqlite.Connection) -> set[int]:
-        """Return the queued players who are banned (a wave must never pair them)."""
+    async def ineligible(self, conn: aiosqlite.Connection) -> set[int]:
+        """Return the queued players who may not play now (a wave must never pair them): banned,
+        the terms not accepted (declined since joining), or no finished profile, as /queue's
+        guards require."""
         rows = await _all(
             conn,
             "SELECT q.discord_uid FROM queue_entries AS q"
-            " JOIN players AS p ON p.discord_uid = q.discord_uid WHERE p.banned = 1",
+            " LEFT JOIN players AS p ON p.discord_uid = q.discord_uid"
+            " WHERE p.discord_uid IS NULL OR p.banned = 1 OR p.accepted_tos = 0"
+            " OR p.completed_setup = 0",
         )
         return {row[0] for row in rows}
 

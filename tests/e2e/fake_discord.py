@@ -574,14 +574,17 @@ class FakeDiscord:
 
     async def slash(self, user: FakeUser, command: str, options: dict[str, Any] | None = None,
                     *, guild: FakeGuild | None = None,
-                    channel: FakeChannel | None = None) -> SentInteraction:
+                    channel: FakeChannel | None = None, forged: bool = False) -> SentInteraction:
         """``user`` runs ``/command`` (``"admin rating set"`` for subcommands) with ``options``.
 
         In a DM unless ``guild`` is given. Option values are plain Python values (a FakeUser
         for a user option); their types come from the registered command, and Discord's client
         rules (required options, choices, min/max) are checked as the Discord app would.
+        ``forged``: sent where the command's contexts do not offer it (an old or modified
+        client), as the bot's own guards must handle.
         """
-        data = self._command_data(user, command, options or {}, guild, focused=None)
+        data = self._command_data(user, command, options or {}, guild, focused=None,
+                                  forged=forged)
         return await self._inject(APPLICATION_COMMAND, user, data, guild=guild, channel=channel)
 
     async def autocomplete(self, user: FakeUser, command: str, focused: str, value: str,
@@ -677,13 +680,14 @@ class FakeDiscord:
         return await self._inject(MESSAGE_COMPONENT, user, data, channel=message.channel,
                                   message=message)
 
-    def _find_command(self, user: FakeUser, name: str,
-                      guild: FakeGuild | None) -> dict[str, Any]:
+    def _find_command(self, user: FakeUser, name: str, guild: FakeGuild | None,
+                      check_visible: bool = True) -> dict[str, Any]:
         scopes = [guild.id, None] if guild else [None]
         for scope in scopes:
             for cmd in self.commands.get(scope, {}).values():
                 if cmd["name"] == name and cmd.get("type", 1) == limits.CHAT_INPUT:
-                    self._check_visible(user, cmd, guild)
+                    if check_visible:
+                        self._check_visible(user, cmd, guild)
                     return cmd
         where = f"guild {guild.name!r}" if guild else "DMs"
         registered = sorted(c["name"] for s in scopes for c in self.commands.get(s, {}).values())
@@ -708,9 +712,9 @@ class FakeDiscord:
 
     def _command_data(self, user: FakeUser, command: str, values: dict[str, Any],
                       guild: FakeGuild | None,
-                      focused: str | None) -> dict[str, Any]:
+                      focused: str | None, forged: bool = False) -> dict[str, Any]:
         name, *path = command.split()
-        cmd = self._find_command(user, name, guild)
+        cmd = self._find_command(user, name, guild, check_visible=not forged)
         resolved: dict[str, dict[str, Any]] = {}
         specs = cmd.get("options") or []
         options_out: list[dict[str, Any]] = []

@@ -1,4 +1,5 @@
-"""The command log end to end: one ``command_calls`` row per slash command, none lost on a stop.
+"""The command log end to end: one ``command_calls`` row per interaction (slash command,
+button, select, modal submit, autocomplete), none lost on a stop.
 
 The bot queues each row in memory and writes them in batches; a clean stop (SIGTERM or SIGINT)
 must drain the queue. So the rows are read from the SQLite file after the bot stopped, and
@@ -12,8 +13,13 @@ import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from cogs.pipeline import route_of
+
 from .discord_objects import (
     APPLICATION_COMMAND,
+    AUTOCOMPLETE,
+    MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
     OPT_SUB_COMMAND,
     OPT_SUB_COMMAND_GROUP,
     SentInteraction,
@@ -34,8 +40,27 @@ def qualified_name(inter: SentInteraction) -> str:
     return " ".join(parts)
 
 
+KINDS = {
+    APPLICATION_COMMAND: "slash",
+    MESSAGE_COMPONENT: "component",
+    MODAL_SUBMIT: "modal",
+    AUTOCOMPLETE: "autocomplete",
+}
+
+
 def slash_commands(fake: FakeDiscord) -> list[SentInteraction]:
     return [i for i in fake.interactions.values() if i.type == APPLICATION_COMMAND]
+
+
+def all_interactions(fake: FakeDiscord) -> list[SentInteraction]:
+    return list(fake.interactions.values())
+
+
+def logged_name(inter: SentInteraction) -> str:
+    """What command_calls.command holds: the command's name, or a component's route."""
+    if inter.type in (MESSAGE_COMPONENT, MODAL_SUBMIT):
+        return route_of(inter.data["custom_id"])
+    return qualified_name(inter)
 
 
 def logged(bot: BotProcess) -> dict[int, dict]:
@@ -55,7 +80,8 @@ def assert_one_row_per_command(bot: BotProcess, sent: list[SentInteraction]) -> 
     for inter in sent:
         row = rows[inter.id]
         where = f"{inter!r}: {row}"
-        assert row["command"] == qualified_name(inter), where
+        assert row["command"] == logged_name(inter), where
+        assert row["kind"] == KINDS[inter.type], where
         assert row["discord_uid"] == inter.user.id, where
         assert row["guild_id"] == inter.guild_id, where  # NULL for a DM
         assert row["duration_ms"] > 0, where
@@ -78,7 +104,7 @@ async def test_every_command_is_logged_once_with_its_details(
     expected: dict[int, str] = {}  # interaction id -> outcome
 
     async def run(user, command, options=None, *, outcome, guild=None) -> None:
-        inter = await fake.slash(user, command, options, guild=guild)
+        inter = await fake.slash(user, command, options, guild=guild, forged=guild is not None)
         await inter.reply()
         expected[inter.id] = outcome
 
@@ -91,13 +117,19 @@ async def test_every_command_is_logged_once_with_its_details(
     await run(alice, "profile", guild=guild, outcome="refused:dm_only")
     await run(bob, "setup", outcome="refused:terms")
     await run(carol, "profile", outcome="ok")
-    # An autocomplete is not a command: no row.
-    await (await fake.autocomplete(alice, "setcountry", "country", "fr")).response()
+    # An autocomplete goes through the pipeline too: one row, kind "autocomplete".
+    typed = await fake.autocomplete(alice, "setcountry", "country", "fr")
+    await typed.response()
+    expected[typed.id] = "ok"
 
-    sent = slash_commands(fake)
+    sent = all_interactions(fake)
     await bot.stop()
     rows = assert_one_row_per_command(bot, sent)
-    assert len(rows) == len(sent) == 2 + 1 + len(expected)  # carol: 2, alice: 1
+    # carol: /termsofservice, Accept, /setup, its modal, 3 selects and Confirm; alice: 2.
+    clicks = [i for i in sent if i.type != APPLICATION_COMMAND]
+    assert len(rows) == len(sent) == len(slash_commands(fake)) + len(clicks)
+    assert {rows[i.id]["kind"] for i in clicks} == {"component", "modal", "autocomplete"}
+    assert rows[typed.id]["command"] == "setcountry"
     for interaction_id, outcome in expected.items():
         assert rows[interaction_id]["outcome"] == outcome, rows[interaction_id]
     assert {r["outcome"] for r in rows.values()} <= {
@@ -165,7 +197,7 @@ async def test_sigterm_while_commands_are_running_logs_each_answered_command_onc
     fake = fake_discord
     users = [fake.user(f"rush{n:02d}") for n in range(20)]
     await asyncio.gather(*(accept_terms(fake, user) for user in users))
-    onboarding = {i.id for i in slash_commands(fake)}
+    onboarding = {i.id for i in all_interactions(fake)}  # with the Accept clicks
     countries = ("FR", "DE", "SE")
     sent = await asyncio.gather(
         *(

@@ -29,13 +29,13 @@ BANNED_TEXT = "banned"
 DM_ONLY_TEXT = REFUSALS["dm_only"]
 
 
-def outcomes(bot: BotProcess, uid: int) -> list[tuple[str, str, int | None]]:
-    """(command, outcome, guild_id) of ``uid``'s logged commands, in the order they were run."""
+def outcomes(bot: BotProcess, uid: int, kind: str = "slash") -> list[tuple[str, str, int | None]]:
+    """(command, outcome, guild_id) of ``uid``'s logged interactions of one kind, in order."""
     rows = db_rows(
         bot,
-        "SELECT command, outcome, guild_id FROM command_calls WHERE discord_uid = ?"
+        "SELECT command, outcome, guild_id FROM command_calls WHERE discord_uid = ? AND kind = ?"
         " ORDER BY interaction_id",
-        (uid,),
+        (uid, kind),
     )
     return [(r["command"], r["outcome"], r["guild_id"]) for r in rows]
 
@@ -50,8 +50,13 @@ async def test_player_commands_in_a_guild_are_refused_and_admins_pass(
     await bot.start()
     await accept_terms(fake, alice)  # so that only DM-only can stop her in the guild
 
+    for command in ("profile", "termsofservice", "setup", "queue", "leaderboard"):
+        # Registered with contexts [bot DM]: Discord does not offer them in a guild at all ...
+        with pytest.raises(AssertionError, match="cannot be used in a guild"):
+            await command_reply(fake, alice, command, guild=guild)
     for command in ("profile", "termsofservice", "setup"):
-        refused = await command_reply(fake, alice, command, guild=guild)
+        # ... and one sent anyway (an old or modified client) is refused by the guard.
+        refused = await command_reply(fake, alice, command, guild=guild, forged=True)
         assert refused.ephemeral, command
         assert DM_ONLY_TEXT in refused.text, (command, refused.text)
 
@@ -61,12 +66,13 @@ async def test_player_commands_in_a_guild_are_refused_and_admins_pass(
     # The same command in a DM works.
     assert "Profile" in (await command_reply(fake, alice, "profile")).text
 
-    # An admin (ADMIN_IDS) may use a player command in a guild channel.
-    terms = await command_reply(fake, root, "termsofservice", guild=guild)
+    # An admin (ADMIN_IDS) may use a player command in a guild channel (where it shows when
+    # registered in that guild: Discord reads contexts on global commands only).
+    terms = await command_reply(fake, root, "termsofservice", guild=guild, forged=True)
     assert DM_ONLY_TEXT not in terms.text and terms.buttons()
     click = await fake.click(root, terms, label="Accept")
     assert (await click.response()).type == UPDATE_MESSAGE
-    profile = await command_reply(fake, root, "profile", guild=guild)
+    profile = await command_reply(fake, root, "profile", guild=guild, forged=True)
     assert DM_ONLY_TEXT not in profile.text and "Profile" in profile.text
     assert player_row(bot, root)["accepted_tos"] == 1
 
@@ -135,7 +141,7 @@ async def test_a_banned_player_is_refused_everywhere(
     if "queue" in fake.command_names():
         tried.append(("queue", None, None))
     for command, options, where in tried:
-        reply = await command_reply(fake, bob, command, options, guild=where)
+        reply = await command_reply(fake, bob, command, options, guild=where, forged=True)
         assert reply.ephemeral, command
         assert REFUSALS["banned"] in reply.text, (command, reply.text)
 
@@ -156,6 +162,9 @@ async def test_a_banned_player_is_refused_everywhere(
         (command, "refused:banned", where.id if where else None) for command, _, where in tried
     ]
     assert outcomes(bot, carol.id) == [("termsofservice", "ok", None)]
+    # The clicks on the old terms buttons are logged too, refused for the same reason.
+    assert outcomes(bot, carol.id, "component") == [("tos:accept", "refused:banned", None)]
+    assert outcomes(bot, bob.id, "component")[-1] == ("tos:decline", "refused:banned", None)
 
 
 @pytest.mark.parametrize("admin", [True, False])

@@ -418,16 +418,20 @@ async def test_queue_is_refused_when_queued_or_in_a_match_and_cancel_leaves(
 
     # In a match: /queue names the match.
     queued_a = await join_queue(fake, alice)
-    await join_queue(fake, bob)
+    queued_b = await join_queue(fake, bob)
     await match_dm(fake, alice, 1)
     await match_dm(fake, bob, 1)
     for user in (alice, bob):
         busy = await command_reply(fake, user, "queue")
         assert busy.ephemeral and "match #1" in busy.text, busy.text
     assert not db_rows(bot, "SELECT * FROM queue_entries")
-    # Her old queue message still has its leave button: it says she was matched meanwhile.
-    late = await press(fake, alice, queued_a, LEAVE_LABEL)
-    assert "not in the queue any more" in late.text, late.text
+    # Her queue message no longer says she is queued, nor offers Cancel: it says she was
+    # matched. A Cancel click that was already on its way is answered the same way.
+    for message in (queued_a, queued_b):
+        await wait_text(fake, message, "A match was found")
+        assert not message.buttons()
+    late = await forged_click(fake, alice, queued_a, "queue:leave")
+    assert "not in the queue any more" in (await late.reply()).text
     assert match_row(bot, 1)["status"] == "awaiting_confirmation"
 
     # A player who has not finished /setup cannot queue at all.

@@ -188,7 +188,9 @@ def banned_click(custom: Callable[[World], str], message: str) -> Case:
 def dm_only(command: str) -> Case:
     async def attempt(w: World):
         options = {"country": "FR"} if command == "setcountry" else None
-        return await w.fake.slash(w.users["mallory"], command, options, guild=w.guild), DM_ONLY
+        # forged: registered DM-only, Discord would not offer it in a guild; the guard refuses it.
+        inter = await w.fake.slash(w.users["mallory"], command, options, guild=w.guild, forged=True)
+        return inter, DM_ONLY
 
     return attempt
 

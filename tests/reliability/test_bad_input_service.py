@@ -34,6 +34,7 @@ from ladder.errors import LadderError, ValidationError
 from ladder.players import (
     NAME_MAX,
     NAME_MIN,
+    ProfileDraft,
     validate_alt_names,
     validate_battletag,
     validate_country,
@@ -176,8 +177,10 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     db = await Database.open(path)
     players = PlayerRepository(db, PlayerCache())
     service = LadderService(db, players, CONFIG, rng=random.Random(5))
-    for uid in (A, B, C, D, E):
+    for uid in (A, B, C, D, E):  # accepted the terms and finished /setup, as /queue requires
         await players.record_terms(uid, f"user{uid}", True)
+        draft = ProfileDraft(f"user{uid}", f"User{uid}#1234", (), "US", "na")
+        await players.save_profile(uid, f"user{uid}", draft)
 
     async def matched(x: int, y: int) -> int:
         await service.join_queue(x, ["bw_terran"], [])

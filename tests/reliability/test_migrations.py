@@ -81,8 +81,10 @@ SEED: dict[int, list[tuple[str, tuple]]] = {
          " player2_race, player2_mmr, map, created_at, confirm_deadline, player1_confirmed_at)"
          " VALUES (2, 'awaiting_confirmation', ?, 'bw_terran', 1520, ?, 'bw_zerg', 1480,"
          " 'Polypoid', ?, '2999-01-01 00:00:00.000', ?)", (ALICE, BOB, T, T)),
-        ("INSERT INTO match_messages VALUES (?, ?, ?, ?)", (2, ALICE, 7001, 8001)),
-        ("INSERT INTO match_messages VALUES (?, ?, ?, ?)", (2, BOB, 7002, 8002)),
+        ("INSERT INTO match_messages (match_id, discord_uid, channel_id, message_id)"
+         " VALUES (?, ?, ?, ?)", (2, ALICE, 7001, 8001)),
+        ("INSERT INTO match_messages (match_id, discord_uid, channel_id, message_id)"
+         " VALUES (?, ?, ?, ?)", (2, BOB, 7002, 8002)),
         ("INSERT INTO admin_actions (admin_uid, action, target, details, reason, created_at)"
          " VALUES (?, ?, ?, ?, ?, ?)", (1, "ban", f"player:{DAVE}", '{"changed": true}',
                                         "spam ' OR 1=1 --", T)),
@@ -217,6 +219,8 @@ async def test_start_up_migrates_a_database_from_every_earlier_version(
         await players.record_terms(999, "newcomer", True)
         rows = await db.fetchall("SELECT command, calls FROM daily_command_usage ORDER BY command")
         assert sum(r["calls"] for r in rows) == (2 if version >= 1 else 0)
+        kinds = await db.fetchall("SELECT DISTINCT kind FROM command_calls")
+        assert [k[0] for k in kinds] == (["slash"] if version >= 1 else [])  # all were commands
     finally:
         await db.close()
 

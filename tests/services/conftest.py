@@ -9,6 +9,7 @@ import pytest
 
 from cache.players import PlayerCache
 from ladder.config import LadderConfig, MatchConfig
+from ladder.players import ProfileDraft
 from services.ladder import LadderService
 from storage.database import Database
 from storage.players import PlayerRepository
@@ -60,8 +61,11 @@ class Ladder:
             self.db = None
 
     async def add_players(self, *uids: int) -> None:
+        """Players who accepted the terms and finished /setup, as /queue requires."""
         for uid in uids:
             await self.players.record_terms(uid, f"user{uid}", accepted=True)
+            draft = ProfileDraft(f"user{uid}", f"User{uid}#1234", (), "US", "na")
+            await self.players.save_profile(uid, f"user{uid}", draft)
 
     async def rows(self, sql: str, params=()) -> list[tuple]:
         return [tuple(r) for r in await self.db.fetchall(sql, params)]

@@ -1,0 +1,121 @@
+"""Player use cases: the terms, the profile, the country, and bans' effect on the record.
+
+Every change to a player reaches every in-memory view of players (the leaderboard's standings
+today) through one place: `PlayerChanges.publish`, called after the change's transaction has
+committed. No cog updates a view itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+
+import aiosqlite
+
+from cache.players import PlayerCache
+from ladder.errors import StorageBusyError
+from ladder.players import Change, Player, ProfileDraft
+from storage.database import Database
+from storage.players import PlayerRepository
+from storage.queue import QueueRepository
+
+log = logging.getLogger(__name__)
+
+# SQLite primary result codes that mean "try again later", not a bug in a statement.
+BUSY_CODES = frozenset({5, 6, 8, 10, 13})  # BUSY, LOCKED, READONLY, IOERR, FULL
+
+type PlayerListener = Callable[[Player], None]
+
+
+class PlayerChanges:
+    """Tells every subscriber the new state of a player whose record changed."""
+
+    def __init__(self) -> None:
+        self._listeners: list[PlayerListener] = []
+
+    def subscribe(self, listener: PlayerListener) -> None:
+        self._listeners.append(listener)
+
+    def publish(self, player: Player) -> None:
+        for listener in self._listeners:
+            try:
+                listener(player)
+            except Exception:  # one broken view must not undo a committed change
+                log.exception("A player-change listener failed for %s", player.discord_uid)
+
+
+class PlayerService:
+    """What players do to their own record; LadderService does what admins do (bans)."""
+
+    def __init__(
+        self,
+        db: Database,
+        players: PlayerRepository,
+        queue: QueueRepository,
+        changes: PlayerChanges,
+    ) -> None:
+        self._db = db
+        self._players = players
+        self._queue = queue
+        self.changes = changes
+
+    @property
+    def cache(self) -> PlayerCache:
+        """The player cache, for /admin status's hit rate."""
+        return self._players.cache
+
+    async def get(self, uid: int) -> Player | None:
+        return await self._players.get(uid)
+
+    async def require(self, uid: int) -> Player:
+        return await self._players.require(uid)
+
+    async def check_names_free(self, uid: int, name: str, alts: Iterable[str]) -> None:
+        await self._players.check_names_free(uid, name, alts)
+
+    async def record_terms(self, uid: int, discord_name: str, accepted: bool) -> Player:
+        """Accept or decline the terms; declining also takes the player out of the queue."""
+        async with self.write(uid) as conn:
+            await self._players.record_terms_in(conn, uid, discord_name, accepted)
+            left = None if accepted else await self._queue.remove(conn, uid)
+        if left is not None:
+            log.info("Player %s declined the terms and left the queue", uid)
+        return await self._publish(uid)
+
+    async def save_profile(self, uid: int, discord_name: str, draft: ProfileDraft) -> list[Change]:
+        """Save a validated /setup profile; return the changes."""
+        changes = await self._players.save_profile(uid, discord_name, draft)
+        await self._publish(uid)
+        return changes
+
+    async def set_country(self, uid: int, country: str) -> Change | None:
+        """Change the player's country; None if it was already set."""
+        change = await self._players.set_country(uid, country)
+        if change is not None:
+            await self._publish(uid)
+        return change
+
+    async def publish(self, uid: int) -> None:
+        """Tell the views about a change written by another service (a ban, say)."""
+        await self._publish(uid)
+
+    @asynccontextmanager
+    async def write(self, uid: int) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction that changes `uid`'s record; the cache entry is cleared after."""
+        try:
+            async with self._db.transaction() as conn:
+                yield conn
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF not in BUSY_CODES:
+                raise
+            log.warning("Player write failed: %s", exc)
+            raise StorageBusyError() from exc
+        finally:
+            self._players.cache.invalidate(uid)
+
+    async def _publish(self, uid: int) -> Player:
+        player = await self._players.require(uid)
+        self.changes.publish(player)
+        return player

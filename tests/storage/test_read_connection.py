@@ -1,0 +1,77 @@
+"""Reads see only committed state: they have their own read-only connection (defect 10)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from storage.database import Database
+
+
+async def test_a_read_during_an_open_transaction_does_not_see_its_rows(tmp_path):
+    db = await Database.open(tmp_path / "ladder.db")
+    inserted = asyncio.Event()
+    release = asyncio.Event()
+
+    async def writer() -> None:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO players (discord_uid, discord_name, created_at, updated_at)"
+                    " VALUES (1, 'ghost', 'now', 'now')"
+                )
+                inserted.set()
+                await release.wait()
+                raise RuntimeError("rolled back")
+
+    try:
+        task = asyncio.create_task(writer())
+        await inserted.wait()
+        # The writer's transaction is open and holds the row: a read must not see it.
+        assert await db.fetchone("SELECT * FROM players WHERE discord_uid = 1") is None
+        release.set()
+        await task
+        assert await db.fetchone("SELECT * FROM players WHERE discord_uid = 1") is None
+    finally:
+        await db.close()
+
+
+async def test_reads_see_what_was_committed_and_cannot_write(tmp_path):
+    db = await Database.open(tmp_path / "ladder.db")
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO players (discord_uid, discord_name, created_at, updated_at)"
+                " VALUES (2, 'real', 'now', 'now')"
+            )
+        row = await db.fetchone("SELECT discord_name FROM players WHERE discord_uid = 2")
+        assert row["discord_name"] == "real"
+        assert db.reader is not db.conn
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await db.reader.execute("DELETE FROM players")
+    finally:
+        await db.close()
+
+
+async def test_a_read_is_not_queued_behind_a_long_write(tmp_path):
+    """A write transaction left open (a big command-log batch) does not block a read."""
+    db = await Database.open(tmp_path / "ladder.db")
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def long_write() -> None:
+        async with db.transaction():
+            entered.set()
+            await release.wait()
+
+    try:
+        task = asyncio.create_task(long_write())
+        await entered.wait()
+        row = await asyncio.wait_for(db.fetchone("SELECT count(*) FROM players"), 5)
+        assert row[0] == 0
+        release.set()
+        await task
+    finally:
+        await db.close()
