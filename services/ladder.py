@@ -706,9 +706,18 @@ def _value(enum: Any) -> Any:
     return None if enum is None else enum.value
 
 
+def _encodable(field: str, text: str | None, what: str) -> None:
+    """Refuse text that cannot be stored as UTF-8: a lone surrogate (a broken client's)."""
+    if text is not None and any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise ValidationError(
+            field, f"{what} has a broken character (a lone surrogate); please type it again."
+        )
+
+
 def _valid_reason(reason: str | None) -> str | None:
     if reason is not None and len(reason) > REASON_MAX:
         raise ValidationError("reason", f"A reason may be at most {REASON_MAX} characters long.")
+    _encodable("reason", reason, "The reason")
     return reason or None
 
 
@@ -735,6 +744,8 @@ def _valid_evidence(note: str | None, url: str | None) -> tuple[str | None, str 
         raise ValidationError("evidence", "Add a note, a link, or both.")
     if note is not None and len(note) > NOTE_MAX:
         raise ValidationError("note", f"The note may be at most {NOTE_MAX} characters long.")
+    _encodable("note", note, "The note")
+    _encodable("url", url, "The link")
     if url is not None:
         if len(url) > URL_MAX:
             raise ValidationError("url", f"The link may be at most {URL_MAX} characters long.")

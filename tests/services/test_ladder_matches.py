@@ -156,6 +156,11 @@ async def test_evidence(ladder, svc, clock):
         await svc.add_evidence(match.id, 1, None, "https://exa mple.com")
     with pytest.raises(ValidationError, match="at most 500"):
         await svc.add_evidence(match.id, 1, None, "https://e.com/" + "a" * 500)
+    # A lone surrogate (a broken client) cannot be stored as UTF-8: a clear refusal, no row.
+    with pytest.raises(ValidationError, match="broken character"):
+        await svc.add_evidence(match.id, 1, "gg \ud800 wp", None)
+    with pytest.raises(ValidationError, match="broken character"):
+        await svc.add_evidence(match.id, 1, None, "https://e.com/\udc00")
     with pytest.raises(NotFoundError):
         await svc.add_evidence(999, 1, "x", None)
     assert len((await svc.open_disputes())[0].evidence) == 2
