@@ -1,7 +1,8 @@
 """Players and the rules their profile must follow.
 
 Every rule has its own message, so a player learns exactly what to fix. Validation happens before
-anything is written: invalid input writes nothing.
+anything is written: invalid input writes nothing. The rules against look-alike names (one
+script, nothing invisible, uniqueness by skeleton) are in ladder.names.
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ from datetime import datetime
 
 from ladder.countries import country_name, resolve_country
 from ladder.errors import ValidationError
+from ladder.names import (
+    is_allowed,
+    is_ignorable,
+    mixed_scripts,
+    mixes_number_systems,
+    name_key,
+    shape_key,
+)
 
 NAME_MIN, NAME_MAX = 3, 12
 BATTLETAG_NAME_MAX = 12
@@ -72,16 +81,29 @@ class ProfileDraft:
         }
 
 
-def name_key(name: str) -> str:
-    """Fold a name for comparison: 'Ⓐbc', 'ABC' and 'abc' compare by their NFKC casefold."""
-    return unicodedata.normalize("NFKC", name).casefold()
+class BattletagTakenError(ValidationError):
+    """Another player already uses this battletag: one Battle.net account, one player."""
+
+    def __init__(self, battletag: str) -> None:
+        super().__init__(
+            "battletag",
+            f"The battletag **{battletag}** is already used by another player: each Battle.net"
+            " account can have only one ladder player. If it is yours, please ask an admin.",
+        )
+        self.battletag = battletag
+
+
+def names_clash(a: str, b: str) -> bool:
+    """True if the two names can be mistaken for each other (same skeleton, any case)."""
+    return name_key(a) == name_key(b) or shape_key(a) == shape_key(b)
 
 
 def describe_char(ch: str) -> str:
     """Name a character so that invisible and control characters show up in a message."""
     if ch == " ":
         return "a space"
-    if ch.isprintable() and not ch.isspace() and unicodedata.category(ch) != "Cf":
+    visible = ch.isprintable() and not ch.isspace() and not is_ignorable(ch)
+    if visible and unicodedata.category(ch) != "Cf":
         return f"`{ch}`"
     name = unicodedata.name(ch, "control character")
     return f"an invisible {name.lower()} (U+{ord(ch):04X})"
@@ -93,24 +115,62 @@ def _is_name_char(ch: str) -> bool:
 
 
 def validate_name(value: str, *, label: str = "Player name", field: str = "player_name") -> str:
-    """Return the name (NFC-normalised) or raise ValidationError saying which rule it broke."""
+    """Return the name (NFKC-normalised) or raise ValidationError saying which rule it broke.
+
+    NFKC turns full-width and other compatibility letters into the plain ones (`Ｂｏｂ` is
+    stored as `Bob`), so a name is always written the one way its skeleton is computed from.
+    """
     name = unicodedata.normalize("NFC", value or "").strip()
     if not name:
         raise ValidationError(field, f"{label} is required.")
     for ch in name:
-        if not _is_name_char(ch):
+        # Hangul fillers are letters to Unicode (Lo), and draw as nothing.
+        if not _is_name_char(ch) or is_ignorable(ch):
             raise ValidationError(
                 field,
                 f"{label} may contain only letters, digits, `_` and `-`; "
                 f"{describe_char(ch)} is not allowed.",
             )
+    _check_length(name, label, field)
+    for ch in name:
+        if not all(_is_name_char(c) and is_allowed(c) for c in unicodedata.normalize("NFKC", ch)):
+            raise ValidationError(
+                field,
+                f"{label} may not contain {describe_char(ch)} "
+                f"({unicodedata.name(ch, 'unnamed').lower()}): Unicode does not recommend it "
+                "in names, as it is rare or easily mistaken for another character.",
+            )
+    name = unicodedata.normalize("NFKC", name)
+    _check_length(name, label, field)
+    scripts = mixed_scripts(name)
+    if scripts is not None:
+        mixed = (
+            f"{', '.join(scripts[:-1])} and {scripts[-1]} characters"
+            if len(scripts) > 1
+            else "characters of different scripts"
+        )
+        raise ValidationError(
+            field,
+            f"{label} **{name}** mixes {mixed}, so it could pass for another name. Please use "
+            "one script: all Latin, all Cyrillic, all Hangul, and so on (Japanese kana with "
+            "kanji, or Korean Hangul with Hanja, count as one).",
+        )
+    if mixes_number_systems(name):
+        raise ValidationError(
+            field,
+            f"{label} **{name}** mixes digits of different number systems, so it could pass "
+            "for another name. Please use one kind of digit.",
+        )
+    return name
+
+
+def _check_length(name: str, label: str, field: str) -> None:
     if not NAME_MIN <= len(name) <= NAME_MAX:
         raise ValidationError(
             field,
             f"{label} must be {NAME_MIN}–{NAME_MAX} characters long; "
             f"**{name[: NAME_MAX + 20]}** has {len(name)}.",
         )
-    return name
 
 
 def validate_battletag(value: str) -> str:
@@ -125,7 +185,8 @@ def validate_battletag(value: str) -> str:
         )
     name, digits = match["name"], match["digits"]
     for ch in name:
-        if not (unicodedata.category(ch).startswith("L") or unicodedata.category(ch) == "Nd"):
+        category = unicodedata.category(ch)
+        if not (category.startswith("L") or category == "Nd") or is_ignorable(ch):
             raise ValidationError(
                 "battletag",
                 f"The name part of a battletag may contain only letters and digits; "
@@ -150,9 +211,10 @@ def validate_alt_names(main: str, values: list[str | None]) -> tuple[str, ...]:
         if not value or not value.strip():
             continue
         alt = validate_name(value, label=f"Alt name {number}", field=f"alt_name_{number}")
-        if name_key(alt) == name_key(main) or any(name_key(alt) == name_key(a) for a in alts):
+        if any(names_clash(alt, given) for given in (main, *alts)):
             raise ValidationError(
-                f"alt_name_{number}", f"Alt name {number} repeats a name you already gave."
+                f"alt_name_{number}",
+                f"Alt name {number} repeats a name you already gave (or looks just like it).",
             )
         alts.append(alt)
     return tuple(alts)
