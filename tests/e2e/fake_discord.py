@@ -213,6 +213,8 @@ class FakeDiscord:
         self.interactions: dict[int, SentInteraction] = {}
 
         self.requests: list[RecordedRequest] = []
+        # Channel messages whose edits the fake refuses (403), to lose an edit on purpose.
+        self.refused_edits: set[int] = set()
         self.unknown_routes: list[str] = []
         self.violations: list[Violation] = []
         self.gateway_received: list[dict[str, Any]] = []  # every payload the bot sent us
@@ -1240,6 +1242,8 @@ class FakeDiscord:
         found = self._channel_message(request)
         if isinstance(found, web.Response):
             return found
+        if found.id in self.refused_edits:  # lost, as far as the bot can tell (no retry)
+            return web.json_response({"message": "Missing Access", "code": 50001}, status=403)
         return self._apply_edit(found, request, None)
 
     async def _delete_message(self, request: web.Request) -> web.Response:
