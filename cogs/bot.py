@@ -29,7 +29,13 @@ from storage.leaderboard import LeaderboardRepository
 
 log = logging.getLogger(__name__)
 
-EXPIRED = GuardRefusal(
+class ExpiredComponent(GuardRefusal):
+    """A button, select or modal no live view or route answers (an old session's)."""
+
+    title = "This has expired"
+
+
+EXPIRED = ExpiredComponent(
     "expired",
     "These buttons are from an earlier session or waited too long. Please run the command again.",
 )

@@ -135,7 +135,9 @@ class SetupModal(LadderModal):
         name = validate_name(self.player_name.value or "")
         battletag = validate_battletag(self.battletag.value or "")
         alts = validate_alt_names(name, [self.alt_1.value, self.alt_2.value])
-        await interaction.client.players.check_names_free(interaction.user.id, name, alts)
+        await interaction.client.players.check_names_free(
+            interaction.user.id, name, alts, battletag
+        )
         draft = replace(self.draft, player_name=name, battletag=battletag, alt_names=alts)
         view = SetupView(interaction.user.id, draft, interaction.client.regions)
         view.interaction = interaction

@@ -72,8 +72,13 @@ class PlayerService:
     async def require(self, uid: int) -> Player:
         return await self._players.require(uid)
 
-    async def check_names_free(self, uid: int, name: str, alts: Iterable[str]) -> None:
+    async def check_names_free(
+        self, uid: int, name: str, alts: Iterable[str], battletag: str | None = None
+    ) -> None:
+        """Refuse names (and a battletag) another player holds, before the player goes on."""
         await self._players.check_names_free(uid, name, alts)
+        if battletag is not None:
+            await self._players.check_battletag_free(uid, battletag)
 
     async def record_terms(self, uid: int, discord_name: str, accepted: bool) -> Player:
         """Accept or decline the terms; declining also takes the player out of the queue."""
