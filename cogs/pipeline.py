@@ -74,6 +74,7 @@ _KINDS = {
 }
 # A short-lived view's id, which LadderView appends to its components' custom_ids.
 _VIEW_ID = re.compile(r"[0-9a-f]{32}")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_:-]")
 # Components and modals need no DM check: they only exist where a command put them.
 COMPONENT_RULE = CommandRule(Access.ANYONE, dm_only=False)
 
@@ -82,9 +83,11 @@ def route_of(custom_id: str) -> str:
     """A component's route for the log: its custom_id without the ids it carries.
 
     "match:12:report:win" → "match:report:win", "queue_view:join:<view id>" → "queue_view:join".
+    A client can send any custom_id: anything but letters, digits, "_" and "-" becomes "?", so
+    a route can never break a log line or carry markup.
     """
     parts = [p for p in custom_id.split(":") if p and not (p.isdigit() or _VIEW_ID.fullmatch(p))]
-    return ":".join(parts)[:100] or "unknown"
+    return _UNSAFE.sub("?", ":".join(parts)[:100]) or "unknown"
 
 
 class CommandPipeline:

@@ -33,7 +33,8 @@ def error_embed(title: str, message: str) -> nextcord.Embed:
 def describe_error(error: BaseException, *, where: str) -> nextcord.Embed:
     """Map an error to the embed the player sees, logging it at the level it deserves."""
     if isinstance(error, LadderError):
-        log.debug("%s refused: %s", where, error.user_message)
+        # %r: the message can quote what a player typed; it must not start a log line of its own.
+        log.debug("%s refused: %r", where, error.user_message)
         return error_embed(error.title, error.user_message)
     log.error("Unexpected error in %s", where, exc_info=error)
     return error_embed("Something went wrong", APOLOGY)
