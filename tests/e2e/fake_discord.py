@@ -33,6 +33,14 @@ test that expects one). The rules: an interaction is answered within 3 s (``resp
 and only once; followups come after that answer; and every message, modal and autocomplete result
 fits Discord's limits (``discord_limits.py``).
 
+Opt-in, off by default: ``FakeDiscord(global_rate_limit=50)`` plays Discord's global rate limit
+(50 requests a second per bot). A request with the bot token that would be one more than that
+within the last second (a sliding window) is answered 429 the way Discord answers it
+(``"global": true``, ``retry_after``, ``X-RateLimit-Global``, ``Retry-After``) and is not served;
+nextcord waits and sends it again. Interaction callbacks and webhooks are exempt, as on Discord.
+It is a rule the bot cannot break, only be slowed by, so it records no violation: the 429s are
+in ``fake.requests`` with status 429.
+
 A test drives it through the helpers ``slash``, ``autocomplete``, ``click``, ``select`` and
 ``submit_modal``; each sends an ``INTERACTION_CREATE`` and returns a ``SentInteraction`` whose
 ``await response()``, ``await reply()`` and ``await followup()`` wait for the bot. Users, guilds
@@ -68,9 +76,11 @@ import contextlib
 import copy
 import json
 import logging
+import math
 import secrets
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,7 +204,8 @@ class FakeDiscord:
 
     def __init__(self, *, token: str = "test-token", bot_name: str = "LadderBot",
                  allowed_privileged_intents: int = 0,
-                 heartbeat_interval_ms: int = 41_250) -> None:
+                 heartbeat_interval_ms: int = 41_250,
+                 global_rate_limit: int | None = None) -> None:
         self.ids = Snowflakes()
         self.token = token
         self.application_id = self.ids.next()
@@ -202,6 +213,9 @@ class FakeDiscord:
         self.allowed_privileged_intents = allowed_privileged_intents
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.response_deadline = RESPONSE_DEADLINE
+        # Requests a second the bot token may make (None: unlimited); see the module docstring.
+        self.global_rate_limit = global_rate_limit
+        self._global_window: deque[float] = deque()  # when the requests of the last second came
 
         self.users: dict[int, FakeUser] = {self.bot_user.id: self.bot_user}
         self.guilds: dict[int, FakeGuild] = {}
@@ -888,6 +902,7 @@ class FakeDiscord:
             return await handler(request)
         body, files = await _read_body(request)
         request[BODY], request[FILES] = body, files
+        retry_after: float | None = None
         if match.http_exception is not None:
             self.unknown_routes.append(f"{request.method} {request.path}")
             log.warning("fake Discord: unknown route %s %s", request.method, request.path)
@@ -897,10 +912,13 @@ class FakeDiscord:
             self.violation("unauthorized",
                            f"{request.method} {request.path} with a wrong or no bot token")
             response = _error(401, 0, "401: Unauthorized")
+        elif (retry_after := self._over_global_limit(route)) is not None:
+            response = _global_rate_limited(retry_after)
         else:
             response = await handler(request)
         short_route = route.removeprefix(f"/api/v{API_VERSION}")
-        response.headers.update(_ratelimit_headers(request.method, short_route))
+        if retry_after is None:  # a global 429 carries no route bucket, as on Discord
+            response.headers.update(_ratelimit_headers(request.method, short_route))
         is_command_route = "/commands" in short_route
         self.requests.append(RecordedRequest(
             request.method, request.path.removeprefix(f"/api/v{API_VERSION}"), short_route,
@@ -909,6 +927,20 @@ class FakeDiscord:
             self._last_command_activity = time.monotonic()
         self._notify()
         return response
+
+    def _over_global_limit(self, route: str) -> float | None:
+        """Seconds until this request would fit the opt-in global rate limit; None if it fits
+        now (it is then counted) or there is no limit."""
+        if self.global_rate_limit is None or _is_webhook_route(route):
+            return None
+        now = time.monotonic()
+        window = self._global_window
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self.global_rate_limit:
+            return window[0] + 1.0 - now
+        window.append(now)
+        return None
 
     # ---- REST: start-up ----------------------------------------------------------------------
 
@@ -1290,6 +1322,20 @@ def _form_error(problems: list[str]) -> web.Response:
     """Discord's 400 for a payload that breaks a limit (details shortened to one list)."""
     errors = {"_errors": [{"code": "BASE_TYPE_INVALID", "message": p} for p in problems]}
     return _error(400, 50035, "Invalid Form Body", errors)
+
+
+def _global_rate_limited(retry_after: float) -> web.Response:
+    """Discord's 429 for a bot over its global rate limit."""
+    retry_after = round(max(retry_after, 0.001), 3)
+    response = _json({"message": "You are being rate limited.", "retry_after": retry_after,
+                      "global": True}, status=429)
+    response.headers.update({
+        "Retry-After": str(math.ceil(retry_after)), "X-RateLimit-Global": "true",
+        "X-RateLimit-Scope": "global",
+        # Discord's answers come through its proxy; nextcord takes a 429 without Via for a
+        # Cloudflare ban and gives up instead of waiting.
+        "Via": "1.1 google"})
+    return response
 
 
 def _ratelimit_headers(method: str, route: str) -> dict[str, str]:

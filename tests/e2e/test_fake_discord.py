@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 import nextcord
 import pytest
 from nextcord import Interaction, SlashOption
@@ -450,3 +451,61 @@ async def test_flags_disallowed_intents() -> None:
             async with running_client(fake, client, within=5):
                 pass
         assert [v.rule for v in fake.take_violations()] == ["disallowed-intents"]
+
+
+async def _burst(fake: FakeDiscord, count: int) -> list[tuple[int, dict, dict]]:
+    """``count`` GET /users/@me at once with the bot token: (status, headers, body) each."""
+    headers = {"Authorization": f"Bot {fake.token}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        async def one() -> tuple[int, dict, dict]:
+            async with http.get(f"{fake.api_base}/users/@me") as resp:
+                return resp.status, dict(resp.headers), await resp.json()
+
+        return await asyncio.gather(*(one() for _ in range(count)))
+
+
+async def test_no_global_rate_limit_by_default(fake_discord: FakeDiscord) -> None:
+    assert fake_discord.global_rate_limit is None
+    assert {status for status, _, _ in await _burst(fake_discord, 120)} == {200}
+
+
+async def test_opt_in_global_rate_limit() -> None:
+    async with FakeDiscord(global_rate_limit=5) as fake:
+        # Discord's answer, seen raw: nextcord would hide it by waiting and sending again.
+        answers = await _burst(fake, 8)
+        assert sorted(status for status, _, _ in answers) == [200] * 5 + [429] * 3
+        for status, headers, body in answers:
+            if status == 429:
+                assert body["global"] is True and body["message"]
+                assert 0 < body["retry_after"] <= 1.0
+                assert headers["X-RateLimit-Global"] == "true"
+                assert headers["X-RateLimit-Scope"] == "global"
+                assert headers["Retry-After"] == "1" and headers["Via"]
+                assert "X-RateLimit-Bucket" not in headers
+        await asyncio.sleep(1.05)  # the window slid past the burst
+
+        users = [fake.user(f"rl{n}") for n in range(8)]
+        client = nextcord.Client(intents=nextcord.Intents.default())
+
+        @client.slash_command(name="ping", description="Answer pong")
+        async def ping(inter: Interaction) -> None:
+            await inter.response.send_message("pong")
+
+        async with running_client(fake, client, names={"ping"}):
+            # More at once than the limit allows: nextcord waits on each global 429 and sends
+            # again, so every call succeeds, later.
+            fetched = await asyncio.gather(*(client.fetch_user(u.id) for u in users))
+            assert [u.id for u in fetched] == [u.id for u in users]
+            fetches = [r for r in fake.requests if r.route == "/users/{user_id}"]
+            assert sum(r.status == 200 for r in fetches) == 8
+            assert any(r.status == 429 for r in fetches)
+            # Interactions are not bound by the global limit: answered at once after a burst.
+            await _burst(fake, 6)
+            reply = await (await fake.slash(fake.user("rl-ping"), "ping")).reply(within=0.9)
+            assert reply.content == "pong"
+        exempt = ("/interactions/", "/webhooks/")
+        served = sorted(r.at for r in fake.requests
+                        if r.status != 429 and not r.route.startswith(exempt))
+        # At most 5 served in any second (times are taken after each handler: 10 ms slack).
+        assert all(b - a >= 0.99 for a, b in zip(served, served[5:], strict=False))
+        assert not fake.violations and not fake.unknown_routes
