@@ -74,6 +74,13 @@ class Loops:
         self.flood.stop_requested()
 
 
+class Notifier:
+    """Stands in for cogs.matches.Notifier: the flood sends no match messages."""
+
+    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
+        return None
+
+
 class FloodBot:
     """Stands in for cogs.bot.LadderBot: serve() builds it with the real pipeline."""
 
@@ -89,6 +96,7 @@ class FloodBot:
         self.writer = pipeline._log
         pipeline._log = self
         self.loops = Loops(self)
+        self.notifier = Notifier()
         self.rng = random.Random(opts.seed)
         self.users = [User(opts.uid_base + n, f"flood{n}") for n in range(opts.users)]
         self.records_fd = os.open(
