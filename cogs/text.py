@@ -12,14 +12,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ELLIPSIS", "MARKDOWN_CHARS", "link", "plain"]
+__all__ = ["ELLIPSIS", "LINE_START_CHARS", "MARKDOWN_CHARS", "link", "plain"]
 
 ELLIPSIS = "…"
 
-# Every character with a meaning in Discord's markdown: emphasis, strike, spoiler, quote,
-# headers and subtext, lists, masked links, code, escapes, custom emoji/mention brackets, and
-# ":" so "https://…" is not auto-linked (the link shows as text with its real target).
-MARKDOWN_CHARS = frozenset("\\*_~|>#-[]()`<:")
+# Characters with a meaning anywhere in a line: emphasis, underline, strike, spoiler, code,
+# escapes, masked links, the brackets of mentions, custom emoji, timestamps and <links>, and
+# ">" of quotes (at a line start; escaped everywhere, so no "<...>" pair is left whole).
+MARKDOWN_CHARS = frozenset("\\*_~|`[]()<>")
+# Characters with a meaning only at the start of a line: headers, subtext, lists. The result has
+# no newline, so only its first character can start a line; "Name#1234" and "Jean-Luc" stay
+# as they are.
+LINE_START_CHARS = frozenset("#-")
 
 # Text-direction overrides and isolates can make the text after them read backwards.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -54,8 +58,13 @@ def _one_line(text: str) -> str:
 def _pieces(text: str) -> list[str]:
     """The escaped text as indivisible pieces, so a cut never splits an escape."""
     pieces: list[str] = []
-    for ch in text:
-        if ch in MARKDOWN_CHARS:
+    for i, ch in enumerate(text):
+        if (
+            ch in MARKDOWN_CHARS
+            or (i == 0 and ch in LINE_START_CHARS)
+            # "https\://" is not auto-linked: the address shows as text, not as a link.
+            or (ch == ":" and text.startswith("//", i + 1))
+        ):
             pieces.append("\\" + ch)
         elif ch == "@":
             # A zero-width space after "@" breaks @everyone, @here and <@id> in content and

@@ -8,18 +8,23 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cogs.text import ELLIPSIS, MARKDOWN_CHARS, ZWSP, link, plain
+from cogs.text import ELLIPSIS, LINE_START_CHARS, MARKDOWN_CHARS, ZWSP, link, plain
 
-# What Discord's markdown gives a meaning to (and ":" of "https://", which auto-links): each must
-# reach Discord escaped. Spelt out here, not imported, so shrinking the module's set fails.
-MUST_ESCAPE = frozenset("\\*_~|>#-[]()`<:")
+# What Discord's markdown gives a meaning to anywhere, and at the start of a line (the only line
+# start in one line of text is its first character); ":" of "https://", which auto-links. Each
+# must reach Discord escaped. Spelt out here, not imported, so shrinking the module's sets fails.
+MUST_ESCAPE = frozenset("\\*_~|`[]()<>")
+MUST_ESCAPE_FIRST = frozenset("#-")
+ESCAPABLE = MUST_ESCAPE | MUST_ESCAPE_FIRST | {":", "."}
 MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|@everyone|@here", re.IGNORECASE)
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 # Text built from what breaks Discord: markdown, mentions, links, newlines, controls, bidi.
 NASTY = st.text(
     alphabet=st.one_of(
-        st.sampled_from(sorted(MARKDOWN_CHARS | set("@.!&0123456789 \n\r\t\x00\x1b\x85"))),
+        st.sampled_from(
+            sorted(MARKDOWN_CHARS | LINE_START_CHARS | set(":/@.!&0123456789 \n\r\t\x00\x1b\x85"))
+        ),
         st.sampled_from(sorted(BIDI | {"\u2028", "\u2029", ZWSP, "é", "Ⓐ", "😀"})),
         st.characters(),
     )
@@ -41,11 +46,15 @@ def unescaped_markdown(shown: str) -> list[int]:
     while i < len(shown):
         ch = shown[i]
         if ch == "\\":
-            if i + 1 >= len(shown) or shown[i + 1] not in MARKDOWN_CHARS | {"."}:
+            if i + 1 >= len(shown) or shown[i + 1] not in ESCAPABLE:
                 bad.append(i)
             i += 2
             continue
-        if ch in MUST_ESCAPE:
+        if (
+            ch in MUST_ESCAPE
+            or (i == 0 and ch in MUST_ESCAPE_FIRST)
+            or (ch == ":" and shown.startswith("//", i + 1))
+        ):
             bad.append(i)
         i += 1
     return bad
@@ -93,7 +102,7 @@ def test_a_forged_line_and_a_masked_link_stay_literal() -> None:
     note = "I won.\n**Opponent:** I lost, sorry\n[https://youtube.com/x](https://evil.example/y)"
     shown = plain(note)
     assert shown == (
-        r"I won. \*\*Opponent\:\*\* I lost, sorry "
+        r"I won. \*\*Opponent:\*\* I lost, sorry "
         r"\[https\://youtube.com/x\]\(https\://evil.example/y\)"
     )
 
@@ -101,8 +110,11 @@ def test_a_forged_line_and_a_masked_link_stay_literal() -> None:
 def test_names_with_markdown_are_not_styled() -> None:
     assert plain("_Erin_") == r"\_Erin\_"
     assert plain("**B**ob ~~x~~ ||s|| `c`") == r"\*\*B\*\*ob \~\~x\~\~ \|\|s\|\| \`c\`"
-    assert plain("# Big") == r"\# Big" and plain("-# small") == r"\-\# small"
-    assert plain("> quote") == r"\> quote"
+    assert plain("# Big") == r"\# Big" and plain("-# small") == r"\-# small"
+    assert plain("> quote") == r"\> quote" and plain("- item") == r"\- item"
+    # Those mean something only at the start of a line: a battletag or a name keeps its look.
+    assert plain("Alice#1234") == "Alice#1234" and plain("Jean-Luc vs Bob") == "Jean-Luc vs Bob"
+    assert plain("at 12:30") == "at 12:30" and plain("ftp://x") == r"ftp\://x"
     assert plain("1. first") == r"1\. first"
     assert plain("v1.5 rocks") == "v1.5 rocks"  # only a list's dot at the start is escaped
     assert plain("back\\slash") == "back\\\\slash"
@@ -113,8 +125,9 @@ def test_mentions_are_shown_but_never_ping_or_render() -> None:
     assert plain("hi @here") == f"hi @{ZWSP}here"
     assert plain("<@123>") == f"\\<@{ZWSP}123\\>"
     assert plain("<@&9>") == f"\\<@{ZWSP}&9\\>"
-    assert plain("<#77>") == "\\<\\#77\\>"
-    assert plain("<:emoji:1>") == "\\<\\:emoji\\:1\\>"
+    assert plain("<#77>") == "\\<#77\\>"
+    assert plain("<:emoji:1>") == "\\<:emoji:1\\>"
+    assert plain("<t:1700000000:R>") == "\\<t:1700000000:R\\>"
 
 
 def test_newlines_tabs_controls_and_bidi() -> None:
