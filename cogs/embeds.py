@@ -8,6 +8,7 @@ from typing import Any
 import nextcord
 
 from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR
+from cogs.text import plain
 from ladder.players import Player, describe_country
 
 HELP_TEXT: tuple[tuple[str, str], ...] = (
@@ -26,6 +27,14 @@ HELP_TEXT: tuple[tuple[str, str], ...] = (
     ),
     ("/help", "This list."),
 )
+
+
+NAME_SHOWN = 100  # characters of a name or battletag, escapes included
+
+
+def _names(names: tuple[str, ...]) -> str:
+    """Alt names, each made safe, comma-separated."""
+    return ", ".join(shown for shown in (plain(n, NAME_SHOWN) for n in names) if shown)
 
 
 def _when(player: Player | None) -> str:
@@ -56,9 +65,9 @@ def profile_draft_embed(draft: Any, regions: Mapping[str, str]) -> nextcord.Embe
         description="Pick your country and region below, then **Confirm**.",
         colour=INFO_COLOUR,
     )
-    embed.add_field(name="Player name", value=draft.player_name or "—")
-    embed.add_field(name="Battletag", value=draft.battletag or "—")
-    embed.add_field(name="Alt names", value=", ".join(draft.alt_names) or "none")
+    embed.add_field(name="Player name", value=plain(draft.player_name, NAME_SHOWN) or "—")
+    embed.add_field(name="Battletag", value=plain(draft.battletag, NAME_SHOWN) or "—")
+    embed.add_field(name="Alt names", value=_names(draft.alt_names) or "none")
     embed.add_field(
         name="Country", value=describe_country(draft.country) if draft.country else "choose below"
     )
@@ -71,9 +80,10 @@ def profile_draft_embed(draft: Any, regions: Mapping[str, str]) -> nextcord.Embe
 
 def profile_embed(player: Player, regions: Mapping[str, str]) -> nextcord.Embed:
     """The /profile embed of a player's record."""
-    embed = nextcord.Embed(title=f"Profile: {player.display_name}", colour=INFO_COLOUR)
-    embed.add_field(name="Battletag", value=player.battletag or "not set")
-    embed.add_field(name="Alt names", value=", ".join(player.alt_names) or "none")
+    name = plain(player.display_name, NAME_SHOWN) or str(player.discord_uid)
+    embed = nextcord.Embed(title=f"Profile: {name}", colour=INFO_COLOUR)
+    embed.add_field(name="Battletag", value=plain(player.battletag, NAME_SHOWN) or "not set")
+    embed.add_field(name="Alt names", value=_names(player.alt_names) or "none")
     embed.add_field(name="Country", value=describe_country(player.country))
     embed.add_field(
         name="Region",

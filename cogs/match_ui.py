@@ -9,6 +9,7 @@ import nextcord
 
 from cogs.components import custom_id, frozen_view
 from cogs.responses import ERROR_COLOUR, INFO_COLOUR, SUCCESS_COLOUR
+from cogs.text import plain
 from ladder.config import LadderConfig
 from services.views import MatchView, QueueStatus
 
@@ -22,11 +23,17 @@ STATUS_TEXT = {
     "invalidated": "Invalidated — no rating change",
 }
 RESULT_TEXT = {"p1_win": "{p1} won", "p2_win": "{p2} won", "draw": "Draw"}
+NAME_SHOWN = 64  # characters of a player's name, escapes included (a field name takes 256)
 
 
 def ts(moment: datetime | None, style: str = "R") -> str:
     """A Discord timestamp that every client renders in its own time zone, updating live."""
     return f"<t:{int(moment.timestamp())}:{style}>" if moment else "—"
+
+
+def shown_name(names: Mapping[int, str], uid: int, fallback: str) -> str:
+    """A player's name safe to show in any embed text; `fallback` if nothing printable is left."""
+    return plain(names.get(uid), NAME_SHOWN) or fallback
 
 
 def match_embed(
@@ -48,7 +55,7 @@ def match_embed(
         race = config.race(getattr(match, f"player{side}_race")).name
         you = " (you)" if uid == viewer else ""
         embed.add_field(
-            name=f"{names.get(uid, uid)}{you}",
+            name=f"{shown_name(names, uid, f'Player {side}')}{you}",
             value=f"{race} · {getattr(match, f'player{side}_mmr')} MMR",
         )
     embed.add_field(name="Map", value=match.map, inline=False)
@@ -58,7 +65,8 @@ def match_embed(
         embed.add_field(name="Report", value=f"by {ts(match.report_deadline)}")
     if match.result:
         text = RESULT_TEXT[str(match.result)].format(
-            p1=names.get(match.player1_uid, "Player 1"), p2=names.get(match.player2_uid, "Player 2")
+            p1=shown_name(names, match.player1_uid, "Player 1"),
+            p2=shown_name(names, match.player2_uid, "Player 2"),
         )
         change = match.mmr_change_of(viewer) if viewer in match.players else None
         mmr = f" · your MMR {change:+d}" if change is not None else ""
