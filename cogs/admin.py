@@ -1,8 +1,14 @@
 """/admin: rulings, MMR adjustments, bans, the queue, aborts, look-ups, disputes, status.
 
 Every subcommand is `Access.ADMIN`, checked on the server side by the pipeline. Actions that
-change a result, a rating or a ban ask for confirmation with buttons only the asking admin can
-press. LadderService writes each action to `admin_actions` with its reason.
+change a result, a rating, a ban or the queue ask for confirmation with buttons only the asking
+admin can press. A confirmation acts at most once, and carries the state it asked about (the
+match's status and result, the MMR): if another admin changed it meanwhile, LadderService refuses
+inside its transaction. LadderService writes each action to `admin_actions` with its reason.
+
+The disputes listing is paged; its Previous/Next buttons are routed by custom_id
+("disputes:page:2") and read SQLite afresh on each click, so they work after a restart.
+Everything players typed is shown through `cogs.text`.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ import nextcord
 from nextcord.ext import commands
 
 from app.status import collect_status, render_lines
+from cogs.admin_ui import PAGE_ROUTE, DisputesPage, disputes_page, parse_page, players_of
 from cogs.match_ui import match_embed
 from cogs.pipeline import guarded
 from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR, describe_error
+from cogs.text import plain
 from cogs.views import LadderView
-from ladder.guards import Access
-from services.views import DisputeView, PlayerLookup
+from ladder.errors import GuardRefusal
+from ladder.guards import REFUSALS, Access
+from services.views import MatchView, PlayerLookup
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +40,7 @@ RULINGS = {
 }
 MMR_MODES = {"Set to": "set", "Add": "add", "Subtract": "subtract"}
 REASON = nextcord.SlashOption(description="Why (kept in the admin log)", max_length=500)
+ALREADY_ANSWERED = "This question was already answered; nothing more was done."
 
 
 def _reply(text: str, title: str | None = None, colour=SUCCESS_COLOUR) -> nextcord.Embed:
@@ -38,15 +48,31 @@ def _reply(text: str, title: str | None = None, colour=SUCCESS_COLOUR) -> nextco
 
 
 class ConfirmView(LadderView):
-    """Confirm / Cancel for one admin action; only the admin who asked can press them."""
+    """Confirm / Cancel for one admin action; only the admin who asked can press them.
+
+    The first press wins: nextcord runs each click as its own task, so two Confirm clicks that
+    arrive together both reach their callbacks before `stop()` can take effect. `_answer` is a
+    check-and-set with no await in between, done before anything else.
+    """
 
     def __init__(self, owner_id: int, action: Callable[[], Awaitable[nextcord.Embed]]) -> None:
         super().__init__(owner_id, timeout=120)
         self._action = action
+        self.answered = False
+
+    def _answer(self) -> bool:
+        """Return True for the first press only (Confirm or Cancel); stop the view."""
+        if self.answered:
+            return False
+        self.answered = True
+        self.stop()
+        return True
 
     @nextcord.ui.button(label="Confirm", style=nextcord.ButtonStyle.red, custom_id="admin:confirm")
     async def confirm(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        self.stop()
+        if not self._answer():
+            await _already_answered(interaction)
+            return
         await interaction.response.defer()
         try:
             embed = await self._action()
@@ -56,7 +82,9 @@ class ConfirmView(LadderView):
 
     @nextcord.ui.button(label="Cancel", style=nextcord.ButtonStyle.grey, custom_id="admin:cancel")
     async def cancel(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        self.stop()
+        if not self._answer():
+            await _already_answered(interaction)
+            return
         await interaction.response.edit_message(
             embed=_reply("Cancelled; nothing changed."), view=None
         )
@@ -67,6 +95,7 @@ class AdminCog(commands.Cog):
 
     def __init__(self, bot) -> None:
         self.bot = bot
+        bot.router.register(PAGE_ROUTE, self._on_disputes_page)
 
     async def _ask(self, interaction: nextcord.Interaction, question: str, action) -> None:
         view = ConfirmView(interaction.user.id, action)
@@ -91,11 +120,13 @@ class AdminCog(commands.Cog):
         ruling: str = nextcord.SlashOption(description="The result", choices=RULINGS),
         reason: str = REASON,
     ) -> None:
-        match = await self.bot.ladder.get_match(match_id)
+        match = await self.bot.ladder.get_match(match_id)  # the state the admin confirms
         admin = interaction.user.id
 
         async def rule() -> nextcord.Embed:
-            update = await self.bot.ladder.resolve_match(admin, match_id, ruling, reason)
+            update = await self.bot.ladder.resolve_match(
+                admin, match_id, ruling, reason, expected=match
+            )
             await self.bot.notifier.match_changed(update)
             changed = "\n".join(
                 f"<@{c.key[0]}> {c.key[1]}: {c.old} → {c.new}" for c in update.rating_changes
@@ -103,7 +134,7 @@ class AdminCog(commands.Cog):
             return _reply(f"Match #{match_id}: {ruling}.\nRatings changed:\n{changed or 'none'}")
 
         await self._ask(
-            interaction, f"Rule **{ruling}** on match #{match.id} ({match.status})?", rule
+            interaction, f"Rule **{ruling}** on match #{match.id} ({_match_state(match)})?", rule
         )
 
     @admin.subcommand(name="mmr", description="Set, add to or subtract from a player's MMR")
@@ -119,12 +150,19 @@ class AdminCog(commands.Cog):
     ) -> None:
         self.bot.ladder_config.race(race)  # unknown race: a clear NotFoundError now
         admin = interaction.user.id
+        ratings = await self.bot.ladder.player_ratings(player.id)
+        shown = next((r.mmr for r in ratings if r.race == race), None)  # what Confirm expects
 
         async def adjust() -> nextcord.Embed:
-            change = await self.bot.ladder.adjust_mmr(admin, player.id, race, mode, amount, reason)
+            change = await self.bot.ladder.adjust_mmr(
+                admin, player.id, race, mode, amount, reason, expected=shown
+            )
             return _reply(f"{player.mention} {race}: {change.old} → {change.new}.")
 
-        await self._ask(interaction, f"{mode} {amount} MMR for {player.mention} ({race})?", adjust)
+        now = f"now {shown}" if shown is not None else "no rating yet"
+        await self._ask(
+            interaction, f"{mode} {amount} MMR for {player.mention} ({race}, {now})?", adjust
+        )
 
     @admin.subcommand(name="ban", description="Ban a player from the ladder")
     @guarded(Access.ADMIN)
@@ -137,8 +175,10 @@ class AdminCog(commands.Cog):
         admin = interaction.user.id
 
         async def ban() -> nextcord.Embed:
-            await self.bot.ladder.ban(admin, player.id, reason)
-            return _reply(f"{player.mention} is banned.")
+            # Banning is idempotent: a ban confirmed after another admin's changes nothing.
+            if await self.bot.ladder.ban(admin, player.id, reason):
+                return _reply(f"{player.mention} is banned.")
+            return _reply(f"{player.mention} was already banned; nothing changed.")
 
         await self._ask(interaction, f"Ban {player.mention}?", ban)
 
@@ -226,18 +266,42 @@ class AdminCog(commands.Cog):
     @admin.subcommand(name="disputes", description="List the open disputes")
     @guarded(Access.ADMIN)
     async def disputes(self, interaction: nextcord.Interaction) -> None:
+        shown = await self._disputes_page(1)
+        await interaction.response.send_message(
+            embed=shown.embed, ephemeral=True, **({"view": shown.view} if shown.view else {})
+        )
+
+    async def _on_disputes_page(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
+        """Previous / Next on the disputes listing: admins only, from SQLite as it is now."""
+        if not interaction.client.pipeline.is_admin(interaction.user.id):
+            raise GuardRefusal("admin", REFUSALS["admin"])
+        shown = await self._disputes_page(parse_page(parts))
+        await interaction.response.edit_message(embed=shown.embed, view=shown.view)
+
+    async def _disputes_page(self, page: int) -> DisputesPage:
         disputes = await self.bot.ladder.open_disputes()
-        lines = [_describe_dispute(d) for d in disputes[:15]] or ["No open disputes."]
-        embed = _reply("\n\n".join(lines), f"Open disputes ({len(disputes)})", INFO_COLOUR)
-        await self._say(interaction, embed)
+        names = await self.bot.notifier.names(*players_of(disputes))
+        return disputes_page(disputes, names, page)
+
+
+def _match_state(match: MatchView) -> str:
+    """The match's state as the confirmation question shows it: "finished, p1_win"."""
+    return f"{match.status}, {match.result}" if match.result is not None else str(match.status)
+
+
+async def _already_answered(interaction: nextcord.Interaction) -> None:
+    await interaction.response.send_message(
+        embed=_reply(ALREADY_ANSWERED, colour=INFO_COLOUR), ephemeral=True
+    )
 
 
 def _lookup_embed(found: PlayerLookup) -> nextcord.Embed:
     """What /admin player shows: the record, ratings, queue, match, aborts, admin history."""
     player = found.player
-    embed = nextcord.Embed(title=f"Player {player.display_name}", colour=INFO_COLOUR)
+    name = plain(player.display_name, 100) or str(player.discord_uid)
+    embed = nextcord.Embed(title=f"Player {name}", colour=INFO_COLOUR)
     embed.description = (
-        f"<@{player.discord_uid}> · battletag {player.battletag or '—'} · "
+        f"<@{player.discord_uid}> · battletag {plain(player.battletag, 100) or '—'} · "
         f"{'**banned**' if player.banned else 'not banned'} · "
         f"terms {'accepted' if player.accepted_tos else 'not accepted'} · "
         f"setup {'done' if player.completed_setup else 'not done'}"
@@ -249,21 +313,8 @@ def _lookup_embed(found: PlayerLookup) -> nextcord.Embed:
     embed.add_field(name="Open match", value=f"#{match.id} ({match.status})" if match else "none")
     embed.add_field(name="Aborts left", value=str(found.aborts_left))
     history = "\n".join(
-        f"{a.created_at:%Y-%m-%d} {a.action} by <@{a.admin_uid}>: {a.reason or ''}"[:200]
+        f"{a.created_at:%Y-%m-%d} {a.action} by <@{a.admin_uid}>: {plain(a.reason, 150)}"
         for a in found.recent_actions[:5]
     )
     embed.add_field(name="Admin actions", value=history or "none", inline=False)
     return embed
-
-
-def _describe_dispute(dispute: DisputeView) -> str:
-    """One open dispute: the match, both reports, the evidence."""
-    match = dispute.match
-    who = f"<@{match.player1_uid}> vs <@{match.player2_uid}>" if match else ""
-    lines = [
-        f"**Match #{dispute.match_id}** {who} — reports {dispute.player1_report} / "
-        f"{dispute.player2_report}, opened <t:{int(dispute.opened_at.timestamp())}:R>"
-    ]
-    for item in dispute.evidence[:4]:
-        lines.append(f"· <@{item.uid}>: {(item.note or '')[:150]} {item.url or ''}".rstrip())
-    return "\n".join(lines)

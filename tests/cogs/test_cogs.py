@@ -173,6 +173,8 @@ async def test_view_custom_ids_fit_and_are_unique(bot: LadderBot) -> None:
     assert not shared, f"custom_ids used by several views: {shared}"
 
     router = getattr(bot, "router", None)
-    prefixes = set(getattr(router, "_handlers", {}) or {})
+    # The router's table of prefixes (named `_routes` once routes carry their access rule).
+    prefixes = set(getattr(router, "_routes", None) or getattr(router, "_handlers", {}) or {})
+    assert {"match", "disputes"} <= prefixes, prefixes
     claimed = sorted(c for c in owners if c.split(ROUTER_SEPARATOR, 1)[0] in prefixes)
     assert not claimed, f"view custom_ids the ComponentRouter would take: {claimed}"

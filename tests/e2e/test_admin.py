@@ -9,10 +9,13 @@ command log, and nothing changes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cogs.admin import ALREADY_ANSWERED
+from cogs.bot import EXPIRED
 from ladder.guards import REFUSALS
 
 from .discord_objects import (
@@ -35,12 +38,23 @@ from .test_ladder_flow import (
     match_row,
     matched_pair,
     onboard,
+    press,
     ratings,
     refused_click,
     start_ladder_bot,
+    started_match,
     wait_text,
 )
-from .test_onboarding import assert_no_unexpected_errors, command_reply, db_rows, player_row
+from .test_onboarding import (
+    accept_terms,
+    assert_no_unexpected_errors,
+    command_reply,
+    db_rows,
+    open_setup,
+    pick_country_and_region,
+    player_row,
+    submit_setup,
+)
 
 ADMIN_ONLY = REFUSALS["admin"]
 
@@ -412,4 +426,209 @@ async def test_admin_tools_adjust_mmr_manage_the_queue_and_reset_aborts(
         ("unban", f"player:{carol.id}"),
     ]
     assert match_row(bot, 1)["status"] == "aborted"
+    assert_no_unexpected_errors(bot)
+
+
+# --------------------------------------------------------------------------------------------
+# A confirmation acts at most once, on the state it asked about.
+# --------------------------------------------------------------------------------------------
+
+
+CLICKS = 4  # Confirm clicks sent together: without the guard, two of them often both apply
+ROUNDS = 3  # the race depends on timing, so it is run more than once
+
+
+async def test_confirm_clicks_sent_together_apply_an_mmr_change_once(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root = fake.user("root")
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
+    (alice,) = await onboard(fake, "Alice")
+    options = {"player": alice, "race": "bw_zerg", "mode": "add", "amount": 50,
+               "reason": "double click"}  # fmt: skip
+    for round_ in range(ROUNDS):
+        old = 1500 + 50 * round_
+        question = await ask(fake, root, "mmr", options)
+        shown = "no rating yet" if round_ == 0 else f"now {old}"
+        assert shown in question.text, question.text
+
+        # All the clicks are on the gateway before the bot has answered any of them.
+        confirm_id = question.component(label="Confirm")["custom_id"]
+        clicks = [await forged_click(fake, root, question, confirm_id) for _ in range(CLICKS)]
+        answers = sorted([(await click.response()).type for click in clicks])
+        assert answers == [CHANNEL_MESSAGE] * (CLICKS - 1) + [DEFERRED_UPDATE_MESSAGE], answers
+        for late in [c for c in clicks if c.callback.type == CHANNEL_MESSAGE]:
+            # Answered by the view ("already answered") or, once it has stopped, as expired.
+            reply = await late.reply()
+            assert reply.ephemeral, reply.text
+            assert ALREADY_ANSWERED in reply.text or EXPIRED.user_message in reply.text, reply.text
+        applied = f"{old} → {old + 50}"
+        await fake.wait_until(lambda a=applied, q=question: a in q.text, WAIT, "the applied change")
+        assert not question.buttons()
+        assert ratings(bot) == {(alice.id, "bw_zerg"): old + 50}
+
+    assert [a["action"] for a in admin_actions(bot)] == ["adjust_mmr"] * ROUNDS
+    adjustments = db_rows(bot, "SELECT adjustment, amount FROM rating_log")
+    assert [(a["adjustment"], a["amount"]) for a in adjustments] == [("add", 50)] * ROUNDS
+    assert_no_unexpected_errors(bot)
+
+
+async def test_a_second_admins_stale_ruling_is_refused(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root, deputy = fake.user("root"), fake.user("deputy")
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root, deputy))
+    alice, bob = await onboard(fake, "Alice", "Bob")
+    await dispute(fake, alice, bob)
+
+    # Both admins are asked about the disputed match; root confirms first.
+    for_root = await ask(fake, root, "resolve", {"match_id": 1, "ruling": "p1_win",
+                                                 "reason": "replay"})  # fmt: skip
+    for_deputy = await ask(fake, deputy, "resolve", {"match_id": 1, "ruling": "p2_win",
+                                                     "reason": "my replay"})  # fmt: skip
+    assert "(disputed)" in for_root.text and "(disputed)" in for_deputy.text
+    done = await confirm(fake, root, for_root)
+    assert "Match #1: p1_win" in done.text, done.text
+    rated, row = ratings(bot), match_row(bot, 1)
+    assert (row["status"], row["result"]) == ("finished", "p1_win")
+
+    # The deputy's Confirm was about a disputed match: refused, nothing re-rated.
+    refused = await confirm(fake, deputy, for_deputy)
+    assert (
+        "Match #1 changed since you asked: it is now finished (p1_win). Nothing was changed"
+        in refused.text
+    ), refused.text
+    assert ratings(bot) == rated and match_row(bot, 1) == row
+    assert [(a["admin_uid"], a["action"]) for a in admin_actions(bot)] == [
+        (root.id, "resolve_match")
+    ]
+    (ruled,) = db_rows(bot, "SELECT ruling, ruled_by FROM disputes")
+    assert (ruled["ruling"], ruled["ruled_by"]) == ("p1_win", root.id)
+    assert len(db_rows(bot, "SELECT * FROM rating_log")) == 1
+
+    # Asked again, about the match as it is now, the deputy can correct it.
+    again = await ask(fake, deputy, "resolve", {"match_id": 1, "ruling": "p2_win",
+                                                "reason": "my replay"})  # fmt: skip
+    assert "(finished, p1_win)" in again.text, again.text
+    corrected = await confirm(fake, deputy, again)
+    assert "Match #1: p2_win" in corrected.text, corrected.text
+    assert match_row(bot, 1)["result"] == "p2_win"
+    assert_no_unexpected_errors(bot)
+
+
+# --------------------------------------------------------------------------------------------
+# /admin disputes: player text escaped, both sides' evidence, pages.
+# --------------------------------------------------------------------------------------------
+
+FORGED_NOTE = (
+    "I won, the replay proves it.\n**Opponent:** I admit I lost, sorry\n"
+    "[https://youtube.com/watch?v=proof](https://evil.example/steal) @everyone"
+)
+LONG_NOTE = "L" * 1000  # the modal's maximum
+LONG_URL = "https://replays.example/" + "r" * 470
+
+
+async def onboard_as(fake: FakeDiscord, username: str, name: str, battletag: str) -> FakeUser:
+    """``onboard`` for a player whose name is not a valid battletag name (``_Erin_``)."""
+    user = fake.user(username)
+    await accept_terms(fake, user)
+    opened = await open_setup(fake, user)
+    await bot_caught_up(fake, user)
+    preview = await (await submit_setup(fake, user, name, battletag, opened_by=opened)).reply()
+    assert "preview" in preview.text.lower(), preview.text
+    await bot_caught_up(fake, user)
+    preview = await pick_country_and_region(fake, user, preview, "FR", "EU")
+    assert "Profile saved" in (await press(fake, user, preview, "Confirm")).text
+    return user
+
+
+async def disputed(
+    fake: FakeDiscord, a: FakeUser, b: FakeUser, match_id: int
+) -> tuple[RecordedMessage, RecordedMessage]:
+    """Match ``match_id`` between ``a`` and ``b``, both reporting a win."""
+    dm_a, dm_b = await started_match(fake, a, b, match_id)
+    await press(fake, a, dm_a, "I won")
+    await press(fake, b, dm_b, "I won")
+    for dm in (dm_a, dm_b):
+        await wait_text(fake, dm, "Disputed")
+    return dm_a, dm_b
+
+
+async def evidence(fake: FakeDiscord, user: FakeUser, dm: RecordedMessage, *items) -> None:
+    for note, url in items:
+        thanks = await add_evidence(fake, user, dm, note, url)
+        assert "Evidence added" in thanks.text, thanks.text
+
+
+def match_numbers(message: RecordedMessage) -> list[int]:
+    return [int(n) for n in re.findall(r"Match #(\d+)\*\*", message.text)]
+
+
+async def test_disputes_show_player_text_escaped_both_sides_and_page(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root = fake.user("root")
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
+    erin = await onboard_as(fake, "erin", "_Erin_", "Erin#1234")
+    bob, carol, dave, frank, gina, hugo = await onboard(
+        fake, "Bob", "Carol", "Dave", "Frank", "Gina", "Hugo"
+    )
+
+    # Match 1: Erin forges a line and a link, then sends nine more long notes; Bob one note.
+    dm_e, dm_b = await disputed(fake, erin, bob, 1)
+    assert r"\_Erin\_" in dm_e.text and "_Erin_ " not in dm_e.text  # names escaped in DMs too
+    await evidence(fake, erin, dm_e, (FORGED_NOTE, "https://evil.example/steal"))
+    await evidence(fake, erin, dm_e, *[(LONG_NOTE, LONG_URL)] * 9)
+    await evidence(fake, bob, dm_b, ("Bob's replay shows my win", "https://replays.example/b"))
+    # Matches 2-4: long evidence on both sides, so the listing needs more than one page.
+    for match_id, (a, b) in enumerate(((carol, dave), (frank, gina), (hugo, bob)), start=2):
+        dm_a, dm_b = await disputed(fake, a, b, match_id)
+        await evidence(fake, a, dm_a, *[(LONG_NOTE, LONG_URL)] * 2)
+        await evidence(fake, b, dm_b, *[(LONG_NOTE, LONG_URL)] * 2)
+    assert len(db_rows(bot, "SELECT * FROM dispute_evidence")) == 10 + 1 + 3 * 4
+
+    listed = await ask(fake, root, "disputes")
+    assert "Open disputes (4)" in listed.text, listed.text
+    assert labels(listed) == ["Previous", "Page 1 of 2", "Next"], labels(listed)
+    assert match_numbers(listed)[0] == 1
+    (description,) = [e["description"] for e in listed.embeds]
+    assert len(description) <= 4096
+    # The forged line is part of Erin's note, on the note's own line, escaped.
+    assert "**Opponent:**" not in description and "\n**Opponent" not in description
+    forged = next(line for line in description.splitlines() if "Opponent" in line)
+    assert forged.startswith("· I won, the replay proves it. \\*\\*Opponent:\\*\\*"), forged
+    assert r"\[https\://youtube.com/watch?v=proof\]\(https\://evil.example/steal\)" in forged, (
+        forged
+    )
+    assert "`https://evil.example/steal`" in forged  # the link's real target, as plain text
+    assert "@everyone" not in description
+    assert r"**\_Erin\_**" in description and "**_Erin_**" not in description
+    # Both sides: Erin's ten notes are capped and counted; Bob's one note is there.
+    assert f"(<@{erin.id}>): 10 piece(s) of evidence" in description
+    assert "+8 more" in description
+    assert "Bob's replay shows my win" in description
+    assert "`https://replays.example/b`" in description
+
+    # Next shows the next disputes; Previous goes back.
+    nxt = await fake.click(root, listed, label="Next")
+    assert (await nxt.response()).type == UPDATE_MESSAGE
+    page2 = await nxt.reply()
+    assert labels(page2) == ["Previous", "Page 2 of 2", "Next"]
+    assert [b.get("disabled", False) for b in page2.buttons()] == [False, True, True]
+    first_page = [1, *[n for n in (2, 3, 4) if n not in match_numbers(page2)]]
+    assert sorted(first_page + match_numbers(page2)) == [1, 2, 3, 4]
+    assert match_numbers(page2) and 1 not in match_numbers(page2)
+
+    # Only admins may turn the pages, and nothing is kept in memory: they work after a restart.
+    own = await command_reply(fake, bob, "help")
+    refusal = await refused_click(fake, bob, own, custom_id="disputes:page:1")
+    assert ADMIN_ONLY in refusal.text, refusal.text
+    await bot.restart()
+    back = await fake.click(root, listed, label="Previous")
+    assert (await back.response()).type == UPDATE_MESSAGE
+    page1 = await back.reply()
+    assert match_numbers(page1)[0] == 1 and "Page 1 of 2" in labels(page1)
     assert_no_unexpected_errors(bot)
