@@ -185,7 +185,10 @@ def report(results: dict[str, dict]) -> None:
             f"{name:<6}{cells}{la['median'] / f['median']:>10.2f}{la['max'] / f['max']:>7.2f}"
             f"{clicks:>18} ms {ok}"
         )
-    print("\nCollections in the bot during the calls (gc.callbacks): count, max ms, objects freed")
+    print(
+        "\nCollections in the bot (gc.callbacks): count and objects freed during the calls,"
+        " max ms since start-up"
+    )
     for name, r in results.items():
         b, a = r["before"]["pauses"], r["after"]["pauses"]
         cells = "   ".join(
