@@ -15,9 +15,10 @@ from typing import Any
 import nextcord
 from nextcord.ext import commands
 
+from cogs.admin_ui import dispute_notice_embed
 from cogs.components import custom_id, frozen_modal
 from cogs.match_ui import match_buttons, match_embed
-from cogs.responses import ERROR_COLOUR, INFO_COLOUR
+from cogs.responses import INFO_COLOUR
 from ladder.errors import ValidationError
 from ladder.guards import Access
 from ladder.reports import Disputed
@@ -316,15 +317,7 @@ class Notifier:
     async def dispute_opened(self, match: MatchView) -> None:
         """Tell admins: in the admin channel if one is set, else by DM."""
         names = await self.names(match.player1_uid, match.player2_uid)
-        embed = nextcord.Embed(
-            title=f"Dispute on match #{match.id}",
-            description=(
-                f"{names[match.player1_uid]} reported **{match.player1_report}**, "
-                f"{names[match.player2_uid]} reported **{match.player2_report}**.\n"
-                f"Rule with `/admin resolve match_id:{match.id}`; see `/admin disputes`."
-            ),
-            colour=ERROR_COLOUR,
-        )
+        embed = dispute_notice_embed(match, names)  # player names escaped
         targets = []
         if self.admin_channel_id:
             targets.append(self.bot.get_partial_messageable(self.admin_channel_id))

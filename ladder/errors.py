@@ -7,6 +7,19 @@ pipeline logs with a traceback while the player gets a short apology.
 
 from __future__ import annotations
 
+import re
+
+_BREAKS = re.compile(r"[\s\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def quoted(value: str, limit: int = 64) -> str:
+    """Show text a player typed inside a message, inert: as inline code, which Discord renders
+    literally (no markdown, no mentions, no links), on one line, backticks replaced."""
+    text = _BREAKS.sub(" ", value).replace("`", "ˋ").strip() or " "
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"`{text}`"
+
 
 class LadderError(Exception):
     """A known, expected failure whose message can be shown to the player."""
@@ -32,7 +45,7 @@ class NameTakenError(ValidationError):
     """Another player already goes by this name."""
 
     def __init__(self, field: str, name: str) -> None:
-        super().__init__(field, f"The name **{name}** is already taken. Please choose another.")
+        super().__init__(field, f"The name {quoted(name)} is already taken. Please choose another.")
         self.name = name
 
 

@@ -35,7 +35,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ladder.config import MatchmakingConfig
-from ladder.errors import ValidationError
+from ladder.errors import ValidationError, quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +112,7 @@ def validate_vetoes(
     chosen = list(vetoes)
     unknown = [m for m in chosen if m not in map_pool]
     if unknown:
-        raise ValidationError("vetoes", f"**{unknown[0]}** is not in this season's map pool.")
+        raise ValidationError("vetoes", f"{quoted(unknown[0])} is not in this season's map pool.")
     result = frozenset(chosen)
     if len(result) > max_vetoes:
         raise ValidationError(

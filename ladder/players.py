@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ladder.countries import country_name, resolve_country
-from ladder.errors import ValidationError
+from ladder.errors import ValidationError, quoted
 from ladder.names import (
     is_allowed,
     is_ignorable,
@@ -87,7 +87,7 @@ class BattletagTakenError(ValidationError):
     def __init__(self, battletag: str) -> None:
         super().__init__(
             "battletag",
-            f"The battletag **{battletag}** is already used by another player: each Battle.net"
+            f"The battletag {quoted(battletag)} is already used by another player: each Battle.net"
             " account can have only one ladder player. If it is yours, please ask an admin.",
         )
         self.battletag = battletag
@@ -151,14 +151,14 @@ def validate_name(value: str, *, label: str = "Player name", field: str = "playe
         )
         raise ValidationError(
             field,
-            f"{label} **{name}** mixes {mixed}, so it could pass for another name. Please use "
+            f"{label} {quoted(name)} mixes {mixed}, so it could pass for another name. Please use "
             "one script: all Latin, all Cyrillic, all Hangul, and so on (Japanese kana with "
             "kanji, or Korean Hangul with Hanja, count as one).",
         )
     if mixes_number_systems(name):
         raise ValidationError(
             field,
-            f"{label} **{name}** mixes digits of different number systems, so it could pass "
+            f"{label} {quoted(name)} mixes digits of different number systems, so it could pass "
             "for another name. Please use one kind of digit.",
         )
     return name
@@ -169,7 +169,7 @@ def _check_length(name: str, label: str, field: str) -> None:
         raise ValidationError(
             field,
             f"{label} must be {NAME_MIN}–{NAME_MAX} characters long; "
-            f"**{name[: NAME_MAX + 20]}** has {len(name)}.",
+            f"{quoted(name, NAME_MAX + 20)} has {len(name)}.",
         )
 
 

@@ -31,6 +31,7 @@ from ladder.errors import (
     NotFoundError,
     StorageBusyError,
     ValidationError,
+    quoted,
 )
 from ladder.guards import Access, CommandRule, check_access
 from ladder.matchmaking import QueueEntry, RaceRating, run_wave, validate_vetoes
@@ -681,7 +682,7 @@ class LadderService:
     def _valid_race(self, race: str) -> str:
         if race not in self.config.race_codes:
             known = ", ".join(f"{r.name} (`{r.code}`)" for r in self.config.races)
-            raise ValidationError("races", f"**{race}** is not a race of this ladder: {known}.")
+            raise ValidationError("races", f"{quoted(race)} is not a race of this ladder: {known}.")
         return race
 
     def _valid_races(self, races: Sequence[str]) -> tuple[str, ...]:

@@ -32,7 +32,7 @@ ATTEMPTS = [
     ("a trailing Hangul filler", "Alice\u3164", ["invisible", "U+3164"]),
     ("only Hangul fillers", "\u3164\u3164\u3164\u3164", ["invisible", "U+3164"]),
     ("a zero-width joiner", "Al\u200dice", ["invisible", "U+200D"]),
-    ("a capital I for the l", "AIice", ["**AIice** is already taken"]),
+    ("a capital I for the l", "AIice", ["`AIice` is already taken"]),
     ("all-Cyrillic АІісе", "\u0410\u0406\u0456\u0441\u0435", ["already taken"]),
     ("full-width letters", "\uff21\uff4c\uff49\uff43\uff45", ["already taken"]),
 ]
@@ -92,7 +92,7 @@ async def test_a_battletag_another_player_uses_is_refused_and_writes_nothing(
         confirm = await fake.click(bob, preview, label="Confirm")
         refused = await confirm.reply()
     assert refused.ephemeral
-    assert "**ALICE#1234** is already used by another player" in refused.text, refused.text
+    assert "`ALICE#1234` is already used by another player" in refused.text, refused.text
     assert "went wrong" not in refused.text
     assert player_state(bot, bob) == before
     assert keys(bot) == keys_before

@@ -301,7 +301,7 @@ async def test_newcomer_accepts_the_terms_sets_up_and_sees_the_profile(
 
 INVALID_INPUTS = [
     # (what, name, battletag, alt 1, words the error must contain)
-    ("too short name", "ab", "Good#1234", "", ["3–12 characters", "**ab** has 2"]),
+    ("too short name", "ab", "Good#1234", "", ["3–12 characters", "`ab` has 2"]),
     ("too long name", "abcdefghijklm", "Good#1234", "", ["3–12 characters"]),
     ("battletag without #", "Goodname", "Good1234", "", ["Name#1234"]),
     ("battletag letters after #", "Goodname", "Good#12ab", "", ["3–12 digits"]),
@@ -311,7 +311,7 @@ INVALID_INPUTS = [
     ("SQL after the #", "Goodname", "a#1; DROP TABLE x", "", ["3–12 digits"]),
     ("SQL before the #", "Goodname", "x';DROP--#1234", "", ["`'` is not allowed"]),
     ("alt repeats the name", "Goodname", "Good#1234", "GOODNAME", ["repeats"]),
-    ("name already taken", "Bobby", "Good#1234", "", ["**Bobby** is already taken"]),
+    ("name already taken", "Bobby", "Good#1234", "", ["`Bobby` is already taken"]),
     ("name taken in another case", "bOBBY", "Good#1234", "", ["already taken"]),
     ("alt taken by another player", "Goodname", "Good#1234", "BobAlt", ["already taken"]),
     ("name is another player's alt", "bobalt", "Good#1234", "", ["already taken"]),
