@@ -44,7 +44,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import bot as _bot_program  # noqa: F401  (the bot's imports count in the RSS baseline)
-from cogs.leaderboard import LeaderboardView, leaderboard_embed
+from cogs.leaderboard import BoardState, LeaderboardRenderer, leaderboard_embed
 from cogs.profile import ladder_profile_embed
 from ladder.config import load_ladder_config
 from ladder.rating import replay
@@ -214,15 +214,15 @@ async def run(args: argparse.Namespace) -> list[str]:
             best_race_only=rng.random() < 0.5,
         )
 
-    view = LeaderboardView(1, standings, ladder)
-    view.render(now)
+    renderer = LeaderboardRenderer(
+        standings, {race.code: race.name for race in ladder.races}, dict(ladder.ranks.shares)
+    )
+    renderer.render(BoardState(1), now)
 
     def filter_change() -> None:
-        view.filters = random_filters()
-        view.page_number = 1
-        embed = view.render(now)
-        embed.to_dict()
-        view.to_components()
+        board = renderer.render(BoardState(1, 1, random_filters()), now)
+        board.embed.to_dict()
+        board.view.to_components()
 
     design_filter = timed(filter_change, args.reps)
     entry_keys = [

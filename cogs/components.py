@@ -35,7 +35,9 @@ def custom_id(*parts: object) -> str:
 
 def frozen_view(*items: nextcord.ui.Item) -> nextcord.ui.View:
     """A view used only to send components: stopped, so nextcord does not keep it in memory."""
-    view = nextcord.ui.View(timeout=None)
+    # prevent_update=False: nextcord 3.2.0 still files a stopped view sent with an ephemeral
+    # response (with a 15-minute timeout task each) unless told not to.
+    view = nextcord.ui.View(timeout=None, prevent_update=False)
     for item in items:
         view.add_item(item)
     view.stop()

@@ -414,7 +414,7 @@ class LeaderboardCog(commands.Cog):
         self.renderer = LeaderboardRenderer(
             bot.standings, {race.code: race.name for race in config.races}, config.ranks.shares
         )
-        bot.router.register(PREFIX, self._on_component)
+        bot.router.register(PREFIX, self._on_component, access=Access.TERMS)  # as /leaderboard
 
     @nextcord.slash_command(name="leaderboard", description="See the ranked ladder, with filters")
     @guarded(Access.TERMS)
