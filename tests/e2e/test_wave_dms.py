@@ -1,0 +1,168 @@
+"""A matchmaking wave whose DMs go out at Discord's pace: each player's confirmation window runs
+from when their match DM was sent, not from the wave.
+
+The fake's opt-in global rate limit makes the bot's REST calls slow, as Discord's 50 requests a
+second do for a big wave (bench/bench_wave_dms.py measures 2,000 players). Forty players who
+finished /setup are written into the database queued with one race (so the first wave pairs
+them all), each with the queue message /queue left in their DMs; then the real ``bot.py`` runs
+the wave: it edits the queue messages and DMs every match. The wave takes seconds; the
+confirmation window is set around that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage.database import Database, format_time, parse_time
+
+from .fake_discord import FakeDiscord, FakeUser
+from .harness import BotProcess
+from .test_ladder_flow import ladder_data_dir
+from .test_onboarding import assert_no_unexpected_errors, db_rows
+
+PLAYERS = 40
+RATE = 20  # the fake's global limit, requests a second: the wave's calls take seconds
+# The window starts just before the bot sends a DM; the call itself may wait for the rate
+# limit (nextcord waits up to ~1 s after a 429) before the DM arrives.
+TOLERANCE = 3.0
+SLOW_WAVE = TOLERANCE + 1.0  # the last DM comes later than this after the wave
+DM_ROUTE = "/channels/{channel_id}/messages"
+WAIT = 60.0
+
+
+async def queued_players(fake: FakeDiscord, database: Path, count: int) -> list[FakeUser]:
+    """Players who finished /setup, queued with one race, each with a queue message."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    db = await Database.open(database)  # the bot's own migrations
+    await db.close()
+    stamp = format_time(datetime.now(UTC) - timedelta(days=1))
+    users = [fake.user(f"waver{n}") for n in range(count)]
+    players, queue = [], []
+    for n, user in enumerate(users):
+        players.append(
+            (user.id, user.username, f"Waver{n:03d}", f"Waver{n:03d}#{1000 + n}", "FR", "EU",
+             1, stamp, 1, stamp, 0, stamp, stamp)
+        )  # fmt: skip
+        # What /queue left in the DMs (planted: the fake has no public way to make a message
+        # an earlier run of the bot sent). The wave edits it to "A match was found".
+        channel = fake.dm_channel(user)
+        message = fake._new_message(channel, {"embeds": [{"title": "You are in the queue"}]})
+        queue.append((user.id, '["bw_terran"]', "[]", stamp, channel.id, message.id))
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+        conn.executemany(
+            "INSERT INTO players (discord_uid, discord_name, player_name, battletag, country,"
+            " region, accepted_tos, accepted_tos_at, completed_setup, completed_setup_at,"
+            " banned, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            players,
+        )
+        conn.executemany(
+            "INSERT INTO queue_entries (discord_uid, races, vetoes, joined_at, channel_id,"
+            " message_id) VALUES (?, ?, ?, ?, ?, ?)",
+            queue,
+        )
+    return users
+
+
+async def run_wave(
+    fake: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path, window: float
+) -> tuple[BotProcess, dict[int, list[float]]]:
+    """Start the bot on PLAYERS queued players with a slow Discord; wait until each has a
+    match DM. Returns the bot and {uid: wall-clock arrival time of each match DM}."""
+    data = ladder_data_dir(tmp_path, wave_interval_seconds=1, confirmation_window_seconds=window)
+    bot = bot_process(env={"DATA_DIR": str(data), "LOG_LEVEL": "INFO"})
+    users = await queued_players(fake, bot.database_path, PLAYERS)
+    owner = {fake.dm_channel(u).id: u.id for u in users}
+    fake.global_rate_limit = RATE
+    offset = time.time() - time.monotonic()  # the fake's clock (monotonic) to the bot's
+    await bot.start()
+
+    def arrivals() -> dict[int, list[float]]:
+        found: dict[int, list[float]] = {}
+        for r in fake.requests:
+            if r.method == "POST" and r.route == DM_ROUTE and r.status == 200:
+                uid = owner.get(int(r.path.split("/")[2]))
+                if uid is not None:
+                    found.setdefault(uid, []).append(r.at + offset)
+        return found
+
+    await fake.wait_until(lambda: len(arrivals()) == PLAYERS, WAIT, "a DM to every player")
+    await asyncio.sleep(0.5)  # a second DM to anyone would show up meanwhile
+    return bot, arrivals()
+
+
+def check_wave(
+    fake: FakeDiscord, bot: BotProcess, sent: dict[int, list[float]], window: float
+) -> None:
+    """Every player got one match DM, with Confirm; each match's window ran from its second DM;
+    no match was cancelled as a no-show before that window could run out."""
+    assert Counter(len(times) for times in sent.values()) == {1: PLAYERS}, "one DM each"
+    matches = db_rows(bot, "SELECT * FROM matches ORDER BY id")
+    assert len(matches) == PLAYERS // 2
+    wave = min(parse_time(m["created_at"]).timestamp() for m in matches)
+    last = max(times[0] for times in sent.values())
+    if last - wave < SLOW_WAVE:  # not an AssertionError: the xfail below must not cover it
+        pytest.fail(f"the wave's DMs took {last - wave:.1f} s: too fast to show anything")
+    problems = []
+    for m in matches:
+        second_dm = max(sent[m["player1_uid"]][0], sent[m["player2_uid"]][0])
+        deadline = parse_time(m["confirm_deadline"]).timestamp()
+        if deadline < second_dm + window - TOLERANCE:
+            problems.append(
+                f"match #{m['id']}: deadline {deadline - second_dm:+.1f} s from its second DM"
+                f" (sent {second_dm - wave:.1f} s after the wave), status {m['status']}"
+            )
+        if m["status"] == "cancelled" and (
+            parse_time(m["ended_at"]).timestamp() < second_dm + window - TOLERANCE
+        ):
+            problems.append(
+                f"match #{m['id']}: cancelled as a no-show ({m['no_shows']})"
+                f" {parse_time(m['ended_at']).timestamp() - second_dm:+.1f} s from its second DM"
+            )
+    assert not problems, f"window {window:g} s:\n" + "\n".join(problems)
+    # Each DM, as first sent, offered its match to confirm (not a match already over).
+    shown = db_rows(bot, "SELECT * FROM match_messages")
+    assert len(shown) == PLAYERS
+    for row in shown:
+        first = fake.messages[row["message_id"]].history[0]
+        labels = [c.get("label") for r in first.get("components", []) for c in r["components"]]
+        assert "Confirm" in labels, f"match #{row['match_id']} was first shown with {labels}"
+    assert_no_unexpected_errors(bot)
+
+
+async def test_each_confirmation_window_starts_at_its_dm(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    """The wave's DMs take several seconds; each match's deadline is its second DM + window,
+    which a deadline fixed at the wave (wave + window) would miss by that much."""
+    window = 20.0  # longer than the whole wave: no deadline passes while it is sent
+    bot, sent = await run_wave(fake_discord, bot_process, tmp_path, window)
+    check_wave(fake_discord, bot, sent, window)
+    statuses = {m["status"] for m in db_rows(bot, "SELECT status FROM matches")}
+    assert statuses == {"awaiting_confirmation"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="bot bug: a match keeps the wave-time deadline (pair_queue: wave + window) until "
+    "its own DM takes a Notifier slot, and the deadline loop cancels it as a no-show at "
+    "wave + window, before its DM is sent; the wave's queue-message edits take the slots "
+    "first. Remove this mark once fixed.",
+)
+async def test_a_wave_longer_than_the_window_cancels_nobody_early(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    """Sending the wave takes longer than the confirmation window: still, every player gets
+    the whole window from their DM, and no match is cancelled before that."""
+    window = 5.0
+    bot, sent = await run_wave(fake_discord, bot_process, tmp_path, window)
+    check_wave(fake_discord, bot, sent, window)
