@@ -29,6 +29,7 @@ from storage.leaderboard import LeaderboardRepository
 
 log = logging.getLogger(__name__)
 
+
 class ExpiredComponent(GuardRefusal):
     """A button, select or modal no live view or route answers (an old session's)."""
 
@@ -79,6 +80,8 @@ class LadderBot(commands.Bot):
         self.terms_text = terms_text
         self.router = ComponentRouter()
         self.notifier = Notifier(self, admin_ids, admin_channel_id)
+        # Queue messages of players taken out of the queue (admin, ban, Decline) say so.
+        ladder.on_left_queue = players.on_left_queue = self.notifier.left_queue_soon
         self.loops = LadderLoops(self, ladder_config.matchmaking.wave_interval_seconds)
         for cog in COGS:
             instance = cog(self)

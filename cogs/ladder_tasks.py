@@ -12,9 +12,10 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
+from services.players import LeftQueue
+
 log = logging.getLogger(__name__)
 
-MATCH_FOUND_TEXT = "A match was found: you left the queue. See the match message."
 MAX_SLEEP_SECONDS = 60.0  # re-read the next deadline at least this often
 RETRY_SECONDS = 5.0
 
@@ -81,7 +82,7 @@ class LadderLoops:
             self.poke()
         await asyncio.gather(
             self.bot.notifier.matches_found(matches),
-            self.bot.notifier.left_queue(wave.left_queue, MATCH_FOUND_TEXT),
+            self.bot.notifier.left_queue(wave.left_queue, LeftQueue.MATCHED),
         )
 
     async def announce_unsent(self) -> None:

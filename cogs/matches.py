@@ -22,6 +22,7 @@ from cogs.responses import INFO_COLOUR
 from ladder.errors import ValidationError
 from ladder.guards import Access
 from ladder.reports import Disputed
+from services.players import LeftQueue
 from services.views import MatchUpdate, MatchView, QueueStatus
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,14 @@ OUTCOMES = ("win", "loss", "draw")
 # DMs sent or edited at once: enough to send a 2,000-player wave well inside the confirmation
 # window, few enough that nextcord's rate-limit handling is not flooded.
 DM_CONCURRENCY = 16
+# What a queue message says once its player left the queue other than by Cancel.
+LEFT_QUEUE_TEXT = {
+    LeftQueue.MATCHED: "A match was found: you left the queue. See the match message.",
+    LeftQueue.DECLINED: "You declined the terms, so you left the queue.",
+    LeftQueue.DEQUEUED: "An admin took you out of the queue. Use /queue to join again.",
+    LeftQueue.CLEARED: "An admin emptied the queue: you are no longer queued. Use /queue again.",
+    LeftQueue.BANNED: "You are no longer in the queue.",
+}
 # At start, the messages of matches ended this recently are checked too (an edit lost at a stop).
 REPAIR_WINDOW = timedelta(days=1)
 
@@ -159,6 +168,7 @@ class Notifier:
         self._dirty: set[tuple[int, int]] = set()
         self._refreshing: dict[tuple[int, int], asyncio.Task[None]] = {}
         self._sending: dict[int, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(concurrency)
 
     async def names(self, *uids: int) -> dict[int, str]:
@@ -226,9 +236,10 @@ class Notifier:
         await ladder.record_match_message(match_id, uid, channel.id, message.id)
         await self.shown(match_id, uid, message.id, payload)
 
-    async def left_queue(self, entries: Iterable[QueueStatus], text: str) -> None:
-        """Replace the queue messages of players who left the queue (matched, removed) with
-        `text`, so no "You are in the queue" and Cancel button stays behind."""
+    async def left_queue(self, entries: Iterable[QueueStatus], why: LeftQueue) -> None:
+        """Replace the queue messages of players who left the queue other than by their own
+        Cancel with what happened, so no "You are in the queue" and Cancel button stays."""
+        text = LEFT_QUEUE_TEXT[why]
         await asyncio.gather(
             *(
                 self._edit_queue_message(entry, text)
@@ -236,6 +247,13 @@ class Notifier:
                 if entry.channel_id and entry.message_id
             )
         )
+
+    def left_queue_soon(self, entries: list[QueueStatus], why: LeftQueue) -> None:
+        """left_queue in the background (the admin's or player's answer does not wait for the
+        edits); a stop waits for it in `drain`."""
+        task = asyncio.create_task(self.left_queue(entries, why), name="queue-messages")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _edit_queue_message(self, entry: QueueStatus, text: str) -> None:
         async with self._slots:
@@ -277,7 +295,7 @@ class Notifier:
 
     async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
         """Wait for the edits and DMs on their way (at a stop, before the database closes)."""
-        pending = [*self._refreshing.values(), *self._sending.values()]
+        pending = [*self._refreshing.values(), *self._sending.values(), *self._background]
         if pending:
             _, late = await asyncio.wait(pending, timeout=timeout)
             if late:

@@ -57,7 +57,7 @@ from ladder.reports import (
     due_timeout,
     month_key,
 )
-from services.players import PlayerChanges
+from services.players import LeftQueue, LeftQueueListener, PlayerChanges
 from services.ratings import RatingLedger, match_keys
 from services.views import (
     AdminAction,
@@ -136,8 +136,12 @@ class LadderService:
         rng: random.Random | None = None,
         on_ratings_changed: Callable[[list[RatingRow]], None] | None = None,
         player_changes: PlayerChanges | None = None,
+        on_left_queue: LeftQueueListener | None = None,
     ) -> None:
         self._db = db
+        # Told (after the commit) who left the queue other than by their own Cancel, so that
+        # their queue messages can say so.
+        self.on_left_queue = on_left_queue
         self._players = players
         self._player_changes = player_changes or PlayerChanges()
         self.config = config
@@ -460,6 +464,7 @@ class LadderService:
             await self._admin.record(
                 conn, admin_uid, "remove_from_queue", player_target(uid), details, reason, now
             )
+        self._left_queue([removed] if removed else [], LeftQueue.DEQUEUED)
         return removed is not None
 
     async def clear_queue(self, admin_uid: int, reason: str | None) -> int:
@@ -472,6 +477,7 @@ class LadderService:
             await self._admin.record(
                 conn, admin_uid, "clear_queue", QUEUE_TARGET, details, reason, now
             )
+        self._left_queue(removed, LeftQueue.CLEARED)
         return len(removed)
 
     async def reset_aborts(self, admin_uid: int, uid: int, reason: str | None) -> int:
@@ -546,6 +552,13 @@ class LadderService:
         # The read-only connection: the last committed state, never another coroutine's open
         # transaction, and no wait for the write lock.
         return self._db.reader
+
+    def _left_queue(self, entries: list[QueueStatus], why: LeftQueue) -> None:
+        if entries and self.on_left_queue is not None:
+            try:
+                self.on_left_queue(entries, why)
+            except Exception:  # telling them is a courtesy; the change is committed
+                log.exception("A left-queue listener failed")
 
     def _now(self) -> datetime:
         # Millisecond precision, like the stored text: a deadline computed here compares the
@@ -673,6 +686,7 @@ class LadderService:
                 )
         finally:
             self._players.cache.invalidate(uid)
+        self._left_queue([removed] if removed else [], LeftQueue.BANNED)
         log.info("Admin %s: %s %s", admin_uid, "ban" if banned else "unban", uid)
         player = await self._players.get(uid)
         if player is not None:

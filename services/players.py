@@ -11,12 +11,14 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from enum import StrEnum
 
 import aiosqlite
 
 from cache.players import PlayerCache
 from ladder.errors import StorageBusyError
 from ladder.players import Change, Player, ProfileDraft
+from services.views import QueueStatus
 from storage.database import Database
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository
@@ -27,6 +29,19 @@ log = logging.getLogger(__name__)
 BUSY_CODES = frozenset({5, 6, 8, 10, 13})  # BUSY, LOCKED, READONLY, IOERR, FULL
 
 type PlayerListener = Callable[[Player], None]
+
+
+class LeftQueue(StrEnum):
+    """Why a player left the queue, when it was not his own Cancel (his queue message says)."""
+
+    MATCHED = "matched"
+    DECLINED = "declined"  # declined the terms
+    DEQUEUED = "dequeued"  # an admin took him out
+    CLEARED = "cleared"  # an admin emptied the queue
+    BANNED = "banned"
+
+
+type LeftQueueListener = Callable[[list[QueueStatus], LeftQueue], None]
 
 
 class PlayerChanges:
@@ -55,11 +70,14 @@ class PlayerService:
         players: PlayerRepository,
         queue: QueueRepository,
         changes: PlayerChanges,
+        *,
+        on_left_queue: LeftQueueListener | None = None,
     ) -> None:
         self._db = db
         self._players = players
         self._queue = queue
         self.changes = changes
+        self.on_left_queue = on_left_queue
 
     @property
     def cache(self) -> PlayerCache:
@@ -87,6 +105,8 @@ class PlayerService:
             left = None if accepted else await self._queue.remove(conn, uid)
         if left is not None:
             log.info("Player %s declined the terms and left the queue", uid)
+            if self.on_left_queue is not None:
+                self.on_left_queue([left], LeftQueue.DECLINED)
         return await self._publish(uid)
 
     async def save_profile(self, uid: int, discord_name: str, draft: ProfileDraft) -> list[Change]:

@@ -98,11 +98,14 @@ async def test_declining_the_terms_stops_play_on_every_path(
     # Queued, then Decline: she leaves the queue in the same transaction.
     terms = await command_reply(fake, alice, "termsofservice")
     await press(fake, alice, terms, "Accept")
-    await join_queue(fake, alice)
+    queued = await join_queue(fake, alice)
     assert len(db_rows(bot, "SELECT * FROM queue_entries")) == 1
     terms = await command_reply(fake, alice, "termsofservice")
     await press(fake, alice, terms, "Decline")
     assert not db_rows(bot, "SELECT * FROM queue_entries")
+    # Her queue message no longer says she is queued, nor offers Cancel.
+    await wait_text(fake, queued, "You declined the terms")
+    assert not queued.buttons()
     await bot.stop()
     outcomes = db_rows(
         bot,
@@ -228,4 +231,25 @@ async def test_sigterm_with_report_clicks_in_flight_loses_nothing_and_messages_f
             await fake.wait_until(
                 lambda m=message: "I won" in enabled_labels(m), WAIT, "report buttons"
             )
+    assert_no_unexpected_errors(bot)
+
+
+async def test_queue_messages_say_when_an_admin_takes_players_out(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root = fake.user("root")
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,), wave_interval_seconds=3600)
+    alice, bob, carol = await onboard(fake, "Alice", "Bob", "Carol")
+    queued = {u.id: await join_queue(fake, u, ("bw_terran",)) for u in (alice, bob, carol)}
+
+    await ask(fake, root, "dequeue", {"player": alice, "reason": "afk"})
+    await wait_text(fake, queued[alice.id], "An admin took you out of the queue")
+    await confirm(fake, root, await ask(fake, root, "ban", {"player": bob, "reason": "cheat"}))
+    await wait_text(fake, queued[bob.id], "no longer in the queue")
+    await confirm(fake, root, await ask(fake, root, "clearqueue", {"reason": "reset"}))
+    await wait_text(fake, queued[carol.id], "An admin emptied the queue")
+    for message in queued.values():
+        assert not message.buttons()
+    assert not db_rows(bot, "SELECT * FROM queue_entries")
     assert_no_unexpected_errors(bot)
