@@ -16,7 +16,8 @@ from services.players import LeftQueue
 
 log = logging.getLogger(__name__)
 
-MAX_SLEEP_SECONDS = 60.0  # re-read the next deadline at least this often
+MAX_SLEEP_SECONDS = 60.0
+UNSENT_RECHECK_SECONDS = 0.5  # re-read the next deadline at least this often
 RETRY_SECONDS = 5.0
 
 
@@ -27,6 +28,7 @@ class LadderLoops:
         self.bot = bot
         self.wave_interval = wave_interval
         self._wake = asyncio.Event()
+        self._announced = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
 
     def start(self) -> None:
@@ -61,6 +63,8 @@ class LadderLoops:
             await self.announce_unsent()
         except Exception:
             log.exception("Announcing matches left unannounced failed")
+        finally:
+            self._announced.set()
         try:
             # The database is the truth: messages a stop left behind are rendered again.
             await self.bot.notifier.repair()
@@ -80,10 +84,9 @@ class LadderLoops:
         if matches:
             log.info("Wave: %d match(es) created", len(matches))
             self.poke()
-        await asyncio.gather(
-            self.bot.notifier.matches_found(matches),
-            self.bot.notifier.left_queue(wave.left_queue, LeftQueue.MATCHED),
-        )
+        # The match DMs first (their confirmation windows are running), then the queue messages.
+        await self.bot.notifier.matches_found(matches)
+        await self.bot.notifier.left_queue(wave.left_queue, LeftQueue.MATCHED)
 
     async def announce_unsent(self) -> None:
         """DM the matches a stop interrupted between the wave and its DMs."""
@@ -92,16 +95,25 @@ class LadderLoops:
             for match in await self.bot.ladder.open_matches()
             if str(match.status) == "awaiting_confirmation"
         ]
+        self.bot.notifier.expect(unsent)
+        self._announced.set()  # the deadline loop may go on: these are marked unsent
         await self.bot.notifier.matches_found(unsent)
 
     async def _deadlines(self) -> None:
         await self.bot.wait_until_ready()
+        # Matches whose DMs a stop interrupted are marked unsent (and so not timed out as
+        # no-shows) once the announcing has started: wait for that.
+        await self._announced.wait()
         while True:
             # Cleared before reading the next deadline, so a poke meanwhile is not lost.
             self._wake.clear()
             try:
                 await self.fire_due()
                 delay = await self._seconds_to_next_deadline()
+                if self.bot.notifier.unsent():
+                    # The earliest deadline may be a match whose DM is on its way (skipped
+                    # above): look again soon, without spinning.
+                    delay = max(delay, UNSENT_RECHECK_SECONDS)
             except Exception:
                 log.exception("Handling match deadlines failed; retrying")
                 delay = RETRY_SECONDS
@@ -110,7 +122,7 @@ class LadderLoops:
 
     async def fire_due(self) -> None:
         """Apply every deadline that has passed, and tell the players."""
-        for update in await self.bot.ladder.fire_due_timeouts():
+        for update in await self.bot.ladder.fire_due_timeouts(skip=self.bot.notifier.unsent()):
             await self.bot.notifier.match_changed(update)
 
     async def _seconds_to_next_deadline(self) -> float:

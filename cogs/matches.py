@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import re
+import weakref
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -78,15 +79,15 @@ class MatchCog(commands.Cog):
         # No lock is held while Discord answers: the clicker's message shows the state read
         # after the action, and `refresh` below repairs it if a newer state was shown meanwhile.
         notifier = self.bot.notifier
-        fresh = await ladder.get_match(match_id)
-        payload = await notifier.render(fresh, uid)
-        await interaction.response.edit_message(**payload)
-        if interaction.message is not None:
-            await notifier.shown(match_id, uid, interaction.message.id, payload)
+        async with notifier.editing(match_id, uid):
+            # Read inside the message's lock: whichever of this answer and a background edit
+            # of the same message goes second shows the newer state, and `shown` matches it.
+            payload = await notifier.render(await ladder.get_match(match_id), uid)
+            await interaction.response.edit_message(**payload)
+            if interaction.message is not None:
+                await notifier.shown(match_id, uid, interaction.message.id, payload)
         if update.changed:
-            await notifier.match_changed(update)
-        else:
-            await notifier.refresh(match_id, uid)
+            await notifier.match_changed(update, skip=uid)
 
 
 class EvidenceModal(nextcord.ui.Modal):
@@ -169,6 +170,8 @@ class Notifier:
         self._refreshing: dict[tuple[int, int], asyncio.Task[None]] = {}
         self._sending: dict[int, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._unsent: set[int] = set()
+        self._edit_locks = weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock]()
         self._slots = asyncio.Semaphore(concurrency)
 
     async def names(self, *uids: int) -> dict[int, str]:
@@ -195,7 +198,18 @@ class Notifier:
 
     async def matches_found(self, matches: Iterable[MatchView]) -> None:
         """DM every new match to its players, many at once (within `concurrency`)."""
+        matches = list(matches)
+        self.expect(matches)
         await asyncio.gather(*(self.match_found(match) for match in matches))
+
+    def expect(self, matches: Iterable[MatchView]) -> None:
+        """Mark these matches' DMs as on their way, at once, before any waits for a slot: the
+        deadline loop leaves them alone until their DMs went out (their window starts then)."""
+        self._unsent.update(match.id for match in matches)
+
+    def unsent(self) -> frozenset[int]:
+        """Matches whose DMs are still on their way."""
+        return frozenset(self._unsent)
 
     async def match_found(self, match: MatchView) -> None:
         """DM both players the new match with Confirm / Abort (once, however often asked)."""
@@ -208,15 +222,19 @@ class Notifier:
 
     async def _send_match(self, match_id: int) -> None:
         ladder = self.bot.ladder
-        sent = {uid for uid, _, _ in await ladder.match_messages(match_id)}
-        match = await ladder.get_match(match_id)
-        await asyncio.gather(
-            *(
-                self._send_one(match_id, uid)
-                for uid in (match.player1_uid, match.player2_uid)
-                if uid not in sent
+        self._unsent.add(match_id)
+        try:
+            sent = {uid for uid, _, _ in await ladder.match_messages(match_id)}
+            match = await ladder.get_match(match_id)
+            await asyncio.gather(
+                *(
+                    self._send_one(match_id, uid)
+                    for uid in (match.player1_uid, match.player2_uid)
+                    if uid not in sent
+                )
             )
-        )
+        finally:
+            self._unsent.discard(match_id)
 
     async def _send_one(self, match_id: int, uid: int) -> None:
         ladder = self.bot.ladder
@@ -233,8 +251,15 @@ class Notifier:
             except nextcord.HTTPException as exc:
                 log.warning("Could not DM player %s about match #%s: %s", uid, match_id, exc)
                 return
-        await ladder.record_match_message(match_id, uid, channel.id, message.id)
-        await self.shown(match_id, uid, message.id, payload)
+        # And again once it is out: under Discord's rate limits the send itself can take
+        # seconds. (The DM shows the earlier deadline: the real one is never sooner.)
+        if await ladder.start_confirmation_window(match_id):
+            self.bot.loops.poke()
+        async with self.editing(match_id, uid):
+            await ladder.record_match_message(match_id, uid, channel.id, message.id)
+            await self.shown(match_id, uid, message.id, payload)
+        # The match may have moved on while the DM was on its way (an abort): show that.
+        await self.refresh(match_id, uid)
 
     async def left_queue(self, entries: Iterable[QueueStatus], why: LeftQueue) -> None:
         """Replace the queue messages of players who left the queue other than by their own
@@ -312,25 +337,36 @@ class Notifier:
         finally:
             self._refreshing.pop(key, None)
 
+    def editing(self, match_id: int, uid: int) -> asyncio.Lock:
+        """The lock of one player's match message: an edit and the record of what it shows
+        are one step, so two edits of the message cannot cross. Never a whole match's lock:
+        the opponent's clicks do not wait on this message's Discord calls."""
+        key = (match_id, uid)
+        lock = self._edit_locks.get(key)
+        if lock is None:
+            lock = self._edit_locks[key] = asyncio.Lock()
+        return lock
+
     async def _refresh_once(self, match_id: int, uid: int) -> None:
         ladder = self.bot.ladder
-        found = await ladder.match_message(match_id, uid)
-        if found is None:
-            return
-        _, message_id, shown = found
-        match = await ladder.get_match(match_id)
-        payload = await self.render(match, uid)
-        if digest(payload) == shown:
-            return  # already shows this: no REST call from the shared rate limit
-        try:
-            # A DMChannel (cached after the first call): nextcord 3.2.0 cannot build a
-            # PartialMessage from a PartialMessageable.
-            channel = await self.bot.create_dm(nextcord.Object(id=uid))
-            await channel.get_partial_message(message_id).edit(**payload)
-        except nextcord.HTTPException as exc:
-            log.warning("Could not update match #%s for %s: %s", match_id, uid, exc)
-            return
-        await self.shown(match_id, uid, message_id, payload)
+        async with self.editing(match_id, uid):
+            found = await ladder.match_message(match_id, uid)
+            if found is None:
+                return
+            _, message_id, shown = found
+            match = await ladder.get_match(match_id)
+            payload = await self.render(match, uid)
+            if digest(payload) == shown:
+                return  # already shows this: no REST call from the shared rate limit
+            try:
+                # A DMChannel (cached after the first call): nextcord 3.2.0 cannot build a
+                # PartialMessage from a PartialMessageable.
+                channel = await self.bot.create_dm(nextcord.Object(id=uid))
+                await channel.get_partial_message(message_id).edit(**payload)
+            except nextcord.HTTPException as exc:
+                log.warning("Could not update match #%s for %s: %s", match_id, uid, exc)
+                return
+            await self.shown(match_id, uid, message_id, payload)
 
     async def dispute_opened(self, match: MatchView) -> None:
         """Tell admins: in the admin channel if one is set, else by DM."""

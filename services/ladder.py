@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -285,10 +285,16 @@ class LadderService:
         assert dispute is not None
         return replace(dispute, match=match)
 
-    async def fire_due_timeouts(self) -> list[MatchUpdate]:
-        """Apply every confirmation or report deadline that has passed; one transaction each."""
+    async def fire_due_timeouts(self, skip: Collection[int] = ()) -> list[MatchUpdate]:
+        """Apply every confirmation or report deadline that has passed; one transaction each.
+
+        `skip`: matches whose DMs are still on their way; their confirmation window starts
+        when the DM is sent, so they are not no-shows yet.
+        """
         updates = []
         for match_id in await self._matches.due(self._read, self._now()):
+            if match_id in skip:
+                continue
             try:
                 update = await self._act(match_id, self._due_timeout)
             except Exception:

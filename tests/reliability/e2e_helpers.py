@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
+
+from app.settings import REPO_ROOT
 from cogs.responses import APOLOGY
+from ladder.config import load_ladder_config
+from ladder.rating import replay_log
+from storage.ratings import RatingRepository
 from tests.e2e.discord_objects import (
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
@@ -25,6 +32,9 @@ from tests.e2e.fake_discord import FakeDiscord, FakeUser
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_ladder_flow import WAIT, join_queue, match_dm, press
 from tests.e2e.test_onboarding import db_rows
+
+# The rating constants the e2e ladders use (their ladder.toml copies change only timings).
+INVARIANT_CONFIG = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
 
 # Every table a player or admin action can change (command_calls is left out: refusals are
 # logged there on purpose).
@@ -86,7 +96,8 @@ async def mark(fake: FakeDiscord, bot: BotProcess) -> Mark:
 
 
 async def assert_clean(fake: FakeDiscord, bot: BotProcess, since: Mark = Mark()) -> None:
-    """Every interaction answered in time, no apology, no ERROR in the bot's log."""
+    """Every interaction answered in time, no apology, no ERROR in the bot's log, and the
+    ladder's invariants hold in the file."""
     await fake.settle()
     violations = fake.take_violations()
     assert not violations, "\n".join(map(str, violations))
@@ -94,6 +105,35 @@ async def assert_clean(fake: FakeDiscord, bot: BotProcess, since: Mark = Mark())
     assert not found, found
     errors = bot_errors(bot, since.log_chars)
     assert not errors, "\n".join(errors[:20])
+    await assert_ladder_invariants(bot.database_path)
+
+
+def _read_only(path: Path) -> str:
+    return f"{path.absolute().as_uri()}?mode=ro"
+
+
+async def assert_ladder_invariants(path: Path) -> None:
+    """Every finished match is exactly one rating step (both players), no other match is one,
+    and every stored rating equals a replay of the whole rating log."""
+    conn = await aiosqlite.connect(_read_only(path), uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        async with conn.execute(
+            "SELECT m.id, m.status, m.mmr_change, l.seq FROM matches AS m"
+            " LEFT JOIN rating_log AS l ON l.match_id = m.id"
+        ) as cursor:
+            for row in await cursor.fetchall():
+                finished = row["status"] == "finished"
+                assert (row["seq"] is not None) == finished, dict(row)
+                assert (row["mmr_change"] is not None) == finished, dict(row)
+        entries, _ = await RatingRepository().log_from(conn, 0)
+        rating = INVARIANT_CONFIG.rating
+        fresh = replay_log(entries, rating.start, rating.k_factor, rating.divisor)
+        stored = {r.key: r.mmr for r in await RatingRepository().all(conn)}
+        replayed = {key: fresh.ratings.get(key, rating.start) for key in stored}
+        assert stored == replayed, "stored ratings differ from a replay of the rating log"
+    finally:
+        await conn.close()
 
 
 async def forged_component(
