@@ -3,4 +3,6 @@
 source "$(dirname "$0")/scripts/venv.sh"
 ensure_venv test
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest "$@"
+# Four workers: most e2e tests wait on the bot process, so even 2 cores keep 4 busy. Give -n 0
+# (or another -n) to override; TEST_WORKERS sets the default.
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-4}" "$@"
