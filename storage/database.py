@@ -15,7 +15,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -101,17 +101,94 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class Database:
-    """The one connection, its write lock and the schema version it was migrated to."""
+class FetchedRows:
+    """A finished query's rows, read like an aiosqlite cursor (fetchone/fetchmany/fetchall)."""
 
-    def __init__(
-        self, conn: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None = None
-    ) -> None:
+    def __init__(self, rows: list[sqlite3.Row]) -> None:
+        self._rows = rows
+        self._at = 0
+
+    async def fetchone(self) -> sqlite3.Row | None:
+        if self._at >= len(self._rows):
+            return None
+        self._at += 1
+        return self._rows[self._at - 1]
+
+    async def fetchmany(self, size: int) -> list[sqlite3.Row]:
+        rows = self._rows[self._at : self._at + size]
+        self._at += len(rows)
+        return rows
+
+    async def fetchall(self) -> list[sqlite3.Row]:
+        rows = self._rows[self._at :]
+        self._at = len(self._rows)
+        return rows
+
+    async def __aenter__(self) -> FetchedRows:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class _Query:
+    """`reader.execute(...)`: awaited, or used as `async with ... as cursor`, like aiosqlite's."""
+
+    def __init__(self, run: Callable[[], Awaitable[FetchedRows]]) -> None:
+        self._run = run
+
+    def __await__(self) -> Generator[Any, None, FetchedRows]:
+        return self._run().__await__()
+
+    async def __aenter__(self) -> FetchedRows:
+        return await self._run()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class ReadConnection:
+    """The read-only connection, used as repositories use an aiosqlite connection.
+
+    Every query runs and is read to the end in ONE call on the connection's thread. With
+    aiosqlite's own cursors, a statement stays open between `execute` and `fetchall` while
+    other coroutines' reads run on the same connection; SQLite keeps one read snapshot while
+    any statement is open, so under a steady stream of overlapping reads the reader could keep
+    seeing the database as it was before the latest commits (a player who had just accepted
+    the terms was "not found"). Here no statement outlives its call.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.raw = conn  # for a streamed read when nothing else runs (start-up's standings)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Query:
+        async def run() -> FetchedRows:
+            return FetchedRows(await self.execute_fetchall(sql, params))
+
+        return _Query(run)
+
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return list(await self.raw.execute_fetchall(sql, params))
+
+    async def close(self) -> None:
+        await self.raw.close()
+
+
+class Database:
+    """The writer connection, its write lock, the read-only connection, the schema version."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
-        # Reads outside a transaction; the writer itself until open() has made the reader.
-        self.reader = reader or conn
+        # Reads outside a transaction; set by open(). Until then (migrations) the writer reads.
+        self._reader: ReadConnection | None = None
         self.path = path
         self._write_lock = asyncio.Lock()
+
+    @property
+    def reader(self) -> ReadConnection:
+        if self._reader is None:
+            raise RuntimeError("the database's read-only connection is not open")
+        return self._reader
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -128,7 +205,7 @@ class Database:
                 await conn.execute(pragma)
             db = cls(conn, path)
             await db._migrate()
-            db.reader = await _open_reader(path)
+            db._reader = ReadConnection(await _open_reader(path))
         except BaseException:
             await conn.close()
             raise
@@ -137,8 +214,8 @@ class Database:
     async def close(self) -> None:
         """Close both connections; callers stop writing first."""
         try:
-            if self.reader is not self.conn:
-                await self.reader.close()
+            if self._reader is not None:
+                await self._reader.close()
         finally:
             await self.conn.close()
 
@@ -196,13 +273,17 @@ class Database:
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         """Run a read on the read-only connection and return its first row, or None."""
-        async with self.reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self._read(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Iterable[sqlite3.Row]:
         """Run a read on the read-only connection and return all of its rows."""
-        async with self.reader.execute(sql, params) as cursor:
-            return await cursor.fetchall()
+        return await self._read(sql, params)
+
+    async def _read(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+        if self._reader is None:  # during open(): the migrations read on the writer
+            return list(await self.conn.execute_fetchall(sql, params))
+        return await self._reader.execute_fetchall(sql, params)
 
 
 def _read_only_uri(path: Path) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ladder.config import DEFAULT_RANK_SHARES
 from ladder.ranks import Shares
+from ladder.records import Aborts, Profile, ProfileRating, RecentMatch, Record
 from ladder.standings import Standings
 from storage.database import Database, format_time, parse_time
 
@@ -89,72 +89,6 @@ def _matches_sql(windows: Sequence[int]) -> str:
 ABORTS_SQL = "SELECT used FROM aborts WHERE discord_uid = ? AND month = ?"
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """Wins, losses and draws."""
-
-    wins: int = 0
-    losses: int = 0
-    draws: int = 0
-
-    @property
-    def games(self) -> int:
-        return self.wins + self.losses + self.draws
-
-
-@dataclass(frozen=True, slots=True)
-class RaceRating:
-    """A player's rating in one race, as stored."""
-
-    race: str
-    mmr: int
-    games: int
-    record: Record
-    last_played_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class RecentMatch:
-    """A finished match from the player's side: their race, the opponent, what it did to them."""
-
-    match_id: int
-    ended_at: datetime | None
-    race: str
-    opponent_uid: int
-    opponent_name: str | None
-    opponent_race: str
-    map: str
-    result: str  # 'win', 'loss' or 'draw'
-    mmr_before: int
-    mmr_change: int | None  # the player's gain (negative: a loss of points)
-
-
-@dataclass(frozen=True, slots=True)
-class Aborts:
-    """Aborts spent this month and how many are left of the monthly allowance."""
-
-    month: str
-    used: int
-    allowance: int
-
-    @property
-    def left(self) -> int:
-        return max(0, self.allowance - self.used)
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """What /profile shows besides the player record itself."""
-
-    uid: int
-    ratings: tuple[RaceRating, ...]
-    overall: Record
-    windows: tuple[tuple[int, Record], ...]  # (days, record over the last `days` days)
-    last_played_at: datetime | None
-    recent: tuple[RecentMatch, ...]
-    aborts: Aborts
-
-
 def month_of(now: datetime) -> str:
     """Return the UTC calendar month 'YYYY-MM' the aborts table keys on."""
     return format_time(now)[:7]
@@ -189,7 +123,8 @@ class LeaderboardRepository:
     ) -> Standings:
         """Build the Standings from every ratings row, read in batches (one query)."""
         standings = Standings(races, shares, inactive_days, now)
-        async with self._db.reader.execute(STANDINGS_SQL) as cursor:
+        # Streamed at start-up, before anything else reads: 100k rows never sit in one list.
+        async with self._db.reader.raw.execute(STANDINGS_SQL) as cursor:
             while rows := await cursor.fetchmany(LOAD_BATCH):
                 standings.add_rows(rows)
         standings.rebuild(now)
@@ -243,11 +178,11 @@ class LeaderboardRepository:
             aborts=aborts,
         )
 
-    async def ratings(self, uid: int) -> tuple[RaceRating, ...]:
+    async def ratings(self, uid: int) -> tuple[ProfileRating, ...]:
         """Return the player's rating in each race they have one for, by race code."""
         rows = await self._rows(RATINGS_SQL, (uid,))
         return tuple(
-            RaceRating(
+            ProfileRating(
                 race=row["race"],
                 mmr=row["mmr"],
                 games=row["games"],

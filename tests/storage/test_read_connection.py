@@ -75,3 +75,35 @@ async def test_a_read_is_not_queued_behind_a_long_write(tmp_path):
         await task
     finally:
         await db.close()
+
+
+async def test_overlapping_reads_still_see_the_latest_commit(tmp_path):
+    """Reads that overlap without pause must not pin an old snapshot: a read after a commit
+    sees it, however busy the read connection is (an open statement keeps SQLite's snapshot)."""
+    db = await Database.open(tmp_path / "ladder.db")
+    stop = asyncio.Event()
+
+    async def busy_reader() -> None:
+        while not stop.is_set():
+            async with db.reader.execute("SELECT count(*) FROM players") as cursor:
+                await asyncio.sleep(0.001)  # other coroutines' reads start meanwhile
+                await cursor.fetchall()
+
+    readers = [asyncio.create_task(busy_reader()) for _ in range(8)]
+    try:
+        await asyncio.sleep(0.05)
+        for uid in range(1, 21):
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO players (discord_uid, discord_name, created_at, updated_at)"
+                    " VALUES (?, 'p', 'now', 'now')",
+                    (uid,),
+                )
+            row = await db.fetchone("SELECT discord_uid FROM players WHERE discord_uid = ?", (uid,))
+            assert row is not None, f"player {uid} committed but not seen by the next read"
+            async with db.reader.execute("SELECT count(*) FROM players") as cursor:
+                assert (await cursor.fetchone())[0] == uid
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)
+        await db.close()
