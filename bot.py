@@ -34,6 +34,7 @@ from cogs.bot import LadderBot
 from cogs.pipeline import CommandPipeline
 from ladder.config import ConfigError, LadderConfig, load_ladder_config
 from services.ladder import LadderService
+from services.leaderboard import LeaderboardService
 from services.players import PlayerChanges, PlayerService
 from storage.command_log import CommandLogWriter
 from storage.database import Database, SchemaTooNewError
@@ -110,7 +111,7 @@ async def build_bot(
             player_changes=changes,
         ),
         ladder_config=ladder,
-        leaderboard=leaderboard,
+        leaderboard=LeaderboardService(leaderboard, standings),
         standings=standings,
         terms_text=terms,
         admin_ids=settings.admin_ids,

@@ -1,9 +1,9 @@
 """`/admin status`: how the running bot is doing, in one snapshot.
 
-`collect_status(...)` gathers the numbers (two small queries on the bot's connection over the
-last hour of `command_calls`, counters from the command log writer and the player cache, file
-sizes); `build_status(...)` is the pure part that turns them into a `StatusReport`; and
-`render_lines(report)` gives (name, value) pairs ready for embed fields.
+`collect_status(...)` gathers the numbers (the command log's last hour of `command_calls` and
+its counters, the player cache's counters, the database's file sizes); `build_status(...)` is the
+pure part that turns them into a `StatusReport`; and `render_lines(report)` gives (name, value)
+pairs ready for embed fields.
 
 Rows still queued in the command log writer are not in the table yet, so "commands in the last
 hour" lags by at most one batch (see `queue depth`).
@@ -19,24 +19,19 @@ from pathlib import Path
 from typing import Protocol
 
 from cache.players import CacheStats
-from storage.command_log import CommandLogStats
-from storage.database import Database, epoch_ms, format_time
+from storage.command_log import CommandLogStats, RecentCalls
+from storage.database import format_time
 
 EMBED_NAME_LIMIT = 256
 EMBED_VALUE_LIMIT = 1024
 STATUS_PERCENTILE = 95
 WINDOW = timedelta(hours=1)
 
-_COUNT_SQL = "SELECT count(*) FROM command_calls WHERE called_ms >= ?"
-# The nearest-rank percentile of the window's rows (a few thousand at most: sorted in SQLite).
-_PERCENTILE_SQL = (
-    "SELECT duration_ms FROM command_calls WHERE called_ms >= ?"
-    " ORDER BY duration_ms LIMIT 1 OFFSET ?"
-)
 
-
-class _HasLogStats(Protocol):
+class _CommandLog(Protocol):
     def stats(self) -> CommandLogStats: ...
+
+    async def recent_calls(self, since: datetime, percentile: int) -> RecentCalls: ...
 
 
 class _HasCacheStats(Protocol):
@@ -94,9 +89,9 @@ def build_status(
 
 
 async def collect_status(
-    db: Database,
-    command_log: _HasLogStats,
+    command_log: _CommandLog,
     player_cache: _HasCacheStats,
+    database_path: Path,
     started_at: datetime,
     gateway_latency: float | None,
     *,
@@ -104,27 +99,22 @@ async def collect_status(
 ) -> StatusReport:
     """Gather the numbers: the writer's and the cache's counters, the last hour, file sizes.
 
-    `started_at` is when the bot started (aware datetime); `gateway_latency` is
-    `bot.latency` (seconds; nan or inf before the first heartbeat).
+    `database_path` is the SQLite file (its -wal beside it); `started_at` is when the bot
+    started (aware datetime); `gateway_latency` is `bot.latency` (seconds; nan or inf before
+    the first heartbeat).
     """
     now = now or datetime.now(UTC)
-    since = epoch_ms(now - WINDOW)
-    count = (await db.fetchone(_COUNT_SQL, (since,)))[0]
-    p95 = None
-    if count:
-        rank = (STATUS_PERCENTILE * count + 99) // 100  # nearest rank
-        row = await db.fetchone(_PERCENTILE_SQL, (since, rank - 1))
-        p95 = row[0] if row is not None else None  # None if rows vanished in between
+    calls = await command_log.recent_calls(now - WINDOW, STATUS_PERCENTILE)
     return build_status(
         now=now,
         started_at=started_at,
         gateway_latency=gateway_latency,
-        commands_last_hour=count,
-        p95_ms_last_hour=p95,
+        commands_last_hour=calls.count,
+        p95_ms_last_hour=calls.percentile_ms,
         command_log=command_log.stats(),
         player_cache=player_cache.stats(),
-        database_bytes=_size(db.path),
-        wal_bytes=_size(Path(f"{db.path}-wal")),
+        database_bytes=_size(database_path),
+        wal_bytes=_size(Path(f"{database_path}-wal")),
     )
 
 

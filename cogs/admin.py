@@ -28,7 +28,7 @@ from cogs.text import plain
 from cogs.views import LadderView
 from ladder.errors import GuardRefusal
 from ladder.guards import REFUSALS, Access
-from services.views import MatchView, PlayerLookup
+from ladder.records import MatchRecord, PlayerLookup
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ class AdminCog(commands.Cog):
     async def status(self, interaction: nextcord.Interaction) -> None:
         bot = self.bot
         report = await collect_status(
-            bot.db, bot.command_log, bot.players.cache, bot.started_at, bot.latency
+            bot.command_log, bot.players.cache, bot.db.path, bot.started_at, bot.latency
         )
         embed = nextcord.Embed(title="ladderbot status", colour=INFO_COLOUR)
         for name, value in render_lines(report):
@@ -284,7 +284,7 @@ class AdminCog(commands.Cog):
         return disputes_page(disputes, names, page)
 
 
-def _match_state(match: MatchView) -> str:
+def _match_state(match: MatchRecord) -> str:
     """The match's state as the confirmation question shows it: "finished, p1_win"."""
     return f"{match.status}, {match.result}" if match.result is not None else str(match.status)
 

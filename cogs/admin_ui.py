@@ -19,7 +19,7 @@ from cogs.components import custom_id, frozen_view
 from cogs.responses import ERROR_COLOUR, INFO_COLOUR
 from cogs.text import link, plain
 from ladder.errors import ValidationError
-from services.views import DisputeView, EvidenceView, MatchView
+from ladder.records import DisputeRecord, EvidenceRecord, MatchRecord
 
 # Discord's embed limits: a description, and everything in one embed together.
 EMBED_DESCRIPTION = 4096
@@ -56,12 +56,12 @@ def _who(uid: int, names: Mapping[int, str]) -> str:
     return f"**{player_name(uid, names)}** (<@{uid}>)"
 
 
-def _evidence_item(item: EvidenceView) -> str:
+def _evidence_item(item: EvidenceRecord) -> str:
     parts = [plain(item.note, NOTE_SHOWN), link(item.url, LINK_SHOWN)]
     return "· " + (" ".join(p for p in parts if p) or "(empty)")
 
 
-def _sides(dispute: DisputeView) -> list[int]:
+def _sides(dispute: DisputeRecord) -> list[int]:
     """Both players of the match first (even without evidence), then anyone else who added some."""
     match = dispute.match
     order = list(match.players) if match is not None else []
@@ -71,7 +71,7 @@ def _sides(dispute: DisputeView) -> list[int]:
     return order
 
 
-def evidence_lines(dispute: DisputeView, names: Mapping[int, str]) -> list[str]:
+def evidence_lines(dispute: DisputeRecord, names: Mapping[int, str]) -> list[str]:
     """Each player's evidence under his own name: the first few pieces, then a count of the rest."""
     lines = []
     for uid in _sides(dispute):
@@ -86,7 +86,7 @@ def evidence_lines(dispute: DisputeView, names: Mapping[int, str]) -> list[str]:
     return lines
 
 
-def describe_dispute(dispute: DisputeView, names: Mapping[int, str]) -> str:
+def describe_dispute(dispute: DisputeRecord, names: Mapping[int, str]) -> str:
     """One open dispute: the match, both reports, then each player's evidence."""
     match = dispute.match
     who = f" {_who(match.player1_uid, names)} vs {_who(match.player2_uid, names)}" if match else ""
@@ -141,7 +141,7 @@ def page_buttons(page: int, pages: int) -> nextcord.ui.View | None:
 
 
 def disputes_page(
-    disputes: Sequence[DisputeView], names: Mapping[int, str], page: int = 1
+    disputes: Sequence[DisputeRecord], names: Mapping[int, str], page: int = 1
 ) -> DisputesPage:
     """Page `page` (1-based, clamped) of the open disputes, with its buttons."""
     pages = paginate([describe_dispute(d, names) for d in disputes])
@@ -162,7 +162,7 @@ def parse_page(parts: Sequence[str]) -> int:
     return int(parts[1])
 
 
-def players_of(disputes: Iterable[DisputeView]) -> list[int]:
+def players_of(disputes: Iterable[DisputeRecord]) -> list[int]:
     """Every uid whose name the listing shows, once each, in order."""
     seen: dict[int, None] = {}
     for dispute in disputes:
@@ -171,7 +171,7 @@ def players_of(disputes: Iterable[DisputeView]) -> list[int]:
     return list(seen)
 
 
-def dispute_notice_embed(match: MatchView, names: Mapping[int, str]) -> nextcord.Embed:
+def dispute_notice_embed(match: MatchRecord, names: Mapping[int, str]) -> nextcord.Embed:
     """What admins are told when a match becomes disputed (player names escaped)."""
     p1, p2 = match.player1_uid, match.player2_uid
     return nextcord.Embed(

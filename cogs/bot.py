@@ -22,10 +22,10 @@ from ladder.errors import GuardRefusal
 from ladder.guards import Access
 from ladder.standings import Standings
 from services.ladder import LadderService
+from services.leaderboard import LeaderboardService
 from services.players import PlayerService
 from storage.command_log import CommandLogWriter
 from storage.database import Database
-from storage.leaderboard import LeaderboardRepository
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class LadderBot(commands.Bot):
         pipeline: CommandPipeline,
         ladder: LadderService,
         ladder_config: LadderConfig,
-        leaderboard: LeaderboardRepository,
+        leaderboard: LeaderboardService,
         standings: Standings,
         terms_text: str,
         admin_ids: frozenset[int] = frozenset(),

@@ -3,7 +3,7 @@
 The cog needs two attributes on the bot: `standings` (a `ladder.standings.Standings` kept
 current by bot.py's wiring) and the `LadderConfig`, as `ladder_config`. Every page is read
 from the in-memory standings, so a click costs no query; only players whose first rating
-arrived since start-up have their name read once, through `bot.leaderboard`.
+arrived since start-up have their name read once, through `bot.leaderboard` (the service).
 
 The components are stateless, like the match buttons: everything a click needs is in its
 custom_id, and `ComponentRouter` hands every "lb:..." interaction to `LeaderboardCog`. Nothing
@@ -419,7 +419,7 @@ class LeaderboardCog(commands.Cog):
     @nextcord.slash_command(name="leaderboard", description="See the ranked ladder, with filters")
     @guarded(Access.TERMS)
     async def leaderboard(self, interaction: nextcord.Interaction) -> None:
-        await self.bot.leaderboard.name_new_players(self.bot.standings)
+        await self.bot.leaderboard.name_new_players()
         board = self.renderer.render(BoardState(interaction.user.id), datetime.now(UTC))
         await interaction.response.send_message(embed=board.embed, view=board.view, ephemeral=True)
 
@@ -451,7 +451,7 @@ class LeaderboardCog(commands.Cog):
                 chosen = _chosen(interaction, renderer.offered(action, state, now))
                 f = replace(f, **{action: chosen})
             state = BoardState(state.owner, 1, f)
-        await self.bot.leaderboard.name_new_players(self.bot.standings)
+        await self.bot.leaderboard.name_new_players()
         board = renderer.render(state, now)
         if interaction.message is not None:
             await interaction.response.edit_message(embed=board.embed, view=board.view)

@@ -11,7 +11,7 @@ from cogs.components import custom_id, frozen_view
 from cogs.responses import ERROR_COLOUR, INFO_COLOUR, SUCCESS_COLOUR
 from cogs.text import plain
 from ladder.config import LadderConfig
-from services.views import MatchView, QueueStatus
+from ladder.records import MatchRecord, QueueStatus
 
 STATUS_TEXT = {
     "awaiting_confirmation": "Match found — confirm before the deadline",
@@ -37,7 +37,7 @@ def shown_name(names: Mapping[int, str], uid: int, fallback: str) -> str:
 
 
 def match_embed(
-    match: MatchView, viewer: int, names: Mapping[int, str], config: LadderConfig
+    match: MatchRecord, viewer: int, names: Mapping[int, str], config: LadderConfig
 ) -> nextcord.Embed:
     """The match as `viewer` sees it: opponent, races, MMRs, map, deadline, result."""
     status = str(match.status)
@@ -79,7 +79,7 @@ def match_embed(
     return embed
 
 
-def match_buttons(match: MatchView, viewer: int, aborts_left: int) -> nextcord.ui.View | None:
+def match_buttons(match: MatchRecord, viewer: int, aborts_left: int) -> nextcord.ui.View | None:
     """The buttons that fit the match's state for `viewer`; None when there is nothing to do."""
     status = str(match.status)
     items: list[nextcord.ui.Item] = []

@@ -22,9 +22,9 @@ from cogs.match_ui import match_buttons, match_embed
 from cogs.responses import INFO_COLOUR
 from ladder.errors import ValidationError
 from ladder.guards import Access
+from ladder.records import MatchRecord, MatchUpdate, QueueStatus
 from ladder.reports import Disputed
 from services.players import LeftQueue
-from services.views import MatchUpdate, MatchView, QueueStatus
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class Notifier:
             names[uid] = player.display_name if player else str(uid)
         return names
 
-    async def render(self, match: MatchView, viewer: int) -> dict:
+    async def render(self, match: MatchRecord, viewer: int) -> dict:
         """The embed and buttons of `match` for one of its players."""
         names = await self.names(match.player1_uid, match.player2_uid)
         aborts = await self.bot.ladder.aborts_left(viewer)
@@ -196,13 +196,13 @@ class Notifier:
 
     # --- new matches ---------------------------------------------------------------------
 
-    async def matches_found(self, matches: Iterable[MatchView]) -> None:
+    async def matches_found(self, matches: Iterable[MatchRecord]) -> None:
         """DM every new match to its players, many at once (within `concurrency`)."""
         matches = list(matches)
         self.expect(matches)
         await asyncio.gather(*(self.match_found(match) for match in matches))
 
-    def expect(self, matches: Iterable[MatchView]) -> None:
+    def expect(self, matches: Iterable[MatchRecord]) -> None:
         """Mark these matches' DMs as on their way, at once, before any waits for a slot: the
         deadline loop leaves them alone until their DMs went out (their window starts then)."""
         self._unsent.update(match.id for match in matches)
@@ -211,7 +211,7 @@ class Notifier:
         """Matches whose DMs are still on their way."""
         return frozenset(self._unsent)
 
-    async def match_found(self, match: MatchView) -> None:
+    async def match_found(self, match: MatchRecord) -> None:
         """DM both players the new match with Confirm / Abort (once, however often asked)."""
         task = self._sending.get(match.id)
         if task is None:
@@ -368,7 +368,7 @@ class Notifier:
                 return
             await self.shown(match_id, uid, message_id, payload)
 
-    async def dispute_opened(self, match: MatchView) -> None:
+    async def dispute_opened(self, match: MatchRecord) -> None:
         """Tell admins: in the admin channel if one is set, else by DM."""
         names = await self.names(match.player1_uid, match.player2_uid)
         embed = dispute_notice_embed(match, names)  # player names escaped

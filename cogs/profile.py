@@ -2,9 +2,9 @@
 
 /profile shows the player record (cogs.embeds.profile_embed) and the ladder numbers:
 ratings, records, recent matches and aborts from `bot.leaderboard` (a
-storage.leaderboard.LeaderboardRepository; made here on `bot.db` if the bot has none), letter
-ranks from `bot.standings` (ladder.standings.Standings; left out if absent), and race names
-from the LadderConfig (`bot.ladder_config`).
+services.leaderboard.LeaderboardService), letter ranks from `bot.standings`
+(ladder.standings.Standings; left out if absent), and race names from the LadderConfig
+(`bot.ladder_config`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from cogs.text import plain
 from ladder.countries import search_countries
 from ladder.guards import Access
 from ladder.players import Player, describe_country, validate_country
+from ladder.records import Profile, Record
 from ladder.standings import Standings
-from storage.leaderboard import Profile, Record
 
 FIELD_VALUE = 1024  # Discord's limit on an embed field's value
 RESULT_WORD = {"win": "Win", "loss": "Loss", "draw": "Draw"}
@@ -102,7 +102,7 @@ def ladder_profile_embed(
 
 
 class ProfileCog(commands.Cog):
-    """Receives the profile commands and defers to the player and leaderboard repositories."""
+    """Receives the profile commands and defers to the player and leaderboard services."""
 
     def __init__(self, bot) -> None:
         self.bot = bot

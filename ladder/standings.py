@@ -324,7 +324,7 @@ class Standings:
 
     def apply(self, rows: Iterable[Any]) -> None:
         """`update` for each row: a (uid, race, mmr, games, wins, losses, draws, last_played_at)
-        sequence, or an object with those attributes (such as services.views.RatingRow), so
+        sequence, or an object with those attributes (such as ladder.records.RatingRow), so
         this can be the ladder service's `on_ratings_changed` callback as it is."""
         for row in rows:
             if hasattr(row, "uid"):

@@ -37,6 +37,17 @@ from ladder.guards import Access, CommandRule, check_access
 from ladder.matchmaking import QueueEntry, RaceRating, run_wave, validate_vetoes
 from ladder.players import Player
 from ladder.rating import RatingChange, RatingKey, adjusted
+from ladder.records import (
+    AdminAction,
+    DisputeRecord,
+    EvidenceRecord,
+    MatchRecord,
+    MatchUpdate,
+    PlayerLookup,
+    QueuePreferences,
+    QueueStatus,
+    RatingRow,
+)
 from ladder.reports import (
     Abort,
     Aborted,
@@ -59,17 +70,6 @@ from ladder.reports import (
 )
 from services.players import LeftQueue, LeftQueueListener, PlayerChanges
 from services.ratings import RatingLedger, match_keys
-from services.views import (
-    AdminAction,
-    DisputeView,
-    EvidenceView,
-    MatchUpdate,
-    MatchView,
-    PlayerLookup,
-    QueuePreferences,
-    QueueStatus,
-    RatingRow,
-)
 from storage.admin import QUEUE_TARGET, AdminActionRepository, match_target, player_target
 from storage.database import Database
 from storage.matches import AbortRepository, DisputeRepository, MatchRepository
@@ -81,11 +81,11 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "AdminAction",
-    "DisputeView",
-    "EvidenceView",
+    "DisputeRecord",
+    "EvidenceRecord",
     "LadderService",
+    "MatchRecord",
     "MatchUpdate",
-    "MatchView",
     "NoAbortsLeftError",
     "PlayerLookup",
     "QueuePreferences",
@@ -107,14 +107,14 @@ _BUSY_CODES = frozenset({5, 6, 8, 10, 13})  # BUSY, LOCKED, READONLY, IOERR, FUL
 # What joining the queue requires, whichever path it comes by (the command, a Join button).
 QUEUE_RULE = CommandRule(Access.SETUP, dm_only=False)
 
-type Decide = Callable[[aiosqlite.Connection, MatchView, datetime], Awaitable[Event | None]]
+type Decide = Callable[[aiosqlite.Connection, MatchRecord, datetime], Awaitable[Event | None]]
 
 
 @dataclass(frozen=True, slots=True)
 class Wave:
     """What one matchmaking wave did: the matches made, the queue entries their players left."""
 
-    matches: list[MatchView]
+    matches: list[MatchRecord]
     left_queue: list[QueueStatus]
 
 
@@ -202,7 +202,7 @@ class LadderService:
         """Return everyone in the queue, earliest joined first."""
         return await self._queue.all(self._read)
 
-    async def run_wave(self) -> list[MatchView]:
+    async def run_wave(self) -> list[MatchRecord]:
         """Pair the queue once: create the matches and take their players out of the queue."""
         return (await self.pair_queue()).matches
 
@@ -247,7 +247,7 @@ class LadderService:
     async def abort(self, match_id: int, uid: int) -> MatchUpdate:
         """Abort the match, spending one of the player's aborts this month."""
 
-        async def decide(conn: aiosqlite.Connection, _: MatchView, now: datetime) -> Event:
+        async def decide(conn: aiosqlite.Connection, _: MatchRecord, now: datetime) -> Event:
             used = await self._aborts.used(conn, uid, month_key(now))
             return Abort(uid, aborts_left(used, self.config.matches.aborts_per_month))
 
@@ -263,7 +263,7 @@ class LadderService:
 
     async def add_evidence(
         self, match_id: int, uid: int, note: str | None, url: str | None
-    ) -> DisputeView:
+    ) -> DisputeRecord:
         """Add a player's note and/or link to his disputed match, stored verbatim."""
         note, url = _valid_evidence(note, url)
         async with self._write() as conn:
@@ -309,15 +309,15 @@ class LadderService:
         """Return the earliest pending deadline, for the timer to sleep until."""
         return await self._matches.next_deadline(self._read)
 
-    async def get_match(self, match_id: int) -> MatchView:
+    async def get_match(self, match_id: int) -> MatchRecord:
         """Return the match, or raise NotFoundError."""
         return await self._require_match(self._read, match_id)
 
-    async def open_match_of(self, uid: int) -> MatchView | None:
+    async def open_match_of(self, uid: int) -> MatchRecord | None:
         """Return the match the player must confirm or report, if any."""
         return await self._matches.active_of(self._read, uid)
 
-    async def open_matches(self) -> list[MatchView]:
+    async def open_matches(self) -> list[MatchRecord]:
         """Return every active or disputed match (to re-attach buttons after a restart)."""
         return await self._matches.open(self._read)
 
@@ -366,7 +366,7 @@ class LadderService:
         ruling: str,
         reason: str | None,
         *,
-        expected: MatchView | None = None,
+        expected: MatchRecord | None = None,
     ) -> MatchUpdate:
         """Decide a match (a win, a draw or invalidate); a rated match is re-rated in place.
 
@@ -512,7 +512,7 @@ class LadderService:
             recent_actions=await self._admin.for_target(conn, player_target(uid)),
         )
 
-    async def open_disputes(self) -> list[DisputeView]:
+    async def open_disputes(self) -> list[DisputeRecord]:
         """Return every open dispute with both reports, the evidence and the match."""
         conn = self._read
         out = []
@@ -547,7 +547,7 @@ class LadderService:
 
     async def recent_matches(
         self, uid: int, limit: int = 5, *, finished_only: bool = True
-    ) -> list[MatchView]:
+    ) -> list[MatchRecord]:
         """Return the player's latest matches, newest first (only rated ones by default)."""
         return await self._matches.recent(self._read, uid, limit, finished_only=finished_only)
 
@@ -605,7 +605,7 @@ class LadderService:
         return update
 
     async def _apply(
-        self, conn: aiosqlite.Connection, match: MatchView, event: Event | None, now: datetime
+        self, conn: aiosqlite.Connection, match: MatchRecord, event: Event | None, now: datetime
     ) -> tuple[MatchUpdate, list[RatingRow]]:
         """Run the state machine on one event and write what it decided."""
         if event is None:
@@ -640,11 +640,13 @@ class LadderService:
         update = MatchUpdate(after, list(effects), changes, await self._dispute(conn, after))
         return update, rows
 
-    async def _dispute(self, conn: aiosqlite.Connection, match: MatchView) -> DisputeView | None:
+    async def _dispute(
+        self, conn: aiosqlite.Connection, match: MatchRecord
+    ) -> DisputeRecord | None:
         dispute = await self._disputes.of_match(conn, match.id)
         return replace(dispute, match=match) if dispute else None
 
-    async def _require_match(self, conn: aiosqlite.Connection, match_id: int) -> MatchView:
+    async def _require_match(self, conn: aiosqlite.Connection, match_id: int) -> MatchRecord:
         match = await self._matches.get(conn, match_id)
         if match is None:
             raise NotFoundError("match", match_id)
@@ -654,7 +656,7 @@ class LadderService:
         return await self._players.require(uid)
 
     async def _due_timeout(
-        self, conn: aiosqlite.Connection, match: MatchView, now: datetime
+        self, conn: aiosqlite.Connection, match: MatchRecord, now: datetime
     ) -> Event | None:
         # Decided from the state read inside the transaction: a report that won the race
         # leaves no timeout to fire.
@@ -717,7 +719,7 @@ class LadderService:
 
 
 def _event(event: Event) -> Decide:
-    async def decide(conn: aiosqlite.Connection, match: MatchView, now: datetime) -> Event:
+    async def decide(conn: aiosqlite.Connection, match: MatchRecord, now: datetime) -> Event:
         return event
 
     return decide
@@ -786,13 +788,13 @@ def _valid_evidence(note: str | None, url: str | None) -> tuple[str | None, str 
     return note, url
 
 
-def _ruled_state(match: MatchView) -> tuple[Any, Any, Any]:
+def _ruled_state(match: MatchRecord) -> tuple[Any, Any, Any]:
     # What a ruling is decided on: every ruling that changes a match changes one of these, so
     # a confirmation asked before another admin's ruling no longer matches.
     return (match.status, match.result, match.decided_by)
 
 
-def _describe_match_state(match: MatchView) -> str:
+def _describe_match_state(match: MatchRecord) -> str:
     status = _value(match.status)
     return f"{status} ({_value(match.result)})" if match.result is not None else status
 

@@ -18,7 +18,7 @@ import aiosqlite
 from cache.players import PlayerCache
 from ladder.errors import StorageBusyError
 from ladder.players import Change, Player, ProfileDraft
-from services.views import QueueStatus
+from ladder.records import QueueStatus
 from storage.database import Database
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository

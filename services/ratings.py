@@ -32,14 +32,14 @@ from ladder.rating import (
     replay_log,
     rewind_log,
 )
-from services.views import MatchView, RatingRow
+from ladder.records import MatchRecord, RatingRow
 from storage.matches import MatchRepository
 from storage.ratings import RatingRepository
 
 log = logging.getLogger(__name__)
 
 
-def match_keys(match: MatchView) -> tuple[RatingKey, RatingKey]:
+def match_keys(match: MatchRecord) -> tuple[RatingKey, RatingKey]:
     """Return both (uid, race) rating keys of a match, player 1's first."""
     return (match.player1_uid, match.player1_race), (match.player2_uid, match.player2_race)
 
@@ -61,7 +61,7 @@ class RatingLedger:
         return replay_log(entries, c.start, c.k_factor, c.divisor, initial=initial)
 
     async def rate(
-        self, conn: aiosqlite.Connection, match: MatchView, result: Result, now: datetime
+        self, conn: aiosqlite.Connection, match: MatchRecord, result: Result, now: datetime
     ) -> list[RatingChange]:
         """Append a newly finalised match to the log and apply its Elo change to both ratings."""
         key1, key2 = match_keys(match)
@@ -86,7 +86,7 @@ class RatingLedger:
         return [RatingChange(key1, step.before_1, new1), RatingChange(key2, step.before_2, new2)]
 
     async def rerate(
-        self, conn: aiosqlite.Connection, match: MatchView, result: Result | None
+        self, conn: aiosqlite.Connection, match: MatchRecord, result: Result | None
     ) -> list[RatingChange]:
         """Replay the log from a rated match whose result changed (None: it was invalidated).
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 
-from services.views import AdminAction
+from ladder.records import AdminAction
 from storage.database import format_time, parse_time
 
 log = logging.getLogger(__name__)

@@ -40,10 +40,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from storage.database import Database
+from storage.database import Database, epoch_ms
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,14 @@ _ROW_ERRORS = (
 # Most rows in one transaction (see CommandLogWriter's max_batch).
 MAX_BATCH = 16_384
 
+# The calls since a moment, and the nearest-rank percentile of their durations (an hour holds a
+# few thousand rows at most: sorted in SQLite).
+_COUNT_SQL = "SELECT count(*) FROM command_calls WHERE called_ms >= ?"
+_PERCENTILE_SQL = (
+    "SELECT duration_ms FROM command_calls WHERE called_ms >= ?"
+    " ORDER BY duration_ms LIMIT 1 OFFSET ?"
+)
+
 
 @functools.cache
 def _insert_sql(rows: int) -> str:
@@ -113,6 +122,14 @@ class CommandLogStats:
     queue_depth: int  # rows accepted but not committed yet (queued + the batch being written)
     last_batch_ms: float | None  # wall time of the last committed batch (transaction included)
     last_error: str | None  # the most recent write error, "Type: message"
+
+
+@dataclass(frozen=True, slots=True)
+class RecentCalls:
+    """The commands written since a moment: how many, and a percentile of their durations."""
+
+    count: int
+    percentile_ms: float | None  # None without calls
 
 
 class CommandLogWriter:
@@ -270,6 +287,17 @@ class CommandLogWriter:
             last_batch_ms=self._last_batch_ms,
             last_error=self._last_error,
         )
+
+    async def recent_calls(self, since: datetime, percentile: int) -> RecentCalls:
+        """Count the rows written since `since`; take the nearest-rank `percentile` (1-100)
+        of their durations. Rows still queued are not counted."""
+        since_ms = epoch_ms(since)
+        count = (await self._db.fetchone(_COUNT_SQL, (since_ms,)))[0]
+        if not count:
+            return RecentCalls(0, None)
+        rank = (percentile * count + 99) // 100
+        row = await self._db.fetchone(_PERCENTILE_SQL, (since_ms, rank - 1))
+        return RecentCalls(count, row[0] if row is not None else None)  # rows may have vanished
 
     # --- the writer task ------------------------------------------------------------------
 

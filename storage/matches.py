@@ -18,8 +18,14 @@ import aiosqlite
 
 from ladder.matchmaking import Pairing
 from ladder.rating import ReplayStep, Result
+from ladder.records import (
+    ACTIVE_STATUSES,
+    OPEN_STATUSES,
+    DisputeRecord,
+    EvidenceRecord,
+    MatchRecord,
+)
 from ladder.reports import Decision, MatchState, MatchStatus, Outcome
-from services.views import ACTIVE_STATUSES, OPEN_STATUSES, DisputeView, EvidenceView, MatchView
 from storage.database import format_time, parse_time
 
 log = logging.getLogger(__name__)
@@ -35,8 +41,8 @@ def _opt(kind: type, value: Any) -> Any:
     return None if value is None else kind(value)
 
 
-def _match(row: sqlite3.Row) -> MatchView:
-    return MatchView(
+def _match(row: sqlite3.Row) -> MatchRecord:
+    return MatchRecord(
         id=row["id"],
         status=MatchStatus(row["status"]),
         player1_uid=row["player1_uid"],
@@ -97,12 +103,12 @@ class MatchRepository:
         )  # fmt: skip
         return ids
 
-    async def get(self, conn: aiosqlite.Connection, match_id: int) -> MatchView | None:
+    async def get(self, conn: aiosqlite.Connection, match_id: int) -> MatchRecord | None:
         """Return the match, or None if there is no such match."""
         row = await _one(conn, "SELECT * FROM matches WHERE id = ?", (match_id,))
         return _match(row) if row else None
 
-    async def many(self, conn: aiosqlite.Connection, ids: Iterable[int]) -> list[MatchView]:
+    async def many(self, conn: aiosqlite.Connection, ids: Iterable[int]) -> list[MatchRecord]:
         """Return these matches in id order."""
         out = []
         for match_id in sorted(set(ids)):
@@ -114,7 +120,7 @@ class MatchRepository:
     async def save(
         self,
         conn: aiosqlite.Connection,
-        old: MatchView,
+        old: MatchRecord,
         new: MatchState,
         now: datetime,
         *,
@@ -169,7 +175,7 @@ class MatchRepository:
         """Forget an invalidated match's rating change."""
         await conn.execute("UPDATE matches SET mmr_change = NULL WHERE id = ?", (match_id,))
 
-    async def active_of(self, conn: aiosqlite.Connection, uid: int) -> MatchView | None:
+    async def active_of(self, conn: aiosqlite.Connection, uid: int) -> MatchRecord | None:
         """Return the match the player must confirm or report, if any (newest first)."""
         row = await _one(
             conn,
@@ -186,7 +192,7 @@ class MatchRepository:
         )
         return {uid for row in rows for uid in row}
 
-    async def open(self, conn: aiosqlite.Connection) -> list[MatchView]:
+    async def open(self, conn: aiosqlite.Connection) -> list[MatchRecord]:
         """Return every active or disputed match, oldest first."""
         rows = await _all(conn, f"SELECT * FROM matches WHERE status IN ({_OPEN_SQL}) ORDER BY id")
         return [_match(row) for row in rows]
@@ -216,7 +222,7 @@ class MatchRepository:
 
     async def recent(
         self, conn: aiosqlite.Connection, uid: int, limit: int, *, finished_only: bool
-    ) -> list[MatchView]:
+    ) -> list[MatchRecord]:
         """Return the player's latest matches, newest first (only finished ones if asked)."""
         status = "AND status = 'finished'" if finished_only else ""
         rows = await _all(
@@ -318,8 +324,8 @@ class MatchRepository:
         return cursor.rowcount > 0
 
 
-def _dispute(row: sqlite3.Row, evidence: tuple[EvidenceView, ...]) -> DisputeView:
-    return DisputeView(
+def _dispute(row: sqlite3.Row, evidence: tuple[EvidenceRecord, ...]) -> DisputeRecord:
+    return DisputeRecord(
         id=row["id"],
         match_id=row["match_id"],
         status=row["status"],
@@ -352,12 +358,12 @@ class DisputeRepository:
             (match_id, p1_report.value, p2_report.value, format_time(now)),
         )
 
-    async def of_match(self, conn: aiosqlite.Connection, match_id: int) -> DisputeView | None:
+    async def of_match(self, conn: aiosqlite.Connection, match_id: int) -> DisputeRecord | None:
         """Return the match's dispute with its evidence, or None."""
         row = await _one(conn, "SELECT * FROM disputes WHERE match_id = ?", (match_id,))
         return _dispute(row, await self._evidence(conn, row["id"])) if row else None
 
-    async def open_ones(self, conn: aiosqlite.Connection) -> list[DisputeView]:
+    async def open_ones(self, conn: aiosqlite.Connection) -> list[DisputeRecord]:
         """Return every open dispute, oldest first."""
         rows = await _all(
             conn, "SELECT * FROM disputes WHERE status = 'open' ORDER BY opened_at, id"
@@ -399,7 +405,7 @@ class DisputeRepository:
 
     async def _evidence(
         self, conn: aiosqlite.Connection, dispute_id: int
-    ) -> tuple[EvidenceView, ...]:
+    ) -> tuple[EvidenceRecord, ...]:
         rows = await _all(
             conn,
             "SELECT id, discord_uid, note, url, added_at FROM dispute_evidence"
@@ -407,7 +413,13 @@ class DisputeRepository:
             (dispute_id,),
         )
         return tuple(
-            EvidenceView(r["id"], r["discord_uid"], r["note"], r["url"], parse_time(r["added_at"]))  # type: ignore[arg-type]
+            EvidenceRecord(
+                r["id"],
+                r["discord_uid"],
+                r["note"],
+                r["url"],
+                parse_time(r["added_at"]),  # type: ignore[arg-type]
+            )
             for r in rows
         )
 

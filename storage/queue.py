@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from services.views import QueuePreferences, QueueStatus
+from ladder.records import QueuePreferences, QueueStatus
 from storage.database import format_time, parse_time
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 
 from ladder.rating import LogEntry, LoggedAdjustment, LoggedMatch, RatingKey, ReplayStep, Result
-from services.views import RatingRow
+from ladder.records import RatingRow
 from storage.database import format_time, parse_time
 
 log = logging.getLogger(__name__)

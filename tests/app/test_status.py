@@ -116,7 +116,7 @@ async def test_collect_status_from_a_real_database(db):
     cache.get(1)
     writer = CommandLogWriter(db)
     report = await status.collect_status(
-        db, writer, cache, NOW - timedelta(minutes=5), 0.05, now=NOW
+        writer, cache, db.path, NOW - timedelta(minutes=5), 0.05, now=NOW
     )
     assert report.commands_last_hour == 20
     assert report.p95_ms_last_hour == 19.0
@@ -136,7 +136,9 @@ async def test_collect_status_counts_what_the_writer_wrote(db):
     for uid in range(3):
         writer.record(None, uid, None, "profile", None, 12.0, "ok")  # called_at: now
     await writer.close()
-    report = await status.collect_status(db, writer, PlayerCache(), datetime.now(UTC), float("nan"))
+    report = await status.collect_status(
+        writer, PlayerCache(), db.path, datetime.now(UTC), float("nan")
+    )
     assert report.command_log.written == 3
     assert report.commands_last_hour == 3
     assert report.p95_ms_last_hour == 12.0
@@ -144,7 +146,7 @@ async def test_collect_status_counts_what_the_writer_wrote(db):
 
 async def test_collect_status_on_an_empty_database(db):
     report = await status.collect_status(
-        db, CommandLogWriter(db), PlayerCache(), NOW, None, now=NOW
+        CommandLogWriter(db), PlayerCache(), db.path, NOW, None, now=NOW
     )
     assert report.commands_last_hour == 0
     assert report.p95_ms_last_hour is None

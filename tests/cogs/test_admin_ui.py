@@ -23,8 +23,8 @@ from ladder.config import LadderConfig
 from ladder.errors import ValidationError
 from ladder.players import Player, ProfileDraft
 from ladder.rating import Result
+from ladder.records import DisputeRecord, EvidenceRecord, MatchRecord
 from ladder.reports import MatchStatus, Outcome
-from services.views import DisputeView, EvidenceView, MatchView
 
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 P1, P2 = 111111111111111111, 222222222222222222
@@ -35,7 +35,7 @@ FORGED = (
 )
 
 
-def match(match_id: int = 1, **changes) -> MatchView:
+def match(match_id: int = 1, **changes) -> MatchRecord:
     fields = dict(
         id=match_id,
         status=MatchStatus.DISPUTED,
@@ -52,15 +52,15 @@ def match(match_id: int = 1, **changes) -> MatchView:
         player2_report=Outcome.WIN,
     )
     fields.update(changes)
-    return MatchView(**fields)
+    return MatchRecord(**fields)
 
 
 def evidence(uid: int, count: int, note: str = "note", url: str | None = None) -> list:
-    return [EvidenceView(1000 * uid + i, uid, f"{note} {i}", url, T0) for i in range(count)]
+    return [EvidenceRecord(1000 * uid + i, uid, f"{note} {i}", url, T0) for i in range(count)]
 
 
-def dispute(match_id: int = 1, items=()) -> DisputeView:
-    return DisputeView(
+def dispute(match_id: int = 1, items=()) -> DisputeRecord:
+    return DisputeRecord(
         id=match_id,
         match_id=match_id,
         status="open",
@@ -80,7 +80,7 @@ def embed_size(embed) -> int:
 
 
 def test_a_forged_note_and_a_masked_link_are_shown_literally() -> None:
-    items = [EvidenceView(1, P1, FORGED, "https://replays.example/a_b.rep", T0)]
+    items = [EvidenceRecord(1, P1, FORGED, "https://replays.example/a_b.rep", T0)]
     text = describe_dispute(dispute(items=items), NAMES)
     lines = text.splitlines()
     # Head, then P1's header and his one note, then P2's header: the note made no new line.

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from ladder.errors import ConflictError, ValidationError
+from ladder.records import QueuePreferences
 from ladder.reports import MatchStatus
-from services.views import QueuePreferences
 
 from .conftest import CONFIG, MAPS, T0
 

@@ -9,8 +9,8 @@ import pytest
 from cache.players import PlayerCache
 from ladder.matchmaking import Pairing
 from ladder.rating import LoggedAdjustment, LoggedMatch, ReplayStep, Result
+from ladder.records import QueuePreferences
 from ladder.reports import Confirm, MatchStatus, Outcome, apply_event
-from services.views import QueuePreferences
 from storage.admin import AdminActionRepository, player_target
 from storage.database import Database
 from storage.matches import AbortRepository, DisputeRepository, MatchRepository

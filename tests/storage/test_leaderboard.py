@@ -6,15 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ladder.records import Aborts, ProfileRating, Record
 from ladder.standings import LeaderboardFilters
 from storage.database import Database, format_time
-from storage.leaderboard import (
-    Aborts,
-    LeaderboardRepository,
-    RaceRating,
-    Record,
-    month_of,
-)
+from storage.leaderboard import LeaderboardRepository, month_of
 
 NOW = datetime(2025, 3, 15, 12, tzinfo=UTC)
 NEO, TRIN, MORPH, SMITH = 101, 102, 103, 104
@@ -131,8 +126,8 @@ async def test_profile_numbers_equal_a_hand_count(db, repo) -> None:
     profile = await repo.profile(NEO, NOW)
 
     assert profile.ratings == (
-        RaceRating("bw_terran", 1500, 1, Record(0, 0, 1), NOW - timedelta(days=10)),
-        RaceRating("bw_zerg", 1515, 5, Record(3, 2, 0), NOW - timedelta(days=1)),
+        ProfileRating("bw_terran", 1500, 1, Record(0, 0, 1), NOW - timedelta(days=10)),
+        ProfileRating("bw_zerg", 1515, 5, Record(3, 2, 0), NOW - timedelta(days=1)),
     )
     # Finished only: W(1) L(5) D(10) W(20) L(40) W(100) days ago.
     assert profile.overall == Record(3, 2, 1)

@@ -1,7 +1,7 @@
-"""Read models of the ladder: frozen snapshots the Discord layer shows and the services return.
+"""Read models of the ladder: frozen records that storage builds, services return, cogs show.
 
-They depend only on the domain (`ladder.*`), so storage can build them and the cogs can read
-them without importing SQL or the services.
+Records, not views: nextcord's `ui.View` and the SQL views in storage/migrations are other
+things. They depend only on the domain (`ladder.*`), so every layer above may use them.
 """
 
 from __future__ import annotations
@@ -13,19 +13,6 @@ from typing import Any
 from ladder.players import Player
 from ladder.rating import RatingChange, RatingKey, Result
 from ladder.reports import Decision, Effect, MatchState, MatchStatus, Outcome
-
-__all__ = [
-    "AdminAction",
-    "DisputeView",
-    "EvidenceView",
-    "MatchUpdate",
-    "MatchView",
-    "PlayerLookup",
-    "QueuePreferences",
-    "QueueStatus",
-    "RatingChange",
-    "RatingRow",
-]
 
 # A player is in an active match while it waits for confirmations or results: he may not queue.
 ACTIVE_STATUSES = (MatchStatus.AWAITING_CONFIRMATION, MatchStatus.IN_PROGRESS)
@@ -78,7 +65,7 @@ class RatingRow:
 
 
 @dataclass(frozen=True, slots=True)
-class MatchView:
+class MatchRecord:
     """A match as stored: player 1 is the longer waiter of the wave that made it."""
 
     id: int
@@ -215,7 +202,7 @@ class MatchView:
 
 
 @dataclass(frozen=True, slots=True)
-class EvidenceView:
+class EvidenceRecord:
     """One piece of evidence a player added to a dispute, stored verbatim."""
 
     id: int
@@ -226,7 +213,7 @@ class EvidenceView:
 
 
 @dataclass(frozen=True, slots=True)
-class DisputeView:
+class DisputeRecord:
     """A dispute with both reports, the ruling once made, the evidence and its match."""
 
     id: int
@@ -239,8 +226,8 @@ class DisputeView:
     ruled_by: int | None = None
     ruled_at: datetime | None = None
     reason: str | None = None
-    evidence: tuple[EvidenceView, ...] = ()
-    match: MatchView | None = None
+    evidence: tuple[EvidenceRecord, ...] = ()
+    match: MatchRecord | None = None
 
     @property
     def is_open(self) -> bool:
@@ -256,10 +243,10 @@ class MatchUpdate:
     and new; `dispute` is set when the match is or was disputed.
     """
 
-    match: MatchView
+    match: MatchRecord
     events: list[Effect] = field(default_factory=list)
     rating_changes: list[RatingChange] = field(default_factory=list)
-    dispute: DisputeView | None = None
+    dispute: DisputeRecord | None = None
 
     @property
     def changed(self) -> bool:
@@ -287,6 +274,75 @@ class PlayerLookup:
     player: Player
     ratings: list[RatingRow]
     queue: QueueStatus | None
-    open_match: MatchView | None
+    open_match: MatchRecord | None
     aborts_left: int
     recent_actions: list[AdminAction]
+
+
+# --- /profile: a player's numbers, read by storage.leaderboard ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Wins, losses and draws."""
+
+    wins: int = 0
+    losses: int = 0
+    draws: int = 0
+
+    @property
+    def games(self) -> int:
+        return self.wins + self.losses + self.draws
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRating:
+    """A player's rating and W/L/D in one race, as stored."""
+
+    race: str
+    mmr: int
+    games: int
+    record: Record
+    last_played_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecentMatch:
+    """A finished match from the player's side: their race, the opponent, what it did to them."""
+
+    match_id: int
+    ended_at: datetime | None
+    race: str
+    opponent_uid: int
+    opponent_name: str | None
+    opponent_race: str
+    map: str
+    result: str  # 'win', 'loss' or 'draw'
+    mmr_before: int
+    mmr_change: int | None  # the player's gain (negative: a loss of points)
+
+
+@dataclass(frozen=True, slots=True)
+class Aborts:
+    """Aborts spent this month and how many are left of the monthly allowance."""
+
+    month: str
+    used: int
+    allowance: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.allowance - self.used)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What /profile shows besides the player record itself."""
+
+    uid: int
+    ratings: tuple[ProfileRating, ...]
+    overall: Record
+    windows: tuple[tuple[int, Record], ...]  # (days, record over the last `days` days)
+    last_played_at: datetime | None
+    recent: tuple[RecentMatch, ...]
+    aborts: Aborts
