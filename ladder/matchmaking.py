@@ -100,11 +100,6 @@ class WaveResult:
     waiting: tuple[QueueEntry, ...]
 
 
-def mmr_window(waves_waited: int, config: MatchmakingConfig) -> float:
-    """Return the MMR window of a player who has waited `waves_waited` waves."""
-    return config.window(waves_waited)
-
-
 def validate_vetoes(
     vetoes: Iterable[str], map_pool: Sequence[str], max_vetoes: int
 ) -> frozenset[str]:
@@ -119,13 +114,6 @@ def validate_vetoes(
             "vetoes", f"You can veto at most {max_vetoes} maps; you picked {len(result)}."
         )
     return result
-
-
-def draw_map(
-    map_pool: Sequence[str], vetoes_a: frozenset[str], vetoes_b: frozenset[str], rng: random.Random
-) -> str:
-    """Draw a map neither player vetoed, else one that not both vetoed (see module doc)."""
-    return _pick(_allowed_maps(map_pool, vetoes_a, vetoes_b), rng)
 
 
 def _allowed_maps(
@@ -202,7 +190,6 @@ def run_wave(
 
     paired = bytearray(len(order))
     found: list[tuple[int, int, int]] = []  # (entry a, slot a, slot b), in pairing order
-    base, growth = config.window_base, config.window_growth
     for i, entry in enumerate(order):
         if paired[i]:
             continue
@@ -214,8 +201,7 @@ def run_wave(
         for j in own_slots:
             right[j] = j + 1
             left[j + 1] = j
-        window = base + growth * entry.waves_waited
-        best_diff = window  # only candidates within the window count
+        best_diff = config.window(entry.waves_waited)  # only candidates within it count
         best_rank = best_slot = best_own = -1
         for own in own_slots:
             mmr = mmrs[own]

@@ -157,11 +157,6 @@ def score_of(result: Result | str) -> float:
         raise ValueError(f"unknown match result {result!r}") from None
 
 
-def expected_score(a: int, b: int, divisor: float) -> float:
-    """Return the expected score of a player rated `a` against one rated `b`."""
-    return _expected(a - b, divisor)
-
-
 def elo_update(mmr_a: int, mmr_b: int, score_a: float, k: float, divisor: float) -> tuple[int, int]:
     """Return both new ratings after A scored `score_a` (1 win, 0.5 draw, 0 loss) against B."""
     if score_a not in (0, 0.5, 1):
@@ -209,30 +204,6 @@ def replay(
         add_b2(r2)
         add_d(d)
     return Replay(ratings, Steps(ids, b1, b2, ds))
-
-
-def rewind(
-    current: Mapping[RatingKey, int],
-    tail: Sequence[tuple[int, RatingKey, RatingKey, Result | str]],
-    tail_steps: Sequence[ReplayStep],
-) -> dict[RatingKey, int]:
-    """Return the ratings as they were before the first match of `tail` (the log's suffix)."""
-    # Ratings only change through matches: a key's value before the tail is its "before" at
-    # its first appearance in the tail, and keys absent from the tail still hold `current`.
-    if len(tail) != len(tail_steps):
-        raise ValueError("tail and tail_steps must have the same length")
-    ratings = dict(current)
-    seen: set[RatingKey] = set()
-    for (match_id, key1, key2, _), step in zip(tail, tail_steps, strict=True):
-        if step.match_id != match_id:
-            raise ValueError(f"step for match {step.match_id} paired with match {match_id}")
-        if key1 not in seen:
-            seen.add(key1)
-            ratings[key1] = step.before_1
-        if key2 not in seen:
-            seen.add(key2)
-            ratings[key2] = step.before_2
-    return ratings
 
 
 def diff_ratings(

@@ -305,26 +305,6 @@ type Transition = tuple[MatchState, tuple[Effect, ...]]
 # --- transitions -------------------------------------------------------------------------
 
 
-def new_match(
-    match_id: int,
-    p1: int,
-    p2: int,
-    now: datetime,
-    confirmation_window: timedelta,
-    report_window: timedelta,
-) -> MatchState:
-    """Return a match awaiting both players' confirmations."""
-    _check_aware(now)
-    return MatchState(
-        match_id=match_id,
-        p1=p1,
-        p2=p2,
-        status=MatchStatus.AWAITING_CONFIRMATION,
-        confirm_deadline=now + confirmation_window,
-        report_window=report_window,
-    )
-
-
 def apply_event(state: MatchState, event: Event, now: datetime) -> Transition:
     """Apply one event at time `now`; return the new state and what storage must do."""
     _check_aware(now)

@@ -30,9 +30,9 @@ Design
     slot (one (player, race): MMR, W/L/D, last played), so 100k players × 2 races take about
     55 MB (see bench/results/ladder.txt).
     Inactivity is lazy: a heap of (last played, slot) ints is popped up to `now - inactive`
-    on each read, as in `ladder.ranks.RankTable`. Time only moves forward: a read with a `now`
-    earlier than one already seen is answered as of the latest one (an expired entry stays
-    out until its next game); `rebuild(now)` recomputes everything for any `now`.
+    on each read, so a read never rescans the ladder. Time only moves forward: a read with a
+    `now` earlier than one already seen is answered as of the latest one (an expired entry
+    stays out until its next game); `rebuild(now)` recomputes everything for any `now`.
 """
 
 from __future__ import annotations

@@ -38,9 +38,7 @@ from ladder.matchmaking import QueueEntry, RaceRating, run_wave, validate_vetoes
 from ladder.players import Player
 from ladder.rating import RatingChange, RatingKey, adjusted
 from ladder.records import (
-    AdminAction,
     DisputeRecord,
-    EvidenceRecord,
     MatchRecord,
     MatchUpdate,
     PlayerLookup,
@@ -58,7 +56,6 @@ from ladder.reports import (
     Event,
     Finalised,
     Invalidated,
-    NoAbortsLeftError,
     NotInMatchError,
     Outcome,
     Report,
@@ -79,21 +76,6 @@ from storage.ratings import RatingRepository
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "AdminAction",
-    "DisputeRecord",
-    "EvidenceRecord",
-    "LadderService",
-    "MatchRecord",
-    "MatchUpdate",
-    "NoAbortsLeftError",
-    "PlayerLookup",
-    "QueuePreferences",
-    "QueueStatus",
-    "RatingChange",
-    "RatingRow",
-    "now_utc",
-]
 
 NOTE_MAX = 1000
 URL_MAX = 500
@@ -197,10 +179,6 @@ class LadderService:
     async def queue_status(self, uid: int) -> QueueStatus | None:
         """Return the player's queue entry, if he is queued."""
         return await self._queue.get(self._read, uid)
-
-    async def queued_players(self) -> list[QueueStatus]:
-        """Return everyone in the queue, earliest joined first."""
-        return await self._queue.all(self._read)
 
     async def run_wave(self) -> list[MatchRecord]:
         """Pair the queue once: create the matches and take their players out of the queue."""
@@ -520,36 +498,11 @@ class LadderService:
             out.append(replace(dispute, match=await self._matches.get(conn, dispute.match_id)))
         return out
 
-    async def recent_admin_actions(self, limit: int = 20) -> list[AdminAction]:
-        """Return the latest admin actions, newest first."""
-        return await self._admin.recent(self._read, limit)
-
-    async def recompute_all(self) -> list[RatingChange]:
-        """Replay the whole rating log and store it; return the MMRs that had drifted."""
-        async with self._write() as conn:
-            changes, rows = await self._ledger.recompute(conn)
-        self._ratings_changed(rows)
-        return changes
-
-    # --- reads for /profile and /leaderboard ---------------------------------------------
+    # --- reads for /admin ---------------------------------------------------------------
 
     async def player_ratings(self, uid: int) -> list[RatingRow]:
         """Return the player's ratings, one per race he has queued with, best first."""
         return await self._ratings.of_player(self._read, uid)
-
-    async def all_ratings(self) -> list[RatingRow]:
-        """Return every rating row (to build the leaderboard at start-up)."""
-        return await self._ratings.all(self._read)
-
-    async def record_since(self, uid: int, since: datetime) -> dict[str, tuple[int, int, int]]:
-        """Return the player's (wins, losses, draws) per race in matches rated since `since`."""
-        return await self._matches.record_since(self._read, uid, since)
-
-    async def recent_matches(
-        self, uid: int, limit: int = 5, *, finished_only: bool = True
-    ) -> list[MatchRecord]:
-        """Return the player's latest matches, newest first (only rated ones by default)."""
-        return await self._matches.recent(self._read, uid, limit, finished_only=finished_only)
 
     # --- internals -----------------------------------------------------------------------
 

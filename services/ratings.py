@@ -32,7 +32,7 @@ from ladder.rating import (
     replay_log,
     rewind_log,
 )
-from ladder.records import MatchRecord, RatingRow
+from ladder.records import MatchRecord
 from storage.matches import MatchRepository
 from storage.ratings import RatingRepository
 
@@ -116,26 +116,6 @@ class RatingLedger:
         await self._ratings.recount(conn, match_keys(match))
         log.info("Match %s re-rated (%s): %d ratings moved", match.id, result, len(changes))
         return changes
-
-    async def recompute(
-        self, conn: aiosqlite.Connection
-    ) -> tuple[list[RatingChange], list[RatingRow]]:
-        """Replay the whole log and store the results; return MMR drift and the rows rewritten."""
-        entries, steps = await self._ratings.log_from(conn, 0)
-        before = {row.key: row for row in await self._ratings.all(conn)}
-        fresh = self._replay(entries)
-        changes = diff_ratings(
-            {k: r.mmr for k, r in before.items()}, fresh.ratings, self._config.start
-        )
-        await self._ratings.set_mmrs(conn, {c.key: c.new for c in changes})
-        stored = {s.match_id: s for s in steps}
-        await self._matches.set_steps(conn, [s for s in fresh.steps if stored[s.match_id] != s])
-        await self._ratings.recount(conn, before.keys() | fresh.ratings.keys())
-        after = await self._ratings.all(conn)
-        rewritten = [row for row in after if before.get(row.key) != row]
-        if changes or rewritten:
-            log.warning("Recompute fixed %d MMRs and %d ratings rows", len(changes), len(rewritten))
-        return changes, rewritten
 
 
 def _entry_keys(entry: LogEntry) -> tuple[RatingKey, ...]:

@@ -79,10 +79,3 @@ class AdminActionRepository:
             (target, limit),
         ) as cursor:
             return [_action(row) for row in await cursor.fetchall()]
-
-    async def recent(self, conn: aiosqlite.Connection, limit: int = 20) -> list[AdminAction]:
-        """Return the latest actions, newest first."""
-        async with conn.execute(
-            "SELECT * FROM admin_actions ORDER BY id DESC LIMIT ?", (limit,)
-        ) as cursor:
-            return [_action(row) for row in await cursor.fetchall()]

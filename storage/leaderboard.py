@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ladder.config import DEFAULT_RANK_SHARES
 from ladder.ranks import Shares
@@ -130,18 +130,6 @@ class LeaderboardRepository:
         standings.rebuild(now)
         return standings
 
-    async def refresh_standings(self, standings: Standings, uids: Iterable[int]) -> None:
-        """Re-read these players' ratings rows into the standings (after a rating change)."""
-        wanted = sorted(set(uids))
-        for lo in range(0, len(wanted), 500):
-            batch = wanted[lo : lo + 500]
-            sql = RATINGS_OF_SQL.format(marks=", ".join("?" * len(batch)))
-            standings.apply(await self._rows(sql, batch))
-
-    async def refresh_player(self, standings: Standings, uid: int) -> None:
-        """Re-read a player's name, country and ban flag into the standings."""
-        await self.refresh_players(standings, [uid])
-
     async def refresh_players(self, standings: Standings, uids: Iterable[int]) -> None:
         """Re-read these players' names, countries and ban flags into the standings."""
         wanted = sorted(set(uids))
@@ -223,21 +211,6 @@ class LeaderboardRepository:
             for row in rows[:limit]
         )
         return overall, windows, recent
-
-    async def records(
-        self, uid: int, now: datetime
-    ) -> tuple[Record, tuple[tuple[int, Record], ...]]:
-        """Return W/L/D over all finished matches and over each window ending at `now`."""
-        overall, windows, _ = await self.matches(uid, now, 1)
-        return overall, windows
-
-    async def recent_matches(
-        self, uid: int, limit: int | None = None, *, now: datetime | None = None
-    ) -> tuple[RecentMatch, ...]:
-        """Return the player's latest finished matches, newest first."""
-        limit = self.recent_limit if limit is None else limit
-        _, _, recent = await self.matches(uid, now or datetime.now(UTC), limit)
-        return recent
 
     async def aborts(self, uid: int, now: datetime) -> Aborts:
         """Return the aborts the player spent in `now`'s UTC month and the allowance."""

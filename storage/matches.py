@@ -220,39 +220,6 @@ class MatchRepository:
         )
         return parse_time(row[0]) if row else None
 
-    async def recent(
-        self, conn: aiosqlite.Connection, uid: int, limit: int, *, finished_only: bool
-    ) -> list[MatchRecord]:
-        """Return the player's latest matches, newest first (only finished ones if asked)."""
-        status = "AND status = 'finished'" if finished_only else ""
-        rows = await _all(
-            conn,
-            f"SELECT * FROM (SELECT * FROM matches WHERE player1_uid = ? {status}"
-            f" UNION ALL SELECT * FROM matches WHERE player2_uid = ? {status})"
-            " ORDER BY COALESCE(ended_at, created_at) DESC, id DESC LIMIT ?",
-            (uid, uid, limit),
-        )
-        return [_match(row) for row in rows]
-
-    async def record_since(
-        self, conn: aiosqlite.Connection, uid: int, since: datetime
-    ) -> dict[str, tuple[int, int, int]]:
-        """Return the player's (wins, losses, draws) per race in matches rated since `since`."""
-        rows = await _all(
-            conn,
-            "SELECT race, SUM(win), SUM(loss), SUM(draw) FROM ("
-            " SELECT player1_race AS race, result = 'p1_win' AS win, result = 'p2_win' AS loss,"
-            "  result = 'draw' AS draw FROM matches"
-            "  WHERE player1_uid = :uid AND status = 'finished' AND ended_at >= :since"
-            " UNION ALL"
-            " SELECT player2_race, result = 'p2_win', result = 'p1_win', result = 'draw'"
-            "  FROM matches"
-            "  WHERE player2_uid = :uid AND status = 'finished' AND ended_at >= :since)"
-            " GROUP BY race ORDER BY race",
-            {"uid": uid, "since": format_time(since)},
-        )
-        return {row[0]: (row[1], row[2], row[3]) for row in rows}
-
     async def save_message(
         self, conn: aiosqlite.Connection, match_id: int, uid: int, channel_id: int, message_id: int
     ) -> None:

@@ -80,16 +80,6 @@ class PlayerRepository:
         row = await self._db.fetchone("SELECT * FROM players WHERE discord_uid = ?", (uid,))
         return _player(row) if row else None
 
-    async def find_by_name(self, name: str) -> Player | None:
-        """Return the player who goes by `name` or a look-alike of it (main or alt), if any."""
-        await self.refresh_keys()
-        row = await self._db.fetchone(
-            "SELECT discord_uid FROM player_names WHERE name_key = :key OR shape_key = :shape"
-            " ORDER BY name_key = :key DESC LIMIT 1",
-            {"key": name_key(name), "shape": shape_key(name)},
-        )
-        return await self.get(row["discord_uid"]) if row else None
-
     async def check_names_free(self, uid: int, name: str, alts: Iterable[str]) -> None:
         """Raise NameTakenError if another player already goes by any of these names.
 

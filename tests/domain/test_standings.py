@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ladder.ranks import is_ranked, rank_for
+from ladder.ranks import Rank, is_ranked, rank_for
 from ladder.standings import (
     LeaderboardEntry,
     LeaderboardFilters,
@@ -502,3 +503,19 @@ def test_bad_input() -> None:
         Standings.load([row(1, "bw_zerg", 1 << 41)], NOW)
     with pytest.raises(ValueError):
         Standings.load([], NOW).page(LeaderboardFilters(), 1, 0, now=NOW)
+
+
+def test_many_updates_keep_the_expiry_heap_small_and_ranks_right() -> None:
+    rng = random.Random(5)
+    standings = Standings(RACES, now=NOW)
+    mmrs: dict[int, int] = {}
+    for step in range(3000):
+        uid = rng.randrange(300)
+        mmrs[uid] = rng.randint(1000, 2000)
+        standings.update(uid, RACES[0], mmrs[uid], 1, NOW)
+        if step % 499 == 0:
+            for u, m in mmrs.items():
+                position = 1 + sum(1 for other in mmrs.values() if other > m)
+                rank = standings.rank(u, RACES[0], NOW)
+                assert rank == Rank(rank_for(position, len(mmrs)), position, len(mmrs))
+    assert len(standings._heap) <= 2 * len(mmrs) + 64  # replaced items are dropped

@@ -15,8 +15,6 @@ from ladder.matchmaking import (
     Pairing,
     QueueEntry,
     RaceRating,
-    draw_map,
-    mmr_window,
     run_wave,
     validate_vetoes,
 )
@@ -43,7 +41,7 @@ def wave(entries: list[QueueEntry], seed: int = 0, pool: tuple[str, ...] = POOL)
 
 
 def test_window_grows_per_wave() -> None:
-    assert [mmr_window(w, CFG) for w in range(4)] == [100, 150, 200, 250]
+    assert [CFG.window(w) for w in range(4)] == [100, 150, 200, 250]
 
 
 def test_entry_normalises_races() -> None:
@@ -143,8 +141,9 @@ def test_vetoed_maps_are_not_drawn() -> None:
 
 def test_when_vetoes_cover_the_pool_maps_both_vetoed_are_still_excluded() -> None:
     pool = ("M1", "M2", "M3")
-    a, b = frozenset({"M1", "M2"}), frozenset({"M2", "M3"})
-    drawn = {draw_map(pool, a, b, random.Random(seed)) for seed in range(100)}
+    a = entry(1, {"r": 1500}, vetoes=("M1", "M2"))
+    b = entry(2, {"r": 1500}, vetoes=("M2", "M3"))
+    drawn = {wave([a, b], seed, pool).pairings[0].map_name for seed in range(100)}
     assert drawn == {"M1", "M3"}
 
 
@@ -212,12 +211,19 @@ def reference_wave(entries: list[QueueEntry], seed: int) -> list[tuple[int, int,
             diff = min(abs(ra.mmr - rb.mmr) for ra in a.races for rb in b.races)
             if best is None or (diff, other_rank) < best[:2]:
                 best = (diff, other_rank, b)
-        if best is None or best[0] > mmr_window(a.waves_waited, CFG):
+        if best is None or best[0] > CFG.window(a.waves_waited):
             continue
         b = best[2]
         paired.add(b.uid)
-        out.append((a.uid, b.uid, best[0], draw_map(POOL, a.vetoes, b.vetoes, rng)))
+        out.append((a.uid, b.uid, best[0], reference_map(POOL, a.vetoes, b.vetoes, rng)))
     return out
+
+
+def reference_map(pool, vetoes_a: frozenset[str], vetoes_b: frozenset[str], rng) -> str:
+    """A map neither vetoed, else one not both vetoed, drawn as run_wave draws it."""
+    allowed = [m for m in pool if m not in vetoes_a | vetoes_b]
+    allowed = allowed or [m for m in pool if m not in vetoes_a & vetoes_b]
+    return allowed[int(rng.random() * len(allowed))]
 
 
 @settings(max_examples=150, deadline=None)
@@ -244,7 +250,7 @@ def test_wave_invariants(queue: list[QueueEntry], seed: int) -> None:
         assert abs(p.mmr_a - p.mmr_b) == min(abs(x.mmr - y.mmr) for x in a.races for y in b.races)
         # within the window of the longer waiter, who is player a
         assert a.waves_waited >= b.waves_waited
-        assert abs(p.mmr_a - p.mmr_b) <= mmr_window(a.waves_waited, CFG)
+        assert abs(p.mmr_a - p.mmr_b) <= CFG.window(a.waves_waited)
         if not (a.vetoes | b.vetoes) >= set(POOL):
             assert p.map_name not in a.vetoes | b.vetoes
         assert not (p.map_name in a.vetoes and p.map_name in b.vetoes)
@@ -256,4 +262,4 @@ def test_wave_invariants(queue: list[QueueEntry], seed: int) -> None:
     for i, x in enumerate(result.waiting):
         for y in result.waiting[i + 1 :]:
             diff = min(abs(r.mmr - s.mmr) for r in x.races for s in y.races)
-            assert diff > mmr_window(max(x.waves_waited, y.waves_waited), CFG)
+            assert diff > CFG.window(max(x.waves_waited, y.waves_waited))

@@ -42,7 +42,6 @@ from ladder.reports import (
     apply_event,
     due_timeout,
     month_key,
-    new_match,
     next_deadline,
     result_from_report,
 )
@@ -59,8 +58,8 @@ def at(seconds: float) -> datetime:
 
 
 def fresh() -> MatchState:
-    """Return a new match awaiting confirmation, created at T0."""
-    return new_match(7, P1, P2, T0, CONFIRM, REPORT)
+    """Return a new match awaiting confirmation, created at T0 (as MatchRecord.state makes it)."""
+    return MatchState(7, P1, P2, MatchStatus.AWAITING_CONFIRMATION, T0 + CONFIRM, REPORT)
 
 
 def started() -> MatchState:
@@ -70,15 +69,15 @@ def started() -> MatchState:
     return state
 
 
-def test_new_match() -> None:
+def test_a_new_match_awaits_both_confirmations() -> None:
     s = fresh()
     assert s.status is MatchStatus.AWAITING_CONFIRMATION
     assert s.confirm_deadline == at(60)
     assert next_deadline(s) == at(60)
     with pytest.raises(ValueError):
-        new_match(1, P1, P1, T0, CONFIRM, REPORT)
+        MatchState(1, P1, P1, MatchStatus.AWAITING_CONFIRMATION, T0 + CONFIRM, REPORT)
     with pytest.raises(ValueError):
-        new_match(1, P1, P2, datetime(2025, 1, 1), CONFIRM, REPORT)  # naive time
+        apply_event(s, Confirm(P1), datetime(2025, 1, 1))  # naive time
 
 
 def test_both_confirm_starts_the_match() -> None:

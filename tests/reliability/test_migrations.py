@@ -31,10 +31,12 @@ import pytest
 from app.settings import REPO_ROOT
 from cache.players import PlayerCache
 from ladder.config import load_ladder_config
+from ladder.errors import NameTakenError
 from ladder.names import KEY_VERSION, name_key
 from services.ladder import LadderService
 from storage.database import Database, epoch_ms, migrations, parse_time
 from storage.players import PlayerRepository
+from storage.queue import QueueRepository
 
 LATEST = len(migrations())
 T = "2026-01-02 03:04:05.678"
@@ -222,12 +224,14 @@ async def test_start_up_migrates_a_database_from_every_earlier_version(
             assert alice is not None and alice.player_name == "Ålice_ñ"
             assert alice.alt_names == ("Zoë",)
             assert (await players.get(DAVE)).banned
-            assert await players.find_by_name("ÅLICE_Ñ") == alice
+            await players.check_names_free(ALICE, "ÅLICE_Ñ", [])  # her own name, any case
+            with pytest.raises(NameTakenError):
+                await players.check_names_free(BOB, "ÅLICE_Ñ", [])
         if version >= 2:
             (pending,) = await service.open_matches()
             assert (pending.id, str(pending.status)) == (2, "awaiting_confirmation")
             assert pending.confirmed_by(ALICE) and not pending.confirmed_by(BOB)
-            assert [q.uid for q in await service.queued_players()] == [CAROL]
+            assert [q.uid for q in await QueueRepository().all(db.conn)] == [CAROL]
             assert await service.match_messages(2) == [(ALICE, 7001, 8001), (BOB, 7002, 8002)]
             update = await service.confirm(2, BOB)  # the pending match carries on
             assert str(update.match.status) == "in_progress"

@@ -10,9 +10,13 @@ import pytest
 from cache.players import PlayerCache
 from ladder.config import LadderConfig, MatchConfig
 from ladder.players import ProfileDraft
+from ladder.rating import diff_ratings, replay_log
+from ladder.records import QueueStatus
 from services.ladder import LadderService
-from storage.database import Database
+from storage.database import Database, parse_time
 from storage.players import PlayerRepository
+from storage.queue import QueueRepository
+from storage.ratings import RatingRepository
 
 MAPS = ("Fighting Spirit", "Circuit Breaker", "Polypoid", "Eclipse", "Vermeer")
 CONFIG = LadderConfig(map_pool=MAPS, max_vetoes=2, matches=MatchConfig(aborts_per_month=3))
@@ -69,6 +73,35 @@ class Ladder:
 
     async def rows(self, sql: str, params=()) -> list[tuple]:
         return [tuple(r) for r in await self.db.fetchall(sql, params)]
+
+    async def queue(self) -> list[QueueStatus]:
+        """Everyone in the queue, as a wave reads it."""
+        return await QueueRepository().all(self.db.conn)
+
+    async def assert_ratings_replay(self) -> None:
+        """The stored ratings are what the rating log replays to: every MMR and every rated
+        match's step; and each rating's W/L/D and last game are its finished matches'."""
+        rating = CONFIG.rating
+        entries, steps = await RatingRepository().log_from(self.db.conn, 0)
+        fresh = replay_log(entries, rating.start, rating.k_factor, rating.divisor)
+        assert list(fresh.steps) == steps
+        stored = await RatingRepository().all(self.db.conn)
+        assert diff_ratings({r.key: r.mmr for r in stored}, fresh.ratings, rating.start) == []
+        counted: dict[tuple[int, str], list] = {}
+        finished = await self.rows(
+            "SELECT player1_uid, player1_race, player2_uid, player2_race, result, ended_at"
+            " FROM matches WHERE status = 'finished'"
+        )
+        for p1, r1, p2, r2, result, ended in finished:
+            for key, won in (((p1, r1), "p1_win"), ((p2, r2), "p2_win")):
+                record = counted.setdefault(key, [0, 0, 0, 0, None])  # games, W, L, D, last
+                record[0] += 1
+                record[1 if result == won else 3 if result == "draw" else 2] += 1
+                record[4] = max(record[4] or ended, ended)
+        for row in stored:
+            games, wins, losses, draws, last = counted.get(row.key, [0, 0, 0, 0, None])
+            assert (row.games, row.wins, row.losses, row.draws) == (games, wins, losses, draws)
+            assert row.last_played_at == (parse_time(last) if last else None), row.key
 
     async def match_between(self, a: int, b: int, race: str = "bw_terran", *, confirm=True):
         """Queue a and b, run a wave, and (by default) confirm both; return the match."""

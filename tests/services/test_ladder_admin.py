@@ -68,7 +68,7 @@ async def test_ruling_on_a_dispute_rates_and_resolves_it(ladder, svc, clock):
         "after": {"status": "finished", "result": "p2_win"},
         "rating_changes": [[1, R, 1500, 1480], [2, R, 1500, 1520]],
     }
-    assert await svc.recompute_all() == []
+    await ladder.assert_ratings_replay()
 
 
 async def test_rulings_on_other_states(ladder, svc, clock):
@@ -95,7 +95,7 @@ async def test_rulings_on_other_states(ladder, svc, clock):
     assert same.events == [] and same.rating_changes == []
     # Every ruling is logged, also the one that changed nothing; refused ones are not.
     assert [a[1] for a in await admin_rows(ladder)] == ["resolve_match"] * 3
-    assert await svc.recompute_all() == []
+    await ladder.assert_ratings_replay()
 
 
 async def test_correcting_an_old_match_replays_every_later_one(ladder, svc, clock):
@@ -134,7 +134,7 @@ async def test_correcting_an_old_match_replays_every_later_one(ladder, svc, cloc
     # The listener hears of every rating row that moved, and of both players' new records.
     told = {c.key[0] for c in update.rating_changes} | {first.player1_uid, first.player2_uid}
     assert ladder.changed[-1] == [(await svc.player_ratings(uid))[0] for uid in sorted(told)]
-    assert await svc.recompute_all() == []
+    await ladder.assert_ratings_replay()
 
     # W/L/D follow the corrected result; the later matches' results are untouched.
     winner_uid = first.player1_uid if flipped is Result.P1_WIN else first.player2_uid
@@ -158,10 +158,10 @@ async def test_invalidating_a_rated_match_removes_it_and_replays(ladder, svc, cl
     r2 = (await svc.player_ratings(2))[0]
     assert (r2.games, r2.wins, r2.losses, r2.last_played_at) == (1, 1, 0, second.ended_at)
     assert (await svc.get_match(second.id)).player1_mmr == 1500  # replayed from 1500
-    assert await svc.recompute_all() == []
+    await ladder.assert_ratings_replay()
 
 
-async def test_adjust_mmr_then_recompute_finds_nothing(ladder, svc):
+async def test_adjust_mmr_is_logged_and_replays(ladder, svc):
     await ladder.play(1, 2, 1)
     assert await svc.adjust_mmr(9, 1, R, "subtract", 30, "penalty") == RatingChange(
         (1, R), 1520, 1490
@@ -175,7 +175,7 @@ async def test_adjust_mmr_then_recompute_finds_nothing(ladder, svc):
         "SELECT discord_uid, race, adjustment, amount FROM rating_log WHERE match_id IS NULL"
     ) == [(1, R, "add", -30), (1, R, "add", 5), (2, "sc2_zerg", "set", 1800)]
     await ladder.play(1, 2, 2)
-    assert await svc.recompute_all() == []
+    await ladder.assert_ratings_replay()
 
 
 async def test_adjust_mmr_refusals(ladder, svc):
@@ -192,15 +192,14 @@ async def test_adjust_mmr_refusals(ladder, svc):
     assert await admin_rows(ladder) == []
 
 
-async def test_recompute_repairs_drift(ladder, svc):
+@pytest.mark.parametrize("drift", ["mmr = 1600", "wins = 5", "last_played_at = NULL"])
+async def test_the_replay_check_sees_drift(ladder, drift):
     await ladder.play(1, 2, 1)
+    await ladder.assert_ratings_replay()
     async with ladder.db.transaction() as conn:
-        await conn.execute("UPDATE ratings SET mmr = 1600, wins = 5 WHERE discord_uid = 1")
-    assert await svc.recompute_all() == [RatingChange((1, R), 1600, 1520)]
-    r1 = (await svc.player_ratings(1))[0]
-    assert (r1.mmr, r1.wins) == (1520, 1)
-    assert ladder.changed[-1] == [r1]
-    assert await svc.recompute_all() == []
+        await conn.execute(f"UPDATE ratings SET {drift} WHERE discord_uid = 1")
+    with pytest.raises(AssertionError):
+        await ladder.assert_ratings_replay()
 
 
 async def test_ban_unqueues_and_unban(ladder, svc):
@@ -223,7 +222,7 @@ async def test_queue_admin(ladder, svc):
     assert await svc.remove_from_queue(9, 1, "afk") is True
     assert await svc.remove_from_queue(9, 1, "afk") is False
     assert await svc.clear_queue(9, "maintenance") == 2
-    assert await svc.queued_players() == []
+    assert await ladder.queue() == []
     ((details,),) = await ladder.rows(
         "SELECT details FROM admin_actions WHERE action = 'clear_queue'"
     )

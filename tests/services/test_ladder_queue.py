@@ -61,12 +61,12 @@ async def test_banned_player_cannot_join(ladder, svc):
         await svc.join_queue(1, ["bw_zerg"], [])
 
 
-async def test_leave_queue(svc):
+async def test_leave_queue(ladder, svc):
     assert await svc.leave_queue(1) is False
     await svc.join_queue(1, ["bw_zerg"], [])
     assert await svc.leave_queue(1) is True
     assert await svc.queue_status(1) is None
-    assert await svc.queued_players() == []
+    assert await ladder.queue() == []
 
 
 async def test_queue_message_is_remembered(svc):

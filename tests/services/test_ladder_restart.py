@@ -19,14 +19,14 @@ async def test_restart_keeps_queue_matches_and_deadlines(ladder, clock):
     await svc.report(live.id, 6, "win")
     await svc.join_queue(1, ["bw_zerg"], ["Eclipse"])
     await svc.set_queue_message(1, 10, 11)
-    queue_before = await svc.queued_players()
+    queue_before = await ladder.queue()
     open_before = await svc.open_matches()
     assert await svc.next_deadline() == T0 + CONFIG.matches.confirmation_window
 
     await ladder.close()
     svc = await ladder.open()  # a new process: new connection, new service, empty caches
 
-    assert await svc.queued_players() == queue_before
+    assert await ladder.queue() == queue_before
     assert (await svc.queue_status(1)).message_id == 11
     assert await svc.open_matches() == open_before
     assert await svc.match_messages(pending.id) == [(2, 20, 21)]
@@ -48,4 +48,4 @@ async def test_restart_keeps_queue_matches_and_deadlines(ladder, clock):
     assert [r.mmr for r in await svc.player_ratings(6)] == [1520]
     assert await svc.next_deadline() is None
     # The queued player was untouched by all this and still waits.
-    assert await svc.queued_players() == queue_before
+    assert await ladder.queue() == queue_before

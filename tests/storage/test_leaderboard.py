@@ -10,6 +10,7 @@ from ladder.records import Aborts, ProfileRating, Record
 from ladder.standings import LeaderboardFilters
 from storage.database import Database, format_time
 from storage.leaderboard import LeaderboardRepository, month_of
+from storage.ratings import RatingRepository
 
 NOW = datetime(2025, 3, 15, 12, tzinfo=UTC)
 NEO, TRIN, MORPH, SMITH = 101, 102, 103, 104
@@ -167,11 +168,11 @@ async def test_window_edges_and_limits(db, repo) -> None:
         MATCH_SQL,
         [match(11, "finished", NEO, "bw_zerg", 1500, TRIN, "bw_terran", 1500, "p1_win", 20, 14)],
     )
-    overall, windows = await repo.records(NEO, NOW)
+    overall, windows, recent = await repo.matches(NEO, NOW, 2)
     assert overall == Record(4, 2, 1)
     assert dict(windows)[14] == Record(2, 1, 1)
-    assert [m.match_id for m in await repo.recent_matches(NEO, limit=2)] == [6, 5]
-    assert len(await repo.recent_matches(NEO, limit=50)) == 7
+    assert [m.match_id for m in recent] == [6, 5]
+    assert len((await repo.matches(NEO, NOW, 50))[2]) == 7
     overall, _, recent = await repo.matches(NEO, NOW, 0)  # totals without any match listed
     assert (overall, recent) == (Record(4, 2, 1), ())
 
@@ -221,8 +222,10 @@ async def test_load_standings_and_refresh(db, repo) -> None:
             "UPDATE players SET player_name = 'Morpheus', country = 'NL' WHERE discord_uid = ?",
             (MORPH,),
         )
-    await repo.refresh_standings(standings, [MORPH, MORPH])
-    await repo.refresh_player(standings, MORPH)
+    # As the services do it: the changed rows from the ladder's use case, the player's
+    # name and country as a player change (a new name is read once by the leaderboard).
+    standings.apply(await RatingRepository().of_player(db.conn, MORPH))
+    await repo.refresh_players(standings, [MORPH])
     first = standings.page(LeaderboardFilters(), 1, now=NOW).entries[0]
     assert (first.name, first.mmr, first.wins, first.losses, first.country) == (
         "Morpheus",
@@ -231,7 +234,6 @@ async def test_load_standings_and_refresh(db, repo) -> None:
         2,
         "NL",
     )
-    await repo.refresh_standings(standings, [])
 
 
 async def test_new_players_get_their_names(db, repo) -> None:

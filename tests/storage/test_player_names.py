@@ -82,7 +82,7 @@ async def test_a_look_alike_of_a_taken_name_is_refused_and_writes_nothing(repo, 
     with pytest.raises(NameTakenError):
         await repo.check_names_free(2, "Mallory", [name])
     assert await state(db) == before, why
-    assert (await repo.find_by_name(name)).discord_uid == 1, why
+    await repo.check_names_free(1, name, [])  # the look-alike is player 1's own name
 
 
 async def test_an_alt_that_looks_like_another_players_main_name_is_refused(repo, db):
@@ -107,7 +107,9 @@ async def test_a_player_keeps_or_recases_their_own_names_and_freed_names_can_be_
     await repo.check_names_free(1, "alice", ["wonder"])
     await repo.save_profile(1, "a", draft("Alicia", "Alice#1234"))
     await repo.save_profile(2, "b", draft("Wonder", "Won#1234"))
-    assert (await repo.find_by_name("WONDER")).discord_uid == 2
+    await repo.check_names_free(2, "WONDER", [])
+    with pytest.raises(NameTakenError):
+        await repo.check_names_free(1, "WONDER", [])
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,8 +311,9 @@ async def test_the_first_use_of_a_key_rekeys_without_being_asked(tmp_path):
     db = await Database.open(path)
     try:
         repo = PlayerRepository(db, PlayerCache())
-        found = await repo.find_by_name("\u0410LICE")  # Cyrillic: its old key matched nobody
-        assert found is not None and found.discord_uid == 1
+        with pytest.raises(NameTakenError):  # Cyrillic А: its old key matched nobody
+            await repo.check_names_free(2, "\u0410LICE", [])
+        await repo.check_names_free(1, "\u0410LICE", [])
     finally:
         await db.close()
 

@@ -102,7 +102,9 @@ async def test_names_are_unique_across_players_case_insensitively(repo, db):
     # A player can keep and re-case their own name, and freed names can be taken.
     await repo.save_profile(1, "a", draft(name="neo"))
     await repo.save_profile(2, "b", draft(name="Smith", tag="B#1234"))
-    assert (await repo.find_by_name("SMITH")).discord_uid == 2
+    await repo.check_names_free(2, "SMITH", [])
+    with pytest.raises(NameTakenError):
+        await repo.check_names_free(1, "SMITH", [])
 
 
 async def test_sql_looking_input_is_stored_verbatim(repo, db):
