@@ -33,9 +33,11 @@ from cache.players import PlayerCache
 from cogs.bot import LadderBot
 from cogs.pipeline import CommandPipeline
 from ladder.config import ConfigError, LadderConfig, load_ladder_config
+from services.confirmations import AdminConfirmations
 from services.ladder import LadderService
 from services.leaderboard import LeaderboardService
 from services.players import PlayerChanges, PlayerService
+from services.setup_drafts import SetupDraftService
 from storage.command_log import CommandLogWriter
 from storage.database import Database, SchemaTooNewError
 from storage.leaderboard import LeaderboardRepository
@@ -114,6 +116,8 @@ async def build_bot(
         leaderboard=LeaderboardService(leaderboard, standings),
         standings=standings,
         terms_text=terms,
+        setup_drafts=SetupDraftService(db),
+        confirmations=AdminConfirmations(db),
         admin_ids=settings.admin_ids,
         admin_channel_id=settings.admin_channel_id,
         command_guild_ids=settings.command_guild_ids,

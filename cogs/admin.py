@@ -2,9 +2,12 @@
 
 Every subcommand is `Access.ADMIN`, checked on the server side by the pipeline. Actions that
 change a result, a rating, a ban or the queue ask for confirmation with buttons only the asking
-admin can press. A confirmation acts at most once, and carries the state it asked about (the
-match's status and result, the MMR): if another admin changed it meanwhile, LadderService refuses
-inside its transaction. LadderService writes each action to `admin_actions` with its reason.
+admin can press. The question is stored (`admin_confirmations`, through AdminConfirmations) with
+the action, its options and the state it asked about (the match's status and result, the MMR);
+its buttons are routed by custom_id ("admin:confirm:<id>", "admin:cancel:<id>"), so they answer
+correctly after a restart, for two minutes. A confirmation acts at most once (a conditional
+UPDATE), and if another admin changed the state meanwhile, LadderService refuses inside its
+transaction. LadderService writes each action to `admin_actions` with its reason.
 
 The disputes listing is paged; its Previous/Next buttons are routed by custom_id
 ("disputes:page:2") and read SQLite afresh on each click, so they work after a restart.
@@ -14,21 +17,25 @@ Everything players typed is shown through `cogs.text`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import nextcord
 from nextcord.ext import commands
 
 from app.status import collect_status, render_lines
 from cogs.admin_ui import PAGE_ROUTE, DisputesPage, disputes_page, parse_page, players_of
+from cogs.components import EXPIRED, custom_id, frozen_view
 from cogs.match_ui import match_embed
-from cogs.pipeline import guarded
+from cogs.pipeline import NOT_YOURS, guarded
 from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR, describe_error
 from cogs.text import plain
-from cogs.views import LadderView
+from ladder.confirmations import AdminConfirmation
 from ladder.errors import GuardRefusal
 from ladder.guards import REFUSALS, Access
 from ladder.records import MatchRecord, PlayerLookup
+from services.ladder import ruled_state
 
 log = logging.getLogger(__name__)
 
@@ -41,53 +48,38 @@ RULINGS = {
 MMR_MODES = {"Set to": "set", "Add": "add", "Subtract": "subtract"}
 REASON = nextcord.SlashOption(description="Why (kept in the admin log)", max_length=500)
 ALREADY_ANSWERED = "This question was already answered; nothing more was done."
+CONFIRM_ROUTE = "admin"  # the ComponentRouter prefix of a question's Confirm and Cancel
+_CONFIRMATION_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 def _reply(text: str, title: str | None = None, colour=SUCCESS_COLOUR) -> nextcord.Embed:
     return nextcord.Embed(title=title, description=text[:4096], colour=colour)
 
 
-class ConfirmView(LadderView):
-    """Confirm / Cancel for one admin action; only the admin who asked can press them.
+def confirm_buttons(confirmation_id: int) -> nextcord.ui.View:
+    """Confirm / Cancel under a stored question (routed: "admin:confirm:<id>")."""
+    return frozen_view(
+        nextcord.ui.Button(
+            label="Confirm",
+            style=nextcord.ButtonStyle.red,
+            custom_id=custom_id(CONFIRM_ROUTE, "confirm", confirmation_id),
+        ),
+        nextcord.ui.Button(
+            label="Cancel",
+            style=nextcord.ButtonStyle.grey,
+            custom_id=custom_id(CONFIRM_ROUTE, "cancel", confirmation_id),
+        ),
+    )
 
-    The first press wins: nextcord runs each click as its own task, so two Confirm clicks that
-    arrive together both reach their callbacks before `stop()` can take effect. `_answer` is a
-    check-and-set with no await in between, done before anything else.
-    """
 
-    def __init__(self, owner_id: int, action: Callable[[], Awaitable[nextcord.Embed]]) -> None:
-        super().__init__(owner_id, timeout=120)
-        self._action = action
-        self.answered = False
-
-    def _answer(self) -> bool:
-        """Return True for the first press only (Confirm or Cancel); stop the view."""
-        if self.answered:
-            return False
-        self.answered = True
-        self.stop()
-        return True
-
-    @nextcord.ui.button(label="Confirm", style=nextcord.ButtonStyle.red, custom_id="admin:confirm")
-    async def confirm(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        if not self._answer():
-            await _already_answered(interaction)
-            return
-        await interaction.response.defer()
-        try:
-            embed = await self._action()
-        except Exception as error:  # shown in place of the question, whose buttons are dead now
-            embed = describe_error(error, where="admin confirm")
-        await interaction.edit_original_message(embed=embed, view=None)
-
-    @nextcord.ui.button(label="Cancel", style=nextcord.ButtonStyle.grey, custom_id="admin:cancel")
-    async def cancel(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        if not self._answer():
-            await _already_answered(interaction)
-            return
-        await interaction.response.edit_message(
-            embed=_reply("Cancelled; nothing changed."), view=None
-        )
+def _parse_confirmation(parts: Sequence[str]) -> tuple[str, int]:
+    """(answer, confirmation id) from a routed custom_id's parts; anything else is expired
+    (an older release's "admin:confirm:<view id>", a forged id)."""
+    if len(parts) != 2 or parts[0] not in ("confirm", "cancel"):
+        raise EXPIRED
+    if not _CONFIRMATION_ID.fullmatch(parts[1]):
+        raise EXPIRED
+    return parts[0], int(parts[1])
 
 
 class AdminCog(commands.Cog):
@@ -96,13 +88,69 @@ class AdminCog(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
         bot.router.register(PAGE_ROUTE, self._on_disputes_page)
+        # Anyone's click reaches the handler, which lets only the asking admin answer.
+        bot.router.register(CONFIRM_ROUTE, self._on_confirmation)
+        # What a confirmed question does, by its stored action name.
+        self._confirmed = {
+            "resolve": self._rule,
+            "mmr": self._adjust,
+            "ban": self._ban,
+            "clearqueue": self._clear,
+        }
 
-    async def _ask(self, interaction: nextcord.Interaction, question: str, action) -> None:
-        view = ConfirmView(interaction.user.id, action)
-        view.interaction = interaction
+    async def _ask(
+        self,
+        interaction: nextcord.Interaction,
+        question: str,
+        action: str,
+        arguments: Mapping[str, Any],
+        expected: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store the question and show it with its Confirm / Cancel buttons."""
+        asked = await self.bot.confirmations.ask(interaction.user.id, action, arguments, expected)
         await interaction.response.send_message(
-            embed=_reply(question, "Please confirm", INFO_COLOUR), view=view, ephemeral=True
+            embed=_reply(question, "Please confirm", INFO_COLOUR),
+            view=confirm_buttons(asked),
+            ephemeral=True,
         )
+
+    async def _on_confirmation(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
+        """Confirm or Cancel on a question: its admin only, once, within its time."""
+        answer, confirmation_id = _parse_confirmation(parts)
+        confirmations = self.bot.confirmations
+        asked = await confirmations.get(confirmation_id)
+        if asked is None or asked.action not in self._confirmed:
+            raise EXPIRED
+        uid = interaction.user.id
+        if uid != asked.admin_uid:
+            raise NOT_YOURS
+        if not self.bot.pipeline.is_admin(uid):  # no longer an admin since asking
+            raise GuardRefusal("admin", REFUSALS["admin"])
+        # The first answer wins, however many clicks arrive together.
+        if not asked.used and not confirmations.expired(asked):
+            if await confirmations.claim(asked):
+                await self._answer(interaction, answer, asked)
+                return
+            asked = await confirmations.get(confirmation_id) or asked
+        if asked.used:
+            await _already_answered(interaction)
+            return
+        raise EXPIRED
+
+    async def _answer(
+        self, interaction: nextcord.Interaction, answer: str, asked: AdminConfirmation
+    ) -> None:
+        if answer == "cancel":
+            await interaction.response.edit_message(
+                embed=_reply("Cancelled; nothing changed."), view=None
+            )
+            return
+        await interaction.response.defer()
+        try:
+            embed = await self._confirmed[asked.action](asked)
+        except Exception as error:  # shown in place of the question, whose buttons are dead now
+            embed = describe_error(error, where="admin confirm")
+        await interaction.edit_original_message(embed=embed, view=None)
 
     async def _say(self, interaction: nextcord.Interaction, embed: nextcord.Embed) -> None:
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -121,21 +169,24 @@ class AdminCog(commands.Cog):
         reason: str = REASON,
     ) -> None:
         match = await self.bot.ladder.get_match(match_id)  # the state the admin confirms
-        admin = interaction.user.id
-
-        async def rule() -> nextcord.Embed:
-            update = await self.bot.ladder.resolve_match(
-                admin, match_id, ruling, reason, expected=match
-            )
-            await self.bot.notifier.match_changed(update)
-            changed = "\n".join(
-                f"<@{c.key[0]}> {c.key[1]}: {c.old} → {c.new}" for c in update.rating_changes
-            )
-            return _reply(f"Match #{match_id}: {ruling}.\nRatings changed:\n{changed or 'none'}")
-
         await self._ask(
-            interaction, f"Rule **{ruling}** on match #{match.id} ({_match_state(match)})?", rule
+            interaction,
+            f"Rule **{ruling}** on match #{match.id} ({_match_state(match)})?",
+            "resolve",
+            {"match_id": match_id, "ruling": ruling, "reason": reason},
+            ruled_state(match),
         )
+
+    async def _rule(self, asked: AdminConfirmation) -> nextcord.Embed:
+        match_id, ruling = asked.arguments["match_id"], asked.arguments["ruling"]
+        update = await self.bot.ladder.resolve_match(
+            asked.admin_uid, match_id, ruling, asked.arguments["reason"], expected=asked.expected
+        )
+        await self.bot.notifier.match_changed(update)
+        changed = "\n".join(
+            f"<@{c.key[0]}> {c.key[1]}: {c.old} → {c.new}" for c in update.rating_changes
+        )
+        return _reply(f"Match #{match_id}: {ruling}.\nRatings changed:\n{changed or 'none'}")
 
     @admin.subcommand(name="mmr", description="Set, add to or subtract from a player's MMR")
     @guarded(Access.ADMIN)
@@ -149,20 +200,29 @@ class AdminCog(commands.Cog):
         reason: str = REASON,
     ) -> None:
         self.bot.ladder_config.race(race)  # unknown race: a clear NotFoundError now
-        admin = interaction.user.id
         ratings = await self.bot.ladder.player_ratings(player.id)
         shown = next((r.mmr for r in ratings if r.race == race), None)  # what Confirm expects
-
-        async def adjust() -> nextcord.Embed:
-            change = await self.bot.ladder.adjust_mmr(
-                admin, player.id, race, mode, amount, reason, expected=shown
-            )
-            return _reply(f"{player.mention} {race}: {change.old} → {change.new}.")
-
         now = f"now {shown}" if shown is not None else "no rating yet"
         await self._ask(
-            interaction, f"{mode} {amount} MMR for {player.mention} ({race}, {now})?", adjust
+            interaction,
+            f"{mode} {amount} MMR for {player.mention} ({race}, {now})?",
+            "mmr",
+            {"uid": player.id, "race": race, "mode": mode, "amount": amount, "reason": reason},
+            {"mmr": shown},
         )
+
+    async def _adjust(self, asked: AdminConfirmation) -> nextcord.Embed:
+        a = asked.arguments
+        change = await self.bot.ladder.adjust_mmr(
+            asked.admin_uid,
+            a["uid"],
+            a["race"],
+            a["mode"],
+            a["amount"],
+            a["reason"],
+            expected=asked.expected["mmr"],
+        )
+        return _reply(f"<@{a['uid']}> {a['race']}: {change.old} → {change.new}.")
 
     @admin.subcommand(name="ban", description="Ban a player from the ladder")
     @guarded(Access.ADMIN)
@@ -172,15 +232,16 @@ class AdminCog(commands.Cog):
         player: nextcord.User = nextcord.SlashOption(description="The player"),
         reason: str = REASON,
     ) -> None:
-        admin = interaction.user.id
+        await self._ask(
+            interaction, f"Ban {player.mention}?", "ban", {"uid": player.id, "reason": reason}
+        )
 
-        async def ban() -> nextcord.Embed:
-            # Banning is idempotent: a ban confirmed after another admin's changes nothing.
-            if await self.bot.ladder.ban(admin, player.id, reason):
-                return _reply(f"{player.mention} is banned.")
-            return _reply(f"{player.mention} was already banned; nothing changed.")
-
-        await self._ask(interaction, f"Ban {player.mention}?", ban)
+    async def _ban(self, asked: AdminConfirmation) -> nextcord.Embed:
+        uid = asked.arguments["uid"]
+        # Banning is idempotent: a ban confirmed after another admin's changes nothing.
+        if await self.bot.ladder.ban(asked.admin_uid, uid, asked.arguments["reason"]):
+            return _reply(f"<@{uid}> is banned.")
+        return _reply(f"<@{uid}> was already banned; nothing changed.")
 
     @admin.subcommand(name="unban", description="Lift a player's ban")
     @guarded(Access.ADMIN)
@@ -208,13 +269,13 @@ class AdminCog(commands.Cog):
     @admin.subcommand(name="clearqueue", description="Remove everyone from the queue")
     @guarded(Access.ADMIN)
     async def clearqueue(self, interaction: nextcord.Interaction, reason: str = REASON) -> None:
-        admin = interaction.user.id
+        await self._ask(
+            interaction, "Remove **everyone** from the queue?", "clearqueue", {"reason": reason}
+        )
 
-        async def clear() -> nextcord.Embed:
-            count = await self.bot.ladder.clear_queue(admin, reason)
-            return _reply(f"Removed {count} player(s) from the queue.")
-
-        await self._ask(interaction, "Remove **everyone** from the queue?", clear)
+    async def _clear(self, asked: AdminConfirmation) -> nextcord.Embed:
+        count = await self.bot.ladder.clear_queue(asked.admin_uid, asked.arguments["reason"])
+        return _reply(f"Removed {count} player(s) from the queue.")
 
     @admin.subcommand(name="resetaborts", description="Give a player back this month's aborts")
     @guarded(Access.ADMIN)

@@ -13,33 +13,23 @@ from cogs.components import ComponentRouter
 from cogs.ladder_tasks import LadderLoops
 from cogs.leaderboard import LeaderboardCog
 from cogs.matches import MatchCog, Notifier
-from cogs.onboarding import OnboardingCog, TermsView
-from cogs.pipeline import COMPONENT_RULE, RULE_ATTRIBUTE, CommandPipeline, route_of
+from cogs.onboarding import OnboardingCog
+from cogs.pipeline import RULE_ATTRIBUTE, CommandPipeline
 from cogs.profile import ProfileCog
 from cogs.queue import QueueCog
 from ladder.config import LadderConfig
-from ladder.errors import GuardRefusal
 from ladder.guards import Access
 from ladder.standings import Standings
+from services.confirmations import AdminConfirmations
 from services.ladder import LadderService
 from services.leaderboard import LeaderboardService
 from services.players import PlayerService
+from services.setup_drafts import SetupDraftService
 from storage.command_log import CommandLogWriter
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-
-class ExpiredComponent(GuardRefusal):
-    """A button, select or modal no live view or route answers (an old session's)."""
-
-    title = "This has expired"
-
-
-EXPIRED = ExpiredComponent(
-    "expired",
-    "These buttons are from an earlier session or waited too long. Please run the command again.",
-)
 
 COGS = (OnboardingCog, ProfileCog, QueueCog, MatchCog, LeaderboardCog, AdminCog)
 
@@ -59,6 +49,8 @@ class LadderBot(commands.Bot):
         leaderboard: LeaderboardService,
         standings: Standings,
         terms_text: str,
+        setup_drafts: SetupDraftService,
+        confirmations: AdminConfirmations,
         admin_ids: frozenset[int] = frozenset(),
         admin_channel_id: int | None = None,
         command_guild_ids: tuple[int, ...] = (),
@@ -78,6 +70,8 @@ class LadderBot(commands.Bot):
         self.race_names = {race.code: race.name for race in ladder_config.races}
         self.regions = {region.code: region.name for region in ladder_config.regions}
         self.terms_text = terms_text
+        self.setup_drafts = setup_drafts
+        self.confirmations = confirmations
         self.router = ComponentRouter()
         self.notifier = Notifier(self, admin_ids, admin_channel_id)
         # Queue messages of players taken out of the queue (admin, ban, Decline) say so.
@@ -88,24 +82,12 @@ class LadderBot(commands.Bot):
             for command in instance.application_commands:
                 _set_contexts(command, dm_only=pipeline.dm_only)
             self.add_cog(instance)
-        # Persistent view: the terms' buttons keep working on old messages after a restart.
-        # Match and queue buttons need no registration: the router reads their custom_id.
-        self.add_view(TermsView())
-
-    def get_interaction(self, data, *, cls=nextcord.Interaction):
-        interaction = super().get_interaction(data, cls=cls)
-        # Decided here, before nextcord hands the interaction to a view or modal (a callback
-        # that stops its view removes it from the store at once).
-        interaction.attached["expired"] = _nobody_listens(self._connection, data)
-        return interaction
+        # No views are registered: every component's custom_id is routed (cogs/components.py),
+        # so the buttons of old messages keep working after a restart.
 
     async def on_interaction(self, interaction: nextcord.Interaction) -> None:
-        if self.router.handles(interaction):
+        if self.router.handles(interaction):  # every button, select and modal submit
             await self.router.dispatch(interaction)
-        elif interaction.attached.get("expired"):
-            await self.pipeline.run(
-                interaction, COMPONENT_RULE, _refuse_expired, route=_route(interaction)
-            )
         else:
             await self.process_application_commands(interaction)
 
@@ -129,35 +111,3 @@ def _set_contexts(command: nextcord.BaseApplicationCommand, *, dm_only: bool) ->
         if dm_only_here
         else [nextcord.InteractionContextType.guild, nextcord.InteractionContextType.bot_dm]
     )
-
-
-async def _refuse_expired() -> None:
-    raise EXPIRED
-
-
-def _route(interaction: nextcord.Interaction) -> str:
-    return route_of(str((interaction.data or {}).get("custom_id", "")))
-
-
-def _nobody_listens(state, data: dict) -> bool:
-    """True for a button, select or modal that no live view or modal is waiting for.
-
-    nextcord has no public way to ask, so this reads its view and modal stores with the keys
-    their `dispatch` methods use (tests/e2e covers it: a /setup preview left open over a
-    restart gets an answer instead of "This interaction failed").
-    """
-    kind = data.get("type")
-    payload = data.get("data") or {}
-    custom = payload.get("custom_id")
-    if kind == 3 and custom:
-        views = state._view_store._views
-        message_id = int((data.get("message") or {}).get("id", 0)) or None
-        component = payload.get("component_type")
-        found = views.get((component, message_id, custom)) or views.get((component, None, custom))
-        return found is None or found[0].is_finished()
-    if kind == 5 and custom:
-        modals = state._modal_store._modals
-        user = (data.get("member") or {}).get("user") or data.get("user") or {}
-        found = modals.get((int(user.get("id", 0)), custom)) or modals.get((None, custom))
-        return found is None or found.is_finished()
-    return False

@@ -1,28 +1,50 @@
-"""Stateless components: buttons whose custom_id says what they act on ("match:12:confirm").
+"""Stateless components: every button, select and modal is routed by its custom_id.
 
-nextcord's persistent views need one registered object per message; a ladder has a match
-message per player per match. Instead, `ComponentRouter` handles every custom_id with a known
-prefix straight from the interaction, loading what it needs from SQLite. Nothing is kept in
-memory, so the buttons on old messages keep working after a restart with nothing to
-re-register.
+nextcord's views and modals are objects kept in memory, one per message, each with a timeout
+task, and nextcord walks all of them on every click. Instead, `ComponentRouter` handles every
+component and modal interaction straight from its custom_id ("match:12:confirm"): the first
+part names the handler, the rest says what it acts on; anything else a handler needs is in
+SQLite. Nothing is kept per message, so a thousand answered commands keep nothing alive, a
+click costs the same whatever the load, and the components on old messages keep working after
+a restart with nothing to re-register. A custom_id nobody routes (an old release's, a forged
+one) or whose state is gone is answered "This has expired", never left to fail silently.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import nextcord
 
-from cogs.pipeline import route_of
+from cogs.pipeline import COMPONENT_RULE, route_of
+from ladder.errors import GuardRefusal
 from ladder.guards import Access, CommandRule
 
 log = logging.getLogger(__name__)
 
 SEPARATOR = ":"
 Handler = Callable[[nextcord.Interaction, list[str]], Awaitable[None]]
+# Reads the uid of the only user who may use a component from its custom_id's parts (None:
+# not readable; the handler then refuses the id as expired).
+Owner = Callable[[list[str]], int | None]
+_ROUTED = (nextcord.InteractionType.component, nextcord.InteractionType.modal_submit)
+_UID = re.compile(r"[1-9][0-9]{0,19}")
+
+
+class ExpiredComponent(GuardRefusal):
+    """A button, select or modal whose custom_id no route answers, or whose state is gone."""
+
+    title = "This has expired"
+
+
+EXPIRED = ExpiredComponent(
+    "expired",
+    "These buttons are from an earlier session or waited too long. Please run the command again.",
+)
 
 
 def custom_id(*parts: object) -> str:
@@ -56,40 +78,90 @@ class Route:
 
     handler: Handler
     rule: CommandRule
+    owner: Owner | None = None
+
+
+def uid_part(index: int) -> Owner:
+    """An `Owner` that reads the uid at `parts[index]` (ASCII digits, below 2**64)."""
+
+    def owner(parts: list[str]) -> int | None:
+        if len(parts) <= index or not _UID.fullmatch(parts[index]):
+            return None
+        uid = int(parts[index])
+        return uid if uid < 1 << 64 else None
+
+    return owner
+
+
+def text_inputs(interaction: nextcord.Interaction) -> dict[str, str]:
+    """A submitted modal's text inputs by custom_id (a client can leave any out)."""
+    values: dict[str, str] = {}
+    for row in (interaction.data or {}).get("components") or []:
+        for component in row.get("components") or []:
+            custom = component.get("custom_id")
+            if isinstance(custom, str):
+                values[custom] = str(component.get("value") or "")
+    return values
+
+
+def selected(interaction: nextcord.Interaction) -> list[str]:
+    """The values a select sent (a client can send anything: the handler checks them)."""
+    values = (interaction.data or {}).get("values")
+    return [str(v) for v in values] if isinstance(values, list) else []
 
 
 class ComponentRouter:
-    """Dispatches routed component and modal interactions by the first part of their custom_id.
+    """Dispatches every component and modal interaction by the first part of its custom_id.
 
     Each goes through the bot's CommandPipeline like a slash command: counted for the stop,
-    refused once stopping, guarded, and logged as one command_calls row.
+    refused once stopping, owner and guards checked, and logged as one command_calls row.
     """
 
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
 
-    def register(self, prefix: str, handler: Handler, *, access: Access = Access.ANYONE) -> None:
+    def register(
+        self,
+        prefix: str,
+        handler: Handler,
+        *,
+        access: Access = Access.ANYONE,
+        owner: Owner | None = None,
+    ) -> None:
+        """Send custom_ids "<prefix>:..." to `handler(interaction, parts after the prefix)`.
+
+        `owner`, when given, reads from the parts the only user who may use the component;
+        the pipeline refuses anyone else before the guards, as it does for every owned view.
+        """
         if prefix in self._routes:
             raise ValueError(f"component prefix {prefix!r} registered twice")
-        self._routes[prefix] = Route(handler, CommandRule(access, dm_only=False))
+        self._routes[prefix] = Route(handler, CommandRule(access, dm_only=False), owner)
+
+    @property
+    def prefixes(self) -> frozenset[str]:
+        return frozenset(self._routes)
 
     def handles(self, interaction: nextcord.Interaction) -> bool:
-        if interaction.type not in (
-            nextcord.InteractionType.component,
-            nextcord.InteractionType.modal_submit,
-        ):
-            return False
-        custom = (interaction.data or {}).get("custom_id", "")
-        return custom.split(SEPARATOR, 1)[0] in self._routes
+        """Every component and modal interaction is the router's, known or not."""
+        return interaction.type in _ROUTED
 
     async def dispatch(self, interaction: nextcord.Interaction) -> None:
-        """Run the handler for this custom_id through the pipeline."""
-        custom = (interaction.data or {}).get("custom_id", "")
+        """Run the handler for this custom_id through the pipeline (or answer "expired")."""
+        custom = str((interaction.data or {}).get("custom_id", ""))
         prefix, *parts = custom.split(SEPARATOR)
-        route = self._routes[prefix]
-        await interaction.client.pipeline.run(
+        route = self._routes.get(prefix)
+        pipeline = interaction.client.pipeline
+        if route is None:
+            await pipeline.run(interaction, COMPONENT_RULE, _refuse_expired, route=route_of(custom))
+            return
+        await pipeline.run(
             interaction,
             route.rule,
             functools.partial(route.handler, interaction, parts),
             route=route_of(custom),
+            owner_id=route.owner(parts) if route.owner is not None else None,
         )
+
+
+async def _refuse_expired() -> None:
+    raise EXPIRED

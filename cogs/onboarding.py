@@ -1,23 +1,47 @@
-"""/termsofservice and /setup: the two steps a newcomer takes before playing."""
+"""/termsofservice and /setup: the two steps a newcomer takes before playing.
+
+Every component here is routed by its custom_id (cogs/components.py); nothing is kept in
+memory per message, and old messages keep working after a restart:
+
+    tos:accept, tos:decline                         anyone: the clicker decides for themself
+    setup:modal:<uid>:<draft id>                    the /setup modal (draft 0: a new /setup)
+    setup:<action>:<uid>:<draft id>:<page>          the preview's selects and buttons
+
+The draft (names, battletag, alts, country, region) is a row of `setup_drafts`, written by the
+modal's submit and each pick (SetupDraftService); <page> is the country page the preview shows
+(0: none yet, else its index + 1). Only the player whose uid is in the custom_id may use it.
+A draft that is gone (confirmed, cancelled, replaced by a newer /setup, or over an hour old)
+answers "This has expired".
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 import nextcord
 from nextcord.ext import commands
 
+from cogs.components import (
+    EXPIRED,
+    custom_id,
+    frozen_modal,
+    frozen_view,
+    selected,
+    text_inputs,
+    uid_part,
+)
 from cogs.embeds import profile_draft_embed, terms_embed
 from cogs.pipeline import guarded
 from cogs.responses import SUCCESS_COLOUR
-from cogs.views import LadderModal, LadderView
 from ladder.countries import country_pages
 from ladder.errors import ValidationError
 from ladder.guards import Access
 from ladder.players import (
     NAME_MAX,
-    Player,
+    SetupDraft,
     validate_alt_names,
     validate_battletag,
     validate_name,
@@ -26,19 +50,35 @@ from ladder.players import (
 
 log = logging.getLogger(__name__)
 
+TERMS = "tos"
+SETUP = "setup"
+NEW_DRAFT = 0  # the draft id of a /setup modal: the draft is made when it is submitted
+# The modal's text inputs (their custom_ids are not routed: they name the fields).
+NAME_INPUT, BATTLETAG_INPUT = "setup:player_name", "setup:battletag"
+ALT_INPUTS = ("setup:alt_1", "setup:alt_2")
+PICKS = ("country_page", "country", "region")
+BUTTONS = ("confirm", "restart", "cancel")
+_ID = re.compile(r"[1-9][0-9]{0,17}")  # a draft id: ASCII digits, small enough for SQLite
+_PAGE = re.compile(r"0|[1-9][0-9]{0,2}")
+
 
 class OnboardingCog(commands.Cog):
-    """Receives the onboarding commands and defers the rules to ladder.players."""
+    """Receives the onboarding commands and their routed components; the rules are in
+    ladder.players, the record in PlayerService, the draft in SetupDraftService."""
 
     def __init__(self, bot) -> None:
         self.bot = bot
+        # The terms' buttons: anyone may press them on any terms message (never banned).
+        bot.router.register(TERMS, self._on_terms)
+        # As /setup: the terms may have been declined since the preview was shown.
+        bot.router.register(SETUP, self._on_setup, access=Access.TERMS, owner=uid_part(1))
 
     @nextcord.slash_command(name="termsofservice", description="Read and accept the ladder's terms")
     @guarded(Access.ANYONE)
     async def termsofservice(self, interaction: nextcord.Interaction) -> None:
         player = await self.bot.players.get(interaction.user.id)
         await interaction.response.send_message(
-            embed=terms_embed(self.bot.terms_text, player), view=TermsView(), ephemeral=True
+            embed=terms_embed(self.bot.terms_text, player), view=terms_buttons(), ephemeral=True
         )
 
     @nextcord.slash_command(name="setup", description="Set up your ladder profile")
@@ -46,201 +86,101 @@ class OnboardingCog(commands.Cog):
     async def setup(self, interaction: nextcord.Interaction) -> None:
         player = await self.bot.players.get(interaction.user.id)
         await interaction.response.send_modal(
-            SetupModal(interaction.user.id, SetupDraft.from_player(player))
+            setup_modal(interaction.user.id, NEW_DRAFT, SetupDraft.from_player(player))
         )
 
+    # --- the terms' buttons ------------------------------------------------------------------
 
-class TermsView(LadderView):
-    """Accept / Decline under the terms. Persistent: the clicker decides for themself."""
-
-    access = Access.ANYONE
-
-    def __init__(self) -> None:
-        super().__init__(owner_id=None, timeout=None)
-        # Copies sent with /termsofservice must not replace the instance registered at start
-        # (nextcord would file them over it); that one answers every click, forever.
-        self.prevent_update = False
-
-    @nextcord.ui.button(label="Accept", style=nextcord.ButtonStyle.green, custom_id="tos:accept")
-    async def accept(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        await self._decide(interaction, accepted=True)
-
-    @nextcord.ui.button(label="Decline", style=nextcord.ButtonStyle.grey, custom_id="tos:decline")
-    async def decline(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        await self._decide(interaction, accepted=False)
-
-    async def _decide(self, interaction: nextcord.Interaction, *, accepted: bool) -> None:
+    async def _on_terms(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
+        if parts not in (["accept"], ["decline"]):
+            raise EXPIRED
         user = interaction.user
-        player = await interaction.client.players.record_terms(user.id, user.name, accepted)
+        accepted = parts[0] == "accept"
+        player = await self.bot.players.record_terms(user.id, user.name, accepted)
         await interaction.response.edit_message(
-            embed=terms_embed(interaction.client.terms_text, player), view=None
+            embed=terms_embed(self.bot.terms_text, player), view=None
         )
 
+    # --- /setup: the modal's submit and the preview ------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class SetupDraft:
-    """What the player has entered so far in /setup; validated in full on Confirm."""
+    async def _on_setup(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
+        """One submit or click on a /setup modal or preview (its owner checked already)."""
+        action, draft_id, page = _parse_setup(parts)
+        if action == "modal":
+            await self._submit(interaction, draft_id)
+            return
+        uid = interaction.user.id
+        drafts = self.bot.setup_drafts
+        draft = await drafts.get(draft_id, uid)
+        if draft is None:
+            raise EXPIRED
+        regions = self.bot.regions
+        if action == "country_page":
+            pages = country_pages()
+            offered = [str(i) for i in range(len(pages))]
+            page = int(_offered(interaction, offered, "a part of the alphabet"))
+        elif action in ("country", "region"):
+            offered = _countries_on(page) if action == "country" else regions
+            picked = _offered(interaction, offered, f"a {action}")
+            draft = await drafts.pick(draft_id, uid, action, picked)
+            if draft is None:
+                raise EXPIRED
+        elif action == "confirm":
+            await self._confirm(interaction, draft_id, draft)
+            return
+        elif action == "restart":
+            await interaction.response.send_modal(setup_modal(uid, draft_id, draft))
+            return
+        else:  # cancel
+            await drafts.discard(draft_id, uid)
+            await interaction.response.edit_message(
+                content="Setup cancelled; nothing was saved.", embed=None, view=None
+            )
+            return
+        embed, view = setup_preview(uid, draft_id, draft, regions, page)
+        await interaction.response.edit_message(embed=embed, view=view)
 
-    player_name: str = ""
-    battletag: str = ""
-    alt_names: tuple[str, ...] = ()
-    country: str | None = None
-    region: str | None = None
-
-    @classmethod
-    def from_player(cls, player: Player | None) -> SetupDraft:
-        if player is None:
-            return cls()
-        return cls(
-            player.player_name or "",
-            player.battletag or "",
-            player.alt_names,
-            player.country,
-            player.region,
-        )
-
-
-class SetupModal(LadderModal):
-    """Step 1 of /setup: names and battletag, prefilled from the record or the draft."""
-
-    access = Access.TERMS
-
-    def __init__(self, owner_id: int, draft: SetupDraft) -> None:
-        super().__init__(title="Set up your ladder profile", custom_id="setup:modal", timeout=900)
-        self.owner_id = owner_id
-        self.draft = draft
-        alts = (*draft.alt_names, "", "")
-        self.player_name = self._field("Player name", "setup:player_name", draft.player_name)
-        self.battletag = self._field("Battletag (Name#1234)", "setup:battletag", draft.battletag)
-        self.alt_1 = self._field("Alt name 1 (optional)", "setup:alt_1", alts[0], required=False)
-        self.alt_2 = self._field("Alt name 2 (optional)", "setup:alt_2", alts[1], required=False)
-
-    def _field(
-        self, label: str, custom_id: str, value: str, *, required: bool = True
-    ) -> nextcord.ui.TextInput:
-        field = nextcord.ui.TextInput(
-            label=label,
-            custom_id=custom_id,
-            default_value=value or None,
-            required=required,
-            max_length=32,
-            placeholder=f"letters, digits, _ or - ({NAME_MAX} at most)"
-            if "name" in custom_id
-            else "Name#1234",
-        )
-        self.add_item(field)
-        return field
-
-    async def submit(self, interaction: nextcord.Interaction) -> None:
-        name = validate_name(self.player_name.value or "")
-        battletag = validate_battletag(self.battletag.value or "")
-        alts = validate_alt_names(name, [self.alt_1.value, self.alt_2.value])
-        await interaction.client.players.check_names_free(
-            interaction.user.id, name, alts, battletag
-        )
-        draft = replace(self.draft, player_name=name, battletag=battletag, alt_names=alts)
-        view = SetupView(interaction.user.id, draft, interaction.client.regions)
-        view.interaction = interaction
+    async def _submit(self, interaction: nextcord.Interaction, draft_id: int) -> None:
+        """The modal: check the names, keep them in the draft, show (or update) the preview."""
+        uid = interaction.user.id
+        values = text_inputs(interaction)
+        name = validate_name(values.get(NAME_INPUT, ""))
+        battletag = validate_battletag(values.get(BATTLETAG_INPUT, ""))
+        alts = validate_alt_names(name, [values.get(field, "") for field in ALT_INPUTS])
+        await self.bot.players.check_names_free(uid, name, alts, battletag)
+        drafts = self.bot.setup_drafts
+        draft: SetupDraft | None
+        if draft_id == NEW_DRAFT:  # from /setup: country and region come from the record
+            base = SetupDraft.from_player(await self.bot.players.get(uid))
+            draft = replace(base, player_name=name, battletag=battletag, alt_names=alts)
+            draft_id = await drafts.start(uid, draft)
+        else:  # "Restart" on a preview: its country and region are kept
+            draft = await drafts.rename(draft_id, uid, name, battletag, alts)
+            if draft is None:
+                raise EXPIRED
+        embed, view = setup_preview(uid, draft_id, draft, self.bot.regions)
         if interaction.message is not None:  # "Restart" on an earlier preview: update it
-            await interaction.response.edit_message(embed=view.embed(), view=view)
+            await interaction.response.edit_message(embed=embed, view=view)
         else:
-            await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
-
-class SetupView(LadderView):
-    """Steps 2 and 3 of /setup: country and region, then Confirm / Restart / Cancel."""
-
-    access = Access.TERMS
-
-    def __init__(self, owner_id: int, draft: SetupDraft, regions: dict[str, str]) -> None:
-        super().__init__(owner_id)
-        self.draft = draft
-        self.regions = regions
-        pages = country_pages()
-        page = next((i for i, (_, codes) in enumerate(pages) if draft.country in dict(codes)), None)
-        self.page_select = nextcord.ui.StringSelect(
-            custom_id="setup:country_page",
-            placeholder="Country: first pick its place in the alphabet",
-            options=[
-                nextcord.SelectOption(label=label, value=str(i), default=i == page)
-                for i, (label, _) in enumerate(pages)
-            ],
-            row=0,
-        )
-        self.page_select.callback = self._pick_page
-        self.country_select = nextcord.ui.StringSelect(
-            custom_id="setup:country", placeholder="Then your country", row=1
-        )
-        self.country_select.callback = self._pick_country
-        self._fill_countries(pages[page][1] if page is not None else [])
-        self.region_select = nextcord.ui.StringSelect(
-            custom_id="setup:region",
-            placeholder="Your region",
-            options=[
-                nextcord.SelectOption(label=name, value=code, default=code == draft.region)
-                for code, name in regions.items()
-            ],
-            row=2,
-        )
-        self.region_select.callback = self._pick_region
-        for item in (self.page_select, self.country_select, self.region_select):
-            self.add_item(item)
-        self.confirm.disabled = not self._complete()
-
-    def _fill_countries(self, codes: list[tuple[str, str]]) -> None:
-        if not codes:
-            codes = [("--", "Pick a part of the alphabet above first")]
-        self.country_select.options = [
-            nextcord.SelectOption(label=name[:100], value=code, default=code == self.draft.country)
-            for code, name in codes
-        ]
-        self.country_select.disabled = codes[0][0] == "--"
-
-    def _complete(self) -> bool:
-        return bool(self.draft.country and self.draft.region)
-
-    def embed(self) -> nextcord.Embed:
-        return profile_draft_embed(self.draft, self.regions)
-
-    async def _refresh(self, interaction: nextcord.Interaction) -> None:
-        self.confirm.disabled = not self._complete()
-        await interaction.response.edit_message(embed=self.embed(), view=self)
-
-    async def _pick_page(self, interaction: nextcord.Interaction) -> None:
-        page = int(_offered(self.page_select, "a part of the alphabet"))
-        for option in self.page_select.options:
-            option.default = option.value == str(page)
-        self._fill_countries(country_pages()[page][1])
-        await self._refresh(interaction)
-
-    async def _pick_country(self, interaction: nextcord.Interaction) -> None:
-        self.draft = replace(self.draft, country=_offered(self.country_select, "a country"))
-        for option in self.country_select.options:
-            option.default = option.value == self.draft.country
-        await self._refresh(interaction)
-
-    async def _pick_region(self, interaction: nextcord.Interaction) -> None:
-        self.draft = replace(self.draft, region=_offered(self.region_select, "a region"))
-        for option in self.region_select.options:
-            option.default = option.value == self.draft.region
-        await self._refresh(interaction)
-
-    @nextcord.ui.button(
-        label="Confirm", style=nextcord.ButtonStyle.green, custom_id="setup:confirm", row=3
-    )
-    async def confirm(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        draft = validate_profile(
-            player_name=self.draft.player_name,
-            battletag=self.draft.battletag,
-            alt_names=list(self.draft.alt_names),
-            country=self.draft.country or "",
-            region=self.draft.region or "",
-            regions=self.regions,
+    async def _confirm(
+        self, interaction: nextcord.Interaction, draft_id: int, draft: SetupDraft
+    ) -> None:
+        regions = self.bot.regions
+        profile = validate_profile(
+            player_name=draft.player_name,
+            battletag=draft.battletag,
+            alt_names=list(draft.alt_names),
+            country=draft.country or "",
+            region=draft.region or "",
+            regions=regions,
         )
         user = interaction.user
-        changes = await interaction.client.players.save_profile(user.id, user.name, draft)
-        self.stop()
-        embed = self.embed()
+        changes = await self.bot.players.save_profile(user.id, user.name, profile)
+        # Saved: the draft has done its job (a second Confirm finds it gone: "expired").
+        await self.bot.setup_drafts.discard(draft_id, user.id)
+        embed = profile_draft_embed(draft, regions)
         embed.title = "Profile saved"
         embed.colour = SUCCESS_COLOUR
         # The draft's "pick your country and region below" no longer holds: nothing is below.
@@ -252,26 +192,147 @@ class SetupView(LadderView):
         )
         await interaction.response.edit_message(embed=embed, view=None)
 
-    @nextcord.ui.button(
-        label="Restart", style=nextcord.ButtonStyle.grey, custom_id="setup:restart", row=3
-    )
-    async def restart(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        self.stop()
-        await interaction.response.send_modal(SetupModal(interaction.user.id, self.draft))
 
-    @nextcord.ui.button(
-        label="Cancel", style=nextcord.ButtonStyle.red, custom_id="setup:cancel", row=3
+# --- rendering: pure functions from a draft to what Discord shows ------------------------------
+
+
+def terms_buttons() -> nextcord.ui.View:
+    """Accept / Decline under the terms; these exact custom_ids are on old messages too."""
+    return frozen_view(
+        nextcord.ui.Button(
+            label="Accept", style=nextcord.ButtonStyle.green, custom_id=custom_id(TERMS, "accept")
+        ),
+        nextcord.ui.Button(
+            label="Decline", style=nextcord.ButtonStyle.grey, custom_id=custom_id(TERMS, "decline")
+        ),
     )
-    async def cancel(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        self.stop()
-        await interaction.response.edit_message(
-            content="Setup cancelled; nothing was saved.", embed=None, view=None
+
+
+def setup_modal(uid: int, draft_id: int, draft: SetupDraft) -> nextcord.ui.Modal:
+    """Step 1 of /setup: names and battletag, prefilled from the record or the draft."""
+    modal = nextcord.ui.Modal(
+        title="Set up your ladder profile",
+        custom_id=custom_id(SETUP, "modal", uid, draft_id),
+        auto_defer=False,
+    )
+    alts = (*draft.alt_names, "", "")
+    for label, field, value, required in (
+        ("Player name", NAME_INPUT, draft.player_name, True),
+        ("Battletag (Name#1234)", BATTLETAG_INPUT, draft.battletag, True),
+        ("Alt name 1 (optional)", ALT_INPUTS[0], alts[0], False),
+        ("Alt name 2 (optional)", ALT_INPUTS[1], alts[1], False),
+    ):
+        modal.add_item(
+            nextcord.ui.TextInput(
+                label=label,
+                custom_id=field,
+                default_value=value or None,
+                required=required,
+                max_length=32,
+                placeholder=f"letters, digits, _ or - ({NAME_MAX} at most)"
+                if "name" in field
+                else "Name#1234",
+            )
         )
+    return frozen_modal(modal)
 
 
-def _offered(select: nextcord.ui.StringSelect, what: str) -> str:
-    """The value picked in `select`, which must be one of its options (a client can send any)."""
-    values = select.values
-    if len(values) != 1 or values[0] not in {option.value for option in select.options}:
+def setup_preview(
+    uid: int,
+    draft_id: int,
+    draft: SetupDraft,
+    regions: Mapping[str, str],
+    page: int | None = None,
+) -> tuple[nextcord.Embed, nextcord.ui.View]:
+    """Steps 2 and 3 of /setup: country (its page, then itself) and region, then Confirm /
+    Restart / Cancel. `page`: the country page shown (default: the draft's country's)."""
+    pages = country_pages()
+    if page is None:
+        page = next((i for i, (_, codes) in enumerate(pages) if draft.country in dict(codes)), None)
+
+    def cid(action: str) -> str:
+        return custom_id(SETUP, action, uid, draft_id, 0 if page is None else page + 1)
+
+    page_select = nextcord.ui.StringSelect(
+        custom_id=cid("country_page"),
+        placeholder="Country: first pick its place in the alphabet",
+        options=[
+            nextcord.SelectOption(label=label, value=str(i), default=i == page)
+            for i, (label, _) in enumerate(pages)
+        ],
+        row=0,
+    )
+    codes = list(pages[page][1]) if page is not None else []
+    country_select = nextcord.ui.StringSelect(
+        custom_id=cid("country"),
+        placeholder="Then your country",
+        options=[
+            nextcord.SelectOption(label=name[:100], value=code, default=code == draft.country)
+            for code, name in codes or [("--", "Pick a part of the alphabet above first")]
+        ],
+        disabled=not codes,
+        row=1,
+    )
+    region_select = nextcord.ui.StringSelect(
+        custom_id=cid("region"),
+        placeholder="Your region",
+        options=[
+            nextcord.SelectOption(label=name, value=code, default=code == draft.region)
+            for code, name in regions.items()
+        ],
+        row=2,
+    )
+    buttons = (
+        nextcord.ui.Button(
+            label="Confirm",
+            style=nextcord.ButtonStyle.green,
+            custom_id=cid("confirm"),
+            disabled=not draft.complete,
+            row=3,
+        ),
+        nextcord.ui.Button(
+            label="Restart", style=nextcord.ButtonStyle.grey, custom_id=cid("restart"), row=3
+        ),
+        nextcord.ui.Button(
+            label="Cancel", style=nextcord.ButtonStyle.red, custom_id=cid("cancel"), row=3
+        ),
+    )
+    view = frozen_view(page_select, country_select, region_select, *buttons)
+    return profile_draft_embed(draft, regions), view
+
+
+# --- reading what comes back -------------------------------------------------------------------
+
+
+def _parse_setup(parts: Sequence[str]) -> tuple[str, int, int | None]:
+    """(action, draft id, country page or None) from a routed custom_id's parts; a custom_id
+    that is not one of ours (an older release's, a forged one) is expired."""
+    if len(parts) == 3 and parts[0] == "modal" and _is_draft_id(parts[2], modal=True):
+        return "modal", int(parts[2]), None
+    if (
+        len(parts) == 4
+        and parts[0] in (*PICKS, *BUTTONS)
+        and _is_draft_id(parts[2])
+        and _PAGE.fullmatch(parts[3])
+    ):
+        page = int(parts[3])
+        if page <= len(country_pages()):
+            return parts[0], int(parts[2]), page - 1 if page else None
+    raise EXPIRED
+
+
+def _is_draft_id(part: str, *, modal: bool = False) -> bool:
+    return bool(_ID.fullmatch(part)) or (modal and part == str(NEW_DRAFT))
+
+
+def _countries_on(page: int | None) -> list[str]:
+    """The country codes the preview's country select offers on `page`."""
+    return [code for code, _ in country_pages()[page][1]] if page is not None else []
+
+
+def _offered(interaction: nextcord.Interaction, offered: Collection[str], what: str) -> str:
+    """The one value a select sent, which must be one it offered (a client can send any)."""
+    values = selected(interaction)
+    if len(values) != 1 or values[0] not in offered:
         raise ValidationError("select", f"Please pick {what} from the list.")
     return values[0]

@@ -72,7 +72,7 @@ _KINDS = {
     nextcord.InteractionType.modal_submit: Kind.MODAL,
     nextcord.InteractionType.application_command_autocomplete: Kind.AUTOCOMPLETE,
 }
-# A short-lived view's id, which LadderView appends to its components' custom_ids.
+# A view's id, which earlier releases appended to custom_ids (old messages still carry them).
 _VIEW_ID = re.compile(r"[0-9a-f]{32}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_:-]")
 # Components and modals need no DM check: they only exist where a command put them.

@@ -1,4 +1,9 @@
-"""/queue: choose races and map vetoes, join, wait, leave."""
+"""/queue: choose races and map vetoes, join, wait, leave.
+
+The menu /queue shows and the Cancel under a queue message are routed by custom_id: the menu
+carries its state in its custom_ids (cogs/queue_menu.py), Cancel needs none ("queue:leave"
+acts on whoever clicks it). Nothing is kept in memory per message.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,19 @@ import logging
 import nextcord
 from nextcord.ext import commands
 
+from cogs.components import selected, uid_part
 from cogs.match_ui import leave_queue_button, queue_embed
 from cogs.pipeline import guarded
+from cogs.queue_menu import (
+    PREFIX,
+    QueueMenu,
+    decode,
+    menu_embed,
+    menu_view,
+    pick_races,
+    pick_vetoes,
+)
 from cogs.responses import INFO_COLOUR
-from cogs.views import LadderView
-from ladder.errors import ConflictError
 from ladder.guards import Access
 
 log = logging.getLogger(__name__)
@@ -23,6 +36,9 @@ class QueueCog(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
         bot.router.register("queue", self._on_queue_button)  # Cancel: always allowed
+        # The menu: its owner only, who must pass /queue's guards again (the terms and the
+        # profile may have changed since it was shown).
+        bot.router.register(PREFIX, self._on_menu, access=Access.SETUP, owner=uid_part(1))
 
     @nextcord.slash_command(name="queue", description="Look for a ranked match")
     @guarded(Access.SETUP)
@@ -30,18 +46,17 @@ class QueueCog(commands.Cog):
         uid = interaction.user.id
         await self._refuse_if_busy(uid)
         preferences = await self.bot.ladder.queue_preferences(uid)
-        view = QueueView(uid, self.bot.ladder_config, preferences)
-        view.interaction = interaction
+        menu = QueueMenu(uid, tuple(preferences.races), tuple(preferences.vetoes))
+        config = self.bot.ladder_config
         await interaction.response.send_message(
-            embed=view.embed(), view=view, ephemeral=interaction.guild_id is not None
+            embed=menu_embed(menu, config),
+            view=menu_view(menu, config),
+            ephemeral=interaction.guild_id is not None,
         )
 
     async def _refuse_if_busy(self, uid: int) -> None:
-        if await self.bot.ladder.queue_status(uid) is not None:
-            raise ConflictError("You are already in the queue. Use its Cancel button to leave.")
-        match = await self.bot.ladder.open_match_of(uid)
-        if match is not None:
-            raise ConflictError(f"You are in match #{match.id}: finish or abort it first.")
+        # The service states the queue rule and its words; Join checks it again there.
+        await self.bot.ladder.check_free_to_queue(uid)
 
     async def _on_queue_button(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
         left = await self.bot.ladder.leave_queue(interaction.user.id)
@@ -50,81 +65,33 @@ class QueueCog(commands.Cog):
             embed=nextcord.Embed(description=text, colour=INFO_COLOUR), view=None
         )
 
-
-class QueueView(LadderView):
-    """Races (one or more), map vetoes (up to the maximum), then Join or Cancel."""
-
-    access = Access.SETUP  # as /queue: the terms and the profile may have changed since
-
-    def __init__(self, owner_id: int, config, preferences) -> None:
-        super().__init__(owner_id, timeout=300)
-        self.config = config
-        self.races = list(preferences.races)
-        self.vetoes = list(preferences.vetoes)
-        self.race_select = nextcord.ui.StringSelect(
-            custom_id="queue_view:races",
-            placeholder="Races you will play",
-            min_values=1,
-            max_values=len(config.races),
-            options=[
-                nextcord.SelectOption(label=r.name, value=r.code, default=r.code in self.races)
-                for r in config.races
-            ],
-            row=0,
-        )
-        self.race_select.callback = self._pick_races
-        self.add_item(self.race_select)
-        if config.max_vetoes:
-            self.veto_select = nextcord.ui.StringSelect(
-                custom_id="queue_view:vetoes",
-                placeholder=f"Maps you will not play (up to {config.max_vetoes})",
-                min_values=0,
-                max_values=min(config.max_vetoes, len(config.map_pool)),
-                options=[
-                    nextcord.SelectOption(label=m[:100], value=m[:100], default=m in self.vetoes)
-                    for m in config.map_pool[:25]
-                ],
-                row=1,
+    async def _on_menu(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
+        """A pick, Join or Cancel on a /queue menu (its owner checked already)."""
+        config = self.bot.ladder_config
+        menu, action = decode(parts, config)
+        if action == "races":
+            menu = QueueMenu(menu.owner, pick_races(selected(interaction), config), menu.vetoes)
+        elif action == "vetoes":
+            menu = QueueMenu(menu.owner, menu.races, pick_vetoes(selected(interaction), config))
+        elif action == "join":
+            await self._join(interaction, menu)
+            return
+        else:  # cancel
+            await interaction.response.edit_message(
+                embed=nextcord.Embed(description="Not queued.", colour=INFO_COLOUR), view=None
             )
-            self.veto_select.callback = self._pick_vetoes
-            self.add_item(self.veto_select)
+            return
+        await interaction.response.edit_message(
+            embed=menu_embed(menu, config), view=menu_view(menu, config)
+        )
 
-    def embed(self) -> nextcord.Embed:
-        embed = nextcord.Embed(title="Queue for a match", colour=INFO_COLOUR)
-        embed.description = "Pick your races and the maps you veto, then **Join**."
-        names = ", ".join(self.config.race(code).name for code in self.races) or "pick below"
-        embed.add_field(name="Races", value=names)
-        embed.add_field(name="Vetoed maps", value=", ".join(self.vetoes) or "none")
-        return embed
-
-    async def _pick_races(self, interaction: nextcord.Interaction) -> None:
-        self.races = list(self.race_select.values)
-        await interaction.response.edit_message(embed=self.embed(), view=self)
-
-    async def _pick_vetoes(self, interaction: nextcord.Interaction) -> None:
-        self.vetoes = list(self.veto_select.values)
-        await interaction.response.edit_message(embed=self.embed(), view=self)
-
-    @nextcord.ui.button(
-        label="Join", style=nextcord.ButtonStyle.green, custom_id="queue_view:join", row=2
-    )
-    async def join(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        ladder = interaction.client.ladder
-        status = await ladder.join_queue(interaction.user.id, self.races, self.vetoes)
-        self.stop()
+    async def _join(self, interaction: nextcord.Interaction, menu: QueueMenu) -> None:
+        ladder = self.bot.ladder
+        status = await ladder.join_queue(interaction.user.id, menu.races, menu.vetoes)
         message = interaction.message
         if message is not None and interaction.guild_id is None:
             # Written before the answer: once a player sees a reply, everything is on disk.
             await ladder.set_queue_message(interaction.user.id, message.channel.id, message.id)
         await interaction.response.edit_message(
-            embed=queue_embed(status, self.config), view=leave_queue_button()
-        )
-
-    @nextcord.ui.button(
-        label="Cancel", style=nextcord.ButtonStyle.grey, custom_id="queue_view:cancel", row=2
-    )
-    async def cancel(self, _: nextcord.ui.Button, interaction: nextcord.Interaction) -> None:
-        self.stop()
-        await interaction.response.edit_message(
-            embed=nextcord.Embed(description="Not queued.", colour=INFO_COLOUR), view=None
+            embed=queue_embed(status, self.bot.ladder_config), view=leave_queue_button()
         )

@@ -81,6 +81,35 @@ class ProfileDraft:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class SetupDraft:
+    """What the player has entered so far in /setup; validated in full on Confirm."""
+
+    player_name: str = ""
+    battletag: str = ""
+    alt_names: tuple[str, ...] = ()
+    country: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def from_player(cls, player: Player | None) -> SetupDraft:
+        """The draft a new /setup starts from: the player's record as it is."""
+        if player is None:
+            return cls()
+        return cls(
+            player.player_name or "",
+            player.battletag or "",
+            player.alt_names,
+            player.country,
+            player.region,
+        )
+
+    @property
+    def complete(self) -> bool:
+        """Whether everything Confirm needs has been picked."""
+        return bool(self.country and self.region)
+
+
 class BattletagTakenError(ValidationError):
     """Another player already uses this battletag: one Battle.net account, one player."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -180,6 +180,11 @@ class LadderService:
         """Return the player's queue entry, if he is queued."""
         return await self._queue.get(self._read, uid)
 
+    async def check_free_to_queue(self, uid: int) -> None:
+        """Raise ConflictError if the player is queued or in an active match (/queue asks
+        before showing its menu; join_queue asks again inside its transaction)."""
+        await self._check_free_to_queue(self._read, uid)
+
     async def run_wave(self) -> list[MatchRecord]:
         """Pair the queue once: create the matches and take their players out of the queue."""
         return (await self.pair_queue()).matches
@@ -344,12 +349,13 @@ class LadderService:
         ruling: str,
         reason: str | None,
         *,
-        expected: MatchRecord | None = None,
+        expected: MatchRecord | Mapping[str, Any] | None = None,
     ) -> MatchUpdate:
         """Decide a match (a win, a draw or invalidate); a rated match is re-rated in place.
 
-        `expected`: the match as the admin saw it when asked to confirm. If its status, result
-        or decision has changed since (another admin ruled), ConflictError and nothing changes.
+        `expected`: the match as the admin saw it when asked to confirm (or its `ruled_state`,
+        as stored with the question). If its status, result or decision has changed since
+        (another admin ruled), ConflictError and nothing changes.
         """
         try:
             value = Ruling(ruling)
@@ -361,7 +367,7 @@ class LadderService:
         async with self._write() as conn:
             now = self._now()
             before = await self._require_match(conn, match_id)
-            if expected is not None and _ruled_state(before) != _ruled_state(expected):
+            if expected is not None and ruled_state(before) != ruled_state(expected):
                 raise ConflictError(
                     f"Match #{match_id} changed since you asked: it is now "
                     f"{_describe_match_state(before)}. Nothing was changed; run the command again."
@@ -623,11 +629,15 @@ class LadderService:
             check_access(QUEUE_RULE, player, is_admin=False, in_dm=True, dm_only_enabled=False)
         except GuardRefusal as refusal:
             raise ConflictError(refusal.user_message) from None
+        await self._check_free_to_queue(conn, uid)
+
+    async def _check_free_to_queue(self, conn: aiosqlite.Connection, uid: int) -> None:
+        # The queue rule, written once: one queue entry per player, none while in a match.
         if await self._queue.get(conn, uid) is not None:
-            raise ConflictError("You are already in the queue — use Cancel to leave it.")
+            raise ConflictError("You are already in the queue. Use its Cancel button to leave.")
         match = await self._matches.active_of(conn, uid)
         if match is not None:
-            raise ConflictError(f"You are in match #{match.id} — finish or abort it first.")
+            raise ConflictError(f"You are in match #{match.id}: finish or abort it first.")
 
     async def _set_banned(self, admin_uid: int, uid: int, banned: bool, reason: str | None) -> bool:
         reason = _valid_reason(reason)
@@ -741,10 +751,18 @@ def _valid_evidence(note: str | None, url: str | None) -> tuple[str | None, str 
     return note, url
 
 
-def _ruled_state(match: MatchRecord) -> tuple[Any, Any, Any]:
-    # What a ruling is decided on: every ruling that changes a match changes one of these, so
-    # a confirmation asked before another admin's ruling no longer matches.
-    return (match.status, match.result, match.decided_by)
+def ruled_state(match: MatchRecord | Mapping[str, Any]) -> dict[str, Any]:
+    """What a ruling is decided on, as plain values (JSON, kept with an admin's question).
+
+    Every ruling that changes a match changes one of these, so a confirmation asked before
+    another admin's ruling no longer matches.
+    """
+    if isinstance(match, Mapping):
+        return {key: match.get(key) for key in _RULED}
+    return {key: _value(getattr(match, key)) for key in _RULED}
+
+
+_RULED = ("status", "result", "decided_by")
 
 
 def _describe_match_state(match: MatchRecord) -> str:

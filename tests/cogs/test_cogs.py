@@ -7,18 +7,18 @@ connects. Checked here, for every cog in ``cogs.bot.COGS``:
 * no two application commands share a qualified name (``admin resolve``);
 * every slash command and subcommand passes through the pipeline (``@guarded``), except a group
   that only holds subcommands;
-* every explicit custom_id of the views the bot registers or its cogs define fits Discord's 100
-  characters and belongs to one component only (and, once a ComponentRouter exists, no view
-  custom_id falls under one of its prefixes, which would send the click to the router).
+* the bot keeps no nextcord views (none registered, no View or Modal subclass in the cogs);
+* every custom_id of the components its cogs send, drawn with the largest ids they can carry,
+  fits Discord's 100 characters, names one component of its message, and goes to a route the
+  ComponentRouter has.
 """
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import nextcord
@@ -26,11 +26,17 @@ import pytest
 
 from app.settings import REPO_ROOT, load_settings
 from bot import build_bot
+from cogs.admin import confirm_buttons
+from cogs.admin_ui import page_buttons
 from cogs.bot import COGS, LadderBot
+from cogs.leaderboard import BoardState
+from cogs.match_ui import leave_queue_button
+from cogs.onboarding import setup_modal, setup_preview, terms_buttons
 from cogs.pipeline import RULE_ATTRIBUTE
-from cogs.views import LadderView
+from cogs.queue_menu import QueueMenu, menu_view
 from ladder.config import load_ladder_config
 from ladder.guards import CommandRule
+from ladder.players import SetupDraft
 from storage.command_log import CommandLogWriter
 from storage.database import Database
 
@@ -107,74 +113,59 @@ async def test_every_command_runs_through_the_pipeline(bot: LadderBot) -> None:
     assert not unguarded, f"commands that skip the pipeline (no @guarded): {unguarded}"
 
 
-def _view_classes() -> list[type[LadderView]]:
-    """LadderView subclasses defined in the modules of the registered cogs and cogs.bot."""
-    modules = {cog.__module__ for cog in COGS} | {LadderBot.__module__}
-    found: list[type[LadderView]] = []
-    stack = list(LadderView.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.__module__ in modules:
-            found.append(cls)
-    return sorted(set(found), key=lambda c: c.__qualname__)
+def _sent_components(bot: LadderBot) -> dict[str, list[dict[str, Any]]]:
+    """Every kind of message with components the cogs send, as Discord receives them."""
+    big = (1 << 64) - 1  # the largest Discord id, and of SQLite rowids, far above any real one
+    config = bot.ladder_config
+    draft = SetupDraft("Alice", "Alice#1234", ("Al", "Ally"), "FR", next(iter(bot.regions)))
+    full_menu = QueueMenu(big, config.race_codes, config.map_pool[: config.max_vetoes])
+    sent = {
+        "terms": terms_buttons(),
+        "setup preview": setup_preview(big, big, draft, bot.regions, 0)[1],
+        "setup preview, no page": setup_preview(big, big, SetupDraft(), bot.regions)[1],
+        "queue menu": menu_view(full_menu, config),
+        "admin question": confirm_buttons(big),
+        "leave queue": leave_queue_button(),
+        "disputes pages": page_buttons(999_999, 999_999),
+        "leaderboard": bot.get_cog("LeaderboardCog")
+        .renderer.render(BoardState(big), datetime.now(UTC))
+        .view,
+    }
+    components = {name: view.to_components() for name, view in sent.items() if view}
+    components["setup modal"] = [setup_modal(big, big, draft).to_dict()]
+    return components
 
 
-def _decorated_custom_ids(cls: type[nextcord.ui.View]) -> list[str]:
-    ids = []
-    for func in getattr(cls, "__view_children_items__", []):
-        custom = func.__discord_ui_model_kwargs__.get("custom_id")
-        if custom is not None:
-            ids.append(custom)
-    return ids
+def _custom_ids(components: list[dict[str, Any]]) -> list[str]:
+    """The custom_ids of components, rows and modals included, text inputs left out."""
+    found = []
+    for component in components:
+        if component.get("type") != 4 and "custom_id" in component:  # 4: a modal's text input
+            found.append(component["custom_id"])
+        found += _custom_ids(component.get("components", []))
+    return found
 
 
-def _instance_custom_ids(view: nextcord.ui.View) -> list[str]:
-    return [item.custom_id for item in view.children if getattr(item, "custom_id", None)]
+async def test_no_nextcord_view_or_modal_is_kept(bot: LadderBot) -> None:
+    assert not bot.views(persistent=True) and not bot.views(persistent=False)
+    kept = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for base in (nextcord.ui.View, nextcord.ui.Modal)
+        for cls in base.__subclasses__()
+        if cls.__module__.startswith("cogs.")
+    ]
+    assert kept == ["cogs.matches.EvidenceModal"], kept  # shown only: its submit is routed
 
 
-def _sample_views(bot: LadderBot) -> dict[str, nextcord.ui.View]:
-    """Views whose components are partly made at run time, built as the cogs build them."""
-    samples: dict[str, nextcord.ui.View] = {}
-    onboarding = sys.modules.get("cogs.onboarding")
-    if onboarding is not None and hasattr(onboarding, "SetupView"):
-        draft = onboarding.SetupDraft("Alice", "Alice#1234", (), "FR", next(iter(bot.regions)))
-        samples["SetupView"] = onboarding.SetupView(1, draft, bot.regions)
-    queue = sys.modules.get("cogs.queue")
-    config = getattr(bot, "ladder_config", None)
-    if queue is not None and hasattr(queue, "QueueView") and config is not None:
-        preferences = SimpleNamespace(races=config.race_codes[:1], vetoes=())
-        samples["QueueView"] = queue.QueueView(1, config, preferences)
-    return samples
-
-
-async def test_view_custom_ids_fit_and_are_unique(bot: LadderBot) -> None:
-    per_view: dict[str, list[str]] = {}
-    for view in bot.views(persistent=True):  # registered: persistent views
-        per_view[f"registered {type(view).__qualname__}"] = _instance_custom_ids(view)
-    for cls in _view_classes():
-        per_view.setdefault(cls.__qualname__, _decorated_custom_ids(cls))
-    for name, view in _sample_views(bot).items():
-        per_view[name] = _instance_custom_ids(view)
-    assert any(name.startswith("registered") for name in per_view), "no persistent view"
-
-    too_long = [c for ids in per_view.values() for c in ids if len(c) > CUSTOM_ID_LIMIT]
-    assert not too_long, f"custom_ids over {CUSTOM_ID_LIMIT} characters: {too_long}"
-    for name, ids in per_view.items():
+async def test_sent_custom_ids_fit_and_are_routed(bot: LadderBot) -> None:
+    prefixes = bot.router.prefixes
+    assert {"match", "disputes", "queue", "queue_view", "lb", "tos", "setup", "admin"} <= prefixes
+    for name, components in _sent_components(bot).items():
+        ids = _custom_ids(components)
+        assert ids, name
+        too_long = [c for c in ids if len(c) > CUSTOM_ID_LIMIT]
+        assert not too_long, f"{name}: custom_ids over {CUSTOM_ID_LIMIT} characters: {too_long}"
         repeated = [c for c, n in Counter(ids).items() if n > 1]
         assert not repeated, f"{name} uses a custom_id twice: {repeated}"
-
-    # Across views: a custom_id names one component (the registered copy of a view aside).
-    owners: dict[str, set[str]] = {}
-    for name, ids in per_view.items():
-        for custom in ids:
-            owners.setdefault(custom, set()).add(name.removeprefix("registered "))
-    shared = {c: sorted(names) for c, names in owners.items() if len(names) > 1}
-    assert not shared, f"custom_ids used by several views: {shared}"
-
-    router = getattr(bot, "router", None)
-    # The router's table of prefixes (named `_routes` once routes carry their access rule).
-    prefixes = set(getattr(router, "_routes", None) or getattr(router, "_handlers", {}) or {})
-    assert {"match", "disputes"} <= prefixes, prefixes
-    claimed = sorted(c for c in owners if c.split(ROUTER_SEPARATOR, 1)[0] in prefixes)
-    assert not claimed, f"view custom_ids the ComponentRouter would take: {claimed}"
+        unrouted = [c for c in ids if c.split(ROUTER_SEPARATOR, 1)[0] not in prefixes]
+        assert not unrouted, f"{name}: custom_ids no route answers: {unrouted}"

@@ -135,8 +135,6 @@ from .discord_objects import (
 log = logging.getLogger(__name__)
 
 # Gateway opcodes.
-REACTION_SECONDS = 0.15  # no one clicks a component within 150 ms of its message arriving
-
 OP_DISPATCH = 0
 OP_HEARTBEAT = 1
 OP_IDENTIFY = 2
@@ -671,24 +669,13 @@ class FakeDiscord:
             rows.append({"type": limits.ACTION_ROW, "components": [
                 {"type": limits.TEXT_INPUT, "custom_id": custom_id, "value": value}]})
         data = {"custom_id": modal["custom_id"], "components": rows}
-        await self._react()
         return await self._inject(MODAL_SUBMIT, user, data, channel=opened_by.channel,
                                   message=opened_by.source_message)
 
-    async def _react(self) -> None:
-        """Wait as a person would before clicking what the bot just sent.
-
-        nextcord files a view or modal only once it has read our HTTP answer, so a click sent
-        the instant the answer left could reach it first and find nothing listening.
-        """
-        last = self.requests[-1].at if self.requests else 0.0
-        wait = last + REACTION_SECONDS - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-
     async def _component(self, user: FakeUser, message: RecordedMessage,
                          data: dict[str, Any]) -> SentInteraction:
-        await self._react()
+        # Sent at once, however soon after the message: the bot routes every component by its
+        # custom_id, so nothing on its side has to be filed first (no "reaction time" needed).
         if message.deleted:
             raise AssertionError(f"message {message.id} was deleted")
         if message.ephemeral and message.interaction and message.interaction.user is not user:

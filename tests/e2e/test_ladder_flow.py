@@ -85,16 +85,6 @@ async def start_ladder_bot(
     return bot
 
 
-async def bot_caught_up(fake: FakeDiscord, user: FakeUser) -> None:
-    """Let the bot finish the handler that just answered ``user``.
-
-    nextcord files a sent view or modal only after Discord acknowledged the answer that shows
-    it, so a click sent the instant that answer arrives can beat it and get "This has
-    expired" (no real player is that fast). A /help round trip lets that handler finish first.
-    """
-    await command_reply(fake, user, "help")
-
-
 async def onboard(fake: FakeDiscord, *names: str) -> list[FakeUser]:
     """New players who accepted the terms and finished /setup (name = username, capitalised)."""
     users = []
@@ -102,11 +92,9 @@ async def onboard(fake: FakeDiscord, *names: str) -> list[FakeUser]:
         user = fake.user(name.lower())
         await accept_terms(fake, user)
         opened = await open_setup(fake, user)
-        await bot_caught_up(fake, user)
         submitted = await submit_setup(fake, user, name, f"{name}#1234", opened_by=opened)
         preview = await submitted.reply()
         assert "preview" in preview.text.lower(), preview.text
-        await bot_caught_up(fake, user)
         preview = await pick_country_and_region(fake, user, preview, "FR", "EU")
         saved = await press(fake, user, preview, "Confirm")
         assert "Profile saved" in saved.text, saved.text
@@ -118,7 +106,6 @@ async def open_queue(fake: FakeDiscord, user: FakeUser) -> RecordedMessage:
     """``user`` runs /queue; returns the message with the race and veto selects."""
     message = await command_reply(fake, user, "queue")
     assert "Queue for a match" in message.text, message.text
-    await bot_caught_up(fake, user)
     return message
 
 

@@ -28,6 +28,7 @@ from storage.database import Database
 from . import discord_limits as limits
 from .discord_objects import (
     CHANNEL_MESSAGE,
+    MESSAGE_COMPONENT,
     MODAL,
     UPDATE_MESSAGE,
     RecordedMessage,
@@ -243,7 +244,7 @@ async def test_newcomer_accepts_the_terms_sets_up_and_sees_the_profile(
     # /setup: the modal, then the preview with its selects and buttons.
     opened = await open_setup(fake, alice)
     modal = opened.callback.modal
-    assert modal["custom_id"] == "setup:modal"
+    assert modal["custom_id"] == f"setup:modal:{alice.id}:0"  # routed; draft 0: a new /setup
     assert set(modal_values(opened)) == {
         "setup:player_name",
         "setup:battletag",
@@ -514,38 +515,82 @@ async def test_setup_before_the_terms_is_refused(
     assert player_row(ladder_bot, ivy) is None
 
 
-async def test_setup_left_open_over_a_restart_still_answers(
+async def test_setup_left_open_over_a_restart_still_works(
     fake_discord: FakeDiscord, ladder_bot: BotProcess
 ) -> None:
-    """A /setup preview or modal left open over a restart must answer, not fail silently.
+    """A /setup preview or modal left open over a restart carries on where it was.
 
-    Discord shows "This interaction failed" for an interaction nobody answers; the player
-    should learn instead that it expired and that /setup starts again.
+    The draft is in SQLite and the custom_ids say which one, so nothing is lost with the
+    process: the preview's Confirm saves what it shows, the modal's submit shows a preview.
     """
     fake, bot = fake_discord, ladder_bot
     jay, kay = fake.user("jay"), fake.user("kay")
     await accept_terms(fake, jay)
     await accept_terms(fake, kay)
     preview = await (await submit_setup(fake, jay, "Jay", "Jay#1234")).reply()
-    preview = await pick_country_and_region(fake, jay, preview, "US", "NA")
+    preview = await choose(fake, jay, preview, "setup:country_page", page_of("US"))
     modal = await open_setup(fake, kay)  # kay is still typing when the bot restarts
     await bot.restart()
 
-    click = await fake.click(jay, preview, label="Confirm")
-    submit = await submit_setup(fake, kay, "Kay", "Kay#1234", opened_by=modal)
-    await fake.settle()
-    unanswered = {v.interaction_id for v in fake.take_violations() if v.rule == "no-response"}
-    problems = [
-        f"{what} from before the restart got no answer"
-        for what, inter in (("a click on a /setup preview", click), ("a /setup modal", submit))
-        if inter.id in unanswered
-    ]
-    assert not problems, problems
-    for inter in (click, submit):
-        reply = await inter.reply()
-        assert reply.ephemeral and ("/setup" in reply.text or "expired" in reply.text.lower())
-    assert player_row(bot, jay)["player_name"] is None  # the preview had not been confirmed
-    assert player_row(bot, kay)["player_name"] is None
+    # The page picked before the restart is still the one the preview offers.
+    preview = await choose(fake, jay, preview, "setup:country", "US")
+    preview = await choose(fake, jay, preview, "setup:region", "NA")
+    saved = await (await fake.click(jay, preview, label="Confirm")).reply()
+    assert "Profile saved" in saved.text, saved.text
+    row = player_row(bot, jay)
+    assert (row["player_name"], row["country"], row["region"]) == ("Jay", "US", "NA")
+
+    kay_preview = await (await submit_setup(fake, kay, "Kay", "Kay#1234", opened_by=modal)).reply()
+    assert kay_preview.ephemeral and "preview" in kay_preview.text.lower(), kay_preview.text
+    await bot.restart()
+    kay_preview = await pick_country_and_region(fake, kay, kay_preview, "CA", "NA")
+    assert (
+        "Profile saved"
+        in (await (await fake.click(kay, kay_preview, label="Confirm")).reply()).text
+    )
+    assert player_row(bot, kay)["player_name"] == "Kay"
+    assert not db_rows(bot, "SELECT * FROM setup_drafts")  # Confirm drops the draft
+
+
+async def test_setup_drafts_expire_and_are_replaced(
+    fake_discord: FakeDiscord, ladder_bot: BotProcess
+) -> None:
+    """A preview whose draft is gone answers "expired" and changes nothing: one replaced by a
+    newer /setup, one confirmed already, one over an hour old (found after a restart)."""
+    fake, bot = fake_discord, ladder_bot
+    lou = fake.user("lou")
+    await accept_terms(fake, lou)
+    first = await (await submit_setup(fake, lou, "Lou", "Lou#1234")).reply()
+    second = await (await submit_setup(fake, lou, "Lou2", "Lou#2222")).reply()
+    second = await pick_country_and_region(fake, lou, second, "FR", "EU")
+
+    stale = await fake.click(lou, first, label="Restart")  # the newer /setup replaced it
+    assert (await stale.response()).type == CHANNEL_MESSAGE
+    assert "expired" in (await stale.reply()).text.lower()
+    confirm_id = second.component(label="Confirm")["custom_id"]
+    assert "Profile saved" in (await (await fake.click(lou, second, label="Confirm")).reply()).text
+    before = player_state(bot, lou)
+    # A second Confirm, as a client that still shows the old preview would send it.
+    data = {"custom_id": confirm_id, "component_type": limits.BUTTON}
+    again = await fake._inject(MESSAGE_COMPONENT, lou, data, channel=second.channel,
+                               message=second)  # fmt: skip
+    assert "expired" in (await again.reply()).text.lower()
+    assert player_state(bot, lou) == before
+
+    third = await (await submit_setup(fake, lou, "Lou3", "Lou#3333")).reply()
+    await bot.stop()
+    db_write(bot, "UPDATE setup_drafts SET created_at = '2000-01-01 00:00:00.000'")
+    await bot.start()
+    late = await fake.click(lou, third, label="Cancel")
+    assert "expired" in (await late.reply()).text.lower()
+    assert player_state(bot, lou) == before
+    await bot.stop()
+    outcomes = db_rows(
+        bot,
+        "SELECT command, outcome FROM command_calls WHERE kind = 'component' ORDER BY id",
+    )
+    expired = [r["command"] for r in outcomes if r["outcome"] == "refused:expired"]
+    assert expired == ["setup:restart", "setup:confirm", "setup:cancel"], outcomes
 
 
 async def test_terms_buttons_keep_working_once_shown_terms_have_expired(

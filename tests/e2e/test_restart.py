@@ -1,15 +1,18 @@
 """Restarts mid-ladder: everything lives in SQLite, so a stop (SIGTERM) loses nothing.
 
-The buttons on match and queue messages sent before a restart keep working after it (their
-custom_id says what they act on), the queue survives, and a deadline that passed while the bot
-was down fires at start-up. Deadlines are moved into the past while the bot is stopped, so no
-test races a timer.
+The components on every message sent before a restart keep working after it (their
+custom_id says what they act on; what they need besides is in SQLite), the queue survives,
+and a deadline that passed while the bot was down fires at start-up. Deadlines are moved
+into the past while the bot is stopped, so no test races a timer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+
+from cogs.components import EXPIRED
+from ladder.guards import REFUSALS
 
 from .fake_discord import FakeDiscord
 from .harness import BotProcess
@@ -23,14 +26,27 @@ from .test_ladder_flow import (
     match_row,
     matched_pair,
     onboard,
+    open_queue,
     press,
     ratings,
+    refused_click,
     start_ladder_bot,
     started_match,
     wait_db,
     wait_text,
 )
-from .test_onboarding import assert_no_unexpected_errors, db_rows, db_write
+from .test_onboarding import (
+    accept_terms,
+    assert_no_unexpected_errors,
+    choose,
+    command_reply,
+    custom_id_of,
+    db_rows,
+    db_write,
+    page_of,
+    pick_country_and_region,
+    submit_setup,
+)
 
 LONG_AGO = "2000-01-01 00:00:00.000"  # a stored deadline that has certainly passed
 
@@ -158,3 +174,81 @@ async def test_work_left_by_a_stop_is_done_at_start(
     await press(fake, frank, dm_f, "Confirm")
     assert match_row(bot, 3)["status"] == "in_progress"
     assert_no_unexpected_errors(bot)
+
+
+async def test_menus_previews_terms_and_questions_from_before_a_restart_still_work(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    """Every component is routed by its custom_id, with its state in the id or in SQLite: a
+    /queue menu, a /setup preview, a terms message and an admin's question shown before a
+    restart are answered after it as they would have been before it."""
+    fake = fake_discord
+    root = fake.user("root")
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
+    alice, bob = await onboard(fake, "Alice", "Bob")
+    menu = await open_queue(fake, alice)
+    races = custom_id_of(menu, "queue_view:races")
+    await (await fake.select(alice, menu, ["bw_zerg", "sc2_protoss"], custom_id=races)).reply()
+    terms = await command_reply(fake, bob, "termsofservice")
+    question = await ask(fake, root, "mmr", {"player": bob, "race": "bw_zerg", "mode": "set",
+                                             "amount": 1700, "reason": "seed"})  # fmt: skip
+    carol = fake.user("carol")
+    await accept_terms(fake, carol)
+    preview = await (await submit_setup(fake, carol, "Carol", "Carol#1234")).reply()
+    preview = await choose(fake, carol, preview, "setup:country_page", page_of("SE"))
+    await bot.restart()
+
+    vetoes = custom_id_of(menu, "queue_view:vetoes")
+    vetoed = await (await fake.select(alice, menu, ["Eclipse"], custom_id=vetoes)).reply()
+    assert "BW Zerg, SC2 Protoss" in vetoed.text and "Eclipse" in vetoed.text, vetoed.text
+    assert "You are in the queue" in (await press(fake, alice, menu, "Join")).text
+    (entry,) = db_rows(bot, "SELECT races, vetoes FROM queue_entries")
+    assert (entry["races"], entry["vetoes"]) == ('["bw_zerg", "sc2_protoss"]', '["Eclipse"]')
+
+    done = await confirm(fake, root, question)
+    assert "bw_zerg: 1500 → 1700" in done.text, done.text
+    assert ratings(bot)[(bob.id, "bw_zerg")] == 1700
+
+    assert "Declined" in (await press(fake, bob, terms, "Decline")).text
+    assert db_rows(bot, "SELECT accepted_tos FROM players WHERE discord_uid = ?",
+                   (bob.id,)) == [{"accepted_tos": 0}]  # fmt: skip
+
+    preview = await pick_country_and_region(fake, carol, preview, "SE", "EU")
+    assert "Profile saved" in (await press(fake, carol, preview, "Confirm")).text
+    assert db_rows(bot, "SELECT country FROM players WHERE discord_uid = ?",
+                   (carol.id,)) == [{"country": "SE"}]  # fmt: skip
+    assert_no_unexpected_errors(bot)
+
+
+async def test_an_admin_question_expires_and_needs_its_admin(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    """A stored question is answered for two minutes, by its admin, while he is an admin."""
+    fake = fake_discord
+    root = fake.user("root")
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
+    alice, bob = await onboard(fake, "Alice", "Bob")
+    old = await ask(fake, root, "ban", {"player": alice, "reason": "old question"})
+    kept = await ask(fake, root, "ban", {"player": bob, "reason": "kept question"})
+    old_id = int(old.component(label="Confirm")["custom_id"].rsplit(":", 1)[1])
+    await bot.stop()
+    db_write(bot, "UPDATE admin_confirmations SET created_at = ? WHERE id = ?",
+             (LONG_AGO, old_id))  # fmt: skip
+    await bot.start()
+
+    expired = await refused_click(fake, root, old, label="Confirm")
+    assert EXPIRED.user_message in expired.text, expired.text
+    # root is no longer an admin when he answers the other one.
+    bot.admin_ids = []
+    await bot.restart()
+    refused = await refused_click(fake, root, kept, label="Confirm")
+    assert REFUSALS["admin"] in refused.text, refused.text
+    assert not db_rows(bot, "SELECT * FROM players WHERE banned = 1")
+    assert not db_rows(bot, "SELECT * FROM admin_actions")
+    await bot.stop()
+    outcomes = db_rows(bot, "SELECT command, outcome FROM command_calls WHERE kind = 'component'"
+                            " AND command LIKE 'admin:%' ORDER BY id")  # fmt: skip
+    assert [(o["command"], o["outcome"]) for o in outcomes] == [
+        ("admin:confirm", "refused:expired"),
+        ("admin:confirm", "refused:admin"),
+    ]

@@ -99,6 +99,15 @@ SEED: dict[int, list[tuple[str, tuple]]] = {
         ("INSERT INTO player_battletags VALUES (?, ?)", ("bob#5678", BOB)),
         ("INSERT INTO player_battletags VALUES (?, ?)", ("carol#999", CAROL)),
     ],
+    7: [
+        ("INSERT INTO setup_drafts (discord_uid, player_name, battletag, alt_names, country,"
+         " region, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+         (BOB, "Bøb_2", "Bob#5678", '["Bobby"]', "DE", None, T)),
+        ("INSERT INTO admin_confirmations (admin_uid, action, arguments, expected, created_at,"
+         " used) VALUES (?, ?, ?, ?, ?, ?)",
+         (1, "mmr", f'{{"uid": {ALICE}, "race": "bw_terran", "mode": "add", "amount": 5,'
+          ' "reason": "it\'s fine"}', '{"mmr": 1520}', T, 1)),
+    ],
 }  # fmt: skip
 # player_names as 0001 keyed them (NFKC casefold); 0006 adds shape_key (the same, until the
 # bot re-keys every name at start).
