@@ -55,6 +55,22 @@ async def test_refusals(ladder, svc):
         await svc.join_queue(3, ["bw_zerg"], [])
 
 
+async def test_queue_rule_is_one_check_with_one_wording(ladder, svc):
+    await svc.check_free_to_queue(1)  # free: no error
+    match = await ladder.match_between(3, 4, confirm=False)
+    await svc.join_queue(1, ["bw_zerg"], [])
+    refusals = {
+        1: "You are already in the queue. Use its Cancel button to leave.",
+        3: f"You are in match #{match.id}: finish or abort it first.",
+    }
+    for uid, words in refusals.items():
+        with pytest.raises(ConflictError) as asked:  # what /queue asks before its menu
+            await svc.check_free_to_queue(uid)
+        with pytest.raises(ConflictError) as joined:  # what Join meets in its transaction
+            await svc.join_queue(uid, ["bw_zerg"], [])
+        assert asked.value.user_message == joined.value.user_message == words
+
+
 async def test_banned_player_cannot_join(ladder, svc):
     await ladder.players.set_banned(1, True, changed_by=99)
     with pytest.raises(ConflictError, match="banned"):
