@@ -425,6 +425,10 @@ class LadderService:
             await self._ratings.ensure(conn, uid, [race], self.config.rating.start)
             old = (await self._ratings.mmrs(conn, [key]))[key]
             new = adjusted(old, kind, signed)
+            if new < 0:  # refused inside the transaction: the rating made by ensure() goes too
+                raise ValidationError(
+                    "amount", f"That would take the MMR below 0: it is {old} now."
+                )
             details = {"race": race, "mode": mode, "amount": amount, "old": old, "new": new}
             action_id = await self._admin.record(
                 conn, admin_uid, "adjust_mmr", player_target(uid), details, reason, now

@@ -189,7 +189,13 @@ async def test_adjust_mmr_refusals(ladder, svc):
         await svc.adjust_mmr(9, 1, R, "add", 0, "x")
     with pytest.raises(NotFoundError):
         await svc.adjust_mmr(9, 777, R, "set", 1500, "x")
+    with pytest.raises(ValidationError, match="below 0: it is 1500 now"):  # a bug, now refused
+        await svc.adjust_mmr(9, 1, R, "subtract", 1501, "x")
     assert await admin_rows(ladder) == []
+    assert await svc.player_ratings(1) == []  # not even a rating row for the race
+    await svc.adjust_mmr(9, 1, R, "subtract", 1500, "down to zero is allowed")
+    with pytest.raises(ValidationError, match="below 0: it is 0 now"):
+        await svc.adjust_mmr(9, 1, R, "subtract", 1, "x")
 
 
 @pytest.mark.parametrize("drift", ["mmr = 1600", "wins = 5", "last_played_at = NULL"])
