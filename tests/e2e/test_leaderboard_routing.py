@@ -271,7 +271,7 @@ async def test_answering_leaderboard_keeps_nothing_alive(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
     """Hundreds of /leaderboard calls, then clicks: nextcord holds no more views, modals or
-    tasks than before (each call used to keep a LadderView and its 8 items for 10 minutes)."""
+    tasks than before (each call used to keep a view and its 8 items for 10 minutes)."""
     fake = fake_discord
     await seed_ladder(tmp_path / "in-process.db")  # the file in_process_bot opens
     async with in_process_bot(tmp_path) as bot, running_client(fake, bot):

@@ -596,9 +596,10 @@ async def test_setup_drafts_expire_and_are_replaced(
 async def test_terms_buttons_keep_working_once_shown_terms_have_expired(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
-    """The Accept / Decline buttons are persistent: they must work on any terms message, also
-    after the views nextcord keeps for each shown message have timed out (15 minutes for an
-    ephemeral message), and an expired view must not bring back buttons already answered.
+    """The Accept / Decline buttons are routed by custom_id: they must work on any terms
+    message, also once every view nextcord might keep has timed out (15 minutes for an
+    ephemeral message; the bot should keep none), and no expired view may bring back buttons
+    already answered.
 
     Runs the bot in this event loop (not as a subprocess) so that the time-outs can be
     triggered instead of waited for.
