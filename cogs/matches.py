@@ -258,8 +258,12 @@ class Notifier:
         async with self.editing(match_id, uid):
             await ladder.record_match_message(match_id, uid, channel.id, message.id)
             await self.shown(match_id, uid, message.id, payload)
-        # The match may have moved on while the DM was on its way (an abort): show that.
-        await self.refresh(match_id, uid)
+        # The match may have moved on while the DM was on its way (an abort, both confirmed):
+        # show that. Not for the deadline alone, which the sending itself moved later: an
+        # edit per DM would cost a wave as many requests again from the shared rate limit.
+        now = await ladder.get_match(match_id)
+        if (now.status, now.result) != (match.status, match.result):
+            await self.refresh(match_id, uid)
 
     async def left_queue(self, entries: Iterable[QueueStatus], why: LeftQueue) -> None:
         """Replace the queue messages of players who left the queue other than by their own
