@@ -10,7 +10,6 @@ the question (the stored `expected`). A question expires after `CONFIRMATION_TTL
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -19,8 +18,7 @@ from typing import Any
 import aiosqlite
 
 from ladder.confirmations import CONFIRMATION_TTL, AdminConfirmation
-from ladder.errors import StorageBusyError
-from services.players import BUSY_CODES
+from services.transactions import write_transaction
 from storage.confirmations import ConfirmationRepository
 from storage.database import Database
 
@@ -82,11 +80,5 @@ class AdminConfirmations:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        try:
-            async with self._db.transaction() as conn:
-                yield conn
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF not in BUSY_CODES:
-                raise
-            log.warning("Admin confirmation write failed: %s", exc)
-            raise StorageBusyError() from exc
+        async with write_transaction(self._db, "Admin confirmation") as conn:
+            yield conn

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -29,7 +28,6 @@ from ladder.errors import (
     ConflictError,
     GuardRefusal,
     NotFoundError,
-    StorageBusyError,
     ValidationError,
     quoted,
 )
@@ -67,6 +65,7 @@ from ladder.reports import (
 )
 from services.players import LeftQueue, LeftQueueListener, PlayerChanges
 from services.ratings import RatingLedger, match_keys
+from services.transactions import write_transaction
 from storage.admin import QUEUE_TARGET, AdminActionRepository, match_target, player_target
 from storage.database import Database
 from storage.matches import AbortRepository, DisputeRepository, MatchRepository
@@ -83,8 +82,6 @@ REASON_MAX = 1000
 EVIDENCE_PER_PLAYER_MAX = 10  # per dispute: enough for a note and a few screenshots, no spam
 MMR_AMOUNT_MAX = 10_000
 
-# SQLite primary result codes that mean "try again later", not a bug in a statement.
-_BUSY_CODES = frozenset({5, 6, 8, 10, 13})  # BUSY, LOCKED, READONLY, IOERR, FULL
 
 # What joining the queue requires, whichever path it comes by (the command, a Join button).
 QUEUE_RULE = CommandRule(Access.SETUP, dm_only=False)
@@ -537,14 +534,8 @@ class LadderService:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        try:
-            async with self._db.transaction() as conn:
-                yield conn
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF not in _BUSY_CODES:
-                raise
-            log.warning("Ladder write failed: %s", exc)
-            raise StorageBusyError() from exc
+        async with write_transaction(self._db, "Ladder") as conn:
+            yield conn
 
     def _ratings_changed(self, rows: list[RatingRow]) -> None:
         if not rows or self.on_ratings_changed is None:

@@ -8,7 +8,6 @@ committed. No cog updates a view itself.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from enum import StrEnum
@@ -16,17 +15,15 @@ from enum import StrEnum
 import aiosqlite
 
 from cache.players import PlayerCache
-from ladder.errors import StorageBusyError
 from ladder.players import Change, Player, ProfileDraft
 from ladder.records import QueueStatus
+from services.transactions import write_transaction
 from storage.database import Database
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository
 
 log = logging.getLogger(__name__)
 
-# SQLite primary result codes that mean "try again later", not a bug in a statement.
-BUSY_CODES = frozenset({5, 6, 8, 10, 13})  # BUSY, LOCKED, READONLY, IOERR, FULL
 
 type PlayerListener = Callable[[Player], None]
 
@@ -130,13 +127,8 @@ class PlayerService:
     async def write(self, uid: int) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction that changes `uid`'s record; the cache entry is cleared after."""
         try:
-            async with self._db.transaction() as conn:
+            async with write_transaction(self._db, "Player") as conn:
                 yield conn
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF not in BUSY_CODES:
-                raise
-            log.warning("Player write failed: %s", exc)
-            raise StorageBusyError() from exc
         finally:
             self._players.cache.invalidate(uid)
 

@@ -10,16 +10,14 @@ delete it.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 
-from ladder.errors import StorageBusyError
 from ladder.players import SetupDraft
-from services.players import BUSY_CODES
+from services.transactions import write_transaction
 from storage.database import Database
 from storage.setup_drafts import SetupDraftRepository
 
@@ -85,11 +83,5 @@ class SetupDraftService:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        try:
-            async with self._db.transaction() as conn:
-                yield conn
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF not in BUSY_CODES:
-                raise
-            log.warning("Setup draft write failed: %s", exc)
-            raise StorageBusyError() from exc
+        async with write_transaction(self._db, "Setup draft") as conn:
+            yield conn
