@@ -65,10 +65,14 @@ async def test_clicks_that_change_nothing_do_not_edit_the_opponents_message(
     clicks = [await forged_click(fake, alice, dm_a, "match:1:confirm") for _ in range(20)]
     answers = [(await click.response()).type for click in clicks]
     assert set(answers) == {UPDATE_MESSAGE}, answers
-    await fake.settle()
-    assert edits_of(fake, dm_b) == before, "no-op clicks edited the opponent's message"
     assert "Confirmed — waiting for opponent" in labels(dm_a)
     assert match_row(bot, 1)["status"] == "awaiting_confirmation"
+    # A change that does concern Bob, as a marker: his message is edited for it, once, and
+    # for nothing before it.
+    await press(fake, alice, dm_a, "Abort (3 left this month)")
+    await wait_text(fake, dm_b, "Aborted")
+    await fake.settle()
+    assert edits_of(fake, dm_b) == before + 1, "no-op clicks edited the opponent's message"
     await bot.stop()  # every click is logged (the writer drains at the stop)
     rows = db_rows(
         bot,
@@ -76,6 +80,7 @@ async def test_clicks_that_change_nothing_do_not_edit_the_opponents_message(
         (alice.id, "component"),
     )
     assert sum(1 for r in rows if r["command"] == "match:confirm") == 21
+    assert sum(1 for r in rows if r["command"] == "match:abort") == 1
     assert_no_unexpected_errors(bot)
 
 

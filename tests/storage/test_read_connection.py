@@ -82,16 +82,19 @@ async def test_overlapping_reads_still_see_the_latest_commit(tmp_path):
     sees it, however busy the read connection is (an open statement keeps SQLite's snapshot)."""
     db = await Database.open(tmp_path / "ladder.db")
     stop = asyncio.Event()
+    reading = asyncio.Semaphore(0)
 
     async def busy_reader() -> None:
         while not stop.is_set():
             async with db.reader.execute("SELECT count(*) FROM players") as cursor:
+                reading.release()
                 await asyncio.sleep(0.001)  # other coroutines' reads start meanwhile
                 await cursor.fetchall()
 
     readers = [asyncio.create_task(busy_reader()) for _ in range(8)]
     try:
-        await asyncio.sleep(0.05)
+        for _ in range(16):  # every reader is going round
+            await reading.acquire()
         for uid in range(1, 21):
             async with db.transaction() as conn:
                 await conn.execute(
