@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import nextcord
 
+from cogs.pipeline import RULE_ATTRIBUTE
 from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR
 from cogs.text import plain
+from ladder.guards import Access
 from ladder.players import Player, describe_country
 
-HELP_TEXT: tuple[tuple[str, str], ...] = (
-    ("/termsofservice", "Read the ladder's terms and accept them. **Start here.**"),
-    ("/setup", "Set your player name, battletag, alt names, country and region. Needs the terms."),
-    ("/setcountry", "Change your country. Needs the terms."),
-    (
-        "/profile",
-        "Your profile: ratings and ranks per race, record, recent matches. Needs the terms.",
-    ),
-    ("/queue", "Look for a match: pick races and map vetoes, then Join. Needs /setup."),
-    (
-        "/leaderboard",
-        "The ranked ladder: page through it, filter by race, rank, country or best race."
-        " Needs the terms.",
-    ),
-    ("/help", "This list."),
-)
+# What a command's guard asks for, as /help says it.
+NEEDS = {Access.ANYONE: "", Access.TERMS: " Needs the terms.", Access.SETUP: " Needs /setup."}
 
 
 NAME_SHOWN = 100  # characters of a name or battletag, escapes included
@@ -96,7 +85,26 @@ def profile_embed(player: Player, regions: Mapping[str, str]) -> nextcord.Embed:
     return embed
 
 
-def help_embed(entries: tuple[tuple[str, str], ...] = HELP_TEXT) -> nextcord.Embed:
+def help_entries(commands: Iterable[Any]) -> list[tuple[str, str]]:
+    """(/name, what it does and needs) for every player command, built from the registered
+    commands themselves: the handler's docstring and its guard. A new command is one file.
+
+    Commands without a guard of their own (the /admin group) and admin-only ones are left out.
+    """
+    found = []
+    for command in commands:
+        callback = getattr(command, "callback", None)
+        rule = getattr(callback, RULE_ATTRIBUTE, None)
+        if rule is None or rule.access is Access.ADMIN:
+            continue
+        doc = inspect.getdoc(callback) or command.description
+        text = " ".join(doc.split("\n\n")[0].split())
+        order = (command.name == "help", rule.access, command.name != "termsofservice")
+        found.append((order, command.name, f"/{command.name}", text + NEEDS[rule.access]))
+    return [(name, text) for _, _, name, text in sorted(found)]
+
+
+def help_embed(entries: Iterable[tuple[str, str]]) -> nextcord.Embed:
     """What each command does and what it needs first."""
     embed = nextcord.Embed(title="ladderbot commands", colour=INFO_COLOUR)
     embed.description = "\n".join(f"**{name}** — {text}" for name, text in entries)

@@ -419,6 +419,7 @@ class LeaderboardCog(commands.Cog):
     @nextcord.slash_command(name="leaderboard", description="See the ranked ladder, with filters")
     @guarded(Access.TERMS)
     async def leaderboard(self, interaction: nextcord.Interaction) -> None:
+        """The ranked ladder: page through it, filter by race, rank, country or best race."""
         await self.bot.leaderboard.name_new_players()
         board = self.renderer.render(BoardState(interaction.user.id), datetime.now(UTC))
         await interaction.response.send_message(embed=board.embed, view=board.view, ephemeral=True)

@@ -76,6 +76,7 @@ class OnboardingCog(commands.Cog):
     @nextcord.slash_command(name="termsofservice", description="Read and accept the ladder's terms")
     @guarded(Access.ANYONE)
     async def termsofservice(self, interaction: nextcord.Interaction) -> None:
+        """Read the ladder's terms and accept them. **Start here.**"""
         player = await self.bot.players.get(interaction.user.id)
         await interaction.response.send_message(
             embed=terms_embed(self.bot.terms_text, player), view=terms_buttons(), ephemeral=True
@@ -84,6 +85,7 @@ class OnboardingCog(commands.Cog):
     @nextcord.slash_command(name="setup", description="Set up your ladder profile")
     @guarded(Access.TERMS)
     async def setup(self, interaction: nextcord.Interaction) -> None:
+        """Set your player name, battletag, alt names, country and region."""
         player = await self.bot.players.get(interaction.user.id)
         await interaction.response.send_modal(
             setup_modal(interaction.user.id, NEW_DRAFT, SetupDraft.from_player(player))

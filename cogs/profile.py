@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import nextcord
 from nextcord.ext import commands
 
-from cogs.embeds import help_embed, profile_embed
+from cogs.embeds import help_embed, help_entries, profile_embed
 from cogs.pipeline import guarded
 from cogs.responses import SUCCESS_COLOUR
 from cogs.text import plain
@@ -110,6 +110,7 @@ class ProfileCog(commands.Cog):
     @nextcord.slash_command(name="profile", description="Show your ladder profile")
     @guarded(Access.TERMS)
     async def profile(self, interaction: nextcord.Interaction) -> None:
+        """Your profile: ratings and ranks per race, record, recent matches."""
         uid = interaction.user.id
         player = await self.bot.players.require(uid)
         now = datetime.now(UTC)
@@ -128,6 +129,7 @@ class ProfileCog(commands.Cog):
             description="Start typing your country's name", autocomplete=True, max_length=100
         ),
     ) -> None:
+        """Change your country."""
         code = validate_country(country)
         uid = interaction.user.id
         change = await self.bot.players.set_country(uid, code)  # the standings follow it
@@ -147,4 +149,6 @@ class ProfileCog(commands.Cog):
     @nextcord.slash_command(name="help", description="What each ladder command does")
     @guarded(Access.ANYONE, dm_only=False)
     async def help(self, interaction: nextcord.Interaction) -> None:
-        await interaction.response.send_message(embed=help_embed(), ephemeral=True)
+        """This list."""
+        entries = help_entries(self.bot.get_all_application_commands())
+        await interaction.response.send_message(embed=help_embed(entries), ephemeral=True)

@@ -43,6 +43,7 @@ class QueueCog(commands.Cog):
     @nextcord.slash_command(name="queue", description="Look for a ranked match")
     @guarded(Access.SETUP)
     async def queue(self, interaction: nextcord.Interaction) -> None:
+        """Look for a match: pick races and map vetoes, then Join."""
         uid = interaction.user.id
         await self._refuse_if_busy(uid)
         preferences = await self.bot.ladder.queue_preferences(uid)

@@ -29,6 +29,7 @@ from bot import build_bot
 from cogs.admin import confirm_buttons
 from cogs.admin_ui import page_buttons
 from cogs.bot import COGS, LadderBot
+from cogs.embeds import help_entries
 from cogs.leaderboard import BoardState
 from cogs.match_ui import leave_queue_button
 from cogs.onboarding import setup_modal, setup_preview, terms_buttons
@@ -169,3 +170,24 @@ async def test_sent_custom_ids_fit_and_are_routed(bot: LadderBot) -> None:
         assert not repeated, f"{name} uses a custom_id twice: {repeated}"
         unrouted = [c for c in ids if c.split(ROUTER_SEPARATOR, 1)[0] not in prefixes]
         assert not unrouted, f"{name}: custom_ids no route answers: {unrouted}"
+
+
+async def test_help_is_built_from_the_registered_commands(bot: LadderBot) -> None:
+    """/help lists every player command from its handler and guard: a new command is one file."""
+    entries = help_entries(bot.get_all_application_commands())
+    names = [name for name, _ in entries]
+    player_commands = {
+        f"/{c.name}"
+        for c in _all_commands(bot)
+        if isinstance(c, nextcord.SlashApplicationCommand)
+        and getattr(c.callback, RULE_ATTRIBUTE, None) is not None
+        and getattr(c.callback, RULE_ATTRIBUTE).access.name != "ADMIN"
+    }
+    assert set(names) == player_commands and len(names) == len(player_commands)
+    assert "/admin" not in names
+    assert names[0] == "/termsofservice" and names[-1] == "/help"
+    text = dict(entries)
+    assert "Start here" in text["/termsofservice"]
+    assert text["/queue"].endswith("Needs /setup.")
+    assert text["/profile"].endswith("Needs the terms.")
+    assert all(t.strip() for t in text.values())
