@@ -291,14 +291,14 @@ def test_the_database_through_a_symlink_is_refused(tmp_path):
 
 
 HOLDER = """
-import sqlite3, sys, time
+import sqlite3, sys
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
 conn.execute("PRAGMA wal_autocheckpoint = 0")
 conn.execute("BEGIN")
 conn.executemany(sys.argv[2], ((i,) for i in range(500)))
 conn.execute("COMMIT")
 print("committed", flush=True)
-time.sleep(120)
+sys.stdin.read()  # parked, connection open, until the test kills it
 """
 
 
@@ -307,7 +307,10 @@ def test_backup_onto_the_live_wal_through_bot_py_keeps_the_data(tmp_path):
     `python bot.py backup --force` targets that -wal, then the process is killed."""
     path = asyncio.run(make_database(tmp_path / "ladder.db", rows=3))
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path), ROW], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(path), ROW],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "committed"
@@ -322,6 +325,7 @@ def test_backup_onto_the_live_wal_through_bot_py_keeps_the_data(tmp_path):
         holder.send_signal(signal.SIGKILL)
         holder.wait()
         holder.stdout.close()
+        holder.stdin.close()
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"{path}-wal is the database's own -wal file" in done.stderr
     assert done.stdout == ""

@@ -915,6 +915,10 @@ class FakeDiscord:
         self._notify()
         return response
 
+    def reset_rate_limit(self) -> None:
+        """Forget the requests of the last second, as if it had passed (no test sleeps for it)."""
+        self._global_window.clear()
+
     def _over_global_limit(self, route: str) -> float | None:
         """Seconds until this request would fit the opt-in global rate limit; None if it fits
         now (it is then counted) or there is no limit."""

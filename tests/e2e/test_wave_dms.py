@@ -11,7 +11,6 @@ confirmation window is set around that.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 import time
@@ -95,7 +94,13 @@ async def run_wave(
         return found
 
     await fake.wait_until(lambda: len(arrivals()) == PLAYERS, WAIT, "a DM to every player")
-    await asyncio.sleep(0.5)  # a second DM to anyone would show up meanwhile
+    # Every send finished and recorded: a second DM to anyone would have been sent by then.
+    await fake.wait_until(
+        lambda: len(db_rows(bot, "SELECT 1 FROM match_messages")) == PLAYERS,
+        WAIT,
+        "every match message recorded",
+        poll=0.1,
+    )
     return bot, arrivals()
 
 

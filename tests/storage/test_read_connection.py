@@ -88,7 +88,7 @@ async def test_overlapping_reads_still_see_the_latest_commit(tmp_path):
         while not stop.is_set():
             async with db.reader.execute("SELECT count(*) FROM players") as cursor:
                 reading.release()
-                await asyncio.sleep(0.001)  # other coroutines' reads start meanwhile
+                await asyncio.sleep(0)  # other coroutines' reads start meanwhile
                 await cursor.fetchall()
 
     readers = [asyncio.create_task(busy_reader()) for _ in range(8)]
