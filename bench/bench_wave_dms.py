@@ -192,10 +192,9 @@ async def seed(path: Path, fake: FakeDiscord, users: list[FakeUser], queue_messa
         )  # fmt: skip
         channel_id = message_id = None
         if queue_messages:
-            # What /queue left in the player's DMs. The fake has no public way to plant a
-            # message an earlier run of the bot sent, so its own recorder makes it.
+            # What /queue left in the player's DMs in an earlier run.
             channel = fake.dm_channel(user)
-            message = fake._new_message(
+            message = fake.plant_message(
                 channel,
                 {
                     "embeds": [{"title": "You are in the queue", "description": "Waiting"}],

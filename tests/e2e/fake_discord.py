@@ -1194,6 +1194,11 @@ class FakeDiscord:
 
     # ---- REST: DMs and channel messages ---------------------------------------------------------
 
+    def plant_message(self, channel: FakeChannel, data: dict[str, Any]) -> RecordedMessage:
+        """A message the bot sent in an earlier run (before this fake started), for a test that
+        starts the bot on a database which already points at it."""
+        return self._new_message(channel, data)
+
     def _new_message(self, channel: FakeChannel, data: dict[str, Any], *,
                      interaction: SentInteraction | None = None,
                      kind: str = "channel") -> RecordedMessage:

@@ -51,10 +51,9 @@ async def queued_players(fake: FakeDiscord, database: Path, count: int) -> list[
             (user.id, user.username, f"Waver{n:03d}", f"Waver{n:03d}#{1000 + n}", "FR", "EU",
              1, stamp, 1, stamp, 0, stamp, stamp)
         )  # fmt: skip
-        # What /queue left in the DMs (planted: the fake has no public way to make a message
-        # an earlier run of the bot sent). The wave edits it to "A match was found".
+        # What /queue left in the DMs in an earlier run. The wave edits it to "A match was found".
         channel = fake.dm_channel(user)
-        message = fake._new_message(channel, {"embeds": [{"title": "You are in the queue"}]})
+        message = fake.plant_message(channel, {"embeds": [{"title": "You are in the queue"}]})
         queue.append((user.id, '["bw_terran"]', "[]", stamp, channel.id, message.id))
     with contextlib.closing(sqlite3.connect(database)) as conn, conn:
         conn.executemany(
