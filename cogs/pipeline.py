@@ -117,15 +117,6 @@ class CommandPipeline:
         """Whether player commands are limited to DMs with the bot (the DM_ONLY setting)."""
         return self._dm_only
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
-
-    @property
-    def running(self) -> int:
-        """How many interactions are being handled right now."""
-        return self._running
-
     def stop_accepting(self) -> None:
         """From now on, refuse new commands and clicks: the bot is shutting down."""
         self._stopping = True

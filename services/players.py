@@ -119,10 +119,6 @@ class PlayerService:
             await self._publish(uid)
         return change
 
-    async def publish(self, uid: int) -> None:
-        """Tell the views about a change written by another service (a ban, say)."""
-        await self._publish(uid)
-
     @asynccontextmanager
     async def write(self, uid: int) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction that changes `uid`'s record; the cache entry is cleared after."""
