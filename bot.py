@@ -37,12 +37,16 @@ from services.confirmations import AdminConfirmations
 from services.ladder import LadderService
 from services.leaderboard import LeaderboardService
 from services.players import PlayerChanges, PlayerService
+from services.public import PublicLadder
 from services.setup_drafts import SetupDraftService
 from storage.command_log import CommandLogWriter
 from storage.database import Database, SchemaTooNewError
+from storage.history import HistoryRepository
 from storage.leaderboard import LeaderboardRepository
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository
+from web.app import WebServices, create_app
+from web.server import WebServer, WebStartError
 
 log = logging.getLogger("ladderbot")
 nextcord.VoiceClient.warn_nacl = False  # no voice here: PyNaCl is not needed
@@ -124,6 +128,15 @@ async def build_bot(
     )
 
 
+def build_website(settings: Settings, bot: LadderBot) -> WebServer:
+    """The website on WEB_HOST:WEB_PORT, reading through the bot's own services."""
+    public = PublicLadder(
+        bot.ladder_config, bot.standings, bot.leaderboard, HistoryRepository(bot.db)
+    )
+    app = create_app(WebServices(public=public, base_url=settings.web_base_url))
+    return WebServer(app, settings.web_host, settings.web_port)
+
+
 async def serve(settings: Settings, ladder: LadderConfig) -> int:
     """Run the bot until a signal or a fatal error; return the process exit status."""
     terms = load_terms(settings)
@@ -140,10 +153,15 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
         # What start-up loaded (modules, the standings) lives until exit: keep it out of the
         # collector's full passes, which otherwise stall a command 9-22 ms and free nothing.
         freeze_startup_heap()
-    except BaseException:
+        website = build_website(settings, bot) if settings.web_enabled else None
+        if website is not None:
+            await website.start()
+    except BaseException as exc:
         # A failed start leaks nothing: the writer's task ends, the connections close.
         await command_log.close()
         await db.close()
+        if isinstance(exc, WebStartError):
+            raise StartupError(str(exc)) from exc
         raise
     pipeline = bot.pipeline
     stop = asyncio.Event()
@@ -171,6 +189,8 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
         # Reverse order of construction: loops and commands, the client, the writer, the database.
         pipeline.stop_accepting()
         await bot.loops.stop()
+        if website is not None:  # stops listening; requests already running finish
+            await website.stop()
         await pipeline.wait_idle(IN_FLIGHT_GRACE_SECONDS)
         # Match messages on their way (an opponent's DM after a click) go out before the
         # client and the database close; any that do not are repaired at the next start.

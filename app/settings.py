@@ -35,6 +35,10 @@ class Settings:
     command_guild_ids: tuple[int, ...] = ()
     admin_channel_id: int | None = None
     data_dir: Path = REPO_ROOT / "data"
+    web_enabled: bool = True
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_base_url: str | None = None  # the site's public address, for links from Discord
 
     @property
     def ladder_config_path(self) -> Path:
@@ -110,6 +114,10 @@ def load_settings(
         command_guild_ids=tuple(_ids("COMMAND_GUILD_IDS", get("COMMAND_GUILD_IDS"))),
         admin_channel_id=admin_channel[0] if admin_channel else None,
         data_dir=data_dir,
+        web_enabled=_flag("WEB_ENABLED", get("WEB_ENABLED"), default=True),
+        web_host=get("WEB_HOST") or "127.0.0.1",
+        web_port=_port("WEB_PORT", get("WEB_PORT"), default=8080),
+        web_base_url=_base_url("WEB_BASE_URL", get("WEB_BASE_URL")),
     )
 
 
@@ -122,6 +130,22 @@ def _ids(name: str, text: str) -> list[int]:
             raise SettingsError(f"{name} must be Discord ids separated by commas, not {part!r}")
         ids.append(int(part))
     return ids
+
+
+def _port(name: str, text: str, *, default: int) -> int:
+    if not text:
+        return default
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise SettingsError(f"{name} must be a port number from 0 to 65535, not {text!r}")
+    return int(text)
+
+
+def _base_url(name: str, text: str) -> str | None:
+    if not text:
+        return None
+    if not text.startswith(("http://", "https://")) or len(text) < len("http://x"):
+        raise SettingsError(f"{name} must be an http(s) URL, such as https://ladder.example.org")
+    return text.rstrip("/")
 
 
 def _flag(name: str, text: str, *, default: bool) -> bool:

@@ -97,6 +97,15 @@ def test_cogs_reach_storage_only_through_services():
     )
 
 
+def test_web_reaches_storage_only_through_services():
+    using = sorted(
+        str(path.relative_to(ROOT))
+        for top, path in modules(ROOT)
+        if top == "web" and imported_tops(path) & {"storage", "cache"}
+    )
+    assert using == [], "web modules importing storage or the cache: call a service instead"
+
+
 def test_the_check_sees_an_upward_import(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[tool.setuptools]\npackages = ["ladder", "services"]\npy-modules = ["bot"]\n'

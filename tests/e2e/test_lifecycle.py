@@ -36,6 +36,7 @@ def run_bot(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         "LOG_FILE": "",
         "COMMAND_GUILD_IDS": "",
         "ADMIN_CHANNEL_ID": "",
+        "WEB_PORT": "0",  # the website on a free port: bots run side by side
         "PYTHONDONTWRITEBYTECODE": "1",
         **env,
     }

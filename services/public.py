@@ -1,0 +1,147 @@
+"""What the public website shows: the leaderboard, players, matches and activity.
+
+Read-only use cases for web/. The leaderboard comes from the same in-memory `Standings` as
+/leaderboard (the same order, letters and filters; `Standings.page_among` for a region or a
+name search), a player's ratings and record from the same `LeaderboardService.profile` as
+/profile. What only the site shows (rating history, a match's page, when people play) is read
+by `storage.history` on the read-only connection, so a page never waits behind a write or the
+command log writer.
+
+Public means what players already see in Discord: names, countries, ratings, matches. Nothing
+here returns a Discord id to show (uids stay inside, as keys), and a banned player is only
+"banned".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ladder.config import LadderConfig
+from ladder.countries import country_name
+from ladder.records import Profile
+from ladder.standings import LeaderboardFilters, LeaderboardPage, Standings
+from services.leaderboard import LeaderboardService
+from storage.history import HistoryRepository
+
+PAGE_SIZE = 25
+SEARCH_MAX = 32  # characters of a name search; longer ones are cut
+REGION_CACHE_SECONDS = 30.0  # a region's players, read again at most this often
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardQuery:
+    """One view of the leaderboard; every field comes from the URL and is checked."""
+
+    race: str | None = None
+    region: str | None = None
+    country: str | None = None
+    rank: str | None = None
+    best_race_only: bool = False
+    search: str | None = None
+    page: int = 1
+
+    @property
+    def filters(self) -> LeaderboardFilters:
+        return LeaderboardFilters(self.race, self.country, self.rank, self.best_race_only)
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """A leaderboard page and the choices its filter form offers."""
+
+    query: BoardQuery
+    page: LeaderboardPage
+    inactive_days: int
+
+
+class PublicLadder:
+    """The website's reads, over the standings, the leaderboard service and the history."""
+
+    def __init__(
+        self,
+        config: LadderConfig,
+        standings: Standings,
+        leaderboard: LeaderboardService,
+        history: HistoryRepository,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.config = config
+        self.standings = standings
+        self._leaderboard = leaderboard
+        self._history = history
+        self._clock = clock
+        self.page_size = page_size
+        self.race_names = {race.code: race.name for race in config.races}
+        self.region_names = {region.code: region.name for region in config.regions}
+        self._regions: dict[str, tuple[float, frozenset[int]]] = {}
+
+    # --- the leaderboard --------------------------------------------------------------------
+
+    def parse_query(self, params: dict[str, str] | object) -> BoardQuery:
+        """Read a leaderboard view from URL parameters; anything unknown means "all"."""
+        get: Callable[[str], str] = lambda name: str(params.get(name, "") or "").strip()  # type: ignore[attr-defined]  # noqa: E731
+        race = get("race") if get("race") in self.race_names else None
+        region = get("region").upper() if get("region").upper() in self.region_names else None
+        country = get("country").upper()
+        country = country if len(country) == 2 and country_name(country) != country else None
+        rank = get("rank").upper() if get("rank").upper() in self.standings.letters else None
+        best = get("best") in ("1", "on", "true", "yes")
+        search = get("q")[:SEARCH_MAX] or None
+        return BoardQuery(race, region, country, rank, best, search, page_number(get("page")))
+
+    async def board(self, query: BoardQuery) -> Board:
+        """One page of the leaderboard as /leaderboard would show it, narrowed by region and
+        name search if asked; a page past the end shows the last one."""
+        now = self._clock()
+        await self._leaderboard.name_new_players()
+        if query.region is None and query.search is None:
+            page = self.standings.page(query.filters, query.page, self.page_size, now=now)
+        else:
+            uids = await self._players_among(query.region, query.search)
+            page = self.standings.page_among(
+                uids, query.filters, query.page, self.page_size, now=now
+            )
+        return Board(query, page, self.standings.inactive_days)
+
+    async def _players_among(self, region: str | None, search: str | None) -> Sequence[int]:
+        in_region = await self._region_players(region) if region else None
+        if search is None:
+            return sorted(in_region or ())
+        found = await self._history.uids_named_like(search)
+        return found if in_region is None else [uid for uid in found if uid in in_region]
+
+    async def _region_players(self, region: str) -> frozenset[int]:
+        cached = self._regions.get(region)
+        if cached is not None and time.monotonic() - cached[0] < REGION_CACHE_SECONDS:
+            return cached[1]
+        uids = frozenset(await self._history.uids_in_region(region))
+        self._regions[region] = (time.monotonic(), uids)
+        return uids
+
+    def countries(self) -> list[tuple[str, str]]:
+        """(code, name) of the countries with ranked players, most players first."""
+        return [(code, country_name(code)) for code, _ in self.standings.countries(self._clock())]
+
+    # --- players ----------------------------------------------------------------------------
+
+    async def profile(self, uid: int) -> Profile:
+        """/profile's numbers for a player."""
+        return await self._leaderboard.profile(uid, self._clock())
+
+
+def page_number(text: str) -> int:
+    """A page number from the URL: anything that is not a positive number is page 1, and a
+    huge one is cut to a size the standings clamp to their last page."""
+    digits = text.strip()
+    if not digits.isascii() or not digits.isdigit():
+        return 1
+    return max(1, min(int(digits[:12]), 10**12))

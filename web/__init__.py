@@ -1,0 +1,1 @@
+"""The website: an aiohttp application served from the bot's process (see web/app.py)."""

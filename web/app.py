@@ -1,0 +1,143 @@
+"""The website's aiohttp application: templates, static files, security headers, error pages.
+
+`create_app` is handed the services the pages read through (never the database): the same
+services the Discord commands use, so a page shows what /leaderboard and /profile show. Pages
+are rendered on the server from Jinja2 templates with autoescaping on, and work without
+JavaScript. Every response carries a Content-Security-Policy that forbids inline scripts.
+
+Routes are registered in one place, `_routes` below: the public pages (web/public.py), then
+the host's pages (login and dashboard), each module with a `setup(app, services)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from services.public import PublicLadder
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+# No inline script or style, nothing from another origin; SVG charts are inline markup
+# (presentation attributes, no style attributes), so they need nothing more.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+# A static URL carries its file's hash (?v=...), so a versioned one never changes.
+STATIC_VERSIONED_CACHE = "public, max-age=31536000, immutable"
+STATIC_CACHE = "public, max-age=3600"
+ROBOTS_TXT = "User-agent: *\nDisallow: /api/\nDisallow: /dashboard\nDisallow: /login\n"
+
+type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class WebServices:
+    """What the pages read through. The host's half (login, dashboard) adds its fields here."""
+
+    public: PublicLadder
+    base_url: str | None = None  # WEB_BASE_URL: the site's public address, if set
+
+
+SERVICES = web.AppKey("services", WebServices)
+
+
+def create_app(services: WebServices) -> web.Application:
+    """Build the application: templates, middlewares, static files, robots.txt and routes."""
+    app = web.Application(middlewares=[security_headers, error_pages])
+    app[SERVICES] = services
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(("html", "xml", "svg"), default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static"] = lambda name: app.router["static"].url_for(filename=name)
+    app.router.add_static("/static/", STATIC, name="static", append_version=True)
+    app.router.add_get("/robots.txt", robots_txt, name="robots")
+    _routes(app, services)
+    return app
+
+
+def _routes(app: web.Application, services: WebServices) -> None:
+    """Every page and API route, registered here and only here."""
+    from web import public
+
+    public.setup(app, services)
+    # The host's half registers here, after the public pages:
+    #   from web import dashboard, login
+    #   login.setup(app, services)       # /login/<token> (the one-time link), /logout
+    #   dashboard.setup(app, services)   # /dashboard (behind the session cookie)
+
+
+async def robots_txt(request: web.Request) -> web.Response:
+    return web.Response(text=ROBOTS_TXT, content_type="text/plain")
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every response: the CSP and friends; static files: cache headers."""
+    response = await handler(request)
+    _decorate(request, response)
+    return response
+
+
+def _decorate(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+    if request.path.startswith("/static/") and response.status == 200:
+        versioned = "v" in request.query
+        response.headers["Cache-Control"] = STATIC_VERSIONED_CACHE if versioned else STATIC_CACHE
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn a 404 into the site's own page (JSON under /api/) and an error into a plain 500."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound as exc:
+        return not_found(request, exc.text if exc.text and exc.text != "404: Not Found" else None)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("Web request %s %s failed", request.method, request.path)
+        return error_response(request, 500, "Something went wrong on our side.")
+
+
+def is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: web.Request, what: str | None = None) -> web.StreamResponse:
+    """The 404 page (or JSON for the API), saying what was not found when known."""
+    return error_response(request, 404, what or "There is no page at this address.")
+
+
+def error_response(request: web.Request, status: int, message: str) -> web.StreamResponse:
+    """An error as the site's page, or as `{"error": message}` under /api/."""
+    if is_api(request):
+        response: web.StreamResponse = web.json_response({"error": message}, status=status)
+    else:
+        response = aiohttp_jinja2.render_template(
+            "error.html", request, {"status": status, "message": message}, status=status
+        )
+    _decorate(request, response)
+    return response
