@@ -15,12 +15,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
 from services.public import PublicLadder
+
+if TYPE_CHECKING:
+    from web.login import HostServices
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,7 @@ class WebServices:
 
     public: PublicLadder
     base_url: str | None = None  # WEB_BASE_URL: the site's public address, if set
+    host: HostServices | None = None  # the login and the dashboard (web/login.py); None: off
 
 
 SERVICES = web.AppKey("services", WebServices)
@@ -80,13 +85,10 @@ def create_app(services: WebServices) -> web.Application:
 
 def _routes(app: web.Application, services: WebServices) -> None:
     """Every page and API route, registered here and only here."""
-    from web import public
+    from web import dashboard, public
 
     public.setup(app, services)
-    # The host's half registers here, after the public pages:
-    #   from web import dashboard, login
-    #   login.setup(app, services)       # /login/<token> (the one-time link), /logout
-    #   dashboard.setup(app, services)   # /dashboard (behind the session cookie)
+    dashboard.setup(app, services)  # the host's: /login, /login/<token>, /logout, /dashboard
 
 
 async def robots_txt(request: web.Request) -> web.Response:

@@ -1,0 +1,116 @@
+"""/dashboard: the numbers of `bot.py stats`, as SVG charts and tables, behind the login."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+from html import unescape
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from app import stats
+from tests.web.host_seed import open_host
+from web.app import create_app
+from web.dashboard import MAX_DAYS, parse_days
+
+
+@pytest.fixture
+async def host(site, seeded):
+    opened = await open_host(site, seeded)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def admin(host):
+    """A client logged in through a one-time link."""
+    async with TestClient(TestServer(create_app(host.services))) as test_client:
+        assert (await test_client.get(await host.login_link())).status == 200
+        yield test_client
+
+
+def bars(page: str, chart: str) -> list[dict[str, str]]:
+    """The bars of one chart: series, category, value."""
+    svg = page[page.index(f'id="chart-{chart}"') :]
+    svg = svg[: svg.index("</svg>")]
+    return [
+        {"series": unescape(s), "category": unescape(c), "value": v}
+        for s, c, v in re.findall(
+            r'data-series="([^"]*)" data-category="([^"]*)" data-value="([^"]*)"', svg
+        )
+    ]
+
+
+def report_of(host, days: int = 7) -> stats.StatsReport:
+    conn = stats.open_readonly(host.site.db.path)
+    try:
+        return stats.collect(conn, days=days, now=datetime.now(UTC))
+    finally:
+        conn.close()
+
+
+async def test_the_charts_show_the_numbers_of_bot_py_stats(admin, host):
+    response = await admin.get("/dashboard")
+    assert response.status == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    page = await response.text()
+    report = report_of(host)
+    assert report.calls == sum(host.calls.values())  # every logged call is in the period
+    # Calls per day per command: each command's bars add up to its calls in the report.
+    per_command: dict[str, int] = {}
+    for bar in bars(page, "calls"):
+        per_command[bar["series"]] = per_command.get(bar["series"], 0) + int(bar["value"])
+    assert per_command == {c.command: c.calls for c in report.commands}
+    assert {b["category"] for b in bars(page, "calls")} <= {d.day for d in report.per_day}
+    # p50/p95/p99 per command, the report's exact values.
+    latency = {(b["category"], b["series"]): float(b["value"]) for b in bars(page, "latency")}
+    for c in report.commands:
+        assert latency[(c.command, "p50")] == c.p50_ms
+        assert latency[(c.command, "p95")] == c.p95_ms
+        assert latency[(c.command, "p99")] == c.p99_ms
+    outcomes = {b["category"]: int(b["value"]) for b in bars(page, "outcomes")}
+    assert outcomes == {o.outcome: o.calls for o in report.outcomes}
+    funnel = [(b["category"], int(b["value"])) for b in bars(page, "funnel")]
+    assert funnel == [(f.step, f.users) for f in report.funnel]
+    assert f"{report.calls:,} calls" in page
+
+
+async def test_the_live_counters_and_the_database_size(admin, host):
+    page = await (await admin.get("/dashboard")).text()
+    written = host.writer.stats().written
+    assert written == sum(host.calls.values())
+    assert re.search(rf"Command log: written</th><td>{written:,}</td>", page)
+    assert re.search(r"Database file</th><td>[0-9.]+ kB</td>", page)
+    assert "Uptime</th><td>5 h 0 min</td>" in page
+
+
+@pytest.mark.parametrize(
+    ("given", "days"),
+    [("1", 1), ("30", 30), ("0", 1), ("-5", 7), ("99999999999999", MAX_DAYS), ("x", 7), ("", 7)],
+)
+async def test_the_period_is_clamped(admin, given, days):
+    assert parse_days(given) == days
+    response = await admin.get("/dashboard", params={"days": given})
+    assert response.status == 200
+    assert f"({days} UTC day" in await response.text()
+
+
+async def test_the_dashboard_does_not_wait_behind_a_write(admin, host):
+    # A write transaction (as the log writer's batch holds) stays open while the page loads.
+    async with host.site.db.transaction():
+        async with asyncio.timeout(10):
+            response = await admin.get("/dashboard")
+    assert response.status == 200
+
+
+async def test_a_command_name_is_escaped(admin, host):
+    host.writer.record(None, 1, None, "<script>alert(1)</script>", None, 5.0, "ok")
+    total = sum(host.calls.values()) + 1
+    from tests.web.host_seed import wait_written
+
+    await wait_written(host.writer, total)
+    page = await (await admin.get("/dashboard")).text()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -1,0 +1,172 @@
+"""/dashboard: how the bot is used and how fast it answers, for its hosts (behind the login).
+
+    GET /dashboard[?days=N]   the last N UTC days, today included (1-90, default 7)
+
+The numbers are `bot.py stats`'s: the report comes from `app.stats.collect` on a read-only
+connection of its own, opened per request and run on a thread, so the page never waits behind
+the command log writer and never holds up the bot's reads. Calls per day per command (which the
+report only gives in total) come from `services.analytics` on the same connection. The live
+counters are the running writer's and player cache's, and the database's size on disk.
+
+A browser without a session is sent to /login, which says how to get in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from app import stats
+from app.status import format_bytes, format_duration
+from services.analytics import LiveCounters, calls_per_day, live_counters
+from web import dashboard_charts as charts
+from web import login
+from web.app import WebServices
+from web.login import HOST, NO_STORE, session_admin
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 90
+DAY_CHOICES = (1, 7, 30, 90)
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """One dashboard's worth of numbers, read in one go on a thread."""
+
+    report: stats.StatsReport
+    per_day: dict[str, tuple[int, ...]]  # command -> calls on each day of the report
+
+
+def setup(app: web.Application, services: WebServices) -> None:
+    """Register the host's pages, the login's and /dashboard, when their services are there."""
+    if services.host is None:
+        return
+    login.setup(app, services)
+    app.router.add_get("/dashboard", dashboard, name="dashboard")
+
+
+def parse_days(text: str | None) -> int:
+    """?days=: a whole number of days, clamped to 1..MAX_DAYS; anything else is the default."""
+    if text is None or not text.strip().isdigit():
+        return DEFAULT_DAYS
+    return max(1, min(MAX_DAYS, int(text.strip()[:6])))
+
+
+def read_numbers(path: Path, days: int, now: datetime) -> Numbers:
+    """The stats report and calls per day per command, on one read-only connection (blocking:
+    call it on a thread)."""
+    conn = stats.open_readonly(path)
+    try:
+        report = stats.collect(conn, days=days, now=now, database=path.name)
+        per_day = calls_per_day(
+            conn, [c.command for c in report.commands], date.fromisoformat(report.first_day), days
+        )
+    finally:
+        conn.close()
+    return Numbers(report, per_day)
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    """The charts and counters, or a redirect to the login page."""
+    if await session_admin(request) is None:
+        return web.Response(status=303, headers={"Location": "/login", **NO_STORE})
+    host = request.app[HOST]
+    days = parse_days(request.query.get("days"))
+    now = datetime.now(UTC)
+    numbers = await asyncio.to_thread(read_numbers, host.database_path, days, now)
+    live = live_counters(host.command_log, host.player_cache, host.database_path)
+    context = {
+        "days": days,
+        "day_choices": DAY_CHOICES,
+        "report": numbers.report,
+        "charts": build_charts(numbers),
+        "live": live_rows(live),
+        "uptime": format_duration((now - host.started_at).total_seconds())
+        if host.started_at
+        else None,
+    }
+    response = aiohttp_jinja2.render_template("dashboard.html", request, context)
+    response.headers.update(NO_STORE)
+    return response
+
+
+def build_charts(numbers: Numbers) -> list[charts.Chart]:
+    """Calls per day per command, p50/p95/p99 per command, outcomes, the onboarding funnel."""
+    report = numbers.report
+    days = [d.day for d in report.per_day]
+    commands = [c.command for c in report.commands]
+    by_p95 = sorted(report.commands, key=lambda c: (-(c.p95_ms or 0.0), c.command))
+    return [
+        charts.stacked_days(
+            days,
+            {command: numbers.per_day[command] for command in commands},
+            "calls",
+            "Calls per day, by command (UTC days)",
+        ),
+        charts.horizontal(
+            [c.command for c in by_p95],
+            {
+                "p50": [c.p50_ms for c in by_p95],
+                "p95": [c.p95_ms for c in by_p95],
+                "p99": [c.p99_ms for c in by_p95],
+            },
+            "latency",
+            "Duration by command, ms (p50, p95, p99; slowest p95 first)",
+            unit=" ms",
+            fills=charts.PERCENTILE_COLOURS,
+        ),
+        charts.horizontal(
+            [o.outcome for o in report.outcomes],
+            {"calls": [o.calls for o in report.outcomes]},
+            "outcomes",
+            "Outcomes",
+            value_text=lambda _, calls: f"{calls:,.0f} ({calls / (report.calls or 1):.1%})",
+        ),
+        charts.horizontal(
+            [f.step for f in report.funnel],
+            {"users": [f.users for f in report.funnel]},
+            "funnel",
+            "Onboarding funnel: users whose first command was in the period",
+            fills={"users": charts.PALETTE[2]},
+            value_text=lambda _, users: _funnel_text(report, users),
+        ),
+    ]
+
+
+def _funnel_text(report: stats.StatsReport, users: float) -> str:
+    first = report.funnel[0].users if report.funnel else 0
+    share = f" ({users / first:.0%})" if first else ""
+    return f"{users:,.0f}{share}"
+
+
+def live_rows(live: LiveCounters) -> list[tuple[str, str]]:
+    """The live counters as (name, value) rows."""
+    log_stats, cache = live.command_log, live.player_cache
+    last_batch = "—" if log_stats.last_batch_ms is None else f"{log_stats.last_batch_ms:,.1f} ms"
+    return [
+        ("Command log: enqueued", f"{log_stats.enqueued:,}"),
+        ("Command log: written", f"{log_stats.written:,}"),
+        ("Command log: queued now", f"{log_stats.queue_depth:,}"),
+        ("Command log: dropped", f"{log_stats.dropped:,}"),
+        ("Command log: rejected", f"{log_stats.rejected:,}"),
+        ("Command log: lost", f"{log_stats.lost:,}"),
+        ("Command log: failed batches", f"{log_stats.failed_batches:,}"),
+        ("Command log: last batch", last_batch),
+        ("Command log: last error", log_stats.last_error or "none"),
+        (
+            "Player cache: hits",
+            f"{cache.hit_rate:.1%} ({cache.hits:,} of {cache.hits + cache.misses:,})",
+        ),
+        ("Player cache: players cached", f"{cache.size:,}"),
+        ("Player cache: invalidations", f"{cache.invalidations:,}"),
+        ("Database file", format_bytes(live.database_bytes)),
+        ("Write-ahead log", format_bytes(live.wal_bytes)),
+    ]
