@@ -33,12 +33,16 @@ from cache.players import PlayerCache
 from cogs.bot import LadderBot
 from cogs.pipeline import CommandPipeline
 from ladder.config import ConfigError, LadderConfig, load_ladder_config
+from services.admin import AdminService
 from services.confirmations import AdminConfirmations
-from services.ladder import LadderService
+from services.ladder_core import LadderCore
 from services.leaderboard import LeaderboardService
+from services.matches import MatchService
 from services.players import PlayerChanges, PlayerService
 from services.public import PublicLadder
+from services.queue import QueueService
 from services.setup_drafts import SetupDraftService
+from services.web_login import WebLoginService
 from storage.command_log import CommandLogWriter
 from storage.database import Database, SchemaTooNewError
 from storage.history import HistoryRepository
@@ -46,6 +50,7 @@ from storage.leaderboard import LeaderboardRepository
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository
 from web.app import WebServices, create_app
+from web.login import HostServices, site_address
 from web.server import WebServer, WebStartError
 
 log = logging.getLogger("ladderbot")
@@ -81,7 +86,7 @@ async def build_bot(
     db: Database,
     command_log: CommandLogWriter,
 ) -> LadderBot:
-    """Build the repositories, the caches, the ladder service and the pipeline, then the bot."""
+    """Build the repositories, the caches, the ladder services and the pipeline, then the bot."""
     repository = PlayerRepository(db, PlayerCache())
     # Name keys written by another key version (an older ladderbot, another ICU) are made
     # again now, before the first /setup needs them.
@@ -103,19 +108,18 @@ async def build_bot(
     pipeline = CommandPipeline(
         repository, command_log, admin_ids=settings.admin_ids, dm_only=settings.dm_only
     )
+    # Every committed rating change updates the in-memory standings (ranks, leaderboard).
+    core = LadderCore(
+        db, repository, ladder, on_ratings_changed=standings.apply, player_changes=changes
+    )
     return LadderBot(
         db=db,
         command_log=command_log,
         players=players,
         pipeline=pipeline,
-        # Every committed rating change updates the in-memory standings (ranks, leaderboard).
-        ladder=LadderService(
-            db,
-            repository,
-            ladder,
-            on_ratings_changed=standings.apply,
-            player_changes=changes,
-        ),
+        queue=QueueService(core),
+        matches=MatchService(core),
+        admin=AdminService(core),
         ladder_config=ladder,
         leaderboard=LeaderboardService(leaderboard, standings),
         standings=standings,
@@ -133,7 +137,17 @@ def build_website(settings: Settings, bot: LadderBot) -> WebServer:
     public = PublicLadder(
         bot.ladder_config, bot.standings, bot.leaderboard, HistoryRepository(bot.db)
     )
-    app = create_app(WebServices(public=public, base_url=settings.web_base_url))
+    # The host's half: /admin web's login links and the dashboard's numbers.
+    bot.web_login = WebLoginService(bot.db)
+    host = HostServices(
+        logins=bot.web_login,
+        admin_ids=settings.admin_ids,
+        database_path=bot.db.path,
+        command_log=bot.command_log,
+        player_cache=bot.players.cache,
+        started_at=bot.started_at,
+    )
+    app = create_app(WebServices(public=public, base_url=settings.web_base_url, host=host))
     return WebServer(app, settings.web_host, settings.web_port)
 
 
@@ -156,6 +170,9 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
         website = build_website(settings, bot) if settings.web_enabled else None
         if website is not None:
             await website.start()
+            bot.web_address = site_address(
+                settings.web_base_url, settings.web_host, website.port
+            )
     except BaseException as exc:
         # A failed start leaks nothing: the writer's task ends, the connections close.
         await command_log.close()

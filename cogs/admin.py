@@ -6,8 +6,8 @@ admin can press. The question is stored (`admin_confirmations`, through AdminCon
 the action, its options and the state it asked about (the match's status and result, the MMR);
 its buttons are routed by custom_id ("admin:confirm:<id>", "admin:cancel:<id>"), so they answer
 correctly after a restart, for two minutes. A confirmation acts at most once (a conditional
-UPDATE), and if another admin changed the state meanwhile, LadderService refuses inside its
-transaction. LadderService writes each action to `admin_actions` with its reason.
+UPDATE), and if another admin changed the state meanwhile, AdminService refuses inside its
+transaction. AdminService writes each action to `admin_actions` with its reason.
 
 The disputes listing is paged; its Previous/Next buttons are routed by custom_id
 ("disputes:page:2") and read SQLite afresh on each click, so they work after a restart.
@@ -35,7 +35,7 @@ from ladder.confirmations import AdminConfirmation
 from ladder.errors import GuardRefusal
 from ladder.guards import REFUSALS, Access
 from ladder.records import MatchRecord, PlayerLookup
-from services.ladder import ruled_state
+from services.admin import ruled_state
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,11 @@ REASON = nextcord.SlashOption(description="Why (kept in the admin log)", max_len
 ALREADY_ANSWERED = "This question was already answered; nothing more was done."
 CONFIRM_ROUTE = "admin"  # the ComponentRouter prefix of a question's Confirm and Cancel
 _CONFIRMATION_ID = re.compile(r"[1-9][0-9]{0,17}")
+WEB_OFF = "The website is off (WEB_ENABLED=false): there is no dashboard to log in to."
+WEB_LINK_NOTE = (
+    "This link logs one browser in to the dashboard for 12 hours. It works once, within 10 "
+    "minutes; it is yours only: do not share it."
+)
 
 
 def _reply(text: str, title: str | None = None, colour=SUCCESS_COLOUR) -> nextcord.Embed:
@@ -83,7 +88,7 @@ def _parse_confirmation(parts: Sequence[str]) -> tuple[str, int]:
 
 
 class AdminCog(commands.Cog):
-    """Receives /admin subcommands; LadderService applies and records them."""
+    """Receives /admin subcommands; AdminService applies and records them."""
 
     def __init__(self, bot) -> None:
         self.bot = bot
@@ -168,7 +173,7 @@ class AdminCog(commands.Cog):
         ruling: str = nextcord.SlashOption(description="The result", choices=RULINGS),
         reason: str = REASON,
     ) -> None:
-        match = await self.bot.ladder.get_match(match_id)  # the state the admin confirms
+        match = await self.bot.matches.get_match(match_id)  # the state the admin confirms
         await self._ask(
             interaction,
             f"Rule **{ruling}** on match #{match.id} ({_match_state(match)})?",
@@ -179,7 +184,7 @@ class AdminCog(commands.Cog):
 
     async def _rule(self, asked: AdminConfirmation) -> nextcord.Embed:
         match_id, ruling = asked.arguments["match_id"], asked.arguments["ruling"]
-        update = await self.bot.ladder.resolve_match(
+        update = await self.bot.admin.resolve_match(
             asked.admin_uid, match_id, ruling, asked.arguments["reason"], expected=asked.expected
         )
         await self.bot.notifier.match_changed(update)
@@ -200,7 +205,7 @@ class AdminCog(commands.Cog):
         reason: str = REASON,
     ) -> None:
         self.bot.ladder_config.race(race)  # unknown race: a clear NotFoundError now
-        ratings = await self.bot.ladder.player_ratings(player.id)
+        ratings = await self.bot.admin.player_ratings(player.id)
         shown = next((r.mmr for r in ratings if r.race == race), None)  # what Confirm expects
         now = f"now {shown}" if shown is not None else "no rating yet"
         await self._ask(
@@ -213,7 +218,7 @@ class AdminCog(commands.Cog):
 
     async def _adjust(self, asked: AdminConfirmation) -> nextcord.Embed:
         a = asked.arguments
-        change = await self.bot.ladder.adjust_mmr(
+        change = await self.bot.admin.adjust_mmr(
             asked.admin_uid,
             a["uid"],
             a["race"],
@@ -239,7 +244,7 @@ class AdminCog(commands.Cog):
     async def _ban(self, asked: AdminConfirmation) -> nextcord.Embed:
         uid = asked.arguments["uid"]
         # Banning is idempotent: a ban confirmed after another admin's changes nothing.
-        if await self.bot.ladder.ban(asked.admin_uid, uid, asked.arguments["reason"]):
+        if await self.bot.admin.ban(asked.admin_uid, uid, asked.arguments["reason"]):
             return _reply(f"<@{uid}> is banned.")
         return _reply(f"<@{uid}> was already banned; nothing changed.")
 
@@ -251,7 +256,7 @@ class AdminCog(commands.Cog):
         player: nextcord.User = nextcord.SlashOption(description="The player"),
         reason: str = REASON,
     ) -> None:
-        await self.bot.ladder.unban(interaction.user.id, player.id, reason)
+        await self.bot.admin.unban(interaction.user.id, player.id, reason)
         await self._say(interaction, _reply(f"{player.mention} is no longer banned."))
 
     @admin.subcommand(name="dequeue", description="Remove a player from the queue")
@@ -262,7 +267,7 @@ class AdminCog(commands.Cog):
         player: nextcord.User = nextcord.SlashOption(description="The player"),
         reason: str = REASON,
     ) -> None:
-        removed = await self.bot.ladder.remove_from_queue(interaction.user.id, player.id, reason)
+        removed = await self.bot.admin.remove_from_queue(interaction.user.id, player.id, reason)
         text = "removed from the queue" if removed else "was not in the queue"
         await self._say(interaction, _reply(f"{player.mention} {text}."))
 
@@ -274,7 +279,7 @@ class AdminCog(commands.Cog):
         )
 
     async def _clear(self, asked: AdminConfirmation) -> nextcord.Embed:
-        count = await self.bot.ladder.clear_queue(asked.admin_uid, asked.arguments["reason"])
+        count = await self.bot.admin.clear_queue(asked.admin_uid, asked.arguments["reason"])
         return _reply(f"Removed {count} player(s) from the queue.")
 
     @admin.subcommand(name="resetaborts", description="Give a player back this month's aborts")
@@ -285,7 +290,7 @@ class AdminCog(commands.Cog):
         player: nextcord.User = nextcord.SlashOption(description="The player"),
         reason: str = REASON,
     ) -> None:
-        await self.bot.ladder.reset_aborts(interaction.user.id, player.id, reason)
+        await self.bot.admin.reset_aborts(interaction.user.id, player.id, reason)
         await self._say(interaction, _reply(f"{player.mention}'s aborts are reset."))
 
     @admin.subcommand(name="player", description="Look up a player")
@@ -295,7 +300,7 @@ class AdminCog(commands.Cog):
         interaction: nextcord.Interaction,
         player: nextcord.User = nextcord.SlashOption(description="The player"),
     ) -> None:
-        found = await self.bot.ladder.lookup_player(player.id)
+        found = await self.bot.admin.lookup_player(player.id)
         await self._say(interaction, _lookup_embed(found))
 
     @admin.subcommand(name="match", description="Look up a match")
@@ -305,7 +310,7 @@ class AdminCog(commands.Cog):
         interaction: nextcord.Interaction,
         match_id: int = nextcord.SlashOption(description="Match number", min_value=1),
     ) -> None:
-        match = await self.bot.ladder.get_match(match_id)
+        match = await self.bot.matches.get_match(match_id)
         names = await self.bot.notifier.names(match.player1_uid, match.player2_uid)
         embed = match_embed(match, interaction.user.id, names, self.bot.ladder_config)
         embed.add_field(name="Reports", value=f"{match.player1_report} / {match.player2_report}")
@@ -324,6 +329,18 @@ class AdminCog(commands.Cog):
             embed.add_field(name=name, value=value)
         await self._say(interaction, embed)
 
+    @admin.subcommand(name="web", description="A one-time link that logs you in to the dashboard")
+    @guarded(Access.ADMIN)
+    async def web(self, interaction: nextcord.Interaction) -> None:
+        """A link for you only that logs one browser in to the web dashboard."""
+        logins, address = self.bot.web_login, self.bot.web_address
+        if logins is None or address is None:
+            await self._say(interaction, _reply(WEB_OFF, colour=INFO_COLOUR))
+            return
+        link = f"{address}/login/{await logins.issue(interaction.user.id)}"
+        text = f"[Open the dashboard]({link})\n{WEB_LINK_NOTE}\n{link}"
+        await self._say(interaction, _reply(text, "Dashboard login"))
+
     @admin.subcommand(name="disputes", description="List the open disputes")
     @guarded(Access.ADMIN)
     async def disputes(self, interaction: nextcord.Interaction) -> None:
@@ -340,7 +357,7 @@ class AdminCog(commands.Cog):
         await interaction.response.edit_message(embed=shown.embed, view=shown.view)
 
     async def _disputes_page(self, page: int) -> DisputesPage:
-        disputes = await self.bot.ladder.open_disputes()
+        disputes = await self.bot.admin.open_disputes()
         names = await self.bot.notifier.names(*players_of(disputes))
         return disputes_page(disputes, names, page)
 

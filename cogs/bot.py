@@ -20,10 +20,12 @@ from cogs.queue import QueueCog
 from ladder.config import LadderConfig
 from ladder.guards import Access
 from ladder.standings import Standings
+from services.admin import AdminService
 from services.confirmations import AdminConfirmations
-from services.ladder import LadderService
 from services.leaderboard import LeaderboardService
+from services.matches import MatchService
 from services.players import PlayerService
+from services.queue import QueueService
 from services.setup_drafts import SetupDraftService
 from storage.command_log import CommandLogWriter
 from storage.database import Database
@@ -44,7 +46,9 @@ class LadderBot(commands.Bot):
         command_log: CommandLogWriter,
         players: PlayerService,
         pipeline: CommandPipeline,
-        ladder: LadderService,
+        queue: QueueService,
+        matches: MatchService,
+        admin: AdminService,
         ladder_config: LadderConfig,
         leaderboard: LeaderboardService,
         standings: Standings,
@@ -63,7 +67,9 @@ class LadderBot(commands.Bot):
         self.started_at = datetime.now(UTC)
         self.players = players
         self.pipeline = pipeline
-        self.ladder = ladder
+        self.queue = queue
+        self.matches = matches
+        self.admin = admin
         self.ladder_config = ladder_config
         self.leaderboard = leaderboard
         self.standings = standings
@@ -75,7 +81,7 @@ class LadderBot(commands.Bot):
         self.router = ComponentRouter()
         self.notifier = Notifier(self, admin_ids, admin_channel_id)
         # Queue messages of players taken out of the queue (admin, ban, Decline) say so.
-        ladder.on_left_queue = players.on_left_queue = self.notifier.left_queue_soon
+        admin.on_left_queue = players.on_left_queue = self.notifier.left_queue_soon
         self.loops = LadderLoops(self, ladder_config.matchmaking.wave_interval_seconds)
         for cog in COGS:
             instance = cog(self)

@@ -79,7 +79,7 @@ class LadderLoops:
 
     async def run_wave(self) -> None:
         """Pair the queue once and DM every new match to its players."""
-        wave = await self.bot.ladder.pair_queue()
+        wave = await self.bot.queue.pair_queue()
         matches = wave.matches
         if matches:
             log.info("Wave: %d match(es) created", len(matches))
@@ -92,7 +92,7 @@ class LadderLoops:
         """DM the matches a stop interrupted between the wave and its DMs."""
         unsent = [
             match
-            for match in await self.bot.ladder.open_matches()
+            for match in await self.bot.matches.open_matches()
             if str(match.status) == "awaiting_confirmation"
         ]
         self.bot.notifier.expect(unsent)
@@ -122,11 +122,11 @@ class LadderLoops:
 
     async def fire_due(self) -> None:
         """Apply every deadline that has passed, and tell the players."""
-        for update in await self.bot.ladder.fire_due_timeouts(skip=self.bot.notifier.unsent()):
+        for update in await self.bot.matches.fire_due_timeouts(skip=self.bot.notifier.unsent()):
             await self.bot.notifier.match_changed(update)
 
     async def _seconds_to_next_deadline(self) -> float:
-        deadline = await self.bot.ladder.next_deadline()
+        deadline = await self.bot.matches.next_deadline()
         if deadline is None:
             return MAX_SLEEP_SECONDS
         seconds = (deadline - datetime.now(UTC)).total_seconds()

@@ -45,7 +45,7 @@ REPAIR_WINDOW = timedelta(days=1)
 
 
 class MatchCog(commands.Cog):
-    """Receives the routed match buttons; LadderService applies the rules, Notifier tells."""
+    """Receives the routed match buttons; MatchService applies the rules, Notifier tells."""
 
     def __init__(self, bot) -> None:
         self.bot = bot
@@ -54,13 +54,13 @@ class MatchCog(commands.Cog):
     async def _on_match_button(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
         match_id, action, *rest = _parse(parts)
         uid = interaction.user.id
-        ladder = self.bot.ladder
+        matches = self.bot.matches
         if action == "evidence":
             await interaction.response.send_modal(frozen_modal(EvidenceModal(match_id)))
             return
         if action == "evidence_submit":
             note, url = _modal_values(interaction)
-            await ladder.add_evidence(match_id, uid, note or None, url or None)
+            await matches.add_evidence(match_id, uid, note or None, url or None)
             await interaction.response.send_message(
                 embed=nextcord.Embed(
                     description="Evidence added for the admins.", colour=INFO_COLOUR
@@ -69,11 +69,11 @@ class MatchCog(commands.Cog):
             )
             return
         if action == "confirm":
-            update = await ladder.confirm(match_id, uid)
+            update = await matches.confirm(match_id, uid)
         elif action == "abort":
-            update = await ladder.abort(match_id, uid)
+            update = await matches.abort(match_id, uid)
         elif action == "report" and rest and rest[0] in OUTCOMES:
-            update = await ladder.report(match_id, uid, rest[0])
+            update = await matches.report(match_id, uid, rest[0])
         else:
             raise ValidationError("custom_id", "This button is not recognised any more.")
         # No lock is held while Discord answers: the clicker's message shows the state read
@@ -82,7 +82,7 @@ class MatchCog(commands.Cog):
         async with notifier.editing(match_id, uid):
             # Read inside the message's lock: whichever of this answer and a background edit
             # of the same message goes second shows the newer state, and `shown` matches it.
-            payload = await notifier.render(await ladder.get_match(match_id), uid)
+            payload = await notifier.render(await matches.get_match(match_id), uid)
             await interaction.response.edit_message(**payload)
             if interaction.message is not None:
                 await notifier.shown(match_id, uid, interaction.message.id, payload)
@@ -184,7 +184,7 @@ class Notifier:
     async def render(self, match: MatchRecord, viewer: int) -> dict:
         """The embed and buttons of `match` for one of its players."""
         names = await self.names(match.player1_uid, match.player2_uid)
-        aborts = await self.bot.ladder.aborts_left(viewer)
+        aborts = await self.bot.matches.aborts_left(viewer)
         return {
             "embed": match_embed(match, viewer, names, self.bot.ladder_config),
             "view": match_buttons(match, viewer, aborts),
@@ -192,7 +192,7 @@ class Notifier:
 
     async def shown(self, match_id: int, uid: int, message_id: int, payload: dict) -> None:
         """Record that `uid`'s message of the match now shows `payload`."""
-        await self.bot.ladder.mark_shown(match_id, uid, message_id, digest(payload))
+        await self.bot.matches.mark_shown(match_id, uid, message_id, digest(payload))
 
     # --- new matches ---------------------------------------------------------------------
 
@@ -221,11 +221,11 @@ class Notifier:
         await asyncio.shield(task)
 
     async def _send_match(self, match_id: int) -> None:
-        ladder = self.bot.ladder
+        matches = self.bot.matches
         self._unsent.add(match_id)
         try:
-            sent = {uid for uid, _, _ in await ladder.match_messages(match_id)}
-            match = await ladder.get_match(match_id)
+            sent = {uid for uid, _, _ in await matches.match_messages(match_id)}
+            match = await matches.get_match(match_id)
             await asyncio.gather(
                 *(
                     self._send_one(match_id, uid)
@@ -237,13 +237,13 @@ class Notifier:
             self._unsent.discard(match_id)
 
     async def _send_one(self, match_id: int, uid: int) -> None:
-        ladder = self.bot.ladder
+        matches = self.bot.matches
         async with self._slots:
             # The confirmation window starts when the DM goes out, not when the wave ran: in a
             # big wave the last DMs leave well after the first.
-            if await ladder.start_confirmation_window(match_id):
+            if await matches.start_confirmation_window(match_id):
                 self.bot.loops.poke()
-            match = await ladder.get_match(match_id)
+            match = await matches.get_match(match_id)
             payload = await self.render(match, uid)
             try:
                 channel = await self.bot.create_dm(nextcord.Object(id=uid))
@@ -253,15 +253,15 @@ class Notifier:
                 return
         # And again once it is out: under Discord's rate limits the send itself can take
         # seconds. (The DM shows the earlier deadline: the real one is never sooner.)
-        if await ladder.start_confirmation_window(match_id):
+        if await matches.start_confirmation_window(match_id):
             self.bot.loops.poke()
         async with self.editing(match_id, uid):
-            await ladder.record_match_message(match_id, uid, channel.id, message.id)
+            await matches.record_match_message(match_id, uid, channel.id, message.id)
             await self.shown(match_id, uid, message.id, payload)
         # The match may have moved on while the DM was on its way (an abort, both confirmed):
         # show that. Not for the deadline alone, which the sending itself moved later: an
         # edit per DM would cost a wave as many requests again from the shared rate limit.
-        now = await ladder.get_match(match_id)
+        now = await matches.get_match(match_id)
         if (now.status, now.result) != (match.status, match.result):
             await self.refresh(match_id, uid)
 
@@ -316,7 +316,7 @@ class Notifier:
     async def repair(self, ended_within: timedelta = REPAIR_WINDOW) -> int:
         """At start: re-render every message of an open or recently ended match from SQLite
         (an edit lost to a stop or a crash); return how many were checked."""
-        keys = await self.bot.ladder.match_messages_to_check(ended_within)
+        keys = await self.bot.matches.match_messages_to_check(ended_within)
         await asyncio.gather(*(self.refresh(match_id, uid) for match_id, uid in keys))
         if keys:
             log.info("Checked %d match message(s) against the database", len(keys))
@@ -352,13 +352,13 @@ class Notifier:
         return lock
 
     async def _refresh_once(self, match_id: int, uid: int) -> None:
-        ladder = self.bot.ladder
+        matches = self.bot.matches
         async with self.editing(match_id, uid):
-            found = await ladder.match_message(match_id, uid)
+            found = await matches.match_message(match_id, uid)
             if found is None:
                 return
             _, message_id, shown = found
-            match = await ladder.get_match(match_id)
+            match = await matches.get_match(match_id)
             payload = await self.render(match, uid)
             if digest(payload) == shown:
                 return  # already shows this: no REST call from the shared rate limit

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 class QueueCog(commands.Cog):
-    """Receives /queue and the queue's buttons; LadderService does the work."""
+    """Receives /queue and the queue's buttons; QueueService does the work."""
 
     def __init__(self, bot) -> None:
         self.bot = bot
@@ -46,7 +46,7 @@ class QueueCog(commands.Cog):
         """Look for a match: pick races and map vetoes, then Join."""
         uid = interaction.user.id
         await self._refuse_if_busy(uid)
-        preferences = await self.bot.ladder.queue_preferences(uid)
+        preferences = await self.bot.queue.queue_preferences(uid)
         menu = QueueMenu(uid, tuple(preferences.races), tuple(preferences.vetoes))
         config = self.bot.ladder_config
         await interaction.response.send_message(
@@ -57,10 +57,10 @@ class QueueCog(commands.Cog):
 
     async def _refuse_if_busy(self, uid: int) -> None:
         # The service states the queue rule and its words; Join checks it again there.
-        await self.bot.ladder.check_free_to_queue(uid)
+        await self.bot.queue.check_free_to_queue(uid)
 
     async def _on_queue_button(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
-        left = await self.bot.ladder.leave_queue(interaction.user.id)
+        left = await self.bot.queue.leave_queue(interaction.user.id)
         text = "You left the queue." if left else "You were not in the queue any more."
         await interaction.response.edit_message(
             embed=nextcord.Embed(description=text, colour=INFO_COLOUR), view=None
@@ -87,12 +87,12 @@ class QueueCog(commands.Cog):
         )
 
     async def _join(self, interaction: nextcord.Interaction, menu: QueueMenu) -> None:
-        ladder = self.bot.ladder
-        status = await ladder.join_queue(interaction.user.id, menu.races, menu.vetoes)
+        queue = self.bot.queue
+        status = await queue.join_queue(interaction.user.id, menu.races, menu.vetoes)
         message = interaction.message
         if message is not None and interaction.guild_id is None:
             # Written before the answer: once a player sees a reply, everything is on disk.
-            await ladder.set_queue_message(interaction.user.id, message.channel.id, message.id)
+            await queue.set_queue_message(interaction.user.id, message.channel.id, message.id)
         await interaction.response.edit_message(
             embed=queue_embed(status, self.bot.ladder_config), view=leave_queue_button()
         )

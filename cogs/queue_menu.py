@@ -10,7 +10,7 @@ of the map pool, as the select offers them), written as decimal digits; <ladder 
 checksum of those two lists, so a menu drawn before data/ladder.toml changed them is refused
 as expired instead of picking other races or maps. All digits: the log's route of a click is
 "queue_view:<action>". A client can send any custom_id or value, so each is checked on the
-way back in; Join goes through LadderService.join_queue, which checks everything again.
+way back in; Join goes through QueueService.join_queue, which checks everything again.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ asked about, stored with the state the admin saw, and applied only on its Confir
 
 The question's buttons carry only the confirmation's id. `claim` answers it at most once (a
 conditional UPDATE: of several Confirm clicks arriving together, one wins); the action itself
-then runs in LadderService's own transaction, which refuses it if the state has changed since
+then runs in AdminService's own transaction, which refuses it if the state has changed since
 the question (the stored `expected`). A question expires after `CONFIRMATION_TTL`.
 """
 

@@ -59,7 +59,7 @@ class PlayerChanges:
 
 
 class PlayerService:
-    """What players do to their own record; LadderService does what admins do (bans)."""
+    """What players do to their own record; AdminService does what admins do (bans)."""
 
     def __init__(
         self,

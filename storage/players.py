@@ -323,7 +323,7 @@ class PlayerRepository:
 
 
 # SQLite's primary result codes that mean "the database cannot take this write now", not "this
-# SQL is wrong": BUSY, LOCKED, READONLY, IOERR, FULL (as services/ladder.py).
+# SQL is wrong": BUSY, LOCKED, READONLY, IOERR, FULL (as services/transactions.py).
 _BUSY_CODES = frozenset({5, 6, 8, 10, 13})
 
 

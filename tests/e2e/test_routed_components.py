@@ -99,7 +99,7 @@ async def test_dispatch_keeps_nothing_per_message(
         await fake.settle()
         assert alive() == before
         assert tasks() <= tasks_before + 5
-        queued = await bot.ladder.queue_status(ann.id)
+        queued = await bot.queue.queue_status(ann.id)
         assert queued is not None and queued.races == ("bw_zerg",)
 
 

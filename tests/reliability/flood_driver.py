@@ -3,7 +3,7 @@
     python tests/reliability/flood_driver.py --db PATH --out DIR [--commands N] [--workers 50]
 
 `serve()` runs verbatim: it opens the database (migrations included), starts the real
-CommandLogWriter, builds the real PlayerRepository (with its cache), LadderService and
+CommandLogWriter, builds the real PlayerRepository (with its cache), the ladder services and
 CommandPipeline, installs its SIGINT/SIGTERM handlers and, on a signal, shuts down in its own
 order: loops stop → pipeline.wait_idle → bot.close → command_log.close → db.close. Only the
 Discord client is replaced (`bot.LadderBot = FloodBot`): its `start()` is the "gateway", where

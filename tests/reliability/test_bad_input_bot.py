@@ -9,7 +9,7 @@ values that are not among the options and button custom_ids that were never sent
 For every example: an answer (the fake fails an unanswered interaction), never the apology for
 a bug, no ERROR in the bot's log, a clear message; on a refusal nothing is written; what is
 accepted is stored verbatim. tests/reliability/test_bad_input_service.py runs the same kinds of
-input through the validators and LadderService with hundreds of examples.
+input through the validators and the ladder services with hundreds of examples.
 """
 
 from __future__ import annotations

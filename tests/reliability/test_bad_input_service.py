@@ -1,8 +1,8 @@
 """Hostile input through the validation and service layers, with many examples.
 
 The same functions the cogs call with what a player typed or picked: ladder.players' validators
-(the /setup fields, /setcountry), the country search (the autocomplete), and LadderService's use
-cases (evidence, admin rulings and MMR adjustments, the queue, match buttons) on a real SQLite
+(the /setup fields, /setcountry), the country search (the autocomplete), and the ladder services'
+use cases (evidence, admin rulings and MMR adjustments, the queue, match buttons) on a real SQLite
 file with real players and matches. Inputs: arbitrary unicode, control and zero-width
 characters, SQL-looking text, strings past every limit, negative and huge numbers, unknown player
 and match ids.
@@ -41,7 +41,10 @@ from ladder.players import (
     validate_name,
     validate_region,
 )
-from services.ladder import LadderService
+from services.admin import AdminService
+from services.ladder_core import LadderCore
+from services.matches import MatchService
+from services.queue import QueueService
 from storage.database import Database
 from storage.players import PlayerRepository
 from tests.reliability.e2e_helpers import STATE_TABLES
@@ -165,7 +168,9 @@ A, B, C, D, E, STRANGER, ADMIN = 101, 102, 103, 104, 105, 999, 1
 @dataclass
 class World:
     db: Database
-    service: LadderService
+    queue: QueueService
+    matches: MatchService
+    admin: AdminService
     players: PlayerRepository
     disputed: int  # A vs B, both reported a win
     playing: int  # D vs E, in progress
@@ -176,25 +181,26 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     path: Path = tmp_path_factory.mktemp("bad-input") / "ladder.db"
     db = await Database.open(path)
     players = PlayerRepository(db, PlayerCache())
-    service = LadderService(db, players, CONFIG, rng=random.Random(5))
+    core = LadderCore(db, players, CONFIG)
+    queue, matches = QueueService(core, rng=random.Random(5)), MatchService(core)
     for uid in (A, B, C, D, E):  # accepted the terms and finished /setup, as /queue requires
         await players.record_terms(uid, f"user{uid}", True)
         draft = ProfileDraft(f"user{uid}", f"User{uid}#1234", (), "US", "na")
         await players.save_profile(uid, f"user{uid}", draft)
 
     async def matched(x: int, y: int) -> int:
-        await service.join_queue(x, ["bw_terran"], [])
-        await service.join_queue(y, ["bw_zerg"], [])
-        (made,) = await service.run_wave()
-        await service.confirm(made.id, x)
-        await service.confirm(made.id, y)
+        await queue.join_queue(x, ["bw_terran"], [])
+        await queue.join_queue(y, ["bw_zerg"], [])
+        (made,) = await queue.run_wave()
+        await matches.confirm(made.id, x)
+        await matches.confirm(made.id, y)
         return made.id
 
     disputed = await matched(A, B)
-    await service.report(disputed, A, "win")
-    await service.report(disputed, B, "win")
+    await matches.report(disputed, A, "win")
+    await matches.report(disputed, B, "win")
     playing = await matched(D, E)
-    yield World(db, service, players, disputed, playing)
+    yield World(db, queue, matches, AdminService(core), players, disputed, playing)
     await db.close()
 
 
@@ -248,7 +254,7 @@ URLS = (
 @example(note="gg\u200b\x00\n", url="https://ex.com/?q=' OR 1=1", uid=B, match="disputed")
 async def test_evidence(world: World, note, url, uid, match) -> None:
     match_id = pick(world, match)
-    dispute = await attempt(world, world.service.add_evidence(match_id, uid, note, url))
+    dispute = await attempt(world, world.matches.add_evidence(match_id, uid, note, url))
     if dispute is None:
         return
     (row,) = await world.db.fetchall(
@@ -273,7 +279,7 @@ async def test_evidence(world: World, note, url, uid, match) -> None:
 )
 @example(match="disputed", ruling="p1_win", reason="'; DROP TABLE admin_actions;--")
 async def test_admin_rulings(world: World, match, ruling, reason) -> None:
-    update = await attempt(world, world.service.resolve_match(ADMIN, pick(world, match),
+    update = await attempt(world, world.admin.resolve_match(ADMIN, pick(world, match),
                                                               ruling, reason))  # fmt: skip
     if update is not None:
         (row,) = await world.db.fetchall(
@@ -292,7 +298,7 @@ async def test_admin_rulings(world: World, match, ruling, reason) -> None:
     reason=st.one_of(st.none(), any_text(1200)),
 )
 async def test_admin_mmr_adjustments(world: World, uid, race, mode, amount, reason) -> None:
-    change = await attempt(world, world.service.adjust_mmr(ADMIN, uid, race, mode, amount, reason))
+    change = await attempt(world, world.admin.adjust_mmr(ADMIN, uid, race, mode, amount, reason))
     if change is not None:
         assert change.new >= 0, change  # a rating never goes below zero
 
@@ -305,11 +311,11 @@ async def test_admin_mmr_adjustments(world: World, uid, race, mode, amount, reas
     vetoes=st.lists(st.one_of(st.sampled_from(CONFIG.map_pool), nasty_text(100)), max_size=8),
 )
 async def test_joining_the_queue(world: World, uid, races, vetoes) -> None:
-    status = await attempt(world, world.service.join_queue(uid, races, vetoes))
+    status = await attempt(world, world.queue.join_queue(uid, races, vetoes))
     if status is not None:
         assert set(status.races) <= set(CONFIG.race_codes)
         assert set(status.vetoes) <= set(CONFIG.map_pool)
-        assert await world.service.leave_queue(uid)
+        assert await world.queue.leave_queue(uid)
 
 
 @IN_MODULE_LOOP
@@ -321,19 +327,19 @@ async def test_joining_the_queue(world: World, uid, races, vetoes) -> None:
     outcome=st.one_of(st.sampled_from(["win", "loss", "draw"]), nasty_text(20)),
 )
 async def test_match_buttons(world: World, action, match, uid, outcome) -> None:
-    service = world.service
+    matches = world.matches
     match_id = pick(world, match)
     if action == "report":
         # Only strangers and unknown matches: a real report by D or E would end the match.
         if uid in (D, E) and match_id == world.playing:
             uid = STRANGER
-        await attempt(world, service.report(match_id, uid, outcome))
+        await attempt(world, matches.report(match_id, uid, outcome))
     elif action == "abort":
         if uid in (D, E) and match_id == world.playing:
             uid = STRANGER
-        await attempt(world, service.abort(match_id, uid))
+        await attempt(world, matches.abort(match_id, uid))
     else:
-        await attempt(world, service.confirm(match_id, uid))
+        await attempt(world, matches.confirm(match_id, uid))
 
 
 @IN_MODULE_LOOP

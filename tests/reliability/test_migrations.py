@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import signal
 import sqlite3
 import subprocess
@@ -33,7 +32,8 @@ from cache.players import PlayerCache
 from ladder.config import load_ladder_config
 from ladder.errors import NameTakenError
 from ladder.names import KEY_VERSION, name_key
-from services.ladder import LadderService
+from services.ladder_core import LadderCore
+from services.matches import MatchService
 from storage.database import Database, epoch_ms, migrations, parse_time
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository
@@ -227,7 +227,7 @@ async def test_start_up_migrates_a_database_from_every_earlier_version(
         assert await db.schema_version() == LATEST
         players = PlayerRepository(db, PlayerCache())
         config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
-        service = LadderService(db, players, config, rng=random.Random(1))
+        matches = MatchService(LadderCore(db, players, config))
         if version >= 1:
             alice = await players.get(ALICE)
             assert alice is not None and alice.player_name == "Ålice_ñ"
@@ -237,12 +237,12 @@ async def test_start_up_migrates_a_database_from_every_earlier_version(
             with pytest.raises(NameTakenError):
                 await players.check_names_free(BOB, "ÅLICE_Ñ", [])
         if version >= 2:
-            (pending,) = await service.open_matches()
+            (pending,) = await matches.open_matches()
             assert (pending.id, str(pending.status)) == (2, "awaiting_confirmation")
             assert pending.confirmed_by(ALICE) and not pending.confirmed_by(BOB)
             assert [q.uid for q in await QueueRepository().all(db.conn)] == [CAROL]
-            assert await service.match_messages(2) == [(ALICE, 7001, 8001), (BOB, 7002, 8002)]
-            update = await service.confirm(2, BOB)  # the pending match carries on
+            assert await matches.match_messages(2) == [(ALICE, 7001, 8001), (BOB, 7002, 8002)]
+            update = await matches.confirm(2, BOB)  # the pending match carries on
             assert str(update.match.status) == "in_progress"
         # New writes work on the migrated file.
         await players.record_terms(999, "newcomer", True)

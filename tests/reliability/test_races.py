@@ -6,7 +6,7 @@ report; a confirmation racing its own deadline. Whatever order the bot takes the
 click is answered (no apology, no ERROR in the bot's log), no match is made twice, no rating is
 applied twice, and the final state is the one a referee expects.
 
-The LadderService tests (tests/services) race the use cases directly; these go through the
+The ladder services' tests (tests/services) race the use cases directly; these go through the
 gateway, the component router, the pipeline's guards and the views, as Discord delivers them.
 One bot serves the module (players are fresh in every test); the deadline race has its own bot
 with a 2-second confirmation window.

@@ -1,8 +1,9 @@
-"""Fixtures for the ladder service: a real SQLite file, a clock the test moves, a seeded RNG."""
+"""Fixtures for the ladder services: a real SQLite file, a clock the test moves, a seeded RNG."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,10 @@ from ladder.config import LadderConfig, MatchConfig
 from ladder.players import ProfileDraft
 from ladder.rating import diff_ratings, replay_log
 from ladder.records import QueueStatus
-from services.ladder import LadderService
+from services.admin import AdminService
+from services.ladder_core import LadderCore
+from services.matches import MatchService
+from services.queue import QueueService
 from storage.database import Database, parse_time
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository
@@ -37,8 +41,18 @@ class Clock:
         return self.now
 
 
+@dataclass(frozen=True)
+class Services:
+    """The ladder's three services on one core, as bot.py builds them."""
+
+    queue: QueueService
+    matches: MatchService
+    admin: AdminService
+    core: LadderCore
+
+
 class Ladder:
-    """One open database with a service on it, reopenable like a restarted bot."""
+    """One open database with the services on it, reopenable like a restarted bot."""
 
     def __init__(self, path, clock: Clock) -> None:
         self.path = path
@@ -46,16 +60,14 @@ class Ladder:
         self.changed: list = []
         self.db: Database | None = None
 
-    async def open(self) -> LadderService:
+    async def open(self) -> Services:
         self.db = await Database.open(self.path)
         self.players = PlayerRepository(self.db, PlayerCache())
-        self.service = LadderService(
-            self.db,
-            self.players,
-            CONFIG,
-            clock=self.clock,
-            rng=random.Random(7),
-            on_ratings_changed=self.changed.append,
+        core = LadderCore(
+            self.db, self.players, CONFIG, clock=self.clock, on_ratings_changed=self.changed.append
+        )
+        self.service = Services(
+            QueueService(core, rng=random.Random(7)), MatchService(core), AdminService(core), core
         )
         return self.service
 
@@ -106,29 +118,29 @@ class Ladder:
     async def match_between(self, a: int, b: int, race: str = "bw_terran", *, confirm=True):
         """Queue a and b, run a wave, and (by default) confirm both; return the match."""
         svc = self.service
-        await svc.join_queue(a, [race], [])
-        await svc.join_queue(b, [race], [])
+        await svc.queue.join_queue(a, [race], [])
+        await svc.queue.join_queue(b, [race], [])
         made = []
         for _ in range(30):  # windows widen with every wave, so far-apart ratings meet too
-            made = await svc.run_wave()
+            made = await svc.queue.run_wave()
             if made:
                 break
         assert len(made) == 1
         match = made[0]
         if confirm:
-            await svc.confirm(match.id, a)
-            match = (await svc.confirm(match.id, b)).match
+            await svc.matches.confirm(match.id, a)
+            match = (await svc.matches.confirm(match.id, b)).match
         return match
 
     async def play(self, a: int, b: int, winner: int | None, race: str = "bw_terran"):
         """Play one agreed match between a and b (winner None = draw); return the update."""
         match = await self.match_between(a, b, race)
         if winner is None:
-            await self.service.report(match.id, a, "draw")
-            return await self.service.report(match.id, b, "draw")
+            await self.service.matches.report(match.id, a, "draw")
+            return await self.service.matches.report(match.id, b, "draw")
         loser = b if winner == a else a
-        await self.service.report(match.id, winner, "win")
-        return await self.service.report(match.id, loser, "loss")
+        await self.service.matches.report(match.id, winner, "win")
+        return await self.service.matches.report(match.id, loser, "loss")
 
 
 @pytest.fixture
@@ -146,5 +158,5 @@ async def ladder(tmp_path, clock):
 
 
 @pytest.fixture
-def svc(ladder) -> LadderService:
+def svc(ladder) -> Services:
     return ladder.service

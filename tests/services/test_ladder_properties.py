@@ -83,52 +83,52 @@ async def scenario(path: Path, steps: list[tuple]) -> None:
                 if kind in ("meet", "play"):  # both queue (if they can), then a wave
                     for uid in dict.fromkeys(args[:2]):
                         with contextlib.suppress(LadderError):
-                            await svc.join_queue(uid, args[2], [])
-                    made = await svc.run_wave()
+                            await svc.queue.join_queue(uid, args[2], [])
+                    made = await svc.queue.run_wave()
                     for m in made:
                         match_ids.append(m.id)
                         players_of[m.id] = m.players
                     if kind == "play" and made:  # ... and they play it out at once
                         m = made[-1]
-                        updates.append(await svc.confirm(m.id, m.player1_uid))
-                        updates.append(await svc.confirm(m.id, m.player2_uid))
-                        updates.append(await svc.report(m.id, m.player1_uid, args[3]))
-                        updates.append(await svc.report(m.id, m.player2_uid, args[4]))
+                        updates.append(await svc.matches.confirm(m.id, m.player1_uid))
+                        updates.append(await svc.matches.confirm(m.id, m.player2_uid))
+                        updates.append(await svc.matches.report(m.id, m.player1_uid, args[3]))
+                        updates.append(await svc.matches.report(m.id, m.player2_uid, args[4]))
                 elif kind == "join":
-                    await svc.join_queue(args[0], args[1], [])
+                    await svc.queue.join_queue(args[0], args[1], [])
                 elif kind == "leave":
-                    await svc.leave_queue(args[0])
+                    await svc.queue.leave_queue(args[0])
                 elif kind == "wave":
-                    for m in await svc.run_wave():
+                    for m in await svc.queue.run_wave():
                         match_ids.append(m.id)
                         players_of[m.id] = m.players
                 elif kind == "advance":
                     lad.clock.advance(seconds=args[0])
                 elif kind == "timeouts":
-                    updates += await svc.fire_due_timeouts()
+                    updates += await svc.matches.fire_due_timeouts()
                 elif kind == "rule" and match_ids:
                     # Mostly rated matches: corrections replay the log, which is the hard part.
                     rated = [r[0] for r in await lad.rows("SELECT match_id FROM rating_log")]
                     pool = [m for m in rated if m] if args[0] % 3 and any(rated) else match_ids
                     target = pool[args[0] % len(pool)]
-                    updates.append(await svc.resolve_match(99, target, args[1], "fuzz"))
+                    updates.append(await svc.admin.resolve_match(99, target, args[1], "fuzz"))
                 elif kind == "adjust":
-                    await svc.adjust_mmr(99, args[0], args[1], args[2], args[3], "fuzz")
+                    await svc.admin.adjust_mmr(99, args[0], args[1], args[2], args[3], "fuzz")
                 elif kind in ("confirm", "abort", "report", "race"):
                     if (pair := chosen(args[0], args[1])) is None:
                         continue
                     target, uid = pair
                     if kind == "confirm":
-                        updates.append(await svc.confirm(target, uid))
+                        updates.append(await svc.matches.confirm(target, uid))
                     elif kind == "abort":
-                        updates.append(await svc.abort(target, uid))
+                        updates.append(await svc.matches.abort(target, uid))
                     elif kind == "report":
-                        updates.append(await svc.report(target, uid, args[2]))
+                        updates.append(await svc.matches.report(target, uid, args[2]))
                     else:  # a report, a double click and the timer, all at once
                         got = await asyncio.gather(
-                            svc.report(target, uid, args[2]),
-                            svc.report(target, uid, args[2]),
-                            svc.fire_due_timeouts(),
+                            svc.matches.report(target, uid, args[2]),
+                            svc.matches.report(target, uid, args[2]),
+                            svc.matches.fire_due_timeouts(),
                             return_exceptions=True,
                         )
                         for item in got:
@@ -160,7 +160,7 @@ async def scenario(path: Path, steps: list[tuple]) -> None:
         ((games,),) = await lad.rows("SELECT COALESCE(SUM(games), 0) FROM ratings")
         assert games == 2 * len(finished)
         for m in match_ids:
-            view = await svc.get_match(m)
+            view = await svc.matches.get_match(m)
             assert (view.mmr_change is not None) == (view.status is MatchStatus.FINISHED)
 
         # A fresh replay of the stored log gives the stored ratings and every stored step.

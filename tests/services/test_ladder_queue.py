@@ -14,21 +14,21 @@ from .conftest import CONFIG, MAPS, T0
 
 
 async def test_preferences_default_then_remembered(svc):
-    assert await svc.queue_preferences(1) == QueuePreferences(("bw_terran",), ())
-    await svc.join_queue(1, ["sc2_zerg", "bw_zerg"], [MAPS[1], MAPS[0]])
+    assert await svc.queue.queue_preferences(1) == QueuePreferences(("bw_terran",), ())
+    await svc.queue.join_queue(1, ["sc2_zerg", "bw_zerg"], [MAPS[1], MAPS[0]])
     # Stored in config order, whatever order the menu returned them in.
     expected = QueuePreferences(("bw_zerg", "sc2_zerg"), (MAPS[0], MAPS[1]))
-    assert await svc.queue_preferences(1) == expected
-    await svc.leave_queue(1)
-    assert await svc.queue_preferences(1) == expected
+    assert await svc.queue.queue_preferences(1) == expected
+    await svc.queue.leave_queue(1)
+    assert await svc.queue.queue_preferences(1) == expected
 
 
 async def test_join_creates_ratings_at_start_and_an_entry(svc, clock):
-    status = await svc.join_queue(1, ["bw_zerg", "sc2_terran"], [MAPS[2]])
+    status = await svc.queue.join_queue(1, ["bw_zerg", "sc2_terran"], [MAPS[2]])
     assert status.uid == 1 and status.joined_at == T0 and status.waves_waited == 0
     assert status.races == ("bw_zerg", "sc2_terran") and status.vetoes == (MAPS[2],)
-    assert await svc.queue_status(1) == status
-    ratings = await svc.player_ratings(1)
+    assert await svc.queue.queue_status(1) == status
+    ratings = await svc.admin.player_ratings(1)
     assert {(r.race, r.mmr, r.games) for r in ratings} == {
         ("bw_zerg", 1500, 0),
         ("sc2_terran", 1500, 0),
@@ -37,68 +37,68 @@ async def test_join_creates_ratings_at_start_and_an_entry(svc, clock):
 
 async def test_refusals(ladder, svc):
     with pytest.raises(ValidationError, match="not a race"):
-        await svc.join_queue(1, ["murloc"], [])
+        await svc.queue.join_queue(1, ["murloc"], [])
     with pytest.raises(ValidationError, match="at least one race"):
-        await svc.join_queue(1, [], [])
+        await svc.queue.join_queue(1, [], [])
     with pytest.raises(ValidationError, match="at most 2"):
-        await svc.join_queue(1, ["bw_zerg"], list(MAPS[:3]))
+        await svc.queue.join_queue(1, ["bw_zerg"], list(MAPS[:3]))
     with pytest.raises(ValidationError, match="not in this season"):
-        await svc.join_queue(1, ["bw_zerg"], ["Lost Temple"])
-    assert await svc.queue_status(1) is None  # nothing was written
+        await svc.queue.join_queue(1, ["bw_zerg"], ["Lost Temple"])
+    assert await svc.queue.queue_status(1) is None  # nothing was written
 
-    await svc.join_queue(1, ["bw_zerg"], [])
+    await svc.queue.join_queue(1, ["bw_zerg"], [])
     with pytest.raises(ConflictError, match="already in the queue"):
-        await svc.join_queue(1, ["bw_zerg"], [])
+        await svc.queue.join_queue(1, ["bw_zerg"], [])
 
     match = await ladder.match_between(3, 4, confirm=False)
     with pytest.raises(ConflictError, match=f"in match #{match.id}"):
-        await svc.join_queue(3, ["bw_zerg"], [])
+        await svc.queue.join_queue(3, ["bw_zerg"], [])
 
 
 async def test_queue_rule_is_one_check_with_one_wording(ladder, svc):
-    await svc.check_free_to_queue(1)  # free: no error
+    await svc.queue.check_free_to_queue(1)  # free: no error
     match = await ladder.match_between(3, 4, confirm=False)
-    await svc.join_queue(1, ["bw_zerg"], [])
+    await svc.queue.join_queue(1, ["bw_zerg"], [])
     refusals = {
         1: "You are already in the queue. Use its Cancel button to leave.",
         3: f"You are in match #{match.id}: finish or abort it first.",
     }
     for uid, words in refusals.items():
         with pytest.raises(ConflictError) as asked:  # what /queue asks before its menu
-            await svc.check_free_to_queue(uid)
+            await svc.queue.check_free_to_queue(uid)
         with pytest.raises(ConflictError) as joined:  # what Join meets in its transaction
-            await svc.join_queue(uid, ["bw_zerg"], [])
+            await svc.queue.join_queue(uid, ["bw_zerg"], [])
         assert asked.value.user_message == joined.value.user_message == words
 
 
 async def test_banned_player_cannot_join(ladder, svc):
     await ladder.players.set_banned(1, True, changed_by=99)
     with pytest.raises(ConflictError, match="banned"):
-        await svc.join_queue(1, ["bw_zerg"], [])
+        await svc.queue.join_queue(1, ["bw_zerg"], [])
 
 
 async def test_leave_queue(ladder, svc):
-    assert await svc.leave_queue(1) is False
-    await svc.join_queue(1, ["bw_zerg"], [])
-    assert await svc.leave_queue(1) is True
-    assert await svc.queue_status(1) is None
+    assert await svc.queue.leave_queue(1) is False
+    await svc.queue.join_queue(1, ["bw_zerg"], [])
+    assert await svc.queue.leave_queue(1) is True
+    assert await svc.queue.queue_status(1) is None
     assert await ladder.queue() == []
 
 
 async def test_queue_message_is_remembered(svc):
-    await svc.join_queue(1, ["bw_zerg"], [])
-    await svc.set_queue_message(1, 10, 20)
-    status = await svc.queue_status(1)
+    await svc.queue.join_queue(1, ["bw_zerg"], [])
+    await svc.queue.set_queue_message(1, 10, 20)
+    status = await svc.queue.queue_status(1)
     assert (status.channel_id, status.message_id) == (10, 20)
-    await svc.set_queue_message(2, 10, 21)  # not queued: ignored
-    assert await svc.queue_status(2) is None
+    await svc.queue.set_queue_message(2, 10, 21)  # not queued: ignored
+    assert await svc.queue.queue_status(2) is None
 
 
 async def test_wave_pairs_two_players_and_the_rest_wait(ladder, svc, clock):
-    await svc.adjust_mmr(99, 3, "bw_zerg", "set", 2500, "smurf")
+    await svc.admin.adjust_mmr(99, 3, "bw_zerg", "set", 2500, "smurf")
     for uid in (1, 2, 3):
-        await svc.join_queue(uid, ["bw_zerg"], [])
-    made = await svc.run_wave()
+        await svc.queue.join_queue(uid, ["bw_zerg"], [])
+    made = await svc.queue.run_wave()
     assert len(made) == 1
     match = made[0]
     assert {match.player1_uid, match.player2_uid} == {1, 2}
@@ -107,29 +107,29 @@ async def test_wave_pairs_two_players_and_the_rest_wait(ladder, svc, clock):
     assert match.map in MAPS
     assert match.created_at == T0
     assert match.confirm_deadline == T0 + CONFIG.matches.confirmation_window
-    assert await svc.queue_status(1) is None and await svc.queue_status(2) is None
-    assert (await svc.queue_status(3)).waves_waited == 1
-    assert await svc.open_match_of(1) == match
-    assert await svc.open_match_of(3) is None
-    assert await svc.run_wave() == []
-    assert (await svc.queue_status(3)).waves_waited == 2
+    assert await svc.queue.queue_status(1) is None and await svc.queue.queue_status(2) is None
+    assert (await svc.queue.queue_status(3)).waves_waited == 1
+    assert await svc.matches.open_match_of(1) == match
+    assert await svc.matches.open_match_of(3) is None
+    assert await svc.queue.run_wave() == []
+    assert (await svc.queue.queue_status(3)).waves_waited == 2
 
 
 async def test_wave_respects_vetoes(svc):
-    await svc.join_queue(1, ["bw_zerg"], list(MAPS[:2]))
-    await svc.join_queue(2, ["bw_zerg"], list(MAPS[2:4]))
-    (match,) = await svc.run_wave()
+    await svc.queue.join_queue(1, ["bw_zerg"], list(MAPS[:2]))
+    await svc.queue.join_queue(2, ["bw_zerg"], list(MAPS[2:4]))
+    (match,) = await svc.queue.run_wave()
     assert match.map == MAPS[4]
 
 
 async def test_wave_never_pairs_banned_or_busy_players(ladder, svc):
     await ladder.match_between(3, 4, confirm=False)
-    await svc.join_queue(1, ["bw_zerg"], [])
-    await svc.join_queue(2, ["bw_zerg"], [])
+    await svc.queue.join_queue(1, ["bw_zerg"], [])
+    await svc.queue.join_queue(2, ["bw_zerg"], [])
     # Banned behind the service's back (not via /admin ban, which also unqueues).
     await ladder.players.set_banned(2, True, changed_by=99)
-    assert await svc.run_wave() == []
-    assert (await svc.queue_status(1)).waves_waited == 1
+    assert await svc.queue.run_wave() == []
+    assert (await svc.queue.queue_status(1)).waves_waited == 1
     # A queue entry of a player already in a match (impossible through join_queue).
     await ladder.players.set_banned(2, False, changed_by=99)
     async with ladder.db.transaction() as conn:
@@ -137,21 +137,21 @@ async def test_wave_never_pairs_banned_or_busy_players(ladder, svc):
             "INSERT INTO queue_entries (discord_uid, races, vetoes, joined_at)"
             " VALUES (3, '[\"bw_zerg\"]', '[]', '2025-03-10 12:00:00.000')"
         )
-    made = await svc.run_wave()
+    made = await svc.queue.run_wave()
     assert [(m.player1_uid, m.player2_uid) for m in made] == [(1, 2)]
-    assert await svc.queue_status(3) is not None
+    assert await svc.queue.queue_status(3) is not None
 
 
 @pytest.mark.parametrize("leave_first", [True, False])
 async def test_cancel_racing_a_wave_never_matches_a_player_who_left(svc, leave_first):
-    await svc.join_queue(1, ["bw_zerg"], [])
-    await svc.join_queue(2, ["bw_zerg"], [])
+    await svc.queue.join_queue(1, ["bw_zerg"], [])
+    await svc.queue.join_queue(2, ["bw_zerg"], [])
     if leave_first:
-        left, made = await asyncio.gather(svc.leave_queue(1), svc.run_wave())
+        left, made = await asyncio.gather(svc.queue.leave_queue(1), svc.queue.run_wave())
     else:
-        made, left = await asyncio.gather(svc.run_wave(), svc.leave_queue(1))
+        made, left = await asyncio.gather(svc.queue.run_wave(), svc.queue.leave_queue(1))
     if leave_first:
         assert left is True and made == []
     else:
         assert left is False and len(made) == 1  # matched first: nothing left to cancel
-    assert (await svc.open_match_of(1) is None) == left
+    assert (await svc.matches.open_match_of(1) is None) == left
