@@ -27,6 +27,7 @@ from services.matches import MatchService
 from services.players import PlayerService
 from services.queue import QueueService
 from services.setup_drafts import SetupDraftService
+from services.web_login import WebLoginService
 from storage.command_log import CommandLogWriter
 from storage.database import Database
 
@@ -38,6 +39,10 @@ COGS = (OnboardingCog, ProfileCog, QueueCog, MatchCog, LeaderboardCog, AdminCog)
 
 class LadderBot(commands.Bot):
     """The bot: built and closed by bot.py, which owns the database and the log writer."""
+
+    # /admin web's login links: bot.py sets both once the website listens (None: it is off).
+    web_login: WebLoginService | None = None
+    web_address: str | None = None  # where links point: WEB_BASE_URL, or where the site listens
 
     def __init__(
         self,

@@ -49,6 +49,22 @@ class HostServices:
 
 
 HOST = web.AppKey("host", HostServices)
+# A wildcard listening address is no address to link to: a browser on the host uses loopback.
+_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+def site_address(base_url: str | None, host: str, port: int) -> str:
+    """Where links to the site point (no trailing slash): WEB_BASE_URL when set, else
+    http://WEB_HOST:<the port listened on>."""
+    if base_url:
+        return base_url.rstrip("/")
+    host = _LOOPBACK.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def login_link(address: str, token: str) -> str:
+    """The one-time link /admin web gives."""
+    return f"{address}/login/{token}"
 
 
 def setup(app: web.Application, services: WebServices) -> None:

@@ -269,6 +269,7 @@ async def test_a_non_admin_is_refused_every_admin_subcommand(
         "match": {"match_id": 1},
         "disputes": {},
         "status": {},
+        "web": {},
     }  # fmt: skip
     assert set(calls) == admin_subcommands(fake), "a new /admin subcommand needs a case here"
     for name, options in calls.items():
