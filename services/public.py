@@ -18,10 +18,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from ladder.config import LadderConfig
 from ladder.countries import country_name
-from ladder.records import Profile
+from ladder.history import MatchLine, MatchStory, PublicPlayer, RatingPoint
+from ladder.ranks import Rank
+from ladder.records import ProfileRating, Record
 from ladder.standings import LeaderboardFilters, LeaderboardPage, Standings
 from services.leaderboard import LeaderboardService
 from storage.history import HistoryRepository
@@ -29,6 +33,10 @@ from storage.history import HistoryRepository
 PAGE_SIZE = 25
 SEARCH_MAX = 32  # characters of a name search; longer ones are cut
 REGION_CACHE_SECONDS = 30.0  # a region's players, read again at most this often
+ACTIVITY_CACHE_SECONDS = 60.0  # the activity counts, read again at most this often
+MATCHES_SHOWN = 20  # a player's latest matches on their page
+NO_GAMES = Record(0, 0, 0)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def utc_now() -> datetime:
@@ -50,6 +58,46 @@ class BoardQuery:
     @property
     def filters(self) -> LeaderboardFilters:
         return LeaderboardFilters(self.race, self.country, self.rank, self.best_race_only)
+
+
+@dataclass(frozen=True, slots=True)
+class RaceRating:
+    """A player's rating in one race, with their place on the ladder (None: unranked)."""
+
+    race: str
+    mmr: int
+    games: int
+    record: Record
+    last_played_at: datetime | None
+    rank: Rank | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerPage:
+    """A player's page. A banned player's has their name and nothing else."""
+
+    player: PublicPlayer
+    ratings: tuple[RaceRating, ...] = ()
+    overall: Record = NO_GAMES
+    windows: tuple[tuple[int, Record], ...] = ()
+    last_played_at: datetime | None = None
+    history: dict[str, list[RatingPoint]] | None = None  # race -> points, oldest first
+    matches: tuple[MatchLine, ...] = ()
+    inactive_days: int = 14
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Matches made and queue joins per weekday (Monday first) and hour, in one time zone."""
+
+    zone: str
+    matches: tuple[tuple[int, ...], ...]  # [weekday][hour]
+    queue_joins: tuple[tuple[int, ...], ...]
+
+    @property
+    def busiest(self) -> int:
+        return max((n for grid in (self.matches, self.queue_joins) for row in grid for n in row),
+                   default=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +131,12 @@ class PublicLadder:
         self.race_names = {race.code: race.name for race in config.races}
         self.region_names = {region.code: region.name for region in config.regions}
         self._regions: dict[str, tuple[float, frozenset[int]]] = {}
+        # Matches per UTC hour so far (only newer matches are read again), and queue joins.
+        self._match_hours: dict[int, int] = {}
+        self._last_match_id = 0
+        self._join_hours: dict[int, int] = {}
+        self._activity_read_at: float | None = None
+        self._activity: dict[str, Activity] = {}
 
     # --- the leaderboard --------------------------------------------------------------------
 
@@ -131,11 +185,68 @@ class PublicLadder:
         """(code, name) of the countries with ranked players, most players first."""
         return [(code, country_name(code)) for code, _ in self.standings.countries(self._clock())]
 
-    # --- players ----------------------------------------------------------------------------
+    # --- players and matches ----------------------------------------------------------------
 
-    async def profile(self, uid: int) -> Profile:
-        """/profile's numbers for a player."""
-        return await self._leaderboard.profile(uid, self._clock())
+    async def player(self, name: str) -> PlayerPage | None:
+        """A player's page by their name (any case), or None if nobody has that name."""
+        player = await self._history.player(name)
+        if player is None:
+            return None
+        if player.banned:
+            return PlayerPage(player)
+        now = self._clock()
+        profile = await self._leaderboard.profile(player.uid, now)
+        history: dict[str, list[RatingPoint]] = {}
+        for point in await self._history.rating_history(player.uid):
+            history.setdefault(point.race, []).append(point)
+        return PlayerPage(
+            player=player,
+            ratings=tuple(self._race_rating(player.uid, r, now) for r in profile.ratings),
+            overall=profile.overall,
+            windows=profile.windows,
+            last_played_at=profile.last_played_at,
+            history=history,
+            matches=tuple(await self._history.matches_of(player.uid, MATCHES_SHOWN)),
+            inactive_days=self.standings.inactive_days,
+        )
+
+    def _race_rating(self, uid: int, rating: ProfileRating, now: datetime) -> RaceRating:
+        return RaceRating(
+            rating.race,
+            rating.mmr,
+            rating.games,
+            rating.record,
+            rating.last_played_at,
+            self.standings.rank(uid, rating.race, now),
+        )
+
+    async def match(self, match_id: int) -> MatchStory | None:
+        """Everything public about a match, or None if there is no such match."""
+        if not 0 < match_id < 1 << 63:
+            return None
+        return await self._history.match(match_id)
+
+    # --- activity ---------------------------------------------------------------------------
+
+    async def activity(self, zone: str | None) -> Activity:
+        """Matches made and queue joins per weekday × hour in `zone` (an IANA name; UTC if
+        unknown), over all time; the counts are read again at most once a minute."""
+        zone = zone if zone is not None and zone in time_zones() else "UTC"
+        read_at = self._activity_read_at
+        if read_at is None or time.monotonic() - read_at >= ACTIVITY_CACHE_SECONDS:
+            new, self._last_match_id = await self._history.match_hours(self._last_match_id)
+            for hour, n in new.items():
+                self._match_hours[hour] = self._match_hours.get(hour, 0) + n
+            self._join_hours = await self._history.queue_join_hours()
+            self._activity_read_at = time.monotonic()
+            self._activity.clear()
+        cached = self._activity.get(zone)
+        if cached is None:
+            tz = ZoneInfo(zone)
+            cached = self._activity[zone] = Activity(
+                zone, _grid(self._match_hours, tz), _grid(self._join_hours, tz)
+            )
+        return cached
 
 
 def page_number(text: str) -> int:
@@ -145,3 +256,19 @@ def page_number(text: str) -> int:
     if not digits.isascii() or not digits.isdigit():
         return 1
     return max(1, min(int(digits[:12]), 10**12))
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA time zone names this machine knows."""
+    return frozenset(available_timezones() | {"UTC"})
+
+
+def _grid(hours: dict[int, int], tz: ZoneInfo) -> tuple[tuple[int, ...], ...]:
+    """Counts per UTC hour (hours since the epoch) → [weekday][hour] in `tz`, with each hour's
+    own UTC offset (daylight saving time included)."""
+    grid = [[0] * 24 for _ in WEEKDAYS]
+    for hour, n in hours.items():
+        local = datetime.fromtimestamp(hour * 3600, tz)
+        grid[local.weekday()][local.hour] += n
+    return tuple(tuple(row) for row in grid)

@@ -7,10 +7,28 @@ state and never waits for the writer or the command log. Nothing here reads `com
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from storage.database import Database
+from ladder.history import (
+    Dispute,
+    Evidence,
+    HourCounts,
+    MatchLine,
+    MatchSide,
+    MatchStory,
+    PublicPlayer,
+    RatingCorrection,
+    RatingPoint,
+    Ruling,
+)
+from ladder.names import name_key
+from storage.admin import match_target
+from storage.database import Database, parse_time
+
+ADMIN = "an admin"  # who ruled, when the admin is not a player
+HISTORY_POINTS = 2000  # the latest rated matches a rating chart shows, at most
 
 # A name search: the shown name contains the text, case-insensitively for ASCII (SQLite's
 # LIKE); `\` escapes the text's own % and _.
@@ -20,6 +38,79 @@ SELECT discord_uid FROM players
 """
 
 IN_REGION_SQL = "SELECT discord_uid FROM players WHERE region = ? AND banned = 0"
+
+# A player by the key of their main name: 'alice' and 'ALICE' find Alice (storage/players.py
+# keeps the keys; the primary key makes the lookup one seek).
+PLAYER_SQL = """
+SELECT p.discord_uid, COALESCE(p.player_name, p.discord_name) AS name, p.country, p.region,
+       p.banned
+  FROM player_names AS n JOIN players AS p ON p.discord_uid = n.discord_uid
+ WHERE n.name_key = ? AND n.kind = 'main'
+"""
+
+NAMES_SQL = """
+SELECT discord_uid, COALESCE(player_name, discord_name) AS name, banned
+  FROM players WHERE discord_uid IN ({marks})
+"""
+
+# The player's rating after each rated match, in the order the ratings were computed (the
+# rating log's): before + change, from each side's own index. Latest :limit, oldest first.
+RATING_HISTORY_SQL = """
+SELECT * FROM (
+    SELECT l.seq, m.id, m.ended_at, m.player1_race AS race,
+           m.player1_mmr + m.mmr_change AS mmr, m.mmr_change AS change
+      FROM matches AS m JOIN rating_log AS l ON l.match_id = m.id
+     WHERE m.player1_uid = :uid AND m.status = 'finished' AND m.mmr_change IS NOT NULL
+    UNION ALL
+    SELECT l.seq, m.id, m.ended_at, m.player2_race,
+           m.player2_mmr - m.mmr_change, -m.mmr_change
+      FROM matches AS m JOIN rating_log AS l ON l.match_id = m.id
+     WHERE m.player2_uid = :uid AND m.status = 'finished' AND m.mmr_change IS NOT NULL
+     ORDER BY 1 DESC LIMIT :limit
+) ORDER BY seq
+"""
+
+# The player's latest matches that got as far as a result or a dispute, from their side.
+PLAYER_MATCHES_SQL = """
+WITH mine AS (
+    SELECT id, status, ended_at, player1_race AS race, player2_uid AS opponent,
+           player2_race AS opponent_race, map,
+           CASE result WHEN 'p1_win' THEN 'win' WHEN 'p2_win' THEN 'loss' WHEN 'draw' THEN 'draw'
+           END AS outcome,
+           player1_mmr AS mmr_before, mmr_change AS change
+      FROM matches
+     WHERE player1_uid = :uid AND status IN ('finished', 'disputed', 'invalidated')
+    UNION ALL
+    SELECT id, status, ended_at, player2_race, player1_uid, player1_race, map,
+           CASE result WHEN 'p2_win' THEN 'win' WHEN 'p1_win' THEN 'loss' WHEN 'draw' THEN 'draw'
+           END,
+           player2_mmr, -mmr_change
+      FROM matches
+     WHERE player2_uid = :uid AND status IN ('finished', 'disputed', 'invalidated')
+     ORDER BY id DESC LIMIT :limit
+)
+SELECT mine.*, COALESCE(p.player_name, p.discord_name) AS opponent_name,
+       p.banned AS opponent_banned
+  FROM mine LEFT JOIN players AS p ON p.discord_uid = mine.opponent
+ ORDER BY id DESC
+"""
+
+MATCH_SQL = "SELECT * FROM matches WHERE id = ?"
+DISPUTE_SQL = "SELECT * FROM disputes WHERE match_id = ?"
+EVIDENCE_SQL = """
+SELECT discord_uid, note, url, added_at FROM dispute_evidence WHERE dispute_id = ? ORDER BY id
+"""
+RULINGS_SQL = """
+SELECT admin_uid, details, reason, created_at FROM admin_actions
+ WHERE target = ? AND action = 'resolve_match' ORDER BY id
+"""
+
+# Matches made per UTC hour (hours since the epoch), for matches after an id: the counts of
+# earlier matches never change, so a caller adds these to what it already has.
+MATCH_HOURS_SQL = """
+SELECT CAST(strftime('%s', created_at) AS INTEGER) / 3600 AS hour, count(*) AS n, max(id) AS last
+  FROM matches WHERE id > ? GROUP BY hour
+"""
 
 
 def like_pattern(text: str) -> str:
@@ -43,5 +134,164 @@ class HistoryRepository:
         """The players who picked this region (not banned)."""
         return [row[0] for row in await self._rows(IN_REGION_SQL, (region,))]
 
+    async def player(self, name: str) -> PublicPlayer | None:
+        """The player whose main name is `name` (case and look-alikes folded), or None."""
+        key = name_key(name)
+        rows = await self._rows(PLAYER_SQL, (key,))
+        if not rows:
+            return None
+        row = rows[0]
+        return PublicPlayer(
+            row["discord_uid"], row["name"], row["country"], row["region"], bool(row["banned"])
+        )
+
+    async def rating_history(self, uid: int, limit: int = HISTORY_POINTS) -> list[RatingPoint]:
+        """The player's rating after each of their latest `limit` rated matches, oldest first."""
+        rows = await self._rows(RATING_HISTORY_SQL, {"uid": uid, "limit": limit})
+        return [
+            RatingPoint(row["id"], row["race"], parse_time(row["ended_at"]), row["mmr"],
+                        row["change"])
+            for row in rows
+        ]
+
+    async def matches_of(self, uid: int, limit: int) -> list[MatchLine]:
+        """The player's latest matches with a result or a dispute, newest first."""
+        rows = await self._rows(PLAYER_MATCHES_SQL, {"uid": uid, "limit": limit})
+        return [
+            MatchLine(
+                match_id=row["id"],
+                status=row["status"],
+                ended_at=parse_time(row["ended_at"]),
+                race=row["race"],
+                opponent=row["opponent_name"] or "?",
+                opponent_banned=bool(row["opponent_banned"]),
+                opponent_race=row["opponent_race"],
+                map=row["map"],
+                result=row["outcome"],
+                mmr_before=row["mmr_before"],
+                mmr_change=row["change"],
+            )
+            for row in rows
+        ]
+
+    async def match(self, match_id: int) -> MatchStory | None:
+        """Everything public about a match, or None if there is no such match."""
+        rows = await self._rows(MATCH_SQL, (match_id,))
+        if not rows:
+            return None
+        m = rows[0]
+        disputes = await self._rows(DISPUTE_SQL, (match_id,))
+        d = disputes[0] if disputes else None
+        evidence = await self._rows(EVIDENCE_SQL, (d["id"],)) if d else []
+        rulings = await self._rows(RULINGS_SQL, (match_target(match_id),))
+        details = [json.loads(r["details"] or "{}") for r in rulings]
+        uids = {m["player1_uid"], m["player2_uid"]}
+        uids.update(r["discord_uid"] for r in evidence)
+        uids.update(r["admin_uid"] for r in rulings)
+        if d is not None and d["ruled_by"] is not None:
+            uids.add(d["ruled_by"])
+        for detail in details:
+            uids.update(change[0] for change in detail.get("rating_changes", ()))
+        names = await self._names(uids)
+
+        def name(uid: int | None, unknown: str = ADMIN) -> str:
+            return names[uid][0] if uid in names else unknown
+
+        def side(n: int) -> MatchSide:
+            uid = m[f"player{n}_uid"]
+            change = m["mmr_change"]
+            return MatchSide(
+                name=name(uid, "?"),
+                banned=names.get(uid, ("", False))[1],
+                race=m[f"player{n}_race"],
+                mmr_before=m[f"player{n}_mmr"],
+                report=m[f"player{n}_report"],
+                reported_at=parse_time(m[f"player{n}_reported_at"]),
+                change=None if change is None else (change if n == 1 else -change),
+            )
+
+        dispute = None
+        if d is not None:
+            dispute = Dispute(
+                status=d["status"],
+                opened_at=parse_time(d["opened_at"]),  # type: ignore[arg-type]
+                evidence=tuple(
+                    Evidence(name(e["discord_uid"], "?"), e["note"], e["url"],
+                             parse_time(e["added_at"]))  # type: ignore[arg-type]
+                    for e in evidence
+                ),
+                ruling=d["ruling"],
+                ruled_by=name(d["ruled_by"]) if d["ruled_by"] is not None else None,
+                ruled_at=parse_time(d["ruled_at"]),
+                reason=d["reason"],
+            )
+        return MatchStory(
+            id=m["id"],
+            status=m["status"],
+            map=m["map"],
+            created_at=parse_time(m["created_at"]),  # type: ignore[arg-type]
+            started_at=parse_time(m["started_at"]),
+            ended_at=parse_time(m["ended_at"]),
+            result=m["result"],
+            decided_by=m["decided_by"],
+            player1=side(1),
+            player2=side(2),
+            dispute=dispute,
+            rulings=tuple(
+                Ruling(
+                    at=parse_time(r["created_at"]),  # type: ignore[arg-type]
+                    by=name(r["admin_uid"]),
+                    ruling=detail.get("ruling", "?"),
+                    before=_state(detail.get("before")),
+                    after=_state(detail.get("after")),
+                    reason=r["reason"],
+                    changes=tuple(
+                        RatingCorrection(name(c[0], "?"), c[1], c[2], c[3])
+                        for c in detail.get("rating_changes", ())
+                        if len(c) == 4
+                    ),
+                )
+                for r, detail in zip(rulings, details, strict=True)
+            ),
+        )
+
+    async def match_hours(self, after_id: int) -> tuple[dict[int, int], int]:
+        """Matches made per UTC hour among those with an id above `after_id`, and the
+        highest id counted (`after_id` if none)."""
+        counts: dict[int, int] = {}
+        last = after_id
+        for row in await self._rows(MATCH_HOURS_SQL, (after_id,)):
+            if row["hour"] is not None:
+                counts[row["hour"]] = row["n"]
+            last = max(last, row["last"])
+        return counts, last
+
+    async def queue_join_hours(self) -> dict[int, int]:
+        """Queue joins per UTC hour, as the queue_join_hours table counts them."""
+        try:
+            rows = await self._rows("SELECT hour, joins FROM queue_join_hours", ())
+        except sqlite3.OperationalError:  # a database from before the table: nothing counted
+            return {}
+        return {row["hour"]: row["joins"] for row in rows}
+
+    async def activity(self) -> HourCounts:
+        """Matches and queue joins per UTC hour, all of them (uncached)."""
+        matches, _ = await self.match_hours(0)
+        return HourCounts(matches, await self.queue_join_hours())
+
+    async def _names(self, uids: Iterable[int]) -> dict[int, tuple[str, bool]]:
+        wanted = sorted(uid for uid in set(uids) if uid is not None)
+        if not wanted:
+            return {}
+        rows = await self._rows(NAMES_SQL.format(marks=", ".join("?" * len(wanted))), wanted)
+        return {row["discord_uid"]: (row["name"], bool(row["banned"])) for row in rows}
+
     async def _rows(self, sql: str, params: Sequence[object] | dict) -> list[sqlite3.Row]:
         return await self._db.reader.execute_fetchall(sql, params)
+
+
+def _state(value: object) -> str:
+    """'finished p1_win' from a ruling's {"status": ..., "result": ...}."""
+    if not isinstance(value, dict):
+        return "?"
+    return " ".join(str(v) for v in (value.get("status"), value.get("result")) if v)

@@ -5,19 +5,63 @@ No SQL and no ranking here: the leaderboard a browser sees is the one /leaderboa
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from datetime import datetime
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from services.public import Board, BoardQuery, PublicLadder
+from services.public import WEEKDAYS, Board, BoardQuery, PlayerPage, PublicLadder, time_zones
 from web.app import SERVICES, WebServices
+from web.charts import rating_chart
+
+RESULT_WORDS = {"win": "Win", "loss": "Loss", "draw": "Draw"}
 
 
 def setup(app: web.Application, services: WebServices) -> None:
-    """Register the public pages and the API."""
+    """Register the public pages and the API, and the template helpers they use."""
+    env = aiohttp_jinja2.get_env(app)
+    env.filters["player_url"] = player_url
+    env.filters["when"] = when
+    env.filters["signed"] = signed
+    env.filters["web_link"] = web_link
+    env.globals["RESULT_WORDS"] = RESULT_WORDS
     app.router.add_get("/", leaderboard_page, name="leaderboard")
+    app.router.add_get("/players/{name:.+}", player_page, name="player")
+    app.router.add_get("/matches/{match_id}", match_page, name="match")
+    app.router.add_get("/activity", activity_page, name="activity")
     app.router.add_get("/api/leaderboard", leaderboard_api, name="api_leaderboard")
+    app.router.add_get("/api/players/{name:.+}", player_api, name="api_player")
+    app.router.add_get("/api/matches/{match_id}", match_api, name="api_match")
+
+
+# --- helpers the templates use ---------------------------------------------------------------
+
+
+def player_url(name: str) -> str:
+    """The path of a player's page: the name percent-encoded whole (a `/` or `?` included)."""
+    return "/players/" + quote(name, safe="")
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def signed(change: int | None) -> str:
+    return "" if change is None else f"{change:+d}"
+
+
+def web_link(url: str | None) -> str | None:
+    """The URL if it is a web address that may be a link (http or https), else None."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url.strip()
 
 
 def _public(request: web.Request) -> PublicLadder:
@@ -98,3 +142,201 @@ async def leaderboard_api(request: web.Request) -> web.StreamResponse:
     public = _public(request)
     board = await public.board(public.parse_query(request.query))
     return web.json_response(board_json(board, public.race_names))
+
+
+# --- players --------------------------------------------------------------------------------
+
+
+async def _player(request: web.Request) -> PlayerPage:
+    page = await _public(request).player(request.match_info["name"])
+    if page is None:
+        raise web.HTTPNotFound(text="There is no player by that name.")
+    return page
+
+
+async def player_page(request: web.Request) -> web.StreamResponse:
+    page = await _player(request)
+    public = _public(request)
+    charts = {
+        race: rating_chart(points) for race, points in (page.history or {}).items() if points
+    }
+    return aiohttp_jinja2.render_template(
+        "player.html",
+        request,
+        {
+            "p": page,
+            "races": public.race_names,
+            "regions": public.region_names,
+            "charts": charts,
+        },
+    )
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def player_json(page: PlayerPage, races: dict[str, str]) -> dict:
+    player = page.player
+    if player.banned:
+        return {"name": player.name, "banned": True}
+    return {
+        "name": player.name,
+        "banned": False,
+        "country": player.country,
+        "region": player.region,
+        "overall": _record(page.overall),
+        "last_played_at": _time(page.last_played_at),
+        "ratings": [
+            {
+                "race": r.race,
+                "race_name": races.get(r.race, r.race),
+                "mmr": r.mmr,
+                "games": r.games,
+                **_record(r.record),
+                "last_played_at": _time(r.last_played_at),
+                "rank": r.rank.letter if r.rank else None,
+                "position": r.rank.position if r.rank else None,
+                "ranked_entries": r.rank.total if r.rank else None,
+                "history": [
+                    {"match": p.match_id, "ended_at": _time(p.ended_at), "mmr": p.mmr,
+                     "change": p.change}
+                    for p in (page.history or {}).get(r.race, [])
+                ],
+            }
+            for r in page.ratings
+        ],
+        "matches": [
+            {
+                "match": m.match_id,
+                "status": m.status,
+                "ended_at": _time(m.ended_at),
+                "race": m.race,
+                "opponent": m.opponent,
+                "opponent_race": m.opponent_race,
+                "map": m.map,
+                "result": m.result,
+                "mmr_before": m.mmr_before,
+                "mmr_change": m.mmr_change,
+            }
+            for m in page.matches
+        ],
+    }
+
+
+def _record(record) -> dict[str, int]:
+    return {"wins": record.wins, "losses": record.losses, "draws": record.draws}
+
+
+async def player_api(request: web.Request) -> web.StreamResponse:
+    page = await _player(request)
+    return web.json_response(player_json(page, _public(request).race_names))
+
+
+# --- matches --------------------------------------------------------------------------------
+
+
+async def _match(request: web.Request):
+    text = request.match_info["match_id"]
+    story = None
+    if text.isascii() and text.isdigit() and len(text) < 19:
+        story = await _public(request).match(int(text))
+    if story is None:
+        raise web.HTTPNotFound(text="There is no match with that number.")
+    return story
+
+
+async def match_page(request: web.Request) -> web.StreamResponse:
+    story = await _match(request)
+    outcomes = {
+        "p1_win": f"{story.player1.name} won",
+        "p2_win": f"{story.player2.name} won",
+        "draw": "a draw",
+        "invalidate": "invalidated",
+    }
+    return aiohttp_jinja2.render_template(
+        "match.html",
+        request,
+        {"m": story, "races": _public(request).race_names, "outcomes": outcomes},
+    )
+
+
+def match_json(m) -> dict:
+    def side(s) -> dict:
+        return {
+            "name": s.name,
+            "banned": s.banned,
+            "race": s.race,
+            "mmr_before": s.mmr_before,
+            "mmr_change": s.change,
+            "mmr_after": s.mmr_after,
+            "report": s.report,
+            "reported_at": _time(s.reported_at),
+        }
+
+    dispute = None
+    if m.dispute is not None:
+        d = m.dispute
+        dispute = {
+            "status": d.status,
+            "opened_at": _time(d.opened_at),
+            "evidence": [
+                {"by": e.by, "note": e.note, "url": e.url, "added_at": _time(e.added_at)}
+                for e in d.evidence
+            ],
+            "ruling": d.ruling,
+            "ruled_by": d.ruled_by,
+            "ruled_at": _time(d.ruled_at),
+            "reason": d.reason,
+        }
+    return {
+        "id": m.id,
+        "status": m.status,
+        "map": m.map,
+        "created_at": _time(m.created_at),
+        "started_at": _time(m.started_at),
+        "ended_at": _time(m.ended_at),
+        "result": m.result,
+        "decided_by": m.decided_by,
+        "player1": side(m.player1),
+        "player2": side(m.player2),
+        "dispute": dispute,
+        "rulings": [
+            {
+                "at": _time(r.at),
+                "by": r.by,
+                "ruling": r.ruling,
+                "before": r.before,
+                "after": r.after,
+                "reason": r.reason,
+                "rating_changes": [
+                    {"player": c.player, "race": c.race, "old": c.old, "new": c.new}
+                    for c in r.changes
+                ],
+            }
+            for r in m.rulings
+        ],
+    }
+
+
+async def match_api(request: web.Request) -> web.StreamResponse:
+    return web.json_response(match_json(await _match(request)))
+
+
+# --- activity -------------------------------------------------------------------------------
+
+
+async def activity_page(request: web.Request) -> web.StreamResponse:
+    activity = await _public(request).activity(request.query.get("tz"))
+    busiest = activity.busiest or 1
+    return aiohttp_jinja2.render_template(
+        "activity.html",
+        request,
+        {
+            "a": activity,
+            "weekdays": WEEKDAYS,
+            "zones": sorted(time_zones()),
+            "level": lambda n: 0 if n == 0 else 1 + min(4, 5 * n // (busiest + 1)),
+        },
+    )
+
