@@ -21,8 +21,12 @@ from pathlib import Path
 from cache.players import PlayerCache
 from ladder.config import LadderConfig, load_ladder_config
 from ladder.players import ProfileDraft
+from services.admin import AdminService
+from services.ladder_core import LadderCore
 from services.leaderboard import LeaderboardService
+from services.matches import MatchService
 from services.public import PublicLadder
+from services.queue import QueueService
 from storage.database import Database
 from storage.history import HistoryRepository
 from storage.leaderboard import LeaderboardRepository
@@ -84,16 +88,6 @@ class _Clock:
 
 def _ladder_services(db: Database, players: PlayerRepository, config: LadderConfig, clock):
     """(queue, matches, admin): the ladder's services as bot.py builds them."""
-    try:
-        from services.admin import AdminService
-        from services.ladder_core import LadderCore
-        from services.matches import MatchService
-        from services.queue import QueueService
-    except ImportError:  # before the ladder service was split in three
-        from services.ladder import LadderService
-
-        service = LadderService(db, players, config, clock=clock, rng=random.Random(7))
-        return service, service, service
     core = LadderCore(db, players, config, clock=clock)
     return QueueService(core, rng=random.Random(7)), MatchService(core), AdminService(core)
 

@@ -228,7 +228,8 @@ async def test_disputed_match_shows_reports_evidence_and_the_ruling(client, seed
     assert 'rel="nofollow noopener"' in page
     assert 'href="https://replays.example.org/r/1?a=1&amp;b=&lt;2&gt;"' in page
     assert "<code>javascript:alert(document.cookie)</code>" in page
-    hrefs = re.findall(r'href="([^"]*)"', page)
+    main = page[page.index("<main>") : page.index("</main>")]
+    hrefs = re.findall(r'href="([^"]*)"', main)
     assert not [h for h in hrefs if not h.startswith(("/", "https://", "http://"))]
     api = await (await client.get(f"/api/matches/{seeded.disputed}")).json()
     assert api["dispute"]["ruling"] == "p1_win" and api["dispute"]["ruled_by"] == "an admin"
@@ -272,6 +273,8 @@ async def test_activity_counts_every_match_in_the_chosen_zone(client, seeded):
     (matches,) = rows(seeded, "SELECT count(*) FROM matches")[0]
     utc = await get(client, "/activity")
     assert heat_total(utc, "Matches per weekday and hour") == matches
+    # Each match's two players joined the queue, and two more joined at the end.
+    assert heat_total(utc, "Queue joins per weekday and hour") == 2 * matches + 2
     tokyo = await get(client, "/activity?tz=Asia/Tokyo")
     assert heat_total(tokyo, "Matches per weekday and hour") == matches
     assert '<option value="Asia/Tokyo" selected>' in tokyo
