@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import nextcord
 from nextcord.ext import commands
@@ -95,6 +96,11 @@ class LadderBot(commands.Bot):
             self.add_cog(instance)
         # No views are registered: every component's custom_id is routed (cogs/components.py),
         # so the buttons of old messages keep working after a restart.
+
+    def dispatch(self, event_name: str, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction":  # handed over now: the pipeline times its wait from here
+            self.pipeline.received(args[0])
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_interaction(self, interaction: nextcord.Interaction) -> None:
         if self.router.handles(interaction):  # every button, select and modal submit

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import nextcord
 
-from app.flow import DEFAULT_THRESHOLD_MS, FlowTracker, log_flow
+from app.flow import DEFAULT_THRESHOLD_MS, Admission, FlowTracker, log_flow
 from cogs.responses import describe_error, send_error
 from ladder.errors import GuardRefusal, LadderError
 from ladder.guards import Access, CommandRule, check_access
@@ -101,8 +101,11 @@ class CommandPipeline:
         admin_ids: frozenset[int],
         dm_only: bool,
         thresholds_ms: Mapping[str, float] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self._players = players
+        # Who runs when, and who is dropped unanswered because Discord's window has passed.
+        self.admission = admission or Admission()
         self._log = command_log
         self._admin_ids = admin_ids
         self._dm_only = dm_only
@@ -123,6 +126,10 @@ class CommandPipeline:
 
     def is_admin(self, uid: int) -> bool:
         return uid in self._admin_ids
+
+    def received(self, interaction: nextcord.Interaction) -> None:
+        """nextcord has just handed `interaction` over: start its clock (call synchronously)."""
+        self.admission.received(interaction.id)
 
     async def run(
         self,
@@ -163,6 +170,26 @@ class CommandPipeline:
         self._running += 1
         self._idle.clear()
         try:
+            started, waited_ms = await self.admission.enter(interaction.id)
+        except BaseException:
+            self._finished()
+            raise
+        if not started:
+            # Its turn came too late to answer within Discord's window: no work, no answer.
+            self._log.record(
+                interaction.id,
+                user.id,
+                user.name,
+                command,
+                interaction.guild_id,
+                waited_ms,
+                "expired",
+                kind,
+            )
+            self._finished()
+            return
+        flow.checkpoint("turn")
+        try:
             player = await self._players.get(user.id)
             flow.checkpoint("player_loaded")
             if owner_id is not None and user.id != owner_id:
@@ -201,9 +228,13 @@ class CommandPipeline:
             )
             flow.checkpoint("command_logged")
             log_flow(flow.finish(outcome))
-            self._running -= 1
-            if not self._running:
-                self._idle.set()
+            self.admission.leave()
+            self._finished()
+
+    def _finished(self) -> None:
+        self._running -= 1
+        if not self._running:
+            self._idle.set()
 
     async def wait_idle(self, grace: float) -> bool:
         """Wait until no interaction is running (at most `grace` s); True if none is."""
