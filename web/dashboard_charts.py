@@ -92,11 +92,12 @@ def colours(series: Sequence[str]) -> dict[str, str]:
 
 
 def nice_ceiling(value: float) -> float:
-    """The axis maximum: `value` rounded up to 1, 2, 2.5 or 5 times a power of ten (≥ 1)."""
-    if value <= 1:
-        return 1.0
+    """The axis maximum (four grid steps): `value` rounded up to 1, 2, 4 or 8 times a power of
+    ten, at least 4."""
+    if value <= 4:
+        return 4.0
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 4, 8, 10):
         if value <= step * power:
             return step * power
     return 10 * power  # unreachable: value <= 10 * power
