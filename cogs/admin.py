@@ -19,13 +19,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nextcord
 from nextcord.ext import commands
 
 from app.status import collect_status, render_lines
 from cogs.admin_ui import PAGE_ROUTE, DisputesPage, disputes_page, parse_page, players_of
+from cogs.client import ladder_bot, user_of
 from cogs.components import EXPIRED, custom_id, frozen_view
 from cogs.match_ui import match_embed
 from cogs.pipeline import NOT_YOURS, guarded
@@ -36,6 +37,9 @@ from ladder.errors import GuardRefusal
 from ladder.guards import REFUSALS, Access
 from ladder.records import MatchRecord, PlayerLookup
 from services.admin import ruled_state
+
+if TYPE_CHECKING:  # cogs.bot imports this module
+    from cogs.bot import LadderBot
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +94,7 @@ def _parse_confirmation(parts: Sequence[str]) -> tuple[str, int]:
 class AdminCog(commands.Cog):
     """Receives /admin subcommands; AdminService applies and records them."""
 
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: LadderBot) -> None:
         self.bot = bot
         bot.router.register(PAGE_ROUTE, self._on_disputes_page)
         # Anyone's click reaches the handler, which lets only the asking admin answer.
@@ -112,7 +116,8 @@ class AdminCog(commands.Cog):
         expected: Mapping[str, Any] | None = None,
     ) -> None:
         """Store the question and show it with its Confirm / Cancel buttons."""
-        asked = await self.bot.confirmations.ask(interaction.user.id, action, arguments, expected)
+        uid = user_of(interaction).id
+        asked = await self.bot.confirmations.ask(uid, action, arguments, expected)
         await interaction.response.send_message(
             embed=_reply(question, "Please confirm", INFO_COLOUR),
             view=confirm_buttons(asked),
@@ -126,7 +131,7 @@ class AdminCog(commands.Cog):
         asked = await confirmations.get(confirmation_id)
         if asked is None or asked.action not in self._confirmed:
             raise EXPIRED
-        uid = interaction.user.id
+        uid = user_of(interaction).id
         if uid != asked.admin_uid:
             raise NOT_YOURS
         if not self.bot.pipeline.is_admin(uid):  # no longer an admin since asking
@@ -256,7 +261,7 @@ class AdminCog(commands.Cog):
         player: nextcord.User = nextcord.SlashOption(description="The player"),
         reason: str = REASON,
     ) -> None:
-        await self.bot.admin.unban(interaction.user.id, player.id, reason)
+        await self.bot.admin.unban(user_of(interaction).id, player.id, reason)
         await self._say(interaction, _reply(f"{player.mention} is no longer banned."))
 
     @admin.subcommand(name="dequeue", description="Remove a player from the queue")
@@ -267,7 +272,7 @@ class AdminCog(commands.Cog):
         player: nextcord.User = nextcord.SlashOption(description="The player"),
         reason: str = REASON,
     ) -> None:
-        removed = await self.bot.admin.remove_from_queue(interaction.user.id, player.id, reason)
+        removed = await self.bot.admin.remove_from_queue(user_of(interaction).id, player.id, reason)
         text = "removed from the queue" if removed else "was not in the queue"
         await self._say(interaction, _reply(f"{player.mention} {text}."))
 
@@ -290,7 +295,7 @@ class AdminCog(commands.Cog):
         player: nextcord.User = nextcord.SlashOption(description="The player"),
         reason: str = REASON,
     ) -> None:
-        await self.bot.admin.reset_aborts(interaction.user.id, player.id, reason)
+        await self.bot.admin.reset_aborts(user_of(interaction).id, player.id, reason)
         await self._say(interaction, _reply(f"{player.mention}'s aborts are reset."))
 
     @admin.subcommand(name="player", description="Look up a player")
@@ -312,7 +317,9 @@ class AdminCog(commands.Cog):
     ) -> None:
         match = await self.bot.matches.get_match(match_id)
         names = await self.bot.notifier.names(match.player1_uid, match.player2_uid)
-        embed = match_embed(match, interaction.user.id, names, self.bot.ladder_config)
+        embed = match_embed(
+            match, user_of(interaction).id, names, self.bot.ladder_config, self.bot.web_base_url
+        )
         embed.add_field(name="Reports", value=f"{match.player1_report} / {match.player2_report}")
         embed.add_field(name="Decided by", value=str(match.decided_by or "—"))
         await self._say(interaction, embed)
@@ -337,7 +344,7 @@ class AdminCog(commands.Cog):
         if logins is None or address is None:
             await self._say(interaction, _reply(WEB_OFF, colour=INFO_COLOUR))
             return
-        link = f"{address}/login/{await logins.issue(interaction.user.id)}"
+        link = f"{address}/login/{await logins.issue(user_of(interaction).id)}"
         text = f"[Open the dashboard]({link})\n{WEB_LINK_NOTE}\n{link}"
         await self._say(interaction, _reply(text, "Dashboard login"))
 
@@ -351,7 +358,7 @@ class AdminCog(commands.Cog):
 
     async def _on_disputes_page(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
         """Previous / Next on the disputes listing: admins only, from SQLite as it is now."""
-        if not interaction.client.pipeline.is_admin(interaction.user.id):
+        if not ladder_bot(interaction).pipeline.is_admin(user_of(interaction).id):
             raise GuardRefusal("admin", REFUSALS["admin"])
         shown = await self._disputes_page(parse_page(parts))
         await interaction.response.edit_message(embed=shown.embed, view=shown.view)

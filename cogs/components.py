@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import nextcord
 
+from cogs.client import ladder_bot
 from cogs.pipeline import COMPONENT_RULE, route_of
 from ladder.errors import GuardRefusal
 from ladder.guards import Access, CommandRule
@@ -150,7 +151,7 @@ class ComponentRouter:
         custom = str((interaction.data or {}).get("custom_id", ""))
         prefix, *parts = custom.split(SEPARATOR)
         route = self._routes.get(prefix)
-        pipeline = interaction.client.pipeline
+        pipeline = ladder_bot(interaction).pipeline
         if route is None:
             await pipeline.run(interaction, COMPONENT_RULE, _refuse_expired, route=route_of(custom))
             return

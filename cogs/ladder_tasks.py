@@ -11,8 +11,12 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from services.players import LeftQueue
+
+if TYPE_CHECKING:  # cogs.bot imports this module
+    from cogs.bot import LadderBot
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,7 @@ RETRY_SECONDS = 5.0
 class LadderLoops:
     """Starts, pokes and stops the matchmaking and deadline loops."""
 
-    def __init__(self, bot, wave_interval: float) -> None:
+    def __init__(self, bot: LadderBot, wave_interval: float) -> None:
         self.bot = bot
         self.wave_interval = wave_interval
         self._wake = asyncio.Event()

@@ -24,17 +24,23 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import nextcord
 from nextcord.ext import commands
 
+from cogs.client import user_of
 from cogs.components import custom_id, frozen_view
 from cogs.pipeline import guarded
 from cogs.responses import INFO_COLOUR
+from cogs.web_links import leaderboard_link
 from ladder.countries import country_name
 from ladder.errors import GuardRefusal, ValidationError
 from ladder.guards import Access
 from ladder.standings import LeaderboardFilters, LeaderboardPage, Standings
+
+if TYPE_CHECKING:  # cogs.bot imports this module
+    from cogs.bot import LadderBot
 
 PREFIX = "lb"
 PAGE_SIZE = 10
@@ -208,9 +214,14 @@ class LeaderboardRenderer:
     """Turns a BoardState into a page, its embed and its routed components."""
 
     def __init__(
-        self, standings: Standings, race_names: Mapping[str, str], shares: Mapping[str, float]
+        self,
+        standings: Standings,
+        race_names: Mapping[str, str],
+        shares: Mapping[str, float],
+        web_base_url: str | None = None,
     ) -> None:
         self.standings = standings
+        self.web_base_url = web_base_url
         self.race_names = dict(race_names)
         self.races = tuple(self.race_names)
         self.shares = dict(shares)
@@ -223,6 +234,7 @@ class LeaderboardRenderer:
         page = self.page(state, now)
         state = replace(state, page=page.page)
         embed = leaderboard_embed(page, self.race_names, self.standings.inactive_days)
+        embed.url = leaderboard_link(self.web_base_url, state.filters, page.page)
         return Board(state, page, embed, self.components(state, page, now))
 
     def cid(self, state: BoardState, action: str) -> str:
@@ -408,11 +420,14 @@ def _typed_page(interaction: nextcord.Interaction) -> str:
 class LeaderboardCog(commands.Cog):
     """Receives /leaderboard and the routed clicks on every leaderboard message."""
 
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: LadderBot) -> None:
         self.bot = bot
         config = bot.ladder_config
         self.renderer = LeaderboardRenderer(
-            bot.standings, {race.code: race.name for race in config.races}, config.ranks.shares
+            bot.standings,
+            {race.code: race.name for race in config.races},
+            config.ranks.shares,
+            bot.web_base_url,
         )
         bot.router.register(PREFIX, self._on_component, access=Access.TERMS)  # as /leaderboard
 
@@ -421,14 +436,14 @@ class LeaderboardCog(commands.Cog):
     async def leaderboard(self, interaction: nextcord.Interaction) -> None:
         """The ranked ladder: page through it, filter by race, rank, country or best race."""
         await self.bot.leaderboard.name_new_players()
-        board = self.renderer.render(BoardState(interaction.user.id), datetime.now(UTC))
+        board = self.renderer.render(BoardState(user_of(interaction).id), datetime.now(UTC))
         await interaction.response.send_message(embed=board.embed, view=board.view, ephemeral=True)
 
     async def _on_component(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
         """Apply one click (or the jump modal's submit) to the state in its custom_id."""
         renderer = self.renderer
         state, action = decode_state(parts, renderer.races, self.bot.standings.letters)
-        if interaction.user.id != state.owner:
+        if user_of(interaction).id != state.owner:
             raise NOT_YOURS
         now = datetime.now(UTC)
         f = state.filters

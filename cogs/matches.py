@@ -11,12 +11,13 @@ import re
 import weakref
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nextcord
 from nextcord.ext import commands
 
 from cogs.admin_ui import dispute_notice_embed
+from cogs.client import user_of
 from cogs.components import custom_id, frozen_modal
 from cogs.match_ui import match_buttons, match_embed
 from cogs.responses import INFO_COLOUR
@@ -25,6 +26,9 @@ from ladder.guards import Access
 from ladder.records import MatchRecord, MatchUpdate, QueueStatus
 from ladder.reports import Disputed
 from services.players import LeftQueue
+
+if TYPE_CHECKING:  # cogs.bot imports this module
+    from cogs.bot import LadderBot
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +51,13 @@ REPAIR_WINDOW = timedelta(days=1)
 class MatchCog(commands.Cog):
     """Receives the routed match buttons; MatchService applies the rules, Notifier tells."""
 
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: LadderBot) -> None:
         self.bot = bot
         bot.router.register("match", self._on_match_button, access=Access.SETUP)
 
     async def _on_match_button(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
         match_id, action, *rest = _parse(parts)
-        uid = interaction.user.id
+        uid = user_of(interaction).id
         matches = self.bot.matches
         if action == "evidence":
             await interaction.response.send_modal(frozen_modal(EvidenceModal(match_id)))
@@ -157,7 +161,7 @@ class Notifier:
 
     def __init__(
         self,
-        bot,
+        bot: LadderBot,
         admin_ids: Iterable[int],
         admin_channel_id: int | None,
         *,
@@ -186,7 +190,9 @@ class Notifier:
         names = await self.names(match.player1_uid, match.player2_uid)
         aborts = await self.bot.matches.aborts_left(viewer)
         return {
-            "embed": match_embed(match, viewer, names, self.bot.ladder_config),
+            "embed": match_embed(
+                match, viewer, names, self.bot.ladder_config, self.bot.web_base_url
+            ),
             "view": match_buttons(match, viewer, aborts),
         }
 

@@ -20,10 +20,12 @@ import logging
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import nextcord
 from nextcord.ext import commands
 
+from cogs.client import user_of
 from cogs.components import (
     EXPIRED,
     custom_id,
@@ -48,6 +50,9 @@ from ladder.players import (
     validate_profile,
 )
 
+if TYPE_CHECKING:  # cogs.bot imports this module
+    from cogs.bot import LadderBot
+
 log = logging.getLogger(__name__)
 
 TERMS = "tos"
@@ -66,7 +71,7 @@ class OnboardingCog(commands.Cog):
     """Receives the onboarding commands and their routed components; the rules are in
     ladder.players, the record in PlayerService, the draft in SetupDraftService."""
 
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: LadderBot) -> None:
         self.bot = bot
         # The terms' buttons: anyone may press them on any terms message (never banned).
         bot.router.register(TERMS, self._on_terms)
@@ -77,7 +82,7 @@ class OnboardingCog(commands.Cog):
     @guarded(Access.ANYONE)
     async def termsofservice(self, interaction: nextcord.Interaction) -> None:
         """Read the ladder's terms and accept them. **Start here.**"""
-        player = await self.bot.players.get(interaction.user.id)
+        player = await self.bot.players.get(user_of(interaction).id)
         await interaction.response.send_message(
             embed=terms_embed(self.bot.terms_text, player), view=terms_buttons(), ephemeral=True
         )
@@ -86,9 +91,9 @@ class OnboardingCog(commands.Cog):
     @guarded(Access.TERMS)
     async def setup(self, interaction: nextcord.Interaction) -> None:
         """Set your player name, battletag, alt names, country and region."""
-        player = await self.bot.players.get(interaction.user.id)
+        player = await self.bot.players.get(user_of(interaction).id)
         await interaction.response.send_modal(
-            setup_modal(interaction.user.id, NEW_DRAFT, SetupDraft.from_player(player))
+            setup_modal(user_of(interaction).id, NEW_DRAFT, SetupDraft.from_player(player))
         )
 
     # --- the terms' buttons ------------------------------------------------------------------
@@ -96,7 +101,7 @@ class OnboardingCog(commands.Cog):
     async def _on_terms(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
         if parts not in (["accept"], ["decline"]):
             raise EXPIRED
-        user = interaction.user
+        user = user_of(interaction)
         accepted = parts[0] == "accept"
         player = await self.bot.players.record_terms(user.id, user.name, accepted)
         await interaction.response.edit_message(
@@ -111,7 +116,7 @@ class OnboardingCog(commands.Cog):
         if action == "modal":
             await self._submit(interaction, draft_id)
             return
-        uid = interaction.user.id
+        uid = user_of(interaction).id
         drafts = self.bot.setup_drafts
         draft = await drafts.get(draft_id, uid)
         if draft is None:
@@ -144,7 +149,7 @@ class OnboardingCog(commands.Cog):
 
     async def _submit(self, interaction: nextcord.Interaction, draft_id: int) -> None:
         """The modal: check the names, keep them in the draft, show (or update) the preview."""
-        uid = interaction.user.id
+        uid = user_of(interaction).id
         values = text_inputs(interaction)
         name = validate_name(values.get(NAME_INPUT, ""))
         battletag = validate_battletag(values.get(BATTLETAG_INPUT, ""))
@@ -178,7 +183,7 @@ class OnboardingCog(commands.Cog):
             region=draft.region or "",
             regions=regions,
         )
-        user = interaction.user
+        user = user_of(interaction)
         changes = await self.bot.players.save_profile(user.id, user.name, profile)
         # Saved: the draft has done its job (a second Confirm finds it gone: "expired").
         await self.bot.setup_drafts.discard(draft_id, user.id)

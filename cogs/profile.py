@@ -11,19 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import nextcord
 from nextcord.ext import commands
 
+from cogs.client import user_of
 from cogs.embeds import help_embed, help_entries, profile_embed
 from cogs.pipeline import guarded
 from cogs.responses import SUCCESS_COLOUR
 from cogs.text import plain
+from cogs.web_links import player_link
 from ladder.countries import search_countries
 from ladder.guards import Access
 from ladder.players import Player, describe_country, validate_country
 from ladder.records import Profile, Record
 from ladder.standings import Standings
+
+if TYPE_CHECKING:  # cogs.bot imports this module
+    from cogs.bot import LadderBot
 
 FIELD_VALUE = 1024  # Discord's limit on an embed field's value
 RESULT_WORD = {"win": "Win", "loss": "Loss", "draw": "Draw"}
@@ -104,20 +110,21 @@ def ladder_profile_embed(
 class ProfileCog(commands.Cog):
     """Receives the profile commands and defers to the player and leaderboard services."""
 
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: LadderBot) -> None:
         self.bot = bot
 
     @nextcord.slash_command(name="profile", description="Show your ladder profile")
     @guarded(Access.TERMS)
     async def profile(self, interaction: nextcord.Interaction) -> None:
         """Your profile: ratings and ranks per race, record, recent matches."""
-        uid = interaction.user.id
+        uid = user_of(interaction).id
         player = await self.bot.players.require(uid)
         now = datetime.now(UTC)
         profile = await self.bot.leaderboard.profile(uid, now)
         embed = ladder_profile_embed(
             player, self.bot.regions, profile, self.bot.standings, self.bot.race_names, now
         )
+        embed.url = player_link(self.bot.web_base_url, player.display_name)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @nextcord.slash_command(name="setcountry", description="Change the country on your profile")
@@ -131,7 +138,7 @@ class ProfileCog(commands.Cog):
     ) -> None:
         """Change your country."""
         code = validate_country(country)
-        uid = interaction.user.id
+        uid = user_of(interaction).id
         change = await self.bot.players.set_country(uid, code)  # the standings follow it
         text = "is now" if change else "was already"
         embed = nextcord.Embed(

@@ -8,10 +8,12 @@ acts on whoever clicks it). Nothing is kept in memory per message.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import nextcord
 from nextcord.ext import commands
 
+from cogs.client import user_of
 from cogs.components import selected, uid_part
 from cogs.match_ui import leave_queue_button, queue_embed
 from cogs.pipeline import guarded
@@ -27,13 +29,16 @@ from cogs.queue_menu import (
 from cogs.responses import INFO_COLOUR
 from ladder.guards import Access
 
+if TYPE_CHECKING:  # cogs.bot imports this module
+    from cogs.bot import LadderBot
+
 log = logging.getLogger(__name__)
 
 
 class QueueCog(commands.Cog):
     """Receives /queue and the queue's buttons; QueueService does the work."""
 
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: LadderBot) -> None:
         self.bot = bot
         bot.router.register("queue", self._on_queue_button)  # Cancel: always allowed
         # The menu: its owner only, who must pass /queue's guards again (the terms and the
@@ -44,7 +49,7 @@ class QueueCog(commands.Cog):
     @guarded(Access.SETUP)
     async def queue(self, interaction: nextcord.Interaction) -> None:
         """Look for a match: pick races and map vetoes, then Join."""
-        uid = interaction.user.id
+        uid = user_of(interaction).id
         await self._refuse_if_busy(uid)
         preferences = await self.bot.queue.queue_preferences(uid)
         menu = QueueMenu(uid, tuple(preferences.races), tuple(preferences.vetoes))
@@ -60,7 +65,7 @@ class QueueCog(commands.Cog):
         await self.bot.queue.check_free_to_queue(uid)
 
     async def _on_queue_button(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
-        left = await self.bot.queue.leave_queue(interaction.user.id)
+        left = await self.bot.queue.leave_queue(user_of(interaction).id)
         text = "You left the queue." if left else "You were not in the queue any more."
         await interaction.response.edit_message(
             embed=nextcord.Embed(description=text, colour=INFO_COLOUR), view=None
@@ -88,11 +93,11 @@ class QueueCog(commands.Cog):
 
     async def _join(self, interaction: nextcord.Interaction, menu: QueueMenu) -> None:
         queue = self.bot.queue
-        status = await queue.join_queue(interaction.user.id, menu.races, menu.vetoes)
+        status = await queue.join_queue(user_of(interaction).id, menu.races, menu.vetoes)
         message = interaction.message
         if message is not None and interaction.guild_id is None:
             # Written before the answer: once a player sees a reply, everything is on disk.
-            await queue.set_queue_message(interaction.user.id, message.channel.id, message.id)
+            await queue.set_queue_message(user_of(interaction).id, message.channel.id, message.id)
         await interaction.response.edit_message(
             embed=queue_embed(status, self.bot.ladder_config), view=leave_queue_button()
         )
