@@ -129,6 +129,7 @@ async def build_bot(
         admin_ids=settings.admin_ids,
         admin_channel_id=settings.admin_channel_id,
         command_guild_ids=settings.command_guild_ids,
+        web_base_url=settings.web_base_url,
     )
 
 

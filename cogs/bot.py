@@ -64,6 +64,7 @@ class LadderBot(commands.Bot):
         admin_ids: frozenset[int] = frozenset(),
         admin_channel_id: int | None = None,
         command_guild_ids: tuple[int, ...] = (),
+        web_base_url: str | None = None,
     ) -> None:
         intents = nextcord.Intents.none()
         intents.guilds = True
@@ -82,6 +83,7 @@ class LadderBot(commands.Bot):
         self.race_names = {race.code: race.name for race in ladder_config.races}
         self.regions = {region.code: region.name for region in ladder_config.regions}
         self.terms_text = terms_text
+        self.web_base_url = web_base_url  # WEB_BASE_URL: links to the website, if set
         self.setup_drafts = setup_drafts
         self.confirmations = confirmations
         self.router = ComponentRouter()

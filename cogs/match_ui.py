@@ -10,6 +10,7 @@ import nextcord
 from cogs.components import custom_id, frozen_view
 from cogs.responses import ERROR_COLOUR, INFO_COLOUR, SUCCESS_COLOUR
 from cogs.text import plain
+from cogs.web_links import match_link
 from ladder.config import LadderConfig
 from ladder.records import MatchRecord, QueueStatus
 
@@ -37,9 +38,14 @@ def shown_name(names: Mapping[int, str], uid: int, fallback: str) -> str:
 
 
 def match_embed(
-    match: MatchRecord, viewer: int, names: Mapping[int, str], config: LadderConfig
+    match: MatchRecord,
+    viewer: int,
+    names: Mapping[int, str],
+    config: LadderConfig,
+    web_base_url: str | None = None,
 ) -> nextcord.Embed:
-    """The match as `viewer` sees it: opponent, races, MMRs, map, deadline, result."""
+    """The match as `viewer` sees it: opponent, races, MMRs, map, deadline, result; the title
+    links to the match's web page when the site's address is set."""
     status = str(match.status)
     colour = {
         "finished": SUCCESS_COLOUR,
@@ -48,7 +54,9 @@ def match_embed(
         "aborted": ERROR_COLOUR,
     }.get(status, INFO_COLOUR)
     embed = nextcord.Embed(
-        title=f"Match #{match.id}: {STATUS_TEXT.get(status, status)}", colour=colour
+        title=f"Match #{match.id}: {STATUS_TEXT.get(status, status)}",
+        colour=colour,
+        url=match_link(web_base_url, match.id),
     )
     for side in (1, 2):
         uid = getattr(match, f"player{side}_uid")
