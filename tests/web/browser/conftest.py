@@ -129,6 +129,8 @@ async def tab(browser, request) -> AsyncIterator[Tab]:
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: opened.console_errors.append(f"{page.url}: {error}"))
+    # A hostile name that ran as a script would most likely open a dialog: that fails too.
+    page.on("dialog", lambda dialog: opened.console_errors.append(f"{page.url}: a dialog"))
     try:
         yield opened
     finally:
