@@ -34,8 +34,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from e2e.discord_objects import UPDATE_MESSAGE
-from e2e.fake_discord import FakeDiscord
 from e2e.harness import BotProcess
 from e2e_latency import (
     REPO_ROOT,
@@ -46,6 +44,9 @@ from e2e_latency import (
     wrapper_env,
     write_bot_wrapper,
 )
+
+from localdiscord import FakeDiscord
+from localdiscord.protocol import UPDATE_MESSAGE
 
 WARMUP = 20
 WINDOW = 100  # ack times of the first and the last WINDOW calls are compared

@@ -59,11 +59,10 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from e2e import harness  # noqa: E402
-from e2e.discord_objects import FakeUser  # noqa: E402
-from e2e.fake_discord import FakeDiscord  # noqa: E402
 from e2e.harness import BotProcess  # noqa: E402
 
 from cogs.matches import DM_CONCURRENCY  # noqa: E402
+from localdiscord import FakeDiscord, FakeUser  # noqa: E402
 from storage.database import Database, format_time, parse_time  # noqa: E402
 
 WAVE_SECONDS = 2.0  # the first wave comes this long after the bot is ready

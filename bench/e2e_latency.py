@@ -46,9 +46,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from e2e import harness  # noqa: E402
-from e2e.discord_objects import FakeUser, SentInteraction  # noqa: E402
-from e2e.fake_discord import FakeDiscord  # noqa: E402
 from e2e.harness import BotProcess  # noqa: E402
+
+from localdiscord import FakeDiscord, FakeUser, SentInteraction  # noqa: E402
 
 Scenario = Callable[[FakeDiscord, FakeUser], Awaitable[SentInteraction]]
 

@@ -24,6 +24,10 @@ LAYERS: tuple[frozenset[str], ...] = (
 )
 LAYER = {top: level for level, tops in enumerate(LAYERS) for top in tops}
 
+# Packages beside the layers, which import none of them nor the test tools: the local Discord is
+# Discord, not the bot (the end-to-end tests and the playground run the bot against it).
+BESIDE = {"localdiscord": LAYER.keys() | {"pytest", "tests"}}
+
 # Cogs call services, not repositories. These cog modules still import storage, and why.
 COGS_USING_STORAGE = {
     # The bot's typed attributes: the database and the log writer it is handed to close.
@@ -69,6 +73,8 @@ def upward_imports(root: Path) -> list[str]:
     """Return "module imports top (layer above)" for every import that points up."""
     offenders = []
     for top, path in modules(root):
+        if top not in LAYER:
+            continue
         own = LAYER[top]
         for imported in sorted(imported_tops(path)):
             if imported in LAYER and LAYER[imported] > own:
@@ -78,7 +84,22 @@ def upward_imports(root: Path) -> list[str]:
 
 def test_every_package_has_a_layer():
     packages, py_modules = first_party(ROOT)
-    assert sorted(set(packages + py_modules) - LAYER.keys()) == []
+    assert sorted(set(packages + py_modules) - LAYER.keys() - BESIDE.keys()) == []
+
+
+def forbidden_imports(root: Path) -> list[str]:
+    """Return "module imports top" for every package beside the layers that imports one."""
+    return [
+        f"{path.relative_to(root)} ({top}) imports {imported}"
+        for top, path in modules(root)
+        if top in BESIDE
+        for imported in sorted(imported_tops(path) & BESIDE[top])
+    ]
+
+
+def test_the_local_discord_imports_nothing_of_the_bot():
+    offenders = forbidden_imports(ROOT)
+    assert not offenders, "imports of the bot or the tests:\n" + "\n".join(offenders)
 
 
 def test_no_module_imports_from_a_layer_above():
@@ -121,4 +142,20 @@ def test_the_check_sees_an_upward_import(tmp_path):
     assert upward_imports(tmp_path) == [
         "ladder/rules.py (ladder) imports services",
         "services/use.py (services) imports bot",
+    ]
+
+
+def test_the_check_sees_the_local_discord_import_the_bot(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.setuptools]\npackages = ["localdiscord", "services"]\n'
+    )
+    for package in ("localdiscord", "services"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "localdiscord" / "server.py").write_text(
+        "import json\nfrom services.queue import QueueService\nimport pytest\n"
+    )
+    assert forbidden_imports(tmp_path) == [
+        "localdiscord/server.py (localdiscord) imports pytest",
+        "localdiscord/server.py (localdiscord) imports services",
     ]

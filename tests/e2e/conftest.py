@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from .fake_discord import FakeDiscord
+from localdiscord import FakeDiscord
+
 from .harness import BotProcess
 
 BOT_PROCESSES = pytest.StashKey[list[BotProcess]]()

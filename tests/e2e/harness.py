@@ -18,7 +18,7 @@ from typing import IO
 
 import nextcord
 
-from .fake_discord import FakeDiscord, FakeUser
+from localdiscord import FakeDiscord, FakeUser
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BOT_SCRIPT = REPO_ROOT / "bot.py"

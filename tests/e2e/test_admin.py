@@ -16,15 +16,14 @@ from typing import Any
 
 from cogs.admin import ALREADY_ANSWERED
 from ladder.guards import REFUSALS
-
-from .discord_objects import (
+from localdiscord import FakeDiscord, FakeUser, RecordedMessage
+from localdiscord.protocol import (
     CHANNEL_MESSAGE,
     DEFERRED_UPDATE_MESSAGE,
     OPT_SUB_COMMAND,
     UPDATE_MESSAGE,
-    RecordedMessage,
 )
-from .fake_discord import FakeDiscord, FakeUser
+
 from .harness import BotProcess
 from .test_ladder_flow import (
     WAIT,

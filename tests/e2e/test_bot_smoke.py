@@ -6,7 +6,8 @@ syncs its commands, answers, stops cleanly on SIGTERM and starts again on the sa
 
 from __future__ import annotations
 
-from .fake_discord import FakeDiscord
+from localdiscord import FakeDiscord
+
 from .harness import BotProcess
 
 FIRST_VERSION_COMMANDS = {"termsofservice", "setup", "setcountry", "profile", "help"}

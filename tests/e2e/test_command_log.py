@@ -14,18 +14,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from cogs.pipeline import route_of
-
-from .discord_objects import (
+from localdiscord import FakeDiscord, SentInteraction
+from localdiscord.objects import snowflake_time_ms
+from localdiscord.protocol import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
     OPT_SUB_COMMAND,
     OPT_SUB_COMMAND_GROUP,
-    SentInteraction,
-    snowflake_time_ms,
 )
-from .fake_discord import FakeDiscord
+
 from .harness import BotProcess
 from .test_onboarding import accept_terms, command_reply, db_rows, finish_setup
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .discord_limits import (
+from localdiscord.rules import (
     check_autocomplete,
     check_command,
     check_embeds,

@@ -15,15 +15,16 @@ import nextcord
 import pytest
 from nextcord import Interaction, SlashOption
 
-from .discord_objects import (
+from localdiscord import FakeDiscord
+from localdiscord.objects import snowflake_time_ms
+from localdiscord.protocol import (
     AUTOCOMPLETE_RESULT,
     CHANNEL_MESSAGE,
     DEFERRED_CHANNEL_MESSAGE,
     MODAL,
     UPDATE_MESSAGE,
-    snowflake_time_ms,
 )
-from .fake_discord import FakeDiscord
+
 from .harness import running_client
 
 COUNTRIES = ["France", "Finland", "Fiji", "Germany", "Ghana", "Greece"]

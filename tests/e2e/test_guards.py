@@ -11,9 +11,9 @@ from collections.abc import Callable
 import pytest
 
 from ladder.guards import REFUSALS
+from localdiscord import FakeDiscord
+from localdiscord.protocol import UPDATE_MESSAGE
 
-from .discord_objects import UPDATE_MESSAGE
-from .fake_discord import FakeDiscord
 from .harness import BotProcess
 from .test_onboarding import (
     accept_terms,

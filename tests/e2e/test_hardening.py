@@ -15,10 +15,10 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from localdiscord import FakeDiscord, FakeUser, RecordedMessage
+from localdiscord.protocol import CHANNEL_MESSAGE, UPDATE_MESSAGE
 from tests.reliability.e2e_helpers import assert_ladder_invariants
 
-from .discord_objects import CHANNEL_MESSAGE, UPDATE_MESSAGE, RecordedMessage
-from .fake_discord import FakeDiscord, FakeUser
 from .harness import BotProcess
 from .test_admin import ask, confirm
 from .test_ladder_flow import (

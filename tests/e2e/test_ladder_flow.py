@@ -21,16 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import discord_limits as limits
-from .discord_objects import (
-    CHANNEL_MESSAGE,
-    MESSAGE_COMPONENT,
-    MODAL,
-    UPDATE_MESSAGE,
-    RecordedMessage,
-    SentInteraction,
-)
-from .fake_discord import FakeDiscord, FakeUser
+from localdiscord import FakeDiscord, FakeUser, RecordedMessage, SentInteraction
+from localdiscord.protocol import BUTTON, CHANNEL_MESSAGE, MESSAGE_COMPONENT, MODAL, UPDATE_MESSAGE
+
 from .harness import REPO_ROOT, BotProcess
 from .test_onboarding import (
     accept_terms,
@@ -170,8 +163,8 @@ async def forged_click(
     fake: FakeDiscord, user: FakeUser, message: RecordedMessage, custom_id: str
 ) -> SentInteraction:
     """A button click with a custom_id that is not on ``message`` (a modified client)."""
-    data = {"custom_id": custom_id, "component_type": limits.BUTTON}
-    return await fake._inject(MESSAGE_COMPONENT, user, data, channel=message.channel,
+    data = {"custom_id": custom_id, "component_type": BUTTON}
+    return await fake.inject(MESSAGE_COMPONENT, user, data, channel=message.channel,
                               message=message)  # fmt: skip
 
 

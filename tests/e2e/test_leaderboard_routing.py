@@ -13,19 +13,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from storage.database import Database, utc_now
-
-from . import discord_limits as limits
-from .discord_objects import (
+from localdiscord import FakeDiscord, FakeUser, RecordedMessage, SentInteraction
+from localdiscord.protocol import (
+    ACTION_ROW,
     CHANNEL_MESSAGE,
     MESSAGE_COMPONENT,
     MODAL,
     MODAL_SUBMIT,
+    STRING_SELECT,
+    TEXT_INPUT,
     UPDATE_MESSAGE,
-    RecordedMessage,
-    SentInteraction,
 )
-from .fake_discord import FakeDiscord, FakeUser
+from storage.database import Database, utc_now
+
 from .harness import BotProcess, running_client
 from .test_ladder_flow import forged_click, press
 from .test_onboarding import accept_terms, command_reply, in_process_bot
@@ -105,7 +105,7 @@ async def forged(
     data: dict[str, Any],
 ) -> SentInteraction:
     """An interaction a modified client sends about `message` (any user, any custom_id)."""
-    return await fake._inject(kind, user, data, channel=message.channel, message=message)
+    return await fake.inject(kind, user, data, channel=message.channel, message=message)
 
 
 async def refused(inter: SentInteraction, message: RecordedMessage, needle: str) -> None:
@@ -122,8 +122,8 @@ async def refused(inter: SentInteraction, message: RecordedMessage, needle: str)
 def page_input(value: str) -> list[dict]:
     return [
         {
-            "type": limits.ACTION_ROW,
-            "components": [{"type": limits.TEXT_INPUT, "custom_id": "number", "value": value}],
+            "type": ACTION_ROW,
+            "components": [{"type": TEXT_INPUT, "custom_id": "number", "value": value}],
         }
     ]
 
@@ -193,7 +193,7 @@ async def test_only_the_owner_can_use_a_leaderboard(
     await refused(await forged_click(fake, other, board, action_id(board, "next")), board, mine)
     select = {
         "custom_id": action_id(board, "race"),
-        "component_type": limits.STRING_SELECT,
+        "component_type": STRING_SELECT,
         "values": ["bw_zerg"],
     }
     await refused(await forged(fake, other, board, MESSAGE_COMPONENT, select), board, mine)
@@ -229,12 +229,12 @@ async def test_forged_and_stale_custom_ids_are_not_recognised(
 
     race = action_id(board, "race")
     for values in (["bw_nonsense"], [], ["bw_zerg", "sc2_terran"], "bw_zerg"):
-        data = {"custom_id": race, "component_type": limits.STRING_SELECT, "values": values}
+        data = {"custom_id": race, "component_type": STRING_SELECT, "values": values}
         inter = await forged(fake, user, board, MESSAGE_COMPONENT, data)
         await refused(inter, board, "not on the leaderboard's list")
     data = {
         "custom_id": action_id(board, "country"),
-        "component_type": limits.STRING_SELECT,
+        "component_type": STRING_SELECT,
         "values": ["DE"],  # a country, but nobody ranked plays there
     }
     await refused(await forged(fake, user, board, MESSAGE_COMPONENT, data), board, "not on")

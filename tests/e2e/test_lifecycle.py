@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from .fake_discord import FakeDiscord
+from localdiscord import FakeDiscord
+
 from .harness import BOT_SCRIPT, REPO_ROOT
 
 RUN_TIMEOUT = 60.0

@@ -8,8 +8,9 @@ what is wrong, and write nothing at all.
 
 from __future__ import annotations
 
-from .discord_objects import CHANNEL_MESSAGE, UPDATE_MESSAGE
-from .fake_discord import FakeDiscord
+from localdiscord import FakeDiscord
+from localdiscord.protocol import CHANNEL_MESSAGE, UPDATE_MESSAGE
+
 from .harness import BotProcess
 from .test_onboarding import (
     accept_terms,

@@ -22,19 +22,11 @@ from cogs.bot import LadderBot
 from ladder.config import load_ladder_config
 from ladder.countries import country_pages
 from ladder.guards import REFUSALS
+from localdiscord import FakeDiscord, FakeUser, RecordedMessage, SentInteraction, rules
+from localdiscord.protocol import BUTTON, CHANNEL_MESSAGE, MESSAGE_COMPONENT, MODAL, UPDATE_MESSAGE
 from storage.command_log import CommandLogWriter
 from storage.database import Database
 
-from . import discord_limits as limits
-from .discord_objects import (
-    CHANNEL_MESSAGE,
-    MESSAGE_COMPONENT,
-    MODAL,
-    UPDATE_MESSAGE,
-    RecordedMessage,
-    SentInteraction,
-)
-from .fake_discord import FakeDiscord, FakeUser
 from .harness import BotProcess, running_client
 
 TERMS_HINT = "/termsofservice"
@@ -111,7 +103,7 @@ async def open_setup(fake: FakeDiscord, user: FakeUser) -> SentInteraction:
 def modal_values(inter: SentInteraction) -> dict[str, str]:
     """The prefilled values of the modal the bot opened in answer to ``inter``."""
     assert inter.callback is not None
-    return {i["custom_id"]: i.get("value") or "" for i in limits.modal_inputs(inter.callback.modal)}
+    return {i["custom_id"]: i.get("value") or "" for i in rules.modal_inputs(inter.callback.modal)}
 
 
 async def submit_setup(
@@ -571,8 +563,8 @@ async def test_setup_drafts_expire_and_are_replaced(
     assert "Profile saved" in (await (await fake.click(lou, second, label="Confirm")).reply()).text
     before = player_state(bot, lou)
     # A second Confirm, as a client that still shows the old preview would send it.
-    data = {"custom_id": confirm_id, "component_type": limits.BUTTON}
-    again = await fake._inject(MESSAGE_COMPONENT, lou, data, channel=second.channel,
+    data = {"custom_id": confirm_id, "component_type": BUTTON}
+    again = await fake.inject(MESSAGE_COMPONENT, lou, data, channel=second.channel,
                                message=second)  # fmt: skip
     assert "expired" in (await again.reply()).text.lower()
     assert player_state(bot, lou) == before
@@ -646,12 +638,12 @@ async def test_setcountry_autocomplete_stores_the_chosen_code_and_refuses_the_re
     async def choices(typed: str) -> list[dict]:
         inter = await fake.autocomplete(mia, "setcountry", "country", typed)
         found = (await inter.response()).choices
-        assert len(found) <= limits.AUTOCOMPLETE_CHOICES, typed
+        assert len(found) <= rules.AUTOCOMPLETE_CHOICES, typed
         return found
 
     french = await choices("fr")
     assert french[0] == {"name": "France", "value": "FR"}
-    assert len(await choices("")) == limits.AUTOCOMPLETE_CHOICES
+    assert len(await choices("")) == rules.AUTOCOMPLETE_CHOICES
     united = [c["name"] for c in await choices("united")]
     assert "United Kingdom" in united and "United States" in united
     assert await choices("zzzzqqq") == []

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from cogs.components import EXPIRED
 from ladder.guards import REFUSALS
+from localdiscord import FakeDiscord
 
-from .fake_discord import FakeDiscord
 from .harness import BotProcess
 from .test_admin import ask, confirm
 from .test_ladder_flow import (

@@ -19,10 +19,17 @@ from pathlib import Path
 
 from cogs.components import EXPIRED
 from ladder.countries import country_pages
+from localdiscord import FakeDiscord, FakeUser
+from localdiscord.protocol import (
+    ACTION_ROW,
+    CHANNEL_MESSAGE,
+    MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
+    STRING_SELECT,
+    TEXT_INPUT,
+    UPDATE_MESSAGE,
+)
 
-from . import discord_limits as limits
-from .discord_objects import CHANNEL_MESSAGE, MESSAGE_COMPONENT, MODAL_SUBMIT, UPDATE_MESSAGE
-from .fake_discord import FakeDiscord, FakeUser
 from .harness import BotProcess, running_client
 from .test_ladder_flow import (
     forged_click,
@@ -107,11 +114,11 @@ async def forged_modal_submit(
     fake: FakeDiscord, user: FakeUser, custom_id: str, values: dict[str, str]
 ) -> object:
     rows = [
-        {"type": limits.ACTION_ROW,
-         "components": [{"type": limits.TEXT_INPUT, "custom_id": key, "value": value}]}
+        {"type": ACTION_ROW,
+         "components": [{"type": TEXT_INPUT, "custom_id": key, "value": value}]}
         for key, value in values.items()
     ]  # fmt: skip
-    return await fake._inject(MODAL_SUBMIT, user, {"custom_id": custom_id, "components": rows})
+    return await fake.inject(MODAL_SUBMIT, user, {"custom_id": custom_id, "components": rows})
 
 
 async def test_unknown_and_earlier_custom_ids_are_answered_expired(
@@ -206,8 +213,8 @@ async def test_setup_preview_refuses_what_it_did_not_offer(
     preview = await choose(fake, dee, preview, "setup:country_page", page_of("FR"))
     other_page = next(codes for _, codes in country_pages() if "FR" not in dict(codes))
     data = {"custom_id": custom_id_of(preview, "setup:country"),
-            "component_type": limits.STRING_SELECT, "values": [other_page[0][0]]}  # fmt: skip
-    forged = await fake._inject(MESSAGE_COMPONENT, dee, data, channel=preview.channel,
+            "component_type": STRING_SELECT, "values": [other_page[0][0]]}  # fmt: skip
+    forged = await fake.inject(MESSAGE_COMPONENT, dee, data, channel=preview.channel,
                                 message=preview)  # fmt: skip
     reply = await forged.reply()
     assert reply.ephemeral and "Please pick a country from the list" in reply.text, reply.text

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from localdiscord import FakeDiscord, FakeUser
 from storage.database import Database, format_time, parse_time
 
-from .fake_discord import FakeDiscord, FakeUser
 from .harness import BotProcess
 from .test_ladder_flow import ladder_data_dir
 from .test_onboarding import assert_no_unexpected_errors, db_rows

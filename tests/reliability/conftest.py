@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import pytest_asyncio
 
+from localdiscord import FakeDiscord
 from tests.e2e.conftest import (  # noqa: F401  (fixtures, re-exported)
     BOT_PROCESSES,
     bot_process,
     fake_discord,
     ladder_bot,
 )
-from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.harness import BotProcess
 
 MODULE_BOTS = pytest.StashKey[list[BotProcess]]()

@@ -15,8 +15,8 @@ from app.settings import REPO_ROOT
 from cogs.responses import APOLOGY
 from ladder.config import load_ladder_config
 from ladder.rating import replay_log
-from storage.ratings import RatingRepository
-from tests.e2e.discord_objects import (
+from localdiscord import FakeDiscord, FakeUser, RecordedMessage, SentInteraction
+from localdiscord.protocol import (
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
     OPT_BOOLEAN,
@@ -25,10 +25,8 @@ from tests.e2e.discord_objects import (
     OPT_STRING,
     OPT_SUB_COMMAND,
     OPT_USER,
-    RecordedMessage,
-    SentInteraction,
 )
-from tests.e2e.fake_discord import FakeDiscord, FakeUser
+from storage.ratings import RatingRepository
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_ladder_flow import WAIT, join_queue, match_dm, press
 from tests.e2e.test_onboarding import db_rows
@@ -144,7 +142,7 @@ async def forged_component(
     data: dict[str, Any] = {"custom_id": custom_id, "component_type": component_type}
     if values is not None:
         data["values"] = values
-    return await fake._inject(MESSAGE_COMPONENT, user, data, channel=message.channel,
+    return await fake.inject(MESSAGE_COMPONENT, user, data, channel=message.channel,
                               message=message)  # fmt: skip
 
 
@@ -159,7 +157,7 @@ async def forged_modal(
     ]
     data = {"custom_id": custom_id, "components": rows}
     channel = message.channel if message is not None else None
-    return await fake._inject(MODAL_SUBMIT, user, data, channel=channel, message=message)
+    return await fake.inject(MODAL_SUBMIT, user, data, channel=channel, message=message)
 
 
 async def forged_slash(
@@ -167,7 +165,7 @@ async def forged_slash(
 ) -> SentInteraction:
     """/command with raw option payloads, past the Discord client's own checks."""
     name, *path = command.split()
-    cmd = fake._find_command(user, name, where.get("guild"))
+    cmd = fake.find_command(user, name, where.get("guild"))
     data: dict[str, Any] = {"id": cmd["id"], "name": name, "type": 1, "options": options}
     for part in reversed(path):
         data["options"] = [{"name": part, "type": OPT_SUB_COMMAND, "options": data["options"]}]
@@ -179,7 +177,7 @@ async def forged_slash(
             resolved.setdefault("users", {})[str(user_id)] = known.payload()
     if resolved:
         data["resolved"] = resolved
-    return await fake._inject(2, user, data, **where)
+    return await fake.inject(2, user, data, **where)
 
 
 def _leaves(options: list[dict[str, Any]]) -> list[dict[str, Any]]:

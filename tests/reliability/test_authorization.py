@@ -29,8 +29,8 @@ import pytest_asyncio
 
 from cogs.admin import AdminCog
 from ladder.guards import REFUSALS
-from tests.e2e.discord_objects import MODAL, RecordedMessage, SentInteraction
-from tests.e2e.fake_discord import FakeDiscord, FakeGuild, FakeUser
+from localdiscord import FakeDiscord, FakeGuild, FakeUser, RecordedMessage, SentInteraction
+from localdiscord.protocol import MODAL
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_admin import ask, confirm
 from tests.e2e.test_ladder_flow import join_queue, ladder_data_dir, open_queue, press

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from app.settings import REPO_ROOT
 from ladder.config import load_ladder_config
 from ladder.countries import resolve_country
-from tests.e2e.discord_objects import MODAL, RecordedMessage, SentInteraction
-from tests.e2e.fake_discord import FakeDiscord, FakeUser
+from localdiscord import FakeDiscord, FakeUser, RecordedMessage, SentInteraction
+from localdiscord.protocol import MODAL
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_ladder_flow import ladder_data_dir, press
 from tests.e2e.test_onboarding import (

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.e2e.discord_objects import CHANNEL_MESSAGE, UPDATE_MESSAGE
-from tests.e2e.fake_discord import FakeDiscord, FakeUser
+from localdiscord import FakeDiscord, FakeUser
+from localdiscord.protocol import CHANNEL_MESSAGE, UPDATE_MESSAGE
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_admin import ask
 from tests.e2e.test_ladder_flow import (

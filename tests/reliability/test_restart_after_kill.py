@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.discord_objects import APPLICATION_COMMAND
-from tests.e2e.fake_discord import FakeDiscord
+from localdiscord import FakeDiscord
+from localdiscord.protocol import APPLICATION_COMMAND
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_ladder_flow import (
     join_queue,

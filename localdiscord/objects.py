@@ -1,9 +1,9 @@
-"""The objects of the fake Discord's world, and the records of what the bot did in it.
+"""The objects of the local Discord's world, and the records of what the bot did in it.
 
-Tests create users and guilds (``FakeUser``, ``FakeGuild``); the fake describes them to the bot
-as Discord would (each ``payload()`` is the JSON Discord sends). What the bot sends back is kept as
-``RecordedMessage`` and ``Callback`` on the ``SentInteraction`` a test injected, and broken rules
-as ``Violation``. The server itself is in ``fake_discord.py``.
+A driver creates users and guilds (``FakeUser``, ``FakeGuild``); the local Discord describes them
+to the bot as Discord would (each ``payload()`` is the JSON Discord sends). What the bot sends back
+is kept as ``RecordedMessage`` and ``Callback`` on the ``SentInteraction`` the driver sent, and
+broken rules as ``Violation``. The server itself is ``server.FakeDiscord``.
 """
 
 from __future__ import annotations
@@ -15,65 +15,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import discord_limits as limits
+from .protocol import (
+    ADMINISTRATOR,
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE_RESULT,
+    BUTTON,
+    DEFERRED_UPDATE_MESSAGE,
+    DISCORD_EPOCH_MS,
+    DM,
+    EPHEMERAL,
+    LOADING,
+    MODAL,
+    SELECT_TYPES,
+)
 
 if TYPE_CHECKING:
-    from .fake_discord import FakeDiscord
+    from .world import World
 
-API_VERSION = 10
-DISCORD_EPOCH_MS = 1_420_070_400_000
-DEFAULT_WAIT = 5.0  # how long a test waits for the bot before failing
-RESPONSE_DEADLINE = 3.0  # Discord's limit for the first answer to an interaction
-
-# Interaction types (what the player did).
-APPLICATION_COMMAND = 2
-MESSAGE_COMPONENT = 3
-AUTOCOMPLETE = 4
-MODAL_SUBMIT = 5
-
-# Interaction callback types (how the bot answers).
-CHANNEL_MESSAGE = 4
-DEFERRED_CHANNEL_MESSAGE = 5
-DEFERRED_UPDATE_MESSAGE = 6
-UPDATE_MESSAGE = 7
-AUTOCOMPLETE_RESULT = 8
-MODAL = 9
-# Which answers Discord accepts for which interaction. 6 and 7 change the message a component is
-# on; a modal submit has one only when the modal was opened from a component.
-ALLOWED_CALLBACKS = {
-    APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, MODAL},
-    MESSAGE_COMPONENT: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE,
-                        UPDATE_MESSAGE, MODAL},
-    AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
-    MODAL_SUBMIT: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE,
-                   UPDATE_MESSAGE},
-}
-
-# Message flags.
-EPHEMERAL = 1 << 6
-LOADING = 1 << 7  # a deferred reply still "thinking"
-
-# Channel types.
-GUILD_TEXT = 0
-DM = 1
-
-# Interaction contexts (where a command may be used).
-CONTEXT_GUILD = 0
-CONTEXT_BOT_DM = 1
-
-# Application command option types.
-OPT_SUB_COMMAND = 1
-OPT_SUB_COMMAND_GROUP = 2
-OPT_STRING = 3
-OPT_INTEGER = 4
-OPT_BOOLEAN = 5
-OPT_USER = 6
-OPT_CHANNEL = 7
-OPT_ROLE = 8
-OPT_NUMBER = 10
-
-ADMINISTRATOR = 1 << 3
-EVERYONE_PERMISSIONS = 0x0000_0006_4006_4C40  # Discord's defaults for @everyone, roughly
+DEFAULT_WAIT = 5.0  # how long a driver waits for the bot before failing
 
 
 def now_iso() -> str:
@@ -278,10 +237,10 @@ class RecordedMessage:
         return [c for row in self.components for c in row.get("components", [])]
 
     def buttons(self) -> list[dict[str, Any]]:
-        return [c for c in self.all_components() if c.get("type") == limits.BUTTON]
+        return [c for c in self.all_components() if c.get("type") == BUTTON]
 
     def selects(self) -> list[dict[str, Any]]:
-        return [c for c in self.all_components() if c.get("type") in limits.SELECT_TYPES]
+        return [c for c in self.all_components() if c.get("type") in SELECT_TYPES]
 
     def component(self, *, label: str | None = None, custom_id: str | None = None,
                   kinds: Iterable[int] | None = None) -> dict[str, Any]:
@@ -393,7 +352,7 @@ class RecordedRequest:
 class SentInteraction:
     """One interaction the test injected, and what the bot did with it."""
 
-    def __init__(self, fake: FakeDiscord, payload: dict[str, Any], user: FakeUser,
+    def __init__(self, fake: World, payload: dict[str, Any], user: FakeUser,
                  channel: FakeChannel, source_message: RecordedMessage | None) -> None:
         self.fake = fake
         self.payload = payload

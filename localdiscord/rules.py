@@ -1,6 +1,6 @@
 """Discord's documented limits on what a bot may send, written as pure checks.
 
-The fake Discord (`fake_discord.py`) runs every payload the bot sends through these functions.
+The local Discord runs every payload the bot sends through these functions.
 Each check returns a list of problems, one short string each; an empty list means Discord would
 accept the payload. Real Discord answers a broken payload with HTTP 400, code 50035 "Invalid Form
 Body" — so a bot that breaks one of these rules fails in production, usually only for the one
@@ -16,6 +16,45 @@ from __future__ import annotations
 
 import re
 from typing import Any
+
+from .protocol import (
+    ACTION_ROW,
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE,
+    AUTOCOMPLETE_RESULT,
+    BUTTON,
+    CHANNEL_MESSAGE,
+    CHAT_INPUT,
+    DEFERRED_CHANNEL_MESSAGE,
+    DEFERRED_UPDATE_MESSAGE,
+    IS_COMPONENTS_V2,
+    LABEL,
+    LINK_BUTTON_STYLE,
+    MESSAGE_COMPONENT,
+    MODAL,
+    MODAL_SUBMIT,
+    OPT_SUB_COMMAND,
+    OPT_SUB_COMMAND_GROUP,
+    PREMIUM_BUTTON_STYLE,
+    SELECT_TYPES,
+    STRING_SELECT,
+    TEXT_INPUT,
+    UPDATE_MESSAGE,
+)
+
+# --- answering an interaction -----------------------------------------------------------------
+RESPONSE_DEADLINE = 3.0  # seconds for the first answer; later, Discord forgets the interaction
+# The first answer is the only one: a second callback is refused (40060). Which answers Discord
+# accepts for which interaction: 6 and 7 change the message a component is on; a modal submit
+# has one only when the modal was opened from a component.
+ALLOWED_CALLBACKS = {
+    APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, MODAL},
+    MESSAGE_COMPONENT: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE,
+                        UPDATE_MESSAGE, MODAL},
+    AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
+    MODAL_SUBMIT: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE,
+                   UPDATE_MESSAGE},
+}
 
 # --- messages -------------------------------------------------------------------------------
 MAX_CONTENT = 2000
@@ -39,21 +78,6 @@ SELECT_PLACEHOLDER = 150
 SELECT_OPTION_TEXT = 100  # label, value and description of one option
 SELECT_MAX_VALUES = 25
 
-# Component types (the "type" field).
-ACTION_ROW = 1
-BUTTON = 2
-STRING_SELECT = 3
-TEXT_INPUT = 4
-USER_SELECT = 5
-ROLE_SELECT = 6
-MENTIONABLE_SELECT = 7
-CHANNEL_SELECT = 8
-LABEL = 18  # newer modal layout: a label wrapping one input
-SELECT_TYPES = frozenset(
-    {STRING_SELECT, USER_SELECT, ROLE_SELECT, MENTIONABLE_SELECT, CHANNEL_SELECT})
-LINK_BUTTON_STYLE = 5
-PREMIUM_BUTTON_STYLE = 6
-IS_COMPONENTS_V2 = 1 << 15  # message flag: the newer layout, with other limits; not checked here
 
 # --- autocomplete and modals ----------------------------------------------------------------
 AUTOCOMPLETE_CHOICES = 25
@@ -70,9 +94,6 @@ COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 COMMAND_DESCRIPTION = 100
 COMMAND_OPTIONS = 25
 OPTION_CHOICES = 25
-CHAT_INPUT = 1
-SUB_COMMAND = 1
-SUB_COMMAND_GROUP = 2
 
 
 def _too_long(problems: list[str], where: str, value: Any, limit: int) -> None:
@@ -334,7 +355,7 @@ def _check_options(where: str, options: list[dict[str, Any]]) -> list[str]:
             problems.append(f"{owhere} is defined twice")
         names.add(option.get("name"))
         kind = option.get("type")
-        if kind in (SUB_COMMAND, SUB_COMMAND_GROUP):
+        if kind in (OPT_SUB_COMMAND, OPT_SUB_COMMAND_GROUP):
             problems += _check_options(f"{where} {option.get('name')}", option.get("options") or [])
             continue
         if option.get("required"):
