@@ -19,6 +19,10 @@ Rules of one wave (`run_wave`):
 * Entries not paired are returned unchanged in priority order; the caller increments their
   `waves_waited` (or recomputes it from `joined_at`) before the next wave.
 
+The steps, in `run_wave`'s order: `priority_order`; `mmr_slots` (every entry's races as slots
+sorted by MMR); `pair_greedily` (each entry in turn takes its `closest_opponent` among the
+`FreeSlots`); `make_pairings` (a map from `allowed_maps` per pairing, drawn in pairing order).
+
 Speed: MMR slots are sorted once and each player looks only at the nearest still-free slot on
 either side of its MMR (bisect, plus a union-find that skips paired slots), so a wave costs
 O(n log n) rather than comparing every pair.
@@ -116,9 +120,171 @@ def validate_vetoes(
     return result
 
 
-def _allowed_maps(
+def priority_order(entries: Iterable[QueueEntry]) -> list[QueueEntry]:
+    """Return the entries in the order the wave handles them: most waves waited, then earliest
+    joined, then lowest uid. A player queued twice is a bug (ValueError)."""
+    # Three stable C-level sorts instead of one with a Python key.
+    order = sorted(entries, key=attrgetter("uid"))
+    order.sort(key=attrgetter("joined_at"))
+    order.sort(key=attrgetter("waves_waited"), reverse=True)
+    if len({e.uid for e in order}) != len(order):
+        raise ValueError("a player is queued twice")
+    return order
+
+
+@dataclass(frozen=True, slots=True)
+class MmrSlots:
+    """Every (entry, race) of a wave as a slot, sorted by MMR, then by priority.
+
+    Lists indexed by the position in that sort: `mmrs` (the slot's MMR), `owner` (the index of
+    its entry in priority order), `race` (its race). `positions[i]` are entry i's own slots.
+    """
+
+    mmrs: list[int]
+    owner: list[int]
+    race: list[str]
+    positions: list[list[int]]
+
+
+def mmr_slots(order: Sequence[QueueEntry]) -> MmrSlots:
+    """Lay out the slots of the entries (in priority order) sorted by MMR; among equal MMRs
+    the longest waiter's slot comes first."""
+    # Slots are numbered f in priority order, so each entry's slots are a contiguous range.
+    # Sorting the integers mmr * count + f orders them by MMR, then by priority, and is much
+    # faster than sorting tuples.
+    first = [0]
+    race_of: list[str] = []
+    mmr_of: list[int] = []
+    for e in order:
+        for r in e.races:
+            race_of.append(r.race)
+            mmr_of.append(r.mmr)
+        first.append(len(mmr_of))
+    count = len(mmr_of)
+    flat = [c % count for c in sorted([m * count + f for f, m in enumerate(mmr_of)])]
+    pos_of = [0] * count  # slot number -> position in the sort
+    for j, f in enumerate(flat):
+        pos_of[f] = j
+    owner_of = [0] * count  # slot number -> entry
+    for i in range(len(order)):
+        for f in range(first[i], first[i + 1]):
+            owner_of[f] = i
+    return MmrSlots(
+        mmrs=[mmr_of[f] for f in flat],
+        owner=[owner_of[f] for f in flat],
+        race=[race_of[f] for f in flat],
+        positions=[pos_of[first[i] : first[i + 1]] for i in range(len(order))],
+    )
+
+
+class FreeSlots:
+    """The slots not paired yet, in MMR order: the nearest free one on either side of a
+    position in near-constant time (a union-find where each taken slot points past itself)."""
+
+    __slots__ = ("left", "right", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        # right[j]: nearest free slot at or after j (size = none). left[j + 1]: nearest free
+        # slot at or before j, plus one (0 = none); the offset keeps the sentinel an index.
+        self.right = list(range(size + 1))
+        self.left = list(range(size + 1))
+
+    def take(self, j: int) -> None:
+        """Mark slot j as no longer free."""
+        self.right[j] = j + 1
+        self.left[j + 1] = j
+
+    def at_or_after(self, j: int) -> int:
+        """The nearest free slot at or after j, or `size` if there is none."""
+        right = self.right
+        j = right[j]
+        if right[j] != j:
+            j = _find(right, j)
+        return j
+
+    def before(self, j: int) -> int:
+        """The nearest free slot before j (j itself taken), or -1 if there is none."""
+        left = self.left
+        j = left[j]
+        if left[j] != j:
+            j = _find(left, j)
+        return j - 1
+
+
+def _find(parent: list[int], j: int) -> int:
+    # Union-find "next free slot" with path halving: each paired slot points past itself.
+    while parent[j] != j:
+        parent[j] = parent[parent[j]]
+        j = parent[j]
+    return j
+
+
+def closest_opponent(
+    own: Sequence[int], window: float, slots: MmrSlots, free: FreeSlots
+) -> tuple[int, int] | None:
+    """Return (own slot, opponent slot) of the smallest MMR difference, at most `window`,
+    between one of `own` (taken already) and a free slot; None if none is that close.
+
+    Equal differences go to the longer waiter (the lower owner), then to the first found.
+    """
+    mmrs, owner, size = slots.mmrs, slots.owner, free.size
+    at_or_after, before = free.at_or_after, free.before
+    best_diff = window  # only candidates within it count
+    best_rank = best = best_own = -1
+    for pos in own:
+        mmr = mmrs[pos]
+        # Equal MMRs before pos are found on the left and tie-broken there.
+        j = at_or_after(pos)
+        if j < size:
+            d = mmrs[j] - mmr
+            if d < best_diff or (d == best_diff and (best_rank < 0 or owner[j] < best_rank)):
+                best_diff, best_rank, best, best_own = d, owner[j], j, pos
+        j = before(pos)
+        if j >= 0:
+            if j > 0 and mmrs[j - 1] == mmrs[j]:
+                # Among equal MMRs, prefer the leftmost free slot (the longest waiter).
+                j = at_or_after(bisect_left(mmrs, mmrs[j]))
+            d = mmr - mmrs[j]
+            if d < best_diff or (d == best_diff and (best_rank < 0 or owner[j] < best_rank)):
+                best_diff, best_rank, best, best_own = d, owner[j], j, pos
+    return None if best_rank < 0 else (best_own, best)
+
+
+def pair_greedily(
+    order: Sequence[QueueEntry], slots: MmrSlots, config: MatchmakingConfig
+) -> list[tuple[int, int]]:
+    """Pair the entries in priority order, each with its closest free opponent within its
+    window; return (own slot, opponent slot) per pairing, in the order they were made."""
+    free = FreeSlots(len(slots.mmrs))
+    take, positions, owner, window = free.take, slots.positions, slots.owner, config.window
+    paired = bytearray(len(order))
+    found: list[tuple[int, int]] = []
+    for i, entry in enumerate(order):
+        if paired[i]:
+            continue
+        # Taken out before searching, so it cannot find itself. If it finds nobody now, nobody
+        # handled later can reach it either: their windows are no wider and the free set
+        # only shrinks.
+        own = positions[i]
+        for j in own:
+            take(j)
+        match = closest_opponent(own, window(entry.waves_waited), slots, free)
+        if match is None:
+            continue
+        rival = owner[match[1]]
+        for j in positions[rival]:
+            take(j)
+        paired[i] = paired[rival] = 1
+        found.append(match)
+    return found
+
+
+def allowed_maps(
     map_pool: Sequence[str], vetoes_a: frozenset[str], vetoes_b: frozenset[str]
 ) -> tuple[str, ...]:
+    """The maps two players may play: the pool minus either's vetoes, or, if those cover the
+    whole pool, minus the maps both vetoed."""
     allowed = tuple(m for m in map_pool if m not in vetoes_a and m not in vetoes_b)
     if not allowed:
         allowed = tuple(m for m in map_pool if not (m in vetoes_a and m in vetoes_b))
@@ -134,12 +300,28 @@ def _pick(allowed: tuple[str, ...], rng: random.Random) -> str:
     return allowed[int(rng.random() * len(allowed))]
 
 
-def _find(parent: list[int], j: int) -> int:
-    # Union-find "next free slot" with path halving: each paired slot points past itself.
-    while parent[j] != j:
-        parent[j] = parent[parent[j]]
-        j = parent[j]
-    return j
+def make_pairings(
+    order: Sequence[QueueEntry],
+    slots: MmrSlots,
+    found: Iterable[tuple[int, int]],
+    map_pool: Sequence[str],
+    rng: random.Random,
+) -> tuple[Pairing, ...]:
+    """Build the pairings, drawing the maps in pairing order."""
+    # The allowed maps depend only on the two veto sets: computed once per combination.
+    allowed_cache: dict[tuple[frozenset[str], frozenset[str]], tuple[str, ...]] = {}
+    mmrs, race, owner = slots.mmrs, slots.race, slots.owner
+    pairings = []
+    for own, j in found:
+        a, b = order[owner[own]], order[owner[j]]
+        vetoes = (a.vetoes, b.vetoes)
+        allowed = allowed_cache.get(vetoes)
+        if allowed is None:
+            allowed = allowed_cache[vetoes] = allowed_maps(map_pool, a.vetoes, b.vetoes)
+        pairings.append(
+            Pairing(a.uid, race[own], mmrs[own], b.uid, race[j], mmrs[j], _pick(allowed, rng))
+        )
+    return tuple(pairings)
 
 
 def run_wave(
@@ -149,110 +331,11 @@ def run_wave(
     rng: random.Random,
 ) -> WaveResult:
     """Pair the queue for one wave; deterministic for a given queue and RNG state."""
-    # Three stable C-level sorts instead of one with a Python key: longest waiter first, then
-    # earliest joined, then lowest uid.
-    order = sorted(entries, key=attrgetter("uid"))
-    order.sort(key=attrgetter("joined_at"))
-    order.sort(key=attrgetter("waves_waited"), reverse=True)
-    if len({e.uid for e in order}) != len(order):
-        raise ValueError("a player is queued twice")
+    order = priority_order(entries)
     if not map_pool:
         raise ValueError("the map pool is empty")
-
-    # One slot per (entry, race), numbered f in priority order, so each entry's slots are the
-    # contiguous range first[i]:first[i + 1]. Sorting the integers mmr * count + f orders
-    # slots by MMR, then by priority (among equal MMRs the leftmost slot belongs to the
-    # longest waiter), and is much faster than sorting tuples.
-    first = [0]
-    race_of: list[str] = []
-    mmr_of: list[int] = []
-    for e in order:
-        for r in e.races:
-            race_of.append(r.race)
-            mmr_of.append(r.mmr)
-        first.append(len(mmr_of))
-    count = n = len(mmr_of)
-    flat = [c % count for c in sorted([m * count + f for f, m in enumerate(mmr_of)])]
-    mmrs = [mmr_of[f] for f in flat]
-    pos_of = [0] * n  # flat id -> position in the sorted slots
-    for j, f in enumerate(flat):
-        pos_of[f] = j
-    owner_of = [0] * n  # flat id -> entry
-    for i in range(len(order)):
-        for f in range(first[i], first[i + 1]):
-            owner_of[f] = i
-    owner = [owner_of[f] for f in flat]
-
-    # right[j]: nearest free slot at or after j (n = none). left[j + 1]: nearest free slot at
-    # or before j, plus one (0 = none); the offset keeps the sentinel a valid index.
-    right = list(range(n + 1))
-    left = list(range(n + 1))
-
-    paired = bytearray(len(order))
-    found: list[tuple[int, int, int]] = []  # (entry a, slot a, slot b), in pairing order
-    for i, entry in enumerate(order):
-        if paired[i]:
-            continue
-        # Taken out before searching, so it cannot find itself. If it finds nobody now, nobody
-        # handled later can reach it either: their windows are no wider and the free set
-        # only shrinks.
-        lo, hi = first[i], first[i + 1]
-        own_slots = (pos_of[lo],) if hi - lo == 1 else [pos_of[f] for f in range(lo, hi)]
-        for j in own_slots:
-            right[j] = j + 1
-            left[j + 1] = j
-        best_diff = config.window(entry.waves_waited)  # only candidates within it count
-        best_rank = best_slot = best_own = -1
-        for own in own_slots:
-            mmr = mmrs[own]
-            pos = own  # equal MMRs before it are found on the left and tie-broken there
-            j = right[pos]
-            if right[j] != j:
-                j = _find(right, j)
-            if j < n:
-                d = mmrs[j] - mmr
-                if d < best_diff or (d == best_diff and (best_rank < 0 or owner[j] < best_rank)):
-                    best_diff, best_rank, best_slot, best_own = d, owner[j], j, own
-            j = left[pos]
-            if left[j] != j:
-                j = _find(left, j)
-            j -= 1
-            if j >= 0:
-                if j > 0 and mmrs[j - 1] == mmrs[j]:
-                    # Among equal MMRs, prefer the leftmost free slot (the longest waiter).
-                    j = _find(right, bisect_left(mmrs, mmrs[j]))
-                d = mmr - mmrs[j]
-                if d < best_diff or (d == best_diff and (best_rank < 0 or owner[j] < best_rank)):
-                    best_diff, best_rank, best_slot, best_own = d, owner[j], j, own
-        if best_rank < 0:
-            continue
-        for f in range(first[best_rank], first[best_rank + 1]):
-            j = pos_of[f]
-            right[j] = j + 1
-            left[j + 1] = j
-        paired[i] = paired[best_rank] = 1
-        found.append((i, best_own, best_slot))
-
-    # Build the results after the search, with the maps drawn in pairing order. The allowed
-    # maps depend only on the two veto sets, so they are computed once per combination.
-    allowed_cache: dict[tuple[frozenset[str], frozenset[str]], tuple[str, ...]] = {}
-    pairings = []
-    for i, own, j in found:
-        a, b = order[i], order[owner[j]]
-        vetoes = (a.vetoes, b.vetoes)
-        allowed = allowed_cache.get(vetoes)
-        if allowed is None:
-            allowed = allowed_cache[vetoes] = _allowed_maps(map_pool, a.vetoes, b.vetoes)
-        pairings.append(
-            Pairing(
-                a.uid,
-                race_of[flat[own]],
-                mmrs[own],
-                b.uid,
-                race_of[flat[j]],
-                mmrs[j],
-                _pick(allowed, rng),
-            )
-        )
-    waiting = tuple(e for i, e in enumerate(order) if not paired[i])
-    return WaveResult(tuple(pairings), waiting)
+    slots = mmr_slots(order)
+    found = pair_greedily(order, slots, config)
+    paired = {slots.owner[pos] for match in found for pos in match}
+    waiting = tuple(e for i, e in enumerate(order) if i not in paired)
+    return WaveResult(make_pairings(order, slots, found, map_pool, rng), waiting)
