@@ -1,4 +1,5 @@
-"""The dashboard's charts, laid out on the server as plain shapes for `_chart.svg` to draw.
+"""The dashboard's charts, laid out on the server as plain shapes that the template
+`_dashboard_chart.html` draws as SVG.
 
 Each function turns numbers into a `Chart`: rectangles, lines and text at computed positions in
 a fixed coordinate box (the SVG's viewBox; the browser scales it). No script, no style
