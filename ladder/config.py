@@ -67,12 +67,54 @@ class MatchmakingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Glicko2Config:
+    """Glicko-2 parameters (see docs/ratings.md): a new player's deviation and volatility,
+    the system constant τ, the length of a rating period in days, and the deviation above
+    which a rating is provisional."""
+
+    deviation: float = 350
+    volatility: float = 0.06
+    tau: float = 0.5
+    period_days: float = 1
+    provisional_deviation: float = 110
+
+
+@dataclass(frozen=True, slots=True)
 class RatingConfig:
-    """Elo parameters: everyone starts at `start`; ratings are integers."""
+    """The rating system and its parameters; everyone starts at `start`.
+
+    `system` is "elo" (integer ratings, K `k_factor`, `divisor`) or "glicko2". Elo's rating is
+    provisional for a season's first `provisional_games` games, which move it with
+    `provisional_k_factor`; `decay_after_days` > 0 turns on Elo decay (off by default).
+    """
 
     start: int = 1500
     k_factor: float = 40
     divisor: float = 500
+    system: str = "elo"
+    provisional_games: int = 0
+    provisional_k_factor: float | None = None
+    decay_after_days: int = 0
+    decay_per_week: float = 0
+    decay_floor: int = 1500
+    glicko2: Glicko2Config = Glicko2Config()
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonConfig:
+    """How a new season starts from the last one: `soft_reset` keep, reset or pull (toward the
+    start rating by `pull_fraction`)."""
+
+    soft_reset: str = "keep"
+    pull_fraction: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardConfig:
+    """What `/leaderboard` requires by default of the entries it lists."""
+
+    require_settled: bool = False
+    min_games: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +184,8 @@ class LadderConfig:
     rating: RatingConfig = RatingConfig()
     matches: MatchConfig = MatchConfig()
     ranks: RankConfig = RankConfig()
+    season: SeasonConfig = SeasonConfig()
+    leaderboard: LeaderboardConfig = LeaderboardConfig()
 
     @property
     def race_codes(self) -> tuple[str, ...]:
@@ -282,6 +326,14 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
             season.fail(f"map_pool[{i}]", f"{m.strip()!r} is listed twice")
         maps.append(m.strip())
     max_vetoes = season.integer("max_vetoes", DEFAULT_MAX_VETOES, positive=False)
+    d_se = SeasonConfig()
+    soft_reset = season.get("soft_reset", d_se.soft_reset)
+    if soft_reset not in ("keep", "reset", "pull"):
+        season.fail("soft_reset", 'must be "keep", "reset" or "pull"')
+    pull_fraction = season.number("pull_fraction", d_se.pull_fraction, positive=False)
+    if pull_fraction > 1:
+        season.fail("pull_fraction", "must be between 0 and 1")
+    season_config = SeasonConfig(soft_reset, pull_fraction)
     # At least one map must survive one player's vetoes; see matchmaking's map rule.
     if max_vetoes >= len(maps):
         season.fail(
@@ -307,8 +359,31 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         start=rt.integer("start", d_rt.start, positive=False),
         k_factor=rt.number("k_factor", d_rt.k_factor, positive=True),
         divisor=rt.number("divisor", d_rt.divisor, positive=True),
+        system=_system(rt),
+        provisional_games=rt.integer("provisional_games", d_rt.provisional_games, positive=False),
+        provisional_k_factor=(
+            rt.number("provisional_k_factor", _REQUIRED, positive=True)
+            if rt.has("provisional_k_factor")
+            else None
+        ),
+        decay_after_days=rt.integer("decay_after_days", d_rt.decay_after_days, positive=False),
+        decay_per_week=rt.number("decay_per_week", d_rt.decay_per_week, positive=False),
+        decay_floor=rt.integer("decay_floor", d_rt.decay_floor, positive=False),
+        glicko2=_glicko2(rt.table("glicko2")),
     )
+    rt.used.add("provisional_k_factor")
     rt.finish()
+
+    lb = root.table("leaderboard")
+    d_lb = LeaderboardConfig()
+    require_settled = lb.get("require_settled", d_lb.require_settled)
+    if not isinstance(require_settled, bool):
+        lb.fail("require_settled", "must be true or false")
+    leaderboard = LeaderboardConfig(
+        require_settled=require_settled,
+        min_games=lb.integer("min_games", d_lb.min_games, positive=False),
+    )
+    lb.finish()
 
     mt = root.table("matches")
     d_mt = MatchConfig()
@@ -355,7 +430,31 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         rating=rating,
         matches=matches,
         ranks=ranks,
+        season=season_config,
+        leaderboard=leaderboard,
     )
+
+
+def _system(rt: _Table) -> str:
+    system = rt.get("system", RatingConfig().system)
+    if system not in ("elo", "glicko2"):
+        rt.fail("system", 'must be "elo" or "glicko2"')
+    return str(system)
+
+
+def _glicko2(g2: _Table) -> Glicko2Config:
+    d = Glicko2Config()
+    config = Glicko2Config(
+        deviation=g2.number("deviation", d.deviation, positive=True),
+        volatility=g2.number("volatility", d.volatility, positive=True),
+        tau=g2.number("tau", d.tau, positive=True),
+        period_days=g2.number("period_days", d.period_days, positive=True),
+        provisional_deviation=g2.number(
+            "provisional_deviation", d.provisional_deviation, positive=True
+        ),
+    )
+    g2.finish()
+    return config
 
 
 def load_ladder_config(path: str | os.PathLike[str]) -> LadderConfig:
