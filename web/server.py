@@ -41,11 +41,14 @@ class WebServer:
 
     async def start(self) -> None:
         """Listen; WebStartError if the address is taken or cannot be used."""
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(
-            runner, self.host, self.requested_port, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS
+        runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
         )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.requested_port)
         try:
             await site.start()
         except OSError as exc:
