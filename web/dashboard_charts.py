@@ -53,7 +53,7 @@ class Label:
     y: float
     text: str
     anchor: str = "start"  # start | middle | end
-    kind: str = "label"  # a CSS class: label, axis, value, legend
+    kind: str = "label"  # a CSS class: label, tick, value, legend
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +136,7 @@ def stacked_days(days: Sequence[str], series: Mapping[str, Sequence[int]], key: 
         value = top_value * tick / 4
         y = plot_top + plot_height - plot_height * tick / 4
         lines.append(Line(plot_left, y, WIDTH, y))
-        labels.append(Label(plot_left - 6, y + 4, _number(value), "end", "axis"))
+        labels.append(Label(plot_left - 6, y + 4, _number(value), "end", "tick"))
     label_every = max(1, math.ceil(len(days) / 12))
     for index, day in enumerate(days):
         x = plot_left + slot * index + (slot - bar_width) / 2
@@ -153,7 +153,7 @@ def stacked_days(days: Sequence[str], series: Mapping[str, Sequence[int]], key: 
             )  # fmt: skip
         if index % label_every == 0:
             labels.append(Label(x + bar_width / 2, plot_top + plot_height + 16, day[5:], "middle",
-                                "axis"))  # fmt: skip
+                                "tick"))  # fmt: skip
     swatches, legend, legend_height = _legend(list(series), fills, plot_top + plot_height + 30)
     return Chart(
         key,
