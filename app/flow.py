@@ -128,7 +128,8 @@ class Admission:
             try: ... finally: admission.leave()
         # else: expired; run nothing
 
-    At most `max_running` interactions hold a turn; the others wait in arrival order. When an
+    At most `max_running` interactions hold a turn; the others wait, served in arrival order
+    until the oldest has waited half the budget, newest first past that (see leave()). When an
     interaction's turn comes, it is expired instead of started if either
       * it waited here (received → turn) longer than `wait_budget_s`, on our own monotonic
         clock, or
@@ -226,10 +227,23 @@ class Admission:
         return True, waited
 
     def leave(self) -> None:
-        """Give the turn back: to the first waiter that is still in time, expiring the others."""
+        """Give the turn back: expire the waiters already too late, then hand the turn on.
+
+        In arrival order while the oldest waiter has waited less than half the budget; past
+        that the bot is overloaded and the newest goes first (adaptive LIFO): in first-come
+        order every answered command would have waited almost the whole budget, and been at
+        risk of answering late, while the old ones expire all the same.
+        """
         now = self._clock()
-        while self._waiters:
-            turn, _, received_at, offset = self._waiters.popleft()
+        waiters = self._waiters
+        budget = self.wait_budget_s
+        while waiters and (waiters[0][0].done() or now - waiters[0][2] > budget):
+            turn, _, received_at, offset = waiters.popleft()
+            if not turn.done():
+                turn.set_result(self._too_late(now, received_at, offset))
+        while waiters:
+            overloaded = now - waiters[0][2] > budget / 2
+            turn, _, received_at, offset = waiters.pop() if overloaded else waiters.popleft()
             if turn.done():  # cancelled while waiting
                 continue
             waited = self._too_late(now, received_at, offset)

@@ -421,18 +421,20 @@ def fmt(value: float, digits: int = 1) -> str:
 def table(levels: list[Level]) -> list[str]:
     lines = [
         "| variant | offered/s | answered/s | bystander p50 / p99 / max ms | missed 3 s (load + "
-        "bystander) | answered late | bot CPU | bot RSS MiB (max) | generator late p50 / p99 "
-        "/ max ms | bench CPU | loadavg |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---|---:|---|",
+        "bystander) | answered late | bot CPU (ms per answer) | bot RSS MiB (max) | generator "
+        "late p50 / p99 / max ms | bench CPU | loadavg |",
+        "|---|---:|---:|---|---:|---:|---|---:|---|---:|---|",
     ]
     for lv in levels:
         by = lv.bystander_ms
         missed = lv.missed + lv.bystander_missed
         share = missed / max(1, lv.sent + len(by) + lv.bystander_missed)
+        answers = lv.answered + len(by)
+        cpu_ms = f"{lv.bot_cpu * lv.duration * 1000 / answers:.2f}" if answers else "—"
         lines.append(
             f"| {lv.variant} | {lv.rate} ({lv.offered_per_s:.0f}) | {lv.answered_per_s:.0f} | "
             f"{fmt(pct(by, 0.5))} / {fmt(pct(by, 0.99))} / {fmt(max(by, default=math.nan))} | "
-            f"{missed} ({share:.0%}) | {lv.late} | {lv.bot_cpu:.0%} | {lv.rss_mib:.0f} "
+            f"{missed} ({share:.0%}) | {lv.late} | {lv.bot_cpu:.0%} ({cpu_ms}) | {lv.rss_mib:.0f} "
             f"({lv.rss_max_mib:.0f}) | {fmt(pct(lv.lateness_ms, 0.5), 2)} / "
             f"{fmt(pct(lv.lateness_ms, 0.99), 2)} / {fmt(max(lv.lateness_ms, default=math.nan))}"
             f" | {lv.gen_cpu:.0%} | {lv.load} |"
@@ -523,8 +525,13 @@ def outcomes(variant: Variant) -> list[str]:
     warnings = sum(" WARNING " in line for line in log.splitlines())
     tracebacks = log.count("Traceback")
     shown = ", ".join(f"{o} {n}" for o, n in rows)
-    return [f"* {variant.name}: command_calls {shown}; log: {warnings} WARNING lines, "
-            f"{tracebacks} tracebacks"]  # fmt: skip
+    lines = [f"* {variant.name}: command_calls {shown}; log: {warnings} WARNING lines, "
+             f"{tracebacks} tracebacks"]  # fmt: skip
+    if tracebacks:  # the first, shortened
+        first = log[log.index("Traceback") :].splitlines()
+        end = next((i for i, line in enumerate(first[1:], 1) if not line.startswith(" ")), 0)
+        lines.append("  first traceback ends: " + " | ".join(first[max(1, end - 3) : end + 1]))
+    return lines
 
 
 def profile_level(variant: Variant, args: argparse.Namespace, folder: Path) -> None:

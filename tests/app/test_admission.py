@@ -3,6 +3,8 @@
 import asyncio
 import logging
 
+import pytest
+
 from app.flow import Admission, snowflake_ms
 
 
@@ -42,6 +44,26 @@ async def test_turns_go_in_arrival_order_and_expire_at_their_turn():
     admission.leave()  # ids[2] and ids[3] waited 1.25 s: both too late, nobody runs
     assert [await w for w in waiting[1:]] == [(False, 1250.0), (False, 1250.0)]
     assert (admission.running, admission.waiting, admission.expired) == (0, 0, 2)
+
+
+async def test_past_half_the_budget_the_newest_goes_first():
+    """Overloaded, first come first served would answer everyone late; newest first answers
+    the new ones quickly while the old ones expire anyway."""
+    clock = Clock()
+    admission = Admission(max_running=1, wait_budget_s=1.0, clock=clock, wall_ms=lambda: WALL_MS)
+    assert (await admission.enter(1))[0]
+    old = now(admission.enter(2))
+    clock.now += 0.4
+    new = now(admission.enter(3))
+    clock.now += 0.2  # the oldest waited 0.6 s, more than half the budget
+    admission.leave()
+    started, waited = await new
+    assert started and waited == pytest.approx(200.0)
+    clock.now += 0.5
+    admission.leave()  # the oldest waited 1.1 s: expired, the turn is free again
+    started, waited = await old
+    assert not started and waited == pytest.approx(1100.0)
+    assert (admission.running, admission.waiting, admission.expired) == (0, 0, 1)
 
 
 async def test_a_full_queue_drops_the_newcomer_at_once(caplog):
