@@ -13,6 +13,10 @@ exit, which is why start-up garbage is collected once before freezing.
 
 `LADDERBOT_GC_FREEZE=0` in the environment turns the freeze off, to compare
 (bench/e2e_latency.py runs the bot both ways).
+
+The freeze also starts a watch on the collector: a pass over `SLOW_PASS_MS` is logged (one
+WARNING each, with its generation and what it freed), so a stall a player felt can be told
+apart from one the machine caused. A callback per pass costs about a microsecond.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ import time
 log = logging.getLogger(__name__)
 
 SWITCH = "LADDERBOT_GC_FREEZE"
+SLOW_PASS_MS = 20.0
 
 
 def freeze_startup_heap() -> int:
     """Collect start-up garbage, then freeze every live object; return how many are frozen."""
+    watch_slow_passes()
     if os.environ.get(SWITCH, "").strip() == "0":
         log.info("%s=0: the start-up heap stays in the garbage collector's full passes", SWITCH)
         return 0
@@ -42,3 +48,30 @@ def freeze_startup_heap() -> int:
         (time.perf_counter() - started) * 1000,
     )
     return frozen
+
+
+class _PassTimer:
+    """A gc callback: logs every collection that took more than `threshold_ms`."""
+
+    def __init__(self, threshold_ms: float) -> None:
+        self.threshold_ms = threshold_ms
+        self.started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self.started) * 1000
+        if ms > self.threshold_ms:
+            log.warning(
+                "Slow garbage collection: generation %d took %.0f ms and freed %d objects",
+                info["generation"],
+                ms,
+                info["collected"],
+            )
+
+
+def watch_slow_passes(threshold_ms: float = SLOW_PASS_MS) -> None:
+    """Log each collector pass slower than `threshold_ms` from now on (idempotent)."""
+    if not any(isinstance(cb, _PassTimer) for cb in gc.callbacks):
+        gc.callbacks.append(_PassTimer(threshold_ms))

@@ -70,3 +70,23 @@ def test_the_switch_turns_it_off() -> None:
     assert result["startup_tracked"]
     assert result["later_cycle_freed"]
     assert "LADDERBOT_GC_FREEZE=0" in log
+
+
+def test_a_slow_pass_is_logged_once_with_its_generation(caplog):
+    import gc
+    import logging
+
+    from app.gc_tuning import _PassTimer, watch_slow_passes
+
+    before = list(gc.callbacks)
+    gc.callbacks[:] = [cb for cb in before if not isinstance(cb, _PassTimer)]
+    try:
+        watch_slow_passes(threshold_ms=-1.0)  # every pass counts as slow here
+        watch_slow_passes(threshold_ms=-1.0)  # idempotent: still one watcher
+        assert sum(isinstance(cb, _PassTimer) for cb in gc.callbacks) == 1
+        with caplog.at_level(logging.WARNING, logger="app.gc_tuning"):
+            gc.collect(2)
+        lines = [r.getMessage() for r in caplog.records if r.name == "app.gc_tuning"]
+        assert len(lines) == 1 and "generation 2 took" in lines[0], lines
+    finally:
+        gc.callbacks[:] = before
