@@ -352,9 +352,12 @@ class AdminCog(commands.Cog):
     @guarded(Access.ADMIN)
     async def disputes(self, interaction: nextcord.Interaction) -> None:
         shown = await self._disputes_page(1)
-        await interaction.response.send_message(
-            embed=shown.embed, ephemeral=True, **({"view": shown.view} if shown.view else {})
-        )
+        if shown.view is None:  # one page: no buttons
+            await interaction.response.send_message(embed=shown.embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(
+                embed=shown.embed, view=shown.view, ephemeral=True
+            )
 
     async def _on_disputes_page(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
         """Previous / Next on the disputes listing: admins only, from SQLite as it is now."""

@@ -15,8 +15,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import nextcord
 
@@ -94,10 +95,16 @@ def uid_part(index: int) -> Owner:
     return owner
 
 
+def interaction_data(interaction: nextcord.Interaction) -> Mapping[str, Any]:
+    """The interaction's data as sent: nextcord types it per kind of interaction, but a client
+    can send anything, so handlers read it as a plain mapping and check what they find."""
+    return interaction.data or {}
+
+
 def text_inputs(interaction: nextcord.Interaction) -> dict[str, str]:
     """A submitted modal's text inputs by custom_id (a client can leave any out)."""
     values: dict[str, str] = {}
-    for row in (interaction.data or {}).get("components") or []:
+    for row in interaction_data(interaction).get("components") or []:
         for component in row.get("components") or []:
             custom = component.get("custom_id")
             if isinstance(custom, str):
@@ -107,7 +114,7 @@ def text_inputs(interaction: nextcord.Interaction) -> dict[str, str]:
 
 def selected(interaction: nextcord.Interaction) -> list[str]:
     """The values a select sent (a client can send anything: the handler checks them)."""
-    values = (interaction.data or {}).get("values")
+    values = interaction_data(interaction).get("values")
     return [str(v) for v in values] if isinstance(values, list) else []
 
 
@@ -148,7 +155,7 @@ class ComponentRouter:
 
     async def dispatch(self, interaction: nextcord.Interaction) -> None:
         """Run the handler for this custom_id through the pipeline (or answer "expired")."""
-        custom = str((interaction.data or {}).get("custom_id", ""))
+        custom = str(interaction_data(interaction).get("custom_id", ""))
         prefix, *parts = custom.split(SEPARATOR)
         route = self._routes.get(prefix)
         pipeline = ladder_bot(interaction).pipeline

@@ -24,13 +24,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import nextcord
 from nextcord.ext import commands
 
 from cogs.client import user_of
-from cogs.components import custom_id, frozen_view
+from cogs.components import custom_id, frozen_view, interaction_data
 from cogs.pipeline import guarded
 from cogs.responses import INFO_COLOUR
 from cogs.web_links import leaderboard_link
@@ -251,7 +251,7 @@ class LeaderboardRenderer:
         self, state: BoardState, page: LeaderboardPage, now: datetime
     ) -> nextcord.ui.View:
         f = state.filters
-        race = nextcord.ui.StringSelect(
+        race: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
             custom_id=self.cid(state, "race"),
             placeholder="Race",
             row=0,
@@ -261,7 +261,7 @@ class LeaderboardRenderer:
                 f.race,
             ),
         )
-        rank = nextcord.ui.StringSelect(
+        rank: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
             custom_id=self.cid(state, "rank"),
             placeholder="Rank",
             row=1,
@@ -279,7 +279,7 @@ class LeaderboardRenderer:
                 f.rank,
             ),
         )
-        country = nextcord.ui.StringSelect(
+        country: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
             custom_id=self.cid(state, "country"),
             placeholder="Country",
             row=2,
@@ -294,7 +294,7 @@ class LeaderboardRenderer:
         )
         grey = nextcord.ButtonStyle.secondary
         best = f.best_race_only
-        buttons = (
+        buttons: tuple[nextcord.ui.Button[nextcord.ui.View], ...] = (
             nextcord.ui.Button(
                 label="Previous",
                 custom_id=self.cid(state, "prev"),
@@ -402,7 +402,7 @@ def parse_page_number(text: str, total_pages: int) -> int:
 
 def _chosen(interaction: nextcord.Interaction, offered: set[str]) -> str | None:
     """The one value a select sent, if it is one it offers (None for "all")."""
-    values = (interaction.data or {}).get("values")
+    values = interaction_data(interaction).get("values")
     if not isinstance(values, list) or len(values) != 1 or values[0] not in offered:
         raise NOT_OFFERED
     return None if values[0] == ALL else values[0]
@@ -410,7 +410,7 @@ def _chosen(interaction: nextcord.Interaction, offered: set[str]) -> str | None:
 
 def _typed_page(interaction: nextcord.Interaction) -> str:
     """What the player typed into the jump modal."""
-    for row in (interaction.data or {}).get("components") or []:
+    for row in interaction_data(interaction).get("components") or []:
         for component in row.get("components") or []:
             if component.get("custom_id") == PAGE_INPUT:
                 return str(component.get("value") or "")
@@ -426,7 +426,7 @@ class LeaderboardCog(commands.Cog):
         self.renderer = LeaderboardRenderer(
             bot.standings,
             {race.code: race.name for race in config.races},
-            config.ranks.shares,
+            dict(config.ranks.shares),
             bot.web_base_url,
         )
         bot.router.register(PREFIX, self._on_component, access=Access.TERMS)  # as /leaderboard
@@ -465,7 +465,8 @@ class LeaderboardCog(commands.Cog):
                 f = replace(f, best_race_only=not f.best_race_only)
             else:
                 chosen = _chosen(interaction, renderer.offered(action, state, now))
-                f = replace(f, **{action: chosen})
+                picked: dict[str, Any] = {action: chosen}  # race, rank or country: str | None
+                f = replace(f, **picked)
             state = BoardState(state.owner, 1, f)
         await self.bot.leaderboard.name_new_players()
         board = renderer.render(state, now)

@@ -91,7 +91,7 @@ def match_buttons(match: MatchRecord, viewer: int, aborts_left: int) -> nextcord
     """The buttons that fit the match's state for `viewer`; None when there is nothing to do."""
     status = str(match.status)
     items: list[nextcord.ui.Item] = []
-    abort = nextcord.ui.Button(
+    abort: nextcord.ui.Button[nextcord.ui.View] = nextcord.ui.Button(
         label=f"Abort ({aborts_left} left this month)",
         style=nextcord.ButtonStyle.red,
         custom_id=custom_id("match", match.id, "abort"),

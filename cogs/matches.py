@@ -18,7 +18,7 @@ from nextcord.ext import commands
 
 from cogs.admin_ui import dispute_notice_embed
 from cogs.client import user_of
-from cogs.components import custom_id, frozen_modal
+from cogs.components import custom_id, frozen_modal, interaction_data
 from cogs.match_ui import match_buttons, match_embed
 from cogs.responses import INFO_COLOUR
 from ladder.errors import ValidationError
@@ -131,7 +131,7 @@ def _parse(parts: list[str]) -> list:
 
 def _modal_values(interaction: nextcord.Interaction) -> tuple[str, str]:
     values: dict[str, str] = {}
-    for row in (interaction.data or {}).get("components", []):
+    for row in interaction_data(interaction).get("components", []):
         for component in row.get("components", []):
             values[component.get("custom_id", "")] = component.get("value", "")
     return values.get("evidence:note", "").strip(), values.get("evidence:url", "").strip()
@@ -277,7 +277,7 @@ class Notifier:
         text = LEFT_QUEUE_TEXT[why]
         await asyncio.gather(
             *(
-                self._edit_queue_message(entry, text)
+                self._edit_queue_message(entry.uid, entry.message_id, text)
                 for entry in entries
                 if entry.channel_id and entry.message_id
             )
@@ -290,15 +290,15 @@ class Notifier:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _edit_queue_message(self, entry: QueueStatus, text: str) -> None:
+    async def _edit_queue_message(self, uid: int, message_id: int, text: str) -> None:
         async with self._slots:
             try:
-                channel = await self.bot.create_dm(nextcord.Object(id=entry.uid))
-                await channel.get_partial_message(entry.message_id).edit(
+                channel = await self.bot.create_dm(nextcord.Object(id=uid))
+                await channel.get_partial_message(message_id).edit(
                     embed=nextcord.Embed(description=text, colour=INFO_COLOUR), view=None
                 )
             except nextcord.HTTPException as exc:
-                log.warning("Could not update the queue message of %s: %s", entry.uid, exc)
+                log.warning("Could not update the queue message of %s: %s", uid, exc)
 
     # --- changes -------------------------------------------------------------------------
 
@@ -382,7 +382,7 @@ class Notifier:
         """Tell admins: in the admin channel if one is set, else by DM."""
         names = await self.names(match.player1_uid, match.player2_uid)
         embed = dispute_notice_embed(match, names)  # player names escaped
-        targets = []
+        targets: list[nextcord.abc.Messageable] = []
         if self.admin_channel_id:
             targets.append(self.bot.get_partial_messageable(self.admin_channel_id))
         else:

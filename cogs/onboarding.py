@@ -124,7 +124,7 @@ class OnboardingCog(commands.Cog):
         regions = self.bot.regions
         if action == "country_page":
             pages = country_pages()
-            offered = [str(i) for i in range(len(pages))]
+            offered: Collection[str] = [str(i) for i in range(len(pages))]
             page = int(_offered(interaction, offered, "a part of the alphabet"))
         elif action in ("country", "region"):
             offered = _countries_on(page) if action == "country" else regions
@@ -260,7 +260,7 @@ def setup_preview(
     def cid(action: str) -> str:
         return custom_id(SETUP, action, uid, draft_id, 0 if page is None else page + 1)
 
-    page_select = nextcord.ui.StringSelect(
+    page_select: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
         custom_id=cid("country_page"),
         placeholder="Country: first pick its place in the alphabet",
         options=[
@@ -270,7 +270,7 @@ def setup_preview(
         row=0,
     )
     codes = list(pages[page][1]) if page is not None else []
-    country_select = nextcord.ui.StringSelect(
+    country_select: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
         custom_id=cid("country"),
         placeholder="Then your country",
         options=[
@@ -280,7 +280,7 @@ def setup_preview(
         disabled=not codes,
         row=1,
     )
-    region_select = nextcord.ui.StringSelect(
+    region_select: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
         custom_id=cid("region"),
         placeholder="Your region",
         options=[
@@ -289,7 +289,7 @@ def setup_preview(
         ],
         row=2,
     )
-    buttons = (
+    buttons: tuple[nextcord.ui.Button[nextcord.ui.View], ...] = (
         nextcord.ui.Button(
             label="Confirm",
             style=nextcord.ButtonStyle.green,

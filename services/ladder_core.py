@@ -41,7 +41,7 @@ from services.players import LeftQueue, LeftQueueListener, PlayerChanges
 from services.ratings import RatingLedger, match_keys
 from services.transactions import write_transaction
 from storage.admin import AdminActionRepository
-from storage.database import Database
+from storage.database import Database, ReadConnection, Reader
 from storage.matches import AbortRepository, DisputeRepository, MatchRepository
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository
@@ -84,7 +84,7 @@ class LadderCore:
         self.ledger = RatingLedger(self.ratings, self.matches, config.rating)
 
     @property
-    def reader(self) -> aiosqlite.Connection:
+    def reader(self) -> ReadConnection:
         """The read-only connection: the last committed state, never another coroutine's open
         transaction, and no wait for the write lock."""
         return self.db.reader
@@ -153,14 +153,14 @@ class LadderCore:
         dispute = await self.disputes.of_match(conn, match.id)
         return replace(dispute, match=match) if dispute else None
 
-    async def require_match(self, conn: aiosqlite.Connection, match_id: int) -> MatchRecord:
+    async def require_match(self, conn: Reader, match_id: int) -> MatchRecord:
         """Return the match, or raise NotFoundError."""
         match = await self.matches.get(conn, match_id)
         if match is None:
             raise NotFoundError("match", match_id)
         return match
 
-    async def aborts_left(self, conn: aiosqlite.Connection, uid: int, now: datetime) -> int:
+    async def aborts_left(self, conn: Reader, uid: int, now: datetime) -> int:
         """Return how many aborts the player has left in `now`'s month."""
         used = await self.aborts.used(conn, uid, month_key(now))
         return aborts_left(used, self.config.matches.aborts_per_month)

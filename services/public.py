@@ -15,7 +15,7 @@ here returns a Discord id to show (uids stay inside, as keys), and a banned play
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -140,13 +140,16 @@ class PublicLadder:
 
     # --- the leaderboard --------------------------------------------------------------------
 
-    def parse_query(self, params: dict[str, str] | object) -> BoardQuery:
+    def parse_query(self, params: Mapping[str, str]) -> BoardQuery:
         """Read a leaderboard view from URL parameters; anything unknown means "all"."""
-        get: Callable[[str], str] = lambda name: str(params.get(name, "") or "").strip()  # type: ignore[attr-defined]  # noqa: E731
+
+        def get(name: str) -> str:
+            return str(params.get(name, "") or "").strip()
+
         race = get("race") if get("race") in self.race_names else None
         region = get("region").upper() if get("region").upper() in self.region_names else None
-        country = get("country").upper()
-        country = country if len(country) == 2 and country_name(country) != country else None
+        code = get("country").upper()
+        country = code if len(code) == 2 and country_name(code) != code else None
         rank = get("rank").upper() if get("rank").upper() in self.standings.letters else None
         best = get("best") in ("1", "on", "true", "yes")
         search = get("q")[:SEARCH_MAX] or None

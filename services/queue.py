@@ -15,6 +15,7 @@ from ladder.guards import Access, CommandRule, check_access
 from ladder.matchmaking import QueueEntry, RaceRating, run_wave, validate_vetoes
 from ladder.records import MatchRecord, QueuePreferences, QueueStatus
 from services.ladder_core import LadderCore
+from storage.database import Reader
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class QueueService:
             raise ConflictError(refusal.user_message) from None
         await self._check_free_to_queue(conn, uid)
 
-    async def _check_free_to_queue(self, conn: aiosqlite.Connection, uid: int) -> None:
+    async def _check_free_to_queue(self, conn: Reader, uid: int) -> None:
         # The queue rule, written once: one queue entry per player, none while in a match.
         if await self._queue.get(conn, uid) is not None:
             raise ConflictError("You are already in the queue. Use its Cancel button to leave.")

@@ -12,7 +12,7 @@ from typing import Any
 import aiosqlite
 
 from ladder.records import AdminAction
-from storage.database import format_time, parse_time
+from storage.database import Reader, format_time, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,7 @@ class AdminActionRepository:
         )
         return cursor.lastrowid  # type: ignore[return-value]
 
-    async def for_target(
-        self, conn: aiosqlite.Connection, target: str, limit: int = 10
-    ) -> list[AdminAction]:
+    async def for_target(self, conn: Reader, target: str, limit: int = 10) -> list[AdminAction]:
         """Return the latest actions on a target, newest first."""
         async with conn.execute(
             "SELECT * FROM admin_actions WHERE target = ? ORDER BY id DESC LIMIT ?",

@@ -292,7 +292,9 @@ class CommandLogWriter:
         """Count the rows written since `since`; take the nearest-rank `percentile` (1-100)
         of their durations. Rows still queued are not counted."""
         since_ms = epoch_ms(since)
-        count = (await self._db.fetchone(_COUNT_SQL, (since_ms,)))[0]
+        row = await self._db.fetchone(_COUNT_SQL, (since_ms,))
+        assert row is not None  # COUNT(*) without GROUP BY returns one row
+        count = row[0]
         if not count:
             return RecentCalls(0, None)
         rank = (percentile * count + 99) // 100

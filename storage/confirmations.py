@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 
 from ladder.confirmations import AdminConfirmation
-from storage.database import format_time, parse_time
+from storage.database import Reader, format_time, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,7 @@ class ConfirmationRepository:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    async def get(
-        self, conn: aiosqlite.Connection, confirmation_id: int
-    ) -> AdminConfirmation | None:
+    async def get(self, conn: Reader, confirmation_id: int) -> AdminConfirmation | None:
         async with conn.execute(
             "SELECT * FROM admin_confirmations WHERE id = ?", (confirmation_id,)
         ) as cursor:

@@ -15,7 +15,15 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -47,6 +55,8 @@ CONNECTION_PRAGMAS = (
     "PRAGMA foreign_keys = ON",
 )
 
+# Positional (?) or named (:name) parameters, as sqlite3 takes them.
+Params = Sequence[Any] | Mapping[str, Any]
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -161,17 +171,21 @@ class ReadConnection:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.raw = conn  # for a streamed read when nothing else runs (start-up's standings)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Query:
+    def execute(self, sql: str, params: Params = ()) -> _Query:
         async def run() -> FetchedRows:
             return FetchedRows(await self.execute_fetchall(sql, params))
 
         return _Query(run)
 
-    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    async def execute_fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         return list(await self.raw.execute_fetchall(sql, params))
 
     async def close(self) -> None:
         await self.raw.close()
+
+
+# What a repository reads through: the writer (inside a transaction) or the read-only connection.
+Reader = aiosqlite.Connection | ReadConnection
 
 
 class Database:
@@ -222,6 +236,7 @@ class Database:
     async def schema_version(self) -> int:
         """Return `PRAGMA user_version`: the number of the last migration applied."""
         row = await self.fetchone("PRAGMA user_version")
+        assert row is not None  # the pragma always answers one row
         return int(row[0])
 
     async def _migrate(self) -> None:

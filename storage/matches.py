@@ -26,7 +26,7 @@ from ladder.records import (
     MatchRecord,
 )
 from ladder.reports import Decision, MatchState, MatchStatus, Outcome
-from storage.database import format_time, parse_time
+from storage.database import Reader, format_time, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class MatchRepository:
     ) -> list[int]:
         """Insert one match per pairing, awaiting confirmation; return their ids in order."""
         row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM matches", ())
+        assert row is not None  # an aggregate without GROUP BY returns one row
         # Ids are assigned here so a big wave is one executemany; the write lock makes it safe.
         first = row[0] + 1
         ids = list(range(first, first + len(pairings)))
@@ -103,7 +104,7 @@ class MatchRepository:
         )  # fmt: skip
         return ids
 
-    async def get(self, conn: aiosqlite.Connection, match_id: int) -> MatchRecord | None:
+    async def get(self, conn: Reader, match_id: int) -> MatchRecord | None:
         """Return the match, or None if there is no such match."""
         row = await _one(conn, "SELECT * FROM matches WHERE id = ?", (match_id,))
         return _match(row) if row else None
@@ -175,7 +176,7 @@ class MatchRepository:
         """Forget an invalidated match's rating change."""
         await conn.execute("UPDATE matches SET mmr_change = NULL WHERE id = ?", (match_id,))
 
-    async def active_of(self, conn: aiosqlite.Connection, uid: int) -> MatchRecord | None:
+    async def active_of(self, conn: Reader, uid: int) -> MatchRecord | None:
         """Return the match the player must confirm or report, if any (newest first)."""
         row = await _one(
             conn,
@@ -192,12 +193,12 @@ class MatchRepository:
         )
         return {uid for row in rows for uid in row}
 
-    async def open(self, conn: aiosqlite.Connection) -> list[MatchRecord]:
+    async def open(self, conn: Reader) -> list[MatchRecord]:
         """Return every active or disputed match, oldest first."""
         rows = await _all(conn, f"SELECT * FROM matches WHERE status IN ({_OPEN_SQL}) ORDER BY id")
         return [_match(row) for row in rows]
 
-    async def due(self, conn: aiosqlite.Connection, now: datetime) -> list[int]:
+    async def due(self, conn: Reader, now: datetime) -> list[int]:
         """Return the ids of matches whose confirmation or report deadline has come."""
         t = format_time(now)
         rows = await _all(
@@ -209,7 +210,7 @@ class MatchRepository:
         )
         return [row[0] for row in rows]
 
-    async def next_deadline(self, conn: aiosqlite.Connection) -> datetime | None:
+    async def next_deadline(self, conn: Reader) -> datetime | None:
         """Return the earliest pending confirmation or report deadline."""
         row = await _one(
             conn,
@@ -231,9 +232,7 @@ class MatchRepository:
             (match_id, uid, channel_id, message_id),
         )
 
-    async def messages(
-        self, conn: aiosqlite.Connection, match_id: int
-    ) -> list[tuple[int, int, int]]:
+    async def messages(self, conn: Reader, match_id: int) -> list[tuple[int, int, int]]:
         """Return (uid, channel_id, message_id) of every message showing the match."""
         rows = await _all(
             conn,
@@ -244,7 +243,7 @@ class MatchRepository:
         return [(row[0], row[1], row[2]) for row in rows]
 
     async def shown(
-        self, conn: aiosqlite.Connection, match_id: int, uid: int
+        self, conn: Reader, match_id: int, uid: int
     ) -> tuple[int, int, str | None] | None:
         """Return (channel_id, message_id, shown digest) of `uid`'s message of the match."""
         row = await _one(
@@ -265,9 +264,7 @@ class MatchRepository:
             (digest, match_id, uid, message_id),
         )
 
-    async def messages_to_check(
-        self, conn: aiosqlite.Connection, ended_since: datetime
-    ) -> list[tuple[int, int]]:
+    async def messages_to_check(self, conn: Reader, ended_since: datetime) -> list[tuple[int, int]]:
         """Return (match_id, uid) of the messages of open matches and of those ended since."""
         rows = await _all(
             conn,
@@ -330,7 +327,7 @@ class DisputeRepository:
         row = await _one(conn, "SELECT * FROM disputes WHERE match_id = ?", (match_id,))
         return _dispute(row, await self._evidence(conn, row["id"])) if row else None
 
-    async def open_ones(self, conn: aiosqlite.Connection) -> list[DisputeRecord]:
+    async def open_ones(self, conn: Reader) -> list[DisputeRecord]:
         """Return every open dispute, oldest first."""
         rows = await _all(
             conn, "SELECT * FROM disputes WHERE status = 'open' ORDER BY opened_at, id"
@@ -370,9 +367,7 @@ class DisputeRepository:
             (dispute_id, uid, note, url, format_time(now)),
         )
 
-    async def _evidence(
-        self, conn: aiosqlite.Connection, dispute_id: int
-    ) -> tuple[EvidenceRecord, ...]:
+    async def _evidence(self, conn: Reader, dispute_id: int) -> tuple[EvidenceRecord, ...]:
         rows = await _all(
             conn,
             "SELECT id, discord_uid, note, url, added_at FROM dispute_evidence"
@@ -394,7 +389,7 @@ class DisputeRepository:
 class AbortRepository:
     """Aborts spent per player per UTC month ('YYYY-MM')."""
 
-    async def used(self, conn: aiosqlite.Connection, uid: int, month: str) -> int:
+    async def used(self, conn: Reader, uid: int, month: str) -> int:
         """Return how many aborts the player spent in `month`."""
         row = await _one(
             conn, "SELECT used FROM aborts WHERE discord_uid = ? AND month = ?", (uid, month)
@@ -416,11 +411,11 @@ class AbortRepository:
         return used
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: Any) -> sqlite3.Row | None:
+async def _one(conn: Reader, sql: str, params: Any) -> sqlite3.Row | None:
     async with conn.execute(sql, params) as cursor:
         return await cursor.fetchone()
 
 
-async def _all(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> list:
+async def _all(conn: Reader, sql: str, params: Any = ()) -> list:
     async with conn.execute(sql, params) as cursor:
         return list(await cursor.fetchall())

@@ -279,6 +279,7 @@ class PlayerRepository:
             (uid, discord_name, now, now),
         )
         row = await _fetchone(conn, "SELECT * FROM players WHERE discord_uid = ?", (uid,))
+        assert row is not None  # upserted just above, in this transaction
         return _player(row)
 
     async def _claim_names(self, conn: aiosqlite.Connection, uid: int, draft: ProfileDraft) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from ladder.records import QueuePreferences, QueueStatus
-from storage.database import format_time, parse_time
+from storage.database import Reader, format_time, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def _status(row: sqlite3.Row) -> QueueStatus:
 class QueueRepository:
     """Queue entries and queue preferences."""
 
-    async def preferences(self, conn: aiosqlite.Connection, uid: int) -> QueuePreferences | None:
+    async def preferences(self, conn: Reader, uid: int) -> QueuePreferences | None:
         """Return what the player queued with last time, if anything."""
         row = await _one(
             conn, "SELECT races, vetoes FROM queue_preferences WHERE discord_uid = ?", (uid,)
@@ -56,7 +56,7 @@ class QueueRepository:
             (uid, json.dumps(prefs.races), json.dumps(prefs.vetoes), format_time(now)),
         )
 
-    async def get(self, conn: aiosqlite.Connection, uid: int) -> QueueStatus | None:
+    async def get(self, conn: Reader, uid: int) -> QueueStatus | None:
         """Return the player's queue entry, if he is queued."""
         row = await _one(conn, "SELECT * FROM queue_entries WHERE discord_uid = ?", (uid,))
         return _status(row) if row else None
@@ -125,11 +125,11 @@ class QueueRepository:
         )
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
+async def _one(conn: Reader, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
     async with conn.execute(sql, params) as cursor:
         return await cursor.fetchone()
 
 
-async def _all(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list:
+async def _all(conn: Reader, sql: str, params: Sequence[Any] = ()) -> list:
     async with conn.execute(sql, params) as cursor:
         return list(await cursor.fetchall())

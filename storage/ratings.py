@@ -18,7 +18,7 @@ import aiosqlite
 
 from ladder.rating import LogEntry, LoggedAdjustment, LoggedMatch, RatingKey, ReplayStep, Result
 from ladder.records import RatingRow
-from storage.database import format_time, parse_time
+from storage.database import Reader, format_time, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class RatingRepository:
             [(uid, race, start) for race in races],
         )
 
-    async def of_player(self, conn: aiosqlite.Connection, uid: int) -> list[RatingRow]:
+    async def of_player(self, conn: Reader, uid: int) -> list[RatingRow]:
         """Return the player's ratings, best first."""
         rows = await _all(
             conn,
@@ -208,11 +208,11 @@ class RatingRepository:
         return entries, steps
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
+async def _one(conn: Reader, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
     async with conn.execute(sql, params) as cursor:
         return await cursor.fetchone()
 
 
-async def _all(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list:
+async def _all(conn: Reader, sql: str, params: Sequence[Any] = ()) -> list:
     async with conn.execute(sql, params) as cursor:
         return list(await cursor.fetchall())

@@ -15,7 +15,7 @@ from datetime import datetime
 import aiosqlite
 
 from ladder.players import SetupDraft
-from storage.database import format_time
+from storage.database import Reader, format_time
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class SetupDraftRepository:
         return cursor.lastrowid
 
     async def get(
-        self, conn: aiosqlite.Connection, draft_id: int, uid: int, since: datetime
+        self, conn: Reader, draft_id: int, uid: int, since: datetime
     ) -> SetupDraft | None:
         """Return the draft, if it is the player's and was created at or after `since`."""
         async with conn.execute(

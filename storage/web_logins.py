@@ -12,7 +12,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.database import format_time
+from storage.database import Reader, format_time
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class WebLoginRepository:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    async def usable(self, conn: aiosqlite.Connection, token_hash: str, since: datetime) -> bool:
+    async def usable(self, conn: Reader, token_hash: str, since: datetime) -> bool:
         """True if the link exists, is unused and was made at or after `since`."""
         async with conn.execute(
             "SELECT 1 FROM web_logins WHERE token_hash = ? AND used_at IS NULL AND created_at >= ?",

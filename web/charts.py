@@ -6,6 +6,7 @@ that order (evenly spaced, so a busy day is not a blur), y the rating after it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,9 +16,14 @@ TICKS = 4
 
 
 class Point(Protocol):
-    match_id: int
-    mmr: int
-    change: int
+    """What a chart needs of a rating (read-only, so frozen dataclasses fit)."""
+
+    @property
+    def match_id(self) -> int: ...
+    @property
+    def mmr(self) -> int: ...
+    @property
+    def change(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +53,7 @@ class Chart:
         return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
 
 
-def rating_chart(points: list[Point], width: int = WIDTH, height: int = HEIGHT) -> Chart:
+def rating_chart(points: Sequence[Point], width: int = WIDTH, height: int = HEIGHT) -> Chart:
     """Place each rated match's rating after it on a chart `width` × `height`."""
     if not points:
         return Chart(width, height, (), ())
