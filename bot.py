@@ -3,6 +3,7 @@
     python bot.py            run the bot (settings from .env and the environment)
     python bot.py stats      a usage report from the SQLite file (read-only; --help)
     python bot.py backup P   a consistent copy of the live database (--help)
+    python bot.py playground try it without a Discord token: a local Discord in the browser
 
 Everything is wired here, in one place: settings → logging → database → repositories, cache and
 the command log writer → pipeline → bot. A stop (SIGINT, SIGTERM, or the bot closing) closes
@@ -152,8 +153,13 @@ def build_website(settings: Settings, bot: LadderBot) -> WebServer:
     return WebServer(app, settings.web_host, settings.web_port)
 
 
-async def serve(settings: Settings, ladder: LadderConfig) -> int:
-    """Run the bot until a signal or a fatal error; return the process exit status."""
+async def serve(
+    settings: Settings, ladder: LadderConfig, stop: asyncio.Event | None = None
+) -> int:
+    """Run the bot until a signal, `stop` or a fatal error; return the process exit status.
+
+    `stop` lets the playground (one process, several runs) end a run as a signal would.
+    """
     terms = load_terms(settings)
     if settings.api_base:
         # Every REST URL nextcord builds starts here; the gateway URL comes from GET /gateway.
@@ -182,7 +188,7 @@ async def serve(settings: Settings, ladder: LadderConfig) -> int:
             raise StartupError(str(exc)) from exc
         raise
     pipeline = bot.pipeline
-    stop = asyncio.Event()
+    stop = stop if stop is not None else asyncio.Event()
     loop = asyncio.get_running_loop()
 
     def request_stop() -> None:
@@ -248,13 +254,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "stats", "backup"],
-        help="default: run; `stats --help`, `backup --help` for theirs",
+        choices=["run", "stats", "backup", "playground"],
+        help="default: run; `stats --help`, `backup --help`, `playground --help` for theirs",
     )
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.command == "run" and args.args:
         parser.error(f"unrecognized arguments: {' '.join(args.args)}")
+    if args.command == "playground":
+        # Its own settings, database and local Discord: no token, no .env.
+        from playground.runner import main as playground_main
+
+        return playground_main(args.args)
     try:
         if args.command in HOST_COMMANDS:
             settings = load_settings(require_token=False)
