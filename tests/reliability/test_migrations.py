@@ -108,6 +108,12 @@ SEED: dict[int, list[tuple[str, tuple]]] = {
          (1, "mmr", f'{{"uid": {ALICE}, "race": "bw_terran", "mode": "add", "amount": 5,'
           ' "reason": "it\'s fine"}', '{"mmr": 1520}', T, 1)),
     ],
+    8: [
+        ("INSERT INTO web_logins (token_hash, admin_uid, created_at, used_at) VALUES (?, ?, ?, ?)",
+         ("5e" * 32, 1, T, T)),
+        ("INSERT INTO web_secrets (name, value, created_at) VALUES (?, ?, ?)",
+         ("session", bytes(range(32)), T)),
+    ],
 }  # fmt: skip
 # player_names as 0001 keyed them (NFKC casefold); 0006 adds shape_key (the same, until the
 # bot re-keys every name at start).
