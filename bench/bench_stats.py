@@ -219,8 +219,8 @@ def time_stats(path: Path, days: int, runs: int) -> list[float]:
 
 
 # The same questions asked the plain way: GROUP BY, count(DISTINCT) and window functions over
-# the period's rows (what app/stats.py avoids), the planner choosing the indexes. Timed once
-# with --naive, for comparison.
+# the period's rows (what app/stats/queries.py avoids), the planner choosing the indexes.
+# Timed once with --naive, for comparison.
 NAIVE_SQL = [
     "SELECT command, called_ms / 86400000 AS day, outcome, count(*) FROM command_calls"
     " WHERE called_ms >= :since GROUP BY command, day, outcome",

@@ -38,10 +38,12 @@ COGS_USING_STORAGE = {
 
 
 def first_party(root: Path) -> tuple[list[str], list[str]]:
-    """Return the packages and top-level modules pyproject.toml ships."""
+    """Return the top-level packages and modules pyproject.toml ships (a subpackage such as
+    app.stats is in its top-level package's layer)."""
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     setuptools = project["tool"]["setuptools"]
-    return list(setuptools["packages"]), list(setuptools.get("py-modules", []))
+    packages = [p for p in setuptools["packages"] if "." not in p]
+    return packages, list(setuptools.get("py-modules", []))
 
 
 def modules(root: Path) -> Iterator[tuple[str, Path]]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app import stats
+from app.stats import percentiles, queries
 from storage.database import Database
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # a 3-day period is 2026-03-08 .. 2026-03-10
@@ -94,7 +95,7 @@ def collect(path, days=3):
 
 def miss_every_bracket(monkeypatch):
     """Make every duration bracket miss, so that each command falls back to sorting them all."""
-    monkeypatch.setattr(stats, "_brackets", lambda sample: (math.inf, math.inf, math.inf))
+    monkeypatch.setattr(percentiles, "brackets", lambda sample: (math.inf, math.inf, math.inf))
 
 
 @pytest.fixture(params=["brackets", "fallback"])
@@ -201,8 +202,8 @@ async def test_an_empty_database(tmp_path):
 
 async def test_brackets_and_fallback_match_a_naive_computation(tmp_path, monkeypatch):
     """Random calls over 10 days; every number checked against plain Python."""
-    monkeypatch.setattr(stats, "SAMPLE_POINTS", 4)  # 64 durations a command: real brackets
-    monkeypatch.setattr(stats, "SAMPLE_ROWS", 16)
+    monkeypatch.setattr(queries, "SAMPLE_POINTS", 4)  # 64 durations a command: real brackets
+    monkeypatch.setattr(queries, "SAMPLE_ROWS", 16)
     path = await new_database(tmp_path / "ladder.db")
     rng = random.Random(3)
     outcomes = ["ok", "ok", "ok", "rejected", "error", "refused:terms", "cancelled"]
@@ -223,13 +224,13 @@ async def test_brackets_and_fallback_match_a_naive_computation(tmp_path, monkeyp
     in_period = [c for c in calls if c[0] >= "2026-03-06"]  # 5 days: 06 .. 10
 
     found = []
-    from_brackets = stats._from_brackets
+    from_brackets = percentiles.from_brackets
 
     def spy(*args):
         found.append(from_brackets(*args))
         return found[-1]
 
-    monkeypatch.setattr(stats, "_from_brackets", spy)
+    monkeypatch.setattr(percentiles, "from_brackets", spy)
     brackets = collect(path, days=5)
     assert len(found) == 4 and None not in found  # no command fell back
     miss_every_bracket(monkeypatch)
@@ -260,11 +261,11 @@ async def test_brackets_and_fallback_match_a_naive_computation(tmp_path, monkeyp
 
 def test_brackets_come_from_the_sample_or_are_open():
     sample = [float(v) for v in range(1000)]
-    low, high, tail = stats._brackets(sample)
+    low, high, tail = percentiles.brackets(sample)
     assert low < 500 < high and high - low < 200
     assert 870 < tail < 950
     assert low <= tail  # _DURATIONS_SQL relies on it
-    assert stats._brackets([5.0, 6.0]) == (-math.inf, math.inf, -math.inf)  # few: everything
+    assert percentiles.brackets([5.0, 6.0]) == (-math.inf, math.inf, -math.inf)  # few: everything
 
 
 async def test_a_queue_call_after_the_period_counts_as_queued(tmp_path):
@@ -290,10 +291,10 @@ def test_the_heavy_queries_read_indexes_and_never_sort(db_path):
         period = {"command": "queue", "start": ms("2026-03-08"), "end": ms("2026-03-11")}
         bounds = {"low": 10.0, "high": 20.0, "tail": 30.0}
         reads = [
-            (stats._DAY_SQL, {**period, **bounds, "separator": ","}),
-            (stats._QUEUE_DAY_SQL, {**period, **bounds, "separator": ","}),
-            (stats._DURATIONS_SQL, {**period, **bounds}),
-            (stats._SAMPLE_SQL, {**period, "rows": 64}),
+            (queries._DAY_SQL, {**period, **bounds, "separator": ","}),
+            (queries._QUEUE_DAY_SQL, {**period, **bounds, "separator": ","}),
+            (queries._DURATIONS_SQL, {**period, **bounds}),
+            (queries._SAMPLE_SQL, {**period, "rows": 64}),
         ]
         for sql, params in reads:
             plan = plans(conn, sql, params)
@@ -302,21 +303,21 @@ def test_the_heavy_queries_read_indexes_and_never_sort(db_path):
                 " (command=? AND called_ms>? AND called_ms<?)"
             ) in plan
             assert not any("TEMP B-TREE" in p or "SCAN command_calls" in p for p in plan)
-        assert not any("SCAN command_calls" in p for p in plans(conn, stats._COMMANDS_SQL, {}))
+        assert not any("SCAN command_calls" in p for p in plans(conn, queries._COMMANDS_SQL, {}))
         funnel = plans(
             conn,
-            stats._FUNNEL_SQL,
+            queries._FUNNEL_SQL,
             {**period, "users": "[1]", "queued": "[]", "queue_commands": '["queue"]'},
         )
         assert any("COVERING INDEX command_calls_by_player" in p for p in funnel)
         assert not any("SCAN command_calls" in p for p in funnel)
-        slowest = plans(conn, stats._SLOWEST_SQL, {**period, "least": 100.0, "limit": 10})
+        slowest = plans(conn, queries._SLOWEST_SQL, {**period, "least": 100.0, "limit": 10})
         assert slowest[0] == (
             "SEARCH command_calls USING COVERING INDEX command_calls_by_command"
             " (command=? AND called_ms>? AND called_ms<?)"
         )
         assert slowest[1:] == ["USE TEMP B-TREE FOR ORDER BY"]  # keeps 10 rows
-        slow = plans(conn, stats._SLOW_CALLS_SQL, {"ids": "[1, 2]"})
+        slow = plans(conn, queries._SLOW_CALLS_SQL, {"ids": "[1, 2]"})
         assert not any("SCAN command_calls" in p for p in slow)
     finally:
         conn.close()

@@ -1,15 +1,4 @@
-"""`python bot.py stats`: how the bot was used over the last N UTC days, from `command_calls`.
-
-    python bot.py stats [--days 7] [--format table|csv|json] [--section NAME] [--db PATH]
-
-Read-only and safe while the bot runs: the file is opened with `mode=ro` (nothing is ever
-written), and every query runs in one read transaction, so the numbers are one consistent
-snapshot. In WAL mode a reader never blocks the bot's writer.
-
-The period is the last `--days` whole UTC calendar days, today included (`--days 1` is today so
-far). The report: calls and distinct players per command, the outcome mix, nearest-rank duration
-percentiles per command, the slowest calls, calls and players per day, and the onboarding funnel
-of the users whose first command ever falls in the period.
+"""The report's queries: every number of `bot.py stats`, read in one read transaction.
 
 It stays fast on a large table (see bench/bench_stats.py) by reading the period once from the
 covering index command_calls_by_command (command, called_ms, outcome, duration_ms, discord_uid)
@@ -35,151 +24,47 @@ index; either costs more than its share of what follows.
 
 from __future__ import annotations
 
-import argparse
-import bisect
-import csv
 import heapq
-import io
 import json
 import math
-import os
 import sqlite3
-import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TextIO
 
+from app.stats import percentiles
+from app.stats.percentiles import PERCENTILES, percentile_rank
+from app.stats.report import (
+    DAY_MS,
+    EPOCH,
+    FUNNEL_STEPS,
+    MAX_DAYS,
+    SLOWEST_CALLS,
+    CommandStats,
+    DayStats,
+    FunnelStep,
+    OutcomeStats,
+    SlowCall,
+    StatsError,
+    StatsReport,
+    period_bounds,
+)
 from storage.database import format_time
 
 # The migration that gives command_calls its called_ms column and the indexes named below.
 MIN_SCHEMA_VERSION = 4
-DAY_MS = 86_400_000
 # Commands that put a player in the queue: an 'ok' one is the funnel's "queued" step.
 QUEUE_COMMANDS = ("queue",)
-# The first is bracketed on its own (the median); the others come from the tail, which starts
-# at the second.
-PERCENTILES = (50, 95, 99)
-SLOWEST_CALLS = 10
 # The duration sample of a command: the first SAMPLE_ROWS calls of each of SAMPLE_POINTS equal
 # slices of the period, up to 8,192 durations (a few ms a command).
 SAMPLE_POINTS = 64
 SAMPLE_ROWS = 128
-# A bracket reaches this many standard errors of the sample quantile beyond the estimate: wide
-# enough that a sample spread over the period misses only by a fluke, narrow enough that the
-# brackets hold about a tenth of the calls.
-BRACKET_SIGMAS = 5.0
-MAX_DAYS = 3660  # ten years: one aggregate per command and day
-FORMATS = ("table", "csv", "json")
-SECTIONS = ("commands", "latency", "outcomes", "slowest", "days", "funnel")
-FUNNEL_STEPS = (
-    "first command",
-    "accepted the terms",
-    "finished setup",
-    "queued",
-    "finished a match",
-)
-_EPOCH = date(1970, 1, 1)
 # Joins the outcomes in one string: it cannot occur in an outcome.
 _SEPARATOR = "\x1f"
-
-
-class StatsError(Exception):
-    """The report cannot be made; the message is one line for the host."""
-
-
-# --- the report --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CommandStats:
-    """One command over the period. Durations in ms; None when it has no calls."""
-
-    command: str
-    calls: int
-    players: int
-    ok: int
-    refused: int  # every 'refused:<guard>'
-    rejected: int
-    errors: int
-    cancelled: int
-    p50_ms: float | None
-    p95_ms: float | None
-    p99_ms: float | None
-    max_ms: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class OutcomeStats:
-    outcome: str  # as stored: 'ok', 'refused:terms', 'rejected', 'error', 'cancelled'
-    calls: int
-    share: float  # of all calls in the period, 0..1
-
-
-@dataclass(frozen=True, slots=True)
-class SlowCall:
-    called_at: str
-    command: str
-    discord_uid: int
-    player_name: str | None
-    outcome: str
-    duration_ms: float
-
-
-@dataclass(frozen=True, slots=True)
-class DayStats:
-    day: str  # 'YYYY-MM-DD', UTC
-    calls: int
-    players: int
-    ok: int
-    refused: int
-    rejected: int
-    errors: int
-    cancelled: int
-
-
-@dataclass(frozen=True, slots=True)
-class FunnelStep:
-    step: str
-    users: int  # users of the cohort who reached this step (and so every step before it)
-    of_first: float | None  # share of the first step, 0..1
-    of_previous: float | None  # share of the step before
-
-
-@dataclass(frozen=True, slots=True)
-class StatsReport:
-    database: str
-    generated_at: str  # UTC, like every *_at column
-    first_day: str
-    last_day: str
-    days: int
-    calls: int
-    players: int  # distinct users with a command in the period
-    commands: tuple[CommandStats, ...]  # most calls first
-    outcomes: tuple[OutcomeStats, ...]  # most calls first
-    slowest: tuple[SlowCall, ...]  # slowest first
-    per_day: tuple[DayStats, ...]  # every day of the period, oldest first
-    funnel: tuple[FunnelStep, ...]
-    seconds: float  # time spent querying
-
-
-def period_bounds(now: datetime, days: int) -> tuple[int, int]:
-    """The period in ms since the epoch: 00:00 UTC of its first day, and of the day after today."""
-    today = (now.astimezone(UTC).date() - _EPOCH).days
-    return (today - days + 1) * DAY_MS, (today + 1) * DAY_MS
-
-
-def percentile_rank(p: int, n: int) -> int:
-    """The 1-based nearest rank of percentile `p` (integer, 1..100) among n > 0 values."""
-    return (p * n + 99) // 100  # ceil(p * n / 100), in integers
-
-
-# --- queries -----------------------------------------------------------------------------
 
 # Every command ever logged, one index seek each (a skip scan: the planner would read every row).
 _COMMANDS_SQL = """
@@ -290,9 +175,6 @@ GROUP BY stage
 """
 
 
-# --- collecting --------------------------------------------------------------------------
-
-
 def open_readonly(path: Path) -> sqlite3.Connection:
     """Open the database read-only (`mode=ro`): it is never created, never written."""
     if not path.is_file():
@@ -337,7 +219,7 @@ def collect(
         )
     now = now or datetime.now(UTC)
     start, end = period_bounds(now, days)
-    first = _EPOCH + timedelta(days=start // DAY_MS)
+    first = EPOCH + timedelta(days=start // DAY_MS)
     day_names = [(first + timedelta(days=offset)).isoformat() for offset in range(days)]
     now_ms = (now - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
     usage: dict[str, _Usage] = {}
@@ -351,7 +233,7 @@ def collect(
             sample = _sample(conn, command, start, end, min(end, now_ms + 1))
             if not sample:
                 continue  # no call in the period: the sample's slices cover all of it
-            brackets = _brackets(sample)
+            brackets = percentiles.brackets(sample)
             used = usage[command] = _usage(conn, command, start, day_names, brackets[0])
             calls = sum(counts["calls"] for counts in used.counts_by_day.values())
             latency[command], longest[command] = _latency(
@@ -500,31 +382,6 @@ def _sample(
     return durations
 
 
-def _brackets(sample: list[float]) -> tuple[float, float, float]:
-    """(low, high) around the first percentile, and where the tail starts, from a sorted sample.
-
-    A bound past either end of the sample is -inf or inf: with few calls, everything. The tail
-    never starts below `low` (_DURATIONS_SQL relies on it).
-    """
-    return (
-        _bound(sample, PERCENTILES[0], -1),
-        _bound(sample, PERCENTILES[0], 1),
-        _bound(sample, PERCENTILES[1], -1),
-    )
-
-
-def _bound(sample: list[float], p: int, side: int) -> float:
-    """The sample value BRACKET_SIGMAS standard errors below (side -1) or above (1) percentile p."""
-    n, q = len(sample), p / 100
-    spread = BRACKET_SIGMAS * math.sqrt(n * q * (1 - q)) + 1
-    index = math.floor(q * n - spread) if side < 0 else math.ceil(q * n + spread)
-    if index < 0:
-        return -math.inf
-    if index >= n:
-        return math.inf
-    return sample[index]
-
-
 def _latency(
     conn: sqlite3.Connection,
     command: str,
@@ -538,7 +395,7 @@ def _latency(
     params = {"command": command, "start": period[0], "end": period[1]}
     rows = conn.execute(_DURATIONS_SQL, {**params, "low": low, "high": high, "tail": tail})
     durations = sorted(map(itemgetter(0), rows))
-    values = _from_brackets(durations, calls, below_low, brackets)
+    values = percentiles.from_brackets(durations, calls, below_low, brackets)
     if values is None:  # a bracket missed (the sample was not like the period): take them all
         rows = conn.execute(
             _DURATIONS_SQL, {**params, "low": -math.inf, "high": math.inf, "tail": math.inf}
@@ -546,33 +403,6 @@ def _latency(
         durations = sorted(map(itemgetter(0), rows))
         values = (*(durations[percentile_rank(p, calls) - 1] for p in PERCENTILES), durations[-1])
     return values, durations[-SLOWEST_CALLS:]
-
-
-def _from_brackets(
-    durations: list[float], calls: int, below_low: int, brackets: tuple[float, float, float]
-) -> tuple[float, ...] | None:
-    """Percentiles and max from the sorted durations in the brackets; None if one missed.
-
-    `durations` holds every call in [low, high) and every call from `tail` up, and `below_low`
-    calls are shorter than `low`: a rank is known if it falls in the first, or in the tail
-    (counted from the longest call). The tail must also hold the slowest calls.
-    """
-    low, high, tail = brackets
-    in_tail = len(durations) - bisect.bisect_left(durations, tail)
-    if in_tail < min(calls, SLOWEST_CALLS):
-        return None
-    window = bisect.bisect_left(durations, low)
-    in_window = bisect.bisect_left(durations, high) - window
-    values = []
-    for p in PERCENTILES:
-        rank = percentile_rank(p, calls)
-        if calls - rank < in_tail:
-            values.append(durations[len(durations) - 1 - (calls - rank)])
-        elif below_low < rank <= below_low + in_window:
-            values.append(durations[window + rank - below_low - 1])
-        else:
-            return None
-    return (*values, durations[-1])
 
 
 def _slow_calls(
@@ -584,7 +414,7 @@ def _slow_calls(
     if not durations:
         return ()
     least = durations[-1]
-    candidates = []
+    candidates: list[tuple[float, int, int]] = []  # (duration_ms, called_ms, id)
     for command, theirs in longest.items():
         if theirs[-1] >= least:
             params = {"command": command, "start": period[0], "end": period[1], "least": least}
@@ -616,289 +446,3 @@ def _funnel(stages: dict[int, int]) -> tuple[FunnelStep, ...]:
             first = users
         previous = users
     return tuple(steps)
-
-
-# --- rendering ---------------------------------------------------------------------------
-
-Kind = str  # 'text' | 'int' | 'ms' | 'share' | 'id'
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    key: str  # for --section and as the JSON key
-    title: str
-    columns: tuple[tuple[str, str, Kind], ...]  # (key, header, kind)
-    rows: tuple[tuple[Any, ...], ...]
-
-
-def sections(report: StatsReport) -> list[Section]:
-    """The report as tables: the same ones for every format."""
-    by_p95 = sorted(report.commands, key=lambda c: (-(c.p95_ms or 0.0), c.command))
-    return [
-        Section(
-            "commands",
-            "Calls by command",
-            (
-                ("command", "command", "text"),
-                ("calls", "calls", "int"),
-                ("players", "players", "int"),
-                ("ok", "ok", "int"),
-                ("refused", "refused", "int"),
-                ("rejected", "rejected", "int"),
-                ("errors", "errors", "int"),
-                ("cancelled", "cancelled", "int"),
-            ),
-            tuple(
-                (c.command, c.calls, c.players, c.ok, c.refused, c.rejected, c.errors, c.cancelled)
-                for c in report.commands
-            ),
-        ),
-        Section(
-            "latency",
-            "Duration by command, ms (nearest rank), slowest p95 first",
-            (
-                ("command", "command", "text"),
-                ("calls", "calls", "int"),
-                ("p50_ms", "p50", "ms"),
-                ("p95_ms", "p95", "ms"),
-                ("p99_ms", "p99", "ms"),
-                ("max_ms", "max", "ms"),
-            ),
-            tuple((c.command, c.calls, c.p50_ms, c.p95_ms, c.p99_ms, c.max_ms) for c in by_p95),
-        ),
-        Section(
-            "outcomes",
-            "Outcomes",
-            (
-                ("outcome", "outcome", "text"),
-                ("calls", "calls", "int"),
-                ("share", "share", "share"),
-            ),
-            tuple((o.outcome, o.calls, o.share) for o in report.outcomes),
-        ),
-        Section(
-            "slowest",
-            f"Slowest {SLOWEST_CALLS} calls",
-            (
-                ("called_at", "called at (UTC)", "text"),
-                ("command", "command", "text"),
-                ("discord_uid", "user id", "id"),
-                ("player_name", "player", "text"),
-                ("outcome", "outcome", "text"),
-                ("duration_ms", "ms", "ms"),
-            ),
-            tuple(
-                (s.called_at, s.command, s.discord_uid, s.player_name, s.outcome, s.duration_ms)
-                for s in report.slowest
-            ),
-        ),
-        Section(
-            "days",
-            "Calls per day (UTC)",
-            (
-                ("day", "day", "text"),
-                ("calls", "calls", "int"),
-                ("players", "players", "int"),
-                ("ok", "ok", "int"),
-                ("refused", "refused", "int"),
-                ("rejected", "rejected", "int"),
-                ("errors", "errors", "int"),
-                ("cancelled", "cancelled", "int"),
-            ),
-            tuple(
-                (d.day, d.calls, d.players, d.ok, d.refused, d.rejected, d.errors, d.cancelled)
-                for d in report.per_day
-            ),
-        ),
-        Section(
-            "funnel",
-            "Onboarding funnel: users whose first command was in the period, furthest step so far",
-            (
-                ("step", "step", "text"),
-                ("users", "users", "int"),
-                ("of_first", "of first", "share"),
-                ("of_previous", "of previous", "share"),
-            ),
-            tuple((f.step, f.users, f.of_first, f.of_previous) for f in report.funnel),
-        ),
-    ]
-
-
-def _cell(value: Any, kind: Kind) -> str:
-    if value is None:
-        return "—"
-    if kind == "int":
-        return f"{value:,}"
-    if kind == "ms":
-        return f"{value:,.1f}"
-    if kind == "share":
-        return f"{value:.1%}"
-    return str(value)
-
-
-def _line(values: Sequence[str], widths: Sequence[int], numeric: Sequence[bool]) -> str:
-    """One table line: numbers right-aligned, text left-aligned, two spaces apart."""
-    parts = (
-        v.rjust(w) if right else v.ljust(w)
-        for v, w, right in zip(values, widths, numeric, strict=True)
-    )
-    return "  ".join(parts).rstrip()
-
-
-def render_table(report: StatsReport, only: str | None = None) -> str:
-    """Aligned text tables for a terminal."""
-    out = []
-    if only is None:
-        out.append(f"ladderbot stats · {report.database}")
-        out.append(
-            f"{report.first_day} → {report.last_day} ({report.days} UTC "
-            f"day{'s' if report.days != 1 else ''}, today included) · {report.calls:,} calls "
-            f"· {report.players:,} players · queried in {report.seconds:.2f} s"
-        )
-    for section in sections(report):
-        if only is not None and section.key != only:
-            continue
-        if out:
-            out.append("")
-        out.append(section.title)
-        if not section.rows:
-            out.append("  (none)")
-            continue
-        cells = [
-            [_cell(v, kind) for v, (_, _, kind) in zip(row, section.columns, strict=True)]
-            for row in section.rows
-        ]
-        headers = [header for _, header, _ in section.columns]
-        widths = [max(len(headers[i]), *(len(r[i]) for r in cells)) for i in range(len(headers))]
-        numeric = [kind in ("int", "ms", "share") for _, _, kind in section.columns]
-
-        out.append(_line(headers, widths, numeric))
-        out.append(_line(["-" * w for w in widths], widths, numeric))
-        out.extend(_line(r, widths, numeric) for r in cells)
-    return "\n".join(out) + "\n"
-
-
-def _raw(value: Any, kind: Kind) -> Any:
-    if value is None:
-        return None
-    if kind == "share":
-        return round(value, 4)
-    if kind == "ms":
-        return round(value, 3)
-    return value
-
-
-def render_csv(report: StatsReport, only: str | None = None) -> str:
-    """CSV: with --section, one plain table; otherwise each table under a '# key' line."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    first = True
-    for section in sections(report):
-        if only is not None and section.key != only:
-            continue
-        if only is None:
-            if not first:
-                buffer.write("\n")
-            buffer.write(f"# {section.key}\n")
-        first = False
-        writer.writerow([key for key, _, _ in section.columns])
-        for row in section.rows:
-            writer.writerow(
-                [
-                    "" if v is None else _raw(v, kind)
-                    for v, (_, _, kind) in zip(row, section.columns, strict=True)
-                ]
-            )
-    return buffer.getvalue()
-
-
-def report_dict(report: StatsReport, only: str | None = None) -> dict[str, Any]:
-    """The report as JSON-ready data: period, totals, then one list of objects per table."""
-    data: dict[str, Any] = {}
-    if only is None:
-        data["database"] = report.database
-        data["generated_at"] = report.generated_at
-        data["period"] = {
-            "first_day": report.first_day,
-            "last_day": report.last_day,
-            "days": report.days,
-        }
-        data["totals"] = {"calls": report.calls, "players": report.players}
-        data["query_seconds"] = round(report.seconds, 3)
-    for section in sections(report):
-        if only is not None and section.key != only:
-            continue
-        data[section.key] = [
-            {key: _raw(v, kind) for v, (key, _, kind) in zip(row, section.columns, strict=True)}
-            for row in section.rows
-        ]
-    return data
-
-
-def render_json(report: StatsReport, only: str | None = None) -> str:
-    return json.dumps(report_dict(report, only), indent=2, ensure_ascii=False) + "\n"
-
-
-RENDERERS: dict[str, Callable[[StatsReport, str | None], str]] = {
-    "table": render_table,
-    "csv": render_csv,
-    "json": render_json,
-}
-
-
-# --- command line ------------------------------------------------------------------------
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="bot.py stats",
-        description="How the bot was used over the last N UTC days (read-only; safe while the "
-        "bot runs).",
-    )
-    parser.add_argument(
-        "--days", type=int, default=7, help="the last N UTC days, today included (default 7)"
-    )
-    parser.add_argument("--format", choices=FORMATS, default="table", help="default: table")
-    parser.add_argument(
-        "--section", choices=SECTIONS, help="print only this table (plain CSV with --format csv)"
-    )
-    parser.add_argument("--db", type=Path, help="the SQLite file (default: DATABASE_PATH)")
-    return parser
-
-
-def main(
-    argv: Sequence[str],
-    db_path: Path,
-    *,
-    out: TextIO | None = None,
-    now: datetime | None = None,
-) -> int:
-    """Run `stats` with these arguments; print the report; return the exit status."""
-    out = out or sys.stdout
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit as exc:  # --help, or a usage error argparse already printed
-        return exc.code if isinstance(exc.code, int) else 2
-    path = args.db or Path(db_path)
-    if not 1 <= args.days <= MAX_DAYS:
-        print(f"ladderbot stats: --days must be from 1 to {MAX_DAYS}", file=sys.stderr)
-        return 2
-    try:
-        conn = open_readonly(path)
-        try:
-            report = collect(conn, days=args.days, now=now, database=str(path))
-        finally:
-            conn.close()
-    except StatsError as exc:
-        print(f"ladderbot stats: {exc}", file=sys.stderr)
-        return 1
-    except sqlite3.Error as exc:
-        print(f"ladderbot stats: cannot read {path}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        out.write(RENDERERS[args.format](report, args.section))
-        out.flush()
-    except BrokenPipeError:  # `stats | head`: the reader has what it wanted
-        if out is sys.stdout:  # keep Python from failing again when it flushes at exit
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
