@@ -85,10 +85,49 @@ class FlowTracker:
         )
 
 
+# At most this many SLOW lines per interval: an overloaded bot makes every command slow, and a
+# WARNING per command would cost it more time still (the rest are counted, not written).
+SLOW_LINES_PER_INTERVAL = 20
+SLOW_LINES_INTERVAL_S = 10.0
+
+
+class _SlowLines:
+    __slots__ = ("clock", "left", "skipped", "window_ends")
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.window_ends = 0.0
+        self.left = SLOW_LINES_PER_INTERVAL
+        self.skipped = 0
+
+    def take(self) -> tuple[bool, int]:
+        """(may this SLOW line be written, how many were skipped before it)."""
+        now = self.clock()
+        if now >= self.window_ends:
+            self.window_ends = now + SLOW_LINES_INTERVAL_S
+            self.left = SLOW_LINES_PER_INTERVAL
+        if self.left <= 0:
+            self.skipped += 1
+            return False, 0
+        self.left -= 1
+        skipped, self.skipped = self.skipped, 0
+        return True, skipped
+
+
+_slow_lines = _SlowLines()
+
+
 def log_flow(summary: FlowSummary) -> None:
-    """Send the summary to the log: WARNING when slow, DEBUG otherwise."""
+    """Send the summary to the log: WARNING when slow (at most SLOW_LINES_PER_INTERVAL per
+    SLOW_LINES_INTERVAL_S, the rest counted in the next one), DEBUG otherwise."""
     if summary.slow:
-        log.warning("%s", summary.line())
+        written, skipped = _slow_lines.take()
+        if not written:
+            return
+        if skipped:
+            log.warning("%s (and %d SLOW flows not logged before it)", summary.line(), skipped)
+        else:
+            log.warning("%s", summary.line())
     elif log.isEnabledFor(logging.DEBUG):
         log.debug("%s", summary.line())
 
@@ -172,6 +211,8 @@ class Admission:
         self._window_ends = clock() + skew_window_s
         self.expired = 0
         self._expired_reported = 0
+        self.late = 0  # started in time, but the answer still came after Discord's window
+        self._late_reported = 0
         self._worst_wait_ms = 0.0
         self._next_warning_at: float | None = None
 
@@ -266,9 +307,17 @@ class Admission:
             return None
         return waited_ms
 
+    def answered_late(self) -> None:
+        """A started interaction's answer came after the window (Unknown interaction)."""
+        self.late += 1
+        self._report()
+
     def _expire(self, waited_ms: float) -> None:
         self.expired += 1
         self._worst_wait_ms = max(self._worst_wait_ms, waited_ms)
+        self._report()
+
+    def _report(self) -> None:
         now = self._clock()
         if self._next_warning_at is not None and now < self._next_warning_at:
             return
@@ -276,13 +325,16 @@ class Admission:
         log.warning(
             "Overloaded: %d interaction(s) dropped unanswered since the last warning (%d in all),"
             " too late to answer within Discord's %.0f s when their turn came (waited up to"
-            " %.0f ms here); %d waiting, %d running",
+            " %.0f ms here); %d answered too late (%d in all); %d waiting, %d running",
             self.expired - self._expired_reported,
             self.expired,
             ANSWER_WINDOW_S,
             self._worst_wait_ms,
+            self.late - self._late_reported,
+            self.late,
             len(self._waiters),
             self._running,
         )
         self._expired_reported = self.expired
+        self._late_reported = self.late
         self._worst_wait_ms = 0.0

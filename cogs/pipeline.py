@@ -5,7 +5,9 @@
     async def profile(self, interaction): ...
 
 Slash commands, buttons, selects, modal submits and autocompletes all take the same path:
-refuse if stopping → count it (the stop waits for it) → start the flow → load the caller through
+refuse if stopping → count it (the stop waits for it) → wait for a turn (app.flow.Admission:
+one whose turn comes too late to answer within Discord's 3 s runs nothing and is recorded
+`expired`) → start the flow → load the caller through
 the player cache → owner and guard checks → the handler → queue one `command_calls` row with its
 kind, route, outcome and duration → log the flow line. The row is queued last, in a `finally`,
 because it carries the outcome and the duration: one complete row per interaction, no second
@@ -26,6 +28,7 @@ from typing import Any, Protocol
 import nextcord
 
 from app.flow import DEFAULT_THRESHOLD_MS, Admission, FlowTracker, log_flow
+from cogs.client import interaction_data, ladder_bot, user_of
 from cogs.responses import describe_error, send_error
 from ladder.errors import GuardRefusal, LadderError
 from ladder.guards import Access, CommandRule, check_access
@@ -38,6 +41,8 @@ RULE_ATTRIBUTE = "__ladder_rule__"
 STOPPING = GuardRefusal(
     "stopping", "The ladder is restarting right now. Please try again in a minute."
 )
+# Discord's error code for an interaction it no longer accepts an answer to (its window passed).
+UNKNOWN_INTERACTION = 10062
 NOT_YOURS = GuardRefusal("owner", "These buttons belong to someone else's command.")
 
 
@@ -66,7 +71,7 @@ class Kind(StrEnum):
     AUTOCOMPLETE = "autocomplete"
 
 
-_KINDS = {
+_KINDS: dict[nextcord.InteractionType | None, Kind] = {
     nextcord.InteractionType.application_command: Kind.SLASH,
     nextcord.InteractionType.component: Kind.COMPONENT,
     nextcord.InteractionType.modal_submit: Kind.MODAL,
@@ -151,7 +156,7 @@ class CommandPipeline:
             f"{kind}.{command.replace(' ', '.')}",
             self._thresholds.get(command, DEFAULT_THRESHOLD_MS),
         )
-        user = interaction.user
+        user = user_of(interaction)
         player: Player | None = None
         outcome = "cancelled"  # stays so only if the task is cancelled mid-command
         if self._stopping:
@@ -211,6 +216,13 @@ class CommandPipeline:
         except LadderError as error:
             outcome = "rejected"
             await _refuse(interaction, kind, error, command)
+        except nextcord.NotFound as error:
+            if error.code != UNKNOWN_INTERACTION:
+                outcome = "error"
+                await _refuse(interaction, kind, error, command)
+            else:  # answered after Discord's window: nothing can reach the player any more
+                outcome = "late"
+                self.admission.answered_late()
         except Exception as error:
             outcome = "error"
             await _refuse(interaction, kind, error, command)
@@ -269,7 +281,7 @@ def guarded(access: Access, *, dm_only: bool = True) -> Callable:
             cog: Any, interaction: nextcord.Interaction, *args: Any, **kwargs: Any
         ) -> None:
             handler = functools.partial(callback, cog, interaction, *args, **kwargs)
-            await interaction.client.pipeline.run(interaction, rule, handler)
+            await ladder_bot(interaction).pipeline.run(interaction, rule, handler)
 
         setattr(through_pipeline, RULE_ATTRIBUTE, rule)
         return through_pipeline
@@ -281,5 +293,4 @@ def _command_name(interaction: nextcord.Interaction) -> str:
     command = interaction.application_command
     if command is not None:
         return command.qualified_name
-    data = interaction.data or {}
-    return str(data.get("name", "unknown"))
+    return str(interaction_data(interaction).get("name", "unknown"))

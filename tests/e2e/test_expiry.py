@@ -144,3 +144,37 @@ async def test_an_interaction_discord_made_long_ago_is_expired_on_arrival(
         await command_reply(fake, ann, "help")
         assert replayed.callback is None
     await dropped_unanswered(fake, [replayed])
+
+
+async def test_an_answer_after_the_window_is_recorded_late_without_a_traceback(
+    fake_discord: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Started in time but answered after Discord's window (Unknown interaction): recorded
+    `late` and counted in the overload warning; no second answer, no traceback."""
+    fake = fake_discord
+    database = tmp_path / "in-process.db"
+    caplog.set_level(logging.WARNING)
+    async with in_process_bot(tmp_path) as bot, running_client(fake, bot):
+        ann = fake.user("ann")
+        await command_reply(fake, ann, "help")
+        fake.response_deadline = 0.0  # every answer from now on comes too late
+        slow = await fake.slash(ann, "help")
+
+        def outcome() -> str | None:
+            with contextlib.closing(sqlite3.connect(database)) as conn:
+                row = conn.execute(
+                    "SELECT outcome FROM command_calls WHERE interaction_id = ?", (slow.id,)
+                ).fetchone()
+            return row[0] if row else None
+
+        assert await fake.wait_until(outcome, WITHIN, "the late row", poll=0.02) == "late"
+        fake.response_deadline = 3.0
+        assert bot.pipeline.admission.late == 1
+    assert [(v.rule, v.interaction_id) for v in fake.take_violations()] == [
+        ("late-response", slow.id)
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    (warning,) = overloaded_warnings(caplog)
+    assert "1 answered too late (1 in all)" in warning
+    callbacks = [r for r in fake.requests if f"/interactions/{slow.id}/" in r.path]
+    assert len(callbacks) == 1  # no error message sent after it
