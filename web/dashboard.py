@@ -3,10 +3,11 @@
     GET /dashboard[?days=N]   the last N UTC days, today included (1-90, default 7)
 
 The numbers are `bot.py stats`'s: the report comes from `app.stats.collect` on a read-only
-connection of its own, opened per request and run on a thread, so the page never waits behind
-the command log writer and never holds up the bot's reads. Calls per day per command (which the
-report only gives in total) come from `services.analytics` on the same connection. The live
-counters are the running writer's and player cache's, and the database's size on disk.
+connection of its own, opened per request and run on a thread (one report at a time), so the
+page never waits behind the command log writer and never holds up the bot's reads. Calls per
+day per command (which the report only gives in total) come from `services.analytics` on the
+same connection. The live counters are the running writer's and player cache's, and the
+database's size on disk.
 
 A browser without a session is sent to /login, which says how to get in.
 """
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
 DAY_CHOICES = (1, 7, 30, 90)
+# One report at a time: a 90-day report on a large log takes seconds of a core, and a burst of
+# reloads must queue behind it rather than run side by side next to the bot.
+REPORTS = web.AppKey("dashboard_reports", asyncio.Semaphore)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,7 @@ def setup(app: web.Application, services: WebServices) -> None:
     if services.host is None:
         return
     login.setup(app, services)
+    app[REPORTS] = asyncio.Semaphore(1)
     app.router.add_get("/dashboard", dashboard, name="dashboard")
 
 
@@ -81,7 +86,8 @@ async def dashboard(request: web.Request) -> web.Response:
     host = request.app[HOST]
     days = parse_days(request.query.get("days"))
     now = datetime.now(UTC)
-    numbers = await asyncio.to_thread(read_numbers, host.database_path, days, now)
+    async with request.app[REPORTS]:
+        numbers = await asyncio.to_thread(read_numbers, host.database_path, days, now)
     live = live_counters(host.command_log, host.player_cache, host.database_path)
     context = {
         "days": days,

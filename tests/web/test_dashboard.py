@@ -105,6 +105,11 @@ async def test_the_dashboard_does_not_wait_behind_a_write(admin, host):
     assert response.status == 200
 
 
+async def test_reloads_at_once_queue_for_one_report_and_all_answer(admin):
+    answers = await asyncio.gather(*(admin.get("/dashboard?days=30") for _ in range(4)))
+    assert [a.status for a in answers] == [200] * 4
+
+
 async def test_a_command_name_is_escaped(admin, host):
     host.writer.record(None, 1, None, "<script>alert(1)</script>", None, 5.0, "ok")
     total = sum(host.calls.values()) + 1
