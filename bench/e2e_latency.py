@@ -64,22 +64,12 @@ SCENARIOS: dict[str, Scenario] = {
 GC_VARIANTS = {"off": "0", "freeze": "1"}
 WARMUP = 5  # unmeasured runs of each command first  # the value of LADDERBOT_GC_FREEZE
 
-# The bot program, run through a wrapper: bot.py's main() with three additions for benches.
-#   LADDERBOT_BENCH_LEADERBOARD  a cogs/leaderboard.py to load instead of the repository's
-#   (an older version, to measure it side by side); freeze_startup_heap() right after
-#   build_bot; on SIGUSR1, a JSON report (RSS, live views, collections) to LADDERBOT_BENCH_REPORT.
+# The bot program, run through a wrapper: bot.py's main() with two additions for benches.
+#   freeze_startup_heap() right after build_bot; on SIGUSR1, a JSON report (RSS, live views,
+#   collections) to LADDERBOT_BENCH_REPORT.
 BOT_WRAPPER = """\
 import asyncio, gc, json, os, signal, sys, time
 sys.path.insert(0, {root!r})
-old = os.environ.get("LADDERBOT_BENCH_LEADERBOARD")
-if old:
-    import importlib.util
-    import cogs
-    spec = importlib.util.spec_from_file_location("cogs.leaderboard", old)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["cogs.leaderboard"] = module
-    spec.loader.exec_module(module)
-    cogs.leaderboard = module
 import bot
 from app.gc_tuning import freeze_startup_heap
 
