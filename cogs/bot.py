@@ -99,7 +99,9 @@ class LadderBot(commands.Bot):
         # No views are registered: every component's custom_id is routed (cogs/components.py),
         # so the buttons of old messages keep working after a restart.
 
-    def dispatch(self, event_name: str, *args: Any, **kwargs: Any) -> None:
+    # nextcord's BotBase calls the first argument event_name and its Client event: either
+    # name differs from one of them.
+    def dispatch(self, event_name: str, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         if event_name == "interaction":  # handed over now: the pipeline times its wait from here
             self.pipeline.received(args[0])
         super().dispatch(event_name, *args, **kwargs)

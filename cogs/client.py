@@ -1,4 +1,4 @@
-"""Typed access to what nextcord types loosely: the bot behind an interaction, and its user.
+"""Typed access to what nextcord types loosely: the bot behind an interaction, its user, its data.
 
 nextcord types `interaction.client` as any Client and `interaction.user` as optional (only a
 ping has no user); every interaction our handlers see comes to a LadderBot from a user.
@@ -6,7 +6,8 @@ ping has no user); every interaction our handlers see comes to a LadderBot from 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import nextcord
 
@@ -25,3 +26,9 @@ def user_of(interaction: nextcord.Interaction) -> nextcord.User | nextcord.Membe
     if user is None:
         raise TypeError(f"interaction {interaction.id} has no user")
     return user
+
+
+def interaction_data(interaction: nextcord.Interaction) -> Mapping[str, Any]:
+    """The interaction's data as sent: nextcord types it per kind of interaction, but a client
+    can send anything, so handlers read it as a plain mapping and check what they find."""
+    return interaction.data or {}

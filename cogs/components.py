@@ -15,13 +15,12 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import nextcord
 
-from cogs.client import ladder_bot
+from cogs.client import interaction_data, ladder_bot
 from cogs.pipeline import COMPONENT_RULE, route_of
 from ladder.errors import GuardRefusal
 from ladder.guards import Access, CommandRule
@@ -93,12 +92,6 @@ def uid_part(index: int) -> Owner:
         return uid if uid < 1 << 64 else None
 
     return owner
-
-
-def interaction_data(interaction: nextcord.Interaction) -> Mapping[str, Any]:
-    """The interaction's data as sent: nextcord types it per kind of interaction, but a client
-    can send anything, so handlers read it as a plain mapping and check what they find."""
-    return interaction.data or {}
 
 
 def text_inputs(interaction: nextcord.Interaction) -> dict[str, str]:

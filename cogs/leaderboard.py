@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 import nextcord
 from nextcord.ext import commands
 
-from cogs.client import user_of
-from cogs.components import custom_id, frozen_view, interaction_data
+from cogs.client import interaction_data, user_of
+from cogs.components import custom_id, frozen_view
 from cogs.pipeline import guarded
 from cogs.responses import INFO_COLOUR
 from cogs.web_links import leaderboard_link

@@ -17,8 +17,8 @@ import nextcord
 from nextcord.ext import commands
 
 from cogs.admin_ui import dispute_notice_embed
-from cogs.client import user_of
-from cogs.components import custom_id, frozen_modal, interaction_data
+from cogs.client import interaction_data, user_of
+from cogs.components import custom_id, frozen_modal
 from cogs.match_ui import match_buttons, match_embed
 from cogs.responses import INFO_COLOUR
 from ladder.errors import ValidationError

@@ -203,7 +203,7 @@ def horizontal(
             )  # fmt: skip
             shown = f"{name} {text}" if len(series) > 1 else text
             labels.append(Label(plot_left + width + 6, y + BAR_HEIGHT - 5, shown, kind="value"))
-    height = len(categories) * group + GAP
+    height: float = len(categories) * group + GAP
     swatches: list[Swatch] = []
     if len(series) > 1:
         swatches, legend, legend_height = _legend(list(series), fills, height + 8)
