@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from app import stats
-from tests.web.host_seed import open_host
+from tests.web.host_seed import open_host, wait_written
 from web.app import create_app
 from web.dashboard import MAX_DAYS, parse_days
 
@@ -113,8 +113,6 @@ async def test_reloads_at_once_queue_for_one_report_and_all_answer(admin):
 async def test_a_command_name_is_escaped(admin, host):
     host.writer.record(None, 1, None, "<script>alert(1)</script>", None, 5.0, "ok")
     total = sum(host.calls.values()) + 1
-    from tests.web.host_seed import wait_written
-
     await wait_written(host.writer, total)
     page = await (await admin.get("/dashboard")).text()
     assert "<script>alert(1)</script>" not in page

@@ -13,7 +13,7 @@ from services.web_login import LINK_TTL, WebLoginService
 from tests.web.host_seed import open_host
 from tests.web.seed import ADMIN_UID
 from web.app import create_app
-from web.login import SESSION_COOKIE
+from web.login import SESSION_COOKIE, site_address
 
 
 class Clock:
@@ -165,3 +165,17 @@ async def test_logging_out_ends_the_session(browser, host):
 async def test_without_the_host_services_there_is_no_login(client):
     assert (await client.get("/login")).status == 404
     assert (await client.get("/dashboard")).status == 404
+
+
+@pytest.mark.parametrize(
+    ("base_url", "host", "port", "address"),
+    [
+        ("https://ladder.example.org/", "127.0.0.1", 8080, "https://ladder.example.org"),
+        (None, "127.0.0.1", 8080, "http://127.0.0.1:8080"),
+        (None, "0.0.0.0", 41234, "http://127.0.0.1:41234"),  # a wildcard: loopback
+        (None, "::", 8080, "http://[::1]:8080"),
+        (None, "ladder.lan", 80, "http://ladder.lan:80"),
+    ],
+)
+def test_where_admin_web_links_point(base_url, host, port, address):
+    assert site_address(base_url, host, port) == address
