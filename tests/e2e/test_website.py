@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import aiohttp
 import pytest
 
+from .flows import command_reply
 from .harness import BOT_SCRIPT, REPO_ROOT, BotProcess
-from .test_onboarding import command_reply
 
 if TYPE_CHECKING:
     from localdiscord import FakeDiscord
@@ -64,6 +64,8 @@ async def test_admin_web_logs_a_browser_in_to_the_bot_s_dashboard(
         assert 'id="chart-calls"' in page and 'id="chart-funnel"' in page
     async with browser() as other:  # the same link, a second time
         assert (await other.get(link)).status == 403
+    token = link.rsplit("/", 1)[1]
+    assert token not in bot.log_text()  # the bot logs at DEBUG here, and still never the link
 
 
 async def test_admin_web_when_the_website_is_off(
