@@ -23,9 +23,9 @@ OPTION_TYPES = {3: "string", 4: "integer", 5: "boolean", 6: "user", 7: "channel"
 def message_view(message: RecordedMessage) -> dict[str, Any]:
     """One message in a DM, as the recipient sees it now (edits applied; deleted flagged)."""
     inter = message.interaction
-    used = None
+    used: str | None = None  # the command the message answers, as typed
     if inter is not None and inter.type == 2 and message.kind == "response":
-        used = inter.data.get("name")
+        used = str(inter.data.get("name"))
         for option in inter.data.get("options") or []:  # subcommand path
             if option.get("type") in (OPT_SUB_COMMAND, OPT_SUB_COMMAND_GROUP):
                 used += f" {option['name']}"

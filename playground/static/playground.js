@@ -265,11 +265,29 @@ async function refreshMessages() {
   if (name !== page.current) return;
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.replaceChildren(...data.messages.map(renderMessage));
-  if (!data.messages.length) {
-    list.append(el("li", { class: "empty muted",
+  // Only messages that changed are drawn again: a choice half made in another message's
+  // select (or its focus) survives the bot's updates to the rest of the DM.
+  const drawn = new Map();
+  for (const node of list.children) {
+    if (node.dataset.id) drawn.set(node.dataset.id, node);
+  }
+  const nodes = data.messages.map((message) => {
+    const signature = JSON.stringify(message);
+    const old = drawn.get(message.id);
+    if (old && old.dataset.signature === signature) return old;
+    const node = renderMessage(message);
+    node.dataset.signature = signature;
+    return node;
+  });
+  if (!nodes.length) {
+    nodes.push(el("li", { class: "empty muted",
       text: "No messages yet. Try /termsofservice, then /setup and /queue." }));
   }
+  nodes.forEach((node, index) => {
+    const at = list.children[index];
+    if (at !== node) list.insertBefore(node, at || null);
+  });
+  while (list.children.length > nodes.length) list.lastElementChild.remove();
   page.seen[name] = data.messages.length;
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
