@@ -12,12 +12,20 @@ every interaction must have been answered in time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 import time
 from typing import Any
 
 from . import rules
-from .objects import FakeChannel, FakeGuild, FakeUser, RecordedMessage, SentInteraction
+from .objects import (
+    Callback,
+    FakeChannel,
+    FakeGuild,
+    FakeUser,
+    RecordedMessage,
+    SentInteraction,
+)
 from .protocol import (
     ACTION_ROW,
     APPLICATION_COMMAND,
@@ -304,8 +312,12 @@ class Driver(World):
             if inter.callback is None and not inter.failed:
                 left = inter.injected_at + self.response_deadline - time.monotonic()
                 with contextlib.suppress(TimeoutError):
-                    await self.wait_until(lambda i=inter: i.callback, max(left, 0.0) + 0.05,
-                                          "an answer")
+                    await self.wait_until(functools.partial(_callback_of, inter),
+                                          max(left, 0.0) + 0.05, "an answer")
                 if inter.callback is None:
                     inter.failed = True
                     self.violation("no-response", f"{inter!r} was never answered", inter.id)
+
+
+def _callback_of(interaction: SentInteraction) -> Callback | None:
+    return interaction.callback

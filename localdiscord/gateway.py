@@ -150,7 +150,8 @@ class Gateway(World):
 
     async def _gateway_message(self, conn: GatewayConnection, payload: dict[str, Any]) -> None:
         self.gateway_received.append(payload)
-        op, data = payload.get("op"), payload.get("d")
+        op = payload.get("op")
+        data: Any = payload.get("d")  # JSON as the bot sent it: each handler reads its fields
         if op == OP_HEARTBEAT:
             self.heartbeats += 1
             await conn.send({"op": OP_HEARTBEAT_ACK, "d": None, "s": None, "t": None})

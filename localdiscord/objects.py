@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -243,7 +243,7 @@ class RecordedMessage:
         return [c for c in self.all_components() if c.get("type") in SELECT_TYPES]
 
     def component(self, *, label: str | None = None, custom_id: str | None = None,
-                  kinds: Iterable[int] | None = None) -> dict[str, Any]:
+                  kinds: Collection[int] | None = None) -> dict[str, Any]:
         """One component found by its label or custom_id (or the only one of its kind)."""
         found = [c for c in self.all_components()
                  if (kinds is None or c.get("type") in kinds)

@@ -18,13 +18,14 @@ import time
 import zlib
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .protocol import API_VERSION
 
 # Where the middleware leaves the parsed request body for the handlers.
-BODY = web.RequestKey("body", object)
-FILES = web.RequestKey("files", list)
+# The body is JSON as the bot sent it (None without one): handlers check what they read.
+BODY: web.RequestKey[Any] = web.RequestKey("body", object)
+FILES: web.RequestKey[list[dict[str, Any]]] = web.RequestKey("files", list)
 
 
 def is_webhook_route(route: str) -> bool:
@@ -87,6 +88,8 @@ async def read_body(request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
         files: list[dict[str, Any]] = []
         reader = await request.multipart()
         async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                continue  # a multipart inside the multipart: Discord's clients send none
             if part.name == "payload_json":
                 body = json.loads(await part.text())
             else:

@@ -289,7 +289,7 @@ def check_modal(modal: dict[str, Any]) -> list[str]:
     for r, row in enumerate(rows):
         if row.get("type") == ACTION_ROW and len(row.get("components") or []) != 1:
             problems.append(f"modal components[{r}] must hold exactly one text input")
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     for n, field in enumerate(modal_inputs(modal)):
         where = f"modal input {n}"
         if field.get("type") != TEXT_INPUT:
@@ -346,7 +346,7 @@ def _check_options(where: str, options: list[dict[str, Any]]) -> list[str]:
     problems: list[str] = []
     if len(options) > COMMAND_OPTIONS:
         problems.append(f"{where} has {len(options)} options (max {COMMAND_OPTIONS})")
-    names: set[str] = set()
+    names: set[str | None] = set()
     optional_seen = False
     for option in options:
         owhere = f"{where} option {option.get('name')!r}"
