@@ -21,7 +21,7 @@ custom_id, so every part is checked on the way back in.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ PREFIX = "lb"
 PAGE_SIZE = 10
 ALL = "*"  # the "all" option of a select; no race, letter or country code looks like it
 MAX_OPTIONS = 25  # Discord's limit per select
+OPTION_LISTS_KEPT = 256  # select option lists kept built (LeaderboardRenderer._cached)
 NAME_SHOWN = 32  # characters of a player's name shown on a line
 EMBED_DESCRIPTION = 4096
 PAGE_INPUT = "number"  # the custom_id of the jump modal's text input
@@ -225,6 +226,10 @@ class LeaderboardRenderer:
         self.race_names = dict(race_names)
         self.races = tuple(self.race_names)
         self.shares = dict(shares)
+        # Built select options by (select, chosen value, what it lists): the same few lists
+        # are drawn for every /leaderboard and click, and building one (33 options with their
+        # flags) cost more than reading the page. Cleared when full (country counts change).
+        self._options: dict[tuple[object, ...], list[nextcord.SelectOption]] = {}
 
     def page(self, state: BoardState, now: datetime) -> LeaderboardPage:
         return self.standings.page(state.filters, state.page, PAGE_SIZE, now=now)
@@ -247,49 +252,70 @@ class LeaderboardRenderer:
             top = [*top[: MAX_OPTIONS - 2], (chosen, 0)]  # keep the chosen one visible
         return top
 
+    def _cached(
+        self, key: tuple[object, ...], build: Callable[[], list[nextcord.SelectOption]]
+    ) -> list[nextcord.SelectOption]:
+        """The options `build` makes, made once per `key` (a new list of the same options)."""
+        options = self._options.get(key)
+        if options is None:
+            if len(self._options) >= OPTION_LISTS_KEPT:
+                self._options.clear()
+            options = self._options[key] = build()
+        return list(options)
+
     def components(
         self, state: BoardState, page: LeaderboardPage, now: datetime
     ) -> nextcord.ui.View:
         f = state.filters
+        countries = tuple(self.country_choices(f.country, now))
         race: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
             custom_id=self.cid(state, "race"),
             placeholder="Race",
             row=0,
-            options=_options(
-                "All races",
-                [(code, name, None, None) for code, name in self.race_names.items()],
-                f.race,
+            options=self._cached(
+                ("race", f.race),
+                lambda: _options(
+                    "All races",
+                    [(code, name, None, None) for code, name in self.race_names.items()],
+                    f.race,
+                ),
             ),
         )
         rank: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
             custom_id=self.cid(state, "rank"),
             placeholder="Rank",
             row=1,
-            options=_options(
-                "All ranks",
-                [
-                    (
-                        letter,
-                        f"Rank {letter}",
-                        f"{self.shares.get(letter, 0):g}% of ranked entries",
-                        None,
-                    )
-                    for letter in self.standings.letters
-                ],
-                f.rank,
+            options=self._cached(
+                ("rank", f.rank, self.standings.letters),
+                lambda: _options(
+                    "All ranks",
+                    [
+                        (
+                            letter,
+                            f"Rank {letter}",
+                            f"{self.shares.get(letter, 0):g}% of ranked entries",
+                            None,
+                        )
+                        for letter in self.standings.letters
+                    ],
+                    f.rank,
+                ),
             ),
         )
         country: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
             custom_id=self.cid(state, "country"),
             placeholder="Country",
             row=2,
-            options=_options(
-                "All countries",
-                [
-                    (code, country_name(code), f"{count:,} ranked players", flag(code))
-                    for code, count in self.country_choices(f.country, now)
-                ],
-                f.country,
+            options=self._cached(
+                ("country", f.country, countries),
+                lambda: _options(
+                    "All countries",
+                    [
+                        (code, country_name(code), f"{count:,} ranked players", flag(code))
+                        for code, count in countries
+                    ],
+                    f.country,
+                ),
             ),
         )
         grey = nextcord.ButtonStyle.secondary
