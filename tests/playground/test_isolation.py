@@ -121,7 +121,7 @@ async def test_the_playground_reads_no_token_and_connects_only_to_127_0_0_1(tmp_
     assert report["dotenv_opens"] == [], log
     assert report["remote"] == [], log
     assert report["local"] > 0  # it did talk: to the local Discord and the page, on 127.0.0.1
-    opened = {p.removeprefix("file:").split("?")[0] for p in report["sqlite"]}
+    opened = {"/" + p.removeprefix("file:").split("?")[0].lstrip("/") for p in report["sqlite"]}
     assert opened == {str(database)}, report  # its own file only (a read-only URI included)
     assert SENTINEL not in log
     assert not (tmp_path / "not-this.db").exists()
