@@ -32,7 +32,8 @@ def entry(
     vetoes: tuple[str, ...] = (),
 ) -> QueueEntry:
     """Build a queue entry; `joined` is seconds after T0."""
-    return QueueEntry(uid, races, T0 + timedelta(seconds=joined), frozenset(vetoes), waves)
+    joined_at = T0 + timedelta(seconds=joined)
+    return QueueEntry(uid, races, joined_at, frozenset(vetoes), waves)  # type: ignore[arg-type]  # QueueEntry normalises a mapping or pairs
 
 
 def wave(entries: list[QueueEntry], seed: int = 0, pool: tuple[str, ...] = POOL):
@@ -50,7 +51,7 @@ def test_entry_normalises_races() -> None:
     with pytest.raises(ValueError):
         QueueEntry(1, (), T0)
     with pytest.raises(ValueError):
-        QueueEntry(1, (("a", 1), ("a", 2)), T0)
+        QueueEntry(1, (("a", 1), ("a", 2)), T0)  # type: ignore[arg-type]  # QueueEntry normalises a mapping or pairs
 
 
 def test_empty_and_single_queues() -> None:

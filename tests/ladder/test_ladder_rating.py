@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 from ladder.rating import (
     LoggedMatch,
     RatingChange,
+    RatingKey,
     ReplayStep,
     Result,
     diff_ratings,
@@ -115,6 +118,10 @@ keys = st.tuples(st.integers(1, 6), st.sampled_from(RACES))
 results = st.sampled_from(list(Result))
 
 
+def _other_player(key: RatingKey, other: RatingKey) -> bool:
+    return other[0] != key[0]
+
+
 @st.composite
 def logs(draw: st.DrawFn, min_size: int = 0) -> list[LoggedMatch]:
     """Draw a random ordered log of finalised matches between distinct players."""
@@ -122,7 +129,7 @@ def logs(draw: st.DrawFn, min_size: int = 0) -> list[LoggedMatch]:
     out = []
     for i in range(n):
         k1 = draw(keys)
-        k2 = draw(keys.filter(lambda k, k1=k1: k[0] != k1[0]))
+        k2 = draw(keys.filter(functools.partial(_other_player, k1)))
         out.append(LoggedMatch(i + 1, k1, k2, draw(results)))
     return out
 

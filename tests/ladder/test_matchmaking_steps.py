@@ -24,7 +24,8 @@ CFG = MatchmakingConfig(window_base=100, window_growth=50)
 
 
 def entry(uid: int, races: dict[str, int], waves: int = 0, joined: int = 0, vetoes=()):
-    return QueueEntry(uid, races, T0 + timedelta(seconds=joined), frozenset(vetoes), waves)
+    joined_at = T0 + timedelta(seconds=joined)
+    return QueueEntry(uid, races, joined_at, frozenset(vetoes), waves)  # type: ignore[arg-type]  # QueueEntry normalises a mapping or pairs
 
 
 def test_priority_is_waves_waited_then_joined_then_uid() -> None:
@@ -76,7 +77,9 @@ def test_the_closest_opponent_is_within_the_window_and_ties_go_to_the_longer_wai
     free = FreeSlots(len(slots.mmrs))
     own = slots.positions[0]
     free.take(own[0])
-    own_slot, rival = closest_opponent(own, 100, slots, free)
+    found = closest_opponent(own, 100, slots, free)
+    assert found is not None
+    own_slot, rival = found
     assert slots.owner[rival] == 1  # equal distance: the longer waiter (handled earlier)
     assert own_slot == own[0]
     assert closest_opponent(own, 99, slots, free) is None  # nobody within 99

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ladder.rating import (
+    LogEntry,
     LoggedAdjustment,
     LoggedMatch,
+    RatingKey,
     ReplayStep,
     Result,
     adjusted,
@@ -30,12 +34,15 @@ def test_adjusted() -> None:
 
 
 def test_matches_only_equals_replay() -> None:
-    log = [LoggedMatch(1, A, B, Result.P1_WIN), (2, B, C, "draw")]
+    log: list[LoggedMatch | tuple[int, RatingKey, RatingKey, str]] = [
+        LoggedMatch(1, A, B, Result.P1_WIN),
+        (2, B, C, "draw"),
+    ]
     assert replay_log(log, START, K, DIV) == replay(log, START, K, DIV)
 
 
 def test_adjustments_between_matches() -> None:
-    log = [
+    log: list[LogEntry] = [
         LoggedMatch(1, A, B, Result.P1_WIN),  # 1520 / 1480
         LoggedAdjustment(A, "add", -20),  # 1500
         LoggedAdjustment(C, "set", 1480),
@@ -61,7 +68,7 @@ def test_initial_is_not_modified() -> None:
 
 
 def test_rewind_undoes_adds_and_restores_match_befores() -> None:
-    log = [
+    log: list[LogEntry] = [
         LoggedMatch(1, A, B, Result.P1_WIN),
         LoggedAdjustment(A, "add", 7),
         LoggedMatch(2, A, C, Result.DRAW),
@@ -92,6 +99,10 @@ adjustments = st.builds(
 )
 
 
+def _other_player(key: RatingKey, other: RatingKey) -> bool:
+    return other[0] != key[0]
+
+
 @st.composite
 def logs(draw: st.DrawFn) -> list:
     """Draw an ordered rating log of matches (distinct players) and adjustments."""
@@ -101,7 +112,7 @@ def logs(draw: st.DrawFn) -> list:
             out.append(draw(adjustments))
             continue
         k1 = draw(keys)
-        k2 = draw(keys.filter(lambda k, k1=k1: k[0] != k1[0]))
+        k2 = draw(keys.filter(functools.partial(_other_player, k1)))
         out.append(LoggedMatch(i + 1, k1, k2, draw(results)))
     return out
 
@@ -110,7 +121,7 @@ def logs(draw: st.DrawFn) -> list:
 @given(log=logs())
 def test_replay_log_equals_applying_entries_one_by_one(log: list) -> None:
     ratings: dict = {}
-    steps = []
+    steps: list[ReplayStep] = []
     for entry in log:
         if isinstance(entry, LoggedAdjustment):
             ratings[entry.key] = adjusted(ratings.get(entry.key, START), entry.kind, entry.amount)
