@@ -3,6 +3,8 @@ the command line's choices are the renderers and tables that exist."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from app import stats
 from app.stats import cli, render
 from app.stats.report import StatsReport
@@ -25,6 +27,6 @@ def test_every_public_name_is_importable_from_app_stats() -> None:
 
 def test_the_section_choices_are_the_tables_every_format_prints() -> None:
     assert tuple(s.key for s in render.sections(empty_report())) == render.SECTIONS
-    choices = {a.dest: a.choices for a in cli.build_parser()._actions}
+    choices: dict[str, Any] = {a.dest: a.choices for a in cli.build_parser()._actions}
     assert tuple(choices["section"]) == render.SECTIONS
     assert tuple(choices["format"]) == tuple(render.RENDERERS) == ("table", "csv", "json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ FORGED = (
 
 
 def match(match_id: int = 1, **changes) -> MatchRecord:
-    fields = dict(
+    fields: dict[str, Any] = dict(
         id=match_id,
         status=MatchStatus.DISPUTED,
         player1_uid=P1,

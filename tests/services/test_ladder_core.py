@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from ladder.errors import ValidationError
-from ladder.records import QueueStatus
+from ladder.records import QueueStatus, RatingRow
 from services.ladder_core import LadderCore, tell_left_queue
 from services.players import LeftQueue
 
@@ -27,7 +27,7 @@ def test_now_is_utc_to_the_millisecond_like_the_stored_text() -> None:
 
 def test_a_failing_rating_listener_is_logged_not_raised(caplog) -> None:
     core = core_at(datetime(2025, 3, 10, tzinfo=UTC))
-    told = []
+    told: list[list[RatingRow]] = []
     core.on_ratings_changed = told.append
     core.ratings_changed([])  # nothing changed: nobody is told
     assert told == []

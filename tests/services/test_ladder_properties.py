@@ -108,8 +108,8 @@ async def scenario(path: Path, steps: list[tuple]) -> None:
                     updates += await svc.matches.fire_due_timeouts()
                 elif kind == "rule" and match_ids:
                     # Mostly rated matches: corrections replay the log, which is the hard part.
-                    rated = [r[0] for r in await lad.rows("SELECT match_id FROM rating_log")]
-                    pool = [m for m in rated if m] if args[0] % 3 and any(rated) else match_ids
+                    logged = [r[0] for r in await lad.rows("SELECT match_id FROM rating_log")]
+                    pool = [m for m in logged if m] if args[0] % 3 and any(logged) else match_ids
                     target = pool[args[0] % len(pool)]
                     updates.append(await svc.admin.resolve_match(99, target, args[1], "fuzz"))
                 elif kind == "adjust":
@@ -143,7 +143,7 @@ async def scenario(path: Path, steps: list[tuple]) -> None:
                 pass  # a refusal the player would see; the state must still be consistent
 
         # Never rated twice: each rating of a match is undone by an invalidation before another.
-        rated = Counter()
+        rated: Counter[int] = Counter()
         for update in updates:
             for effect in update.events:
                 if isinstance(effect, Finalised):
@@ -159,8 +159,8 @@ async def scenario(path: Path, steps: list[tuple]) -> None:
         assert sorted(m for m in logged if m is not None) == sorted(finished)
         ((games,),) = await lad.rows("SELECT COALESCE(SUM(games), 0) FROM ratings")
         assert games == 2 * len(finished)
-        for m in match_ids:
-            view = await svc.matches.get_match(m)
+        for match_id in match_ids:
+            view = await svc.matches.get_match(match_id)
             assert (view.mmr_change is not None) == (view.status is MatchStatus.FINISHED)
 
         # A fresh replay of the stored log gives the stored ratings and every stored step.

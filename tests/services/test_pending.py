@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,8 @@ async def test_a_confirmation_is_answered_once_by_its_admin_in_time(db: Database
 
     # Another admin's id cannot claim it; a question two minutes old is expired.
     other = await confirmations.get(await confirmations.ask(2, "ban", {"uid": BOB}))
-    forged = type(other)(**{**{s: getattr(other, s) for s in other.__slots__}, "admin_uid": 1})
+    assert other is not None
+    forged = replace(other, admin_uid=1)
     assert not await confirmations.claim(forged)
     clock.advance(minutes=2, seconds=1)
     assert confirmations.expired(other)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cache.players import PlayerCache
 from ladder.config import LadderConfig, load_ladder_config
@@ -203,13 +204,14 @@ async def open_site(
         shares=config.ranks.shares,
         inactive_days=config.ranks.inactive_days,
     )
-    extra = {} if page_size is None else {"page_size": page_size}
+    extra: dict[str, Any] = {} if page_size is None else {"page_size": page_size}
+    if clock:
+        extra["clock"] = clock
     public = PublicLadder(
         config,
         standings,
         LeaderboardService(repository, standings),
         HistoryRepository(db),
-        **({"clock": clock} if clock else {}),
         **extra,
     )
     return Site(db, WebServices(public=public, base_url=base_url), now)

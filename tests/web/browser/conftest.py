@@ -20,6 +20,7 @@ import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import pytest_asyncio
@@ -28,6 +29,9 @@ from aiohttp import web
 from tests.web.host_seed import Host, open_host
 from tests.web.seed import Seeded, Site, open_site, seed_ladder
 from web.app import create_app
+
+if TYPE_CHECKING:  # imported by the fixtures that need a browser
+    from playwright.async_api import Page
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM_ARGS = [
@@ -101,7 +105,7 @@ async def browser() -> AsyncIterator:
 class Tab:
     """One browser context's page, with what it logged and where its screenshots go."""
 
-    page: object  # playwright.async_api.Page
+    page: Page
     name: str
     console_errors: list[str] = field(default_factory=list)
     shots: list[Path] = field(default_factory=list)
