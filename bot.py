@@ -103,7 +103,9 @@ async def build_bot(
     # here, and only here.
     changes = PlayerChanges()
     changes.subscribe(
-        lambda p: standings.set_player(p.discord_uid, p.display_name, p.country, banned=p.banned)
+        lambda p: standings.set_player(
+            p.discord_uid, p.display_name, p.country, banned=p.banned, region=p.region
+        )
     )
     players = PlayerService(db, repository, QueueRepository(), changes)
     pipeline = CommandPipeline(

@@ -43,6 +43,7 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import EllipsisType
 from typing import Any
 
 from ladder.config import DEFAULT_RANK_SHARES
@@ -62,11 +63,13 @@ _US = timedelta(microseconds=1)
 _NEVER = -(1 << 62)  # last_played "none" in the int column
 _ALL_RACES = -1
 _NOWHERE = ""  # the country of players who have not set one
+_REGION_MARK = "@"  # a region's lists are keyed "@EU" where a country's are "DE"
 _NO_SLOTS = array("i", [-1] * 64)
 
 type StandingsRow = Sequence[Any]
-"""(discord_uid, race, mmr, games, wins, losses, draws, last_played_at, name, country, banned):
-last_played_at is a datetime, the stored text or None; country None if unset."""
+"""(discord_uid, race, mmr, games, wins, losses, draws, last_played_at, name, country, banned
+[, region]): last_played_at is a datetime, the stored text or None; country and region None
+if unset (a row without the region: none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,7 @@ class LeaderboardFilters:
     country: str | None = None
     rank: str | None = None
     best_race_only: bool = False
+    region: str | None = None
 
     @property
     def is_default(self) -> bool:
@@ -144,6 +148,21 @@ def _from_micros(value: int) -> datetime | None:
     return None if value == _NEVER else _EPOCH + value * _US
 
 
+def _groups_of(
+    best: bool, race: int, country: str, region: str
+) -> tuple[tuple[bool, int, str | None], ...]:
+    """The lists an entry sits in: by race or all, by country, by region (if set) or all."""
+    groups: tuple[tuple[bool, int, str | None], ...] = (
+        (best, race, country),
+        (best, race, None),
+        (best, _ALL_RACES, country),
+        (best, _ALL_RACES, None),
+    )
+    if region:
+        groups += ((best, race, region), (best, _ALL_RACES, region))
+    return groups
+
+
 def _group_key(mmr: int) -> int:
     # The smallest key an entry with this MMR can have: bisect_left on it finds the first one.
     return (MMR_BIAS - mmr) << _IDENT_BITS
@@ -176,6 +195,7 @@ class Standings:
         self._puid = array("Q")
         self._pname: list[str] = []
         self._pcountry: list[str] = []  # interned codes; _NOWHERE if unset
+        self._pregion: list[str] = []  # interned list keys ("@" + code); _NOWHERE if unset
         self._pbanned = bytearray()
         self._stride = 1  # widened as races are interned
         self._pslots = array("i")  # p * stride + race index -> slot, -1 for none
@@ -228,9 +248,10 @@ class Standings:
         """
         pindex, race_index, slot_for = self._pindex, self._race_index, self._slot_for
         set_numbers = self._set_numbers
-        for uid, race, mmr, games, wins, losses, draws, last, name, country, banned in rows:
+        for uid, race, mmr, games, wins, losses, draws, last, name, country, banned, *more in rows:
             if uid not in pindex:
-                self._new_player(uid, name or str(uid), country, bool(banned))
+                region = more[0] if more else None
+                self._new_player(uid, name or str(uid), country, bool(banned), region)
             r = race_index.get(race)
             s = slot_for(uid, self._intern_race(race) if r is None else r)
             set_numbers(s, mmr, games, wins, losses, draws, to_micros(last))
@@ -244,7 +265,7 @@ class Standings:
         best: dict[int, int] = {}  # p -> the player's smallest key
         keys = self._key
         sp, races, mmrs, games, lasts = self._sp, self._race, self._mmr, self._games, self._last
-        puid, pcountry, pbanned = self._puid, self._pcountry, self._pbanned
+        puid, pcountry, pregion, pbanned = self._puid, self._pcountry, self._pregion, self._pbanned
         for s in range(len(keys)):
             p = sp[s]
             last = lasts[s]
@@ -255,13 +276,7 @@ class Standings:
             key = (MMR_BIAS - mmrs[s]) << _IDENT_BITS | puid[p] << _RACE_BITS | race
             keys[s] = key
             heap.append(last << _SLOT_BITS | s)
-            country = pcountry[p]
-            for group in (
-                (False, race, country),
-                (False, race, None),
-                (False, _ALL_RACES, country),
-                (False, _ALL_RACES, None),
-            ):
+            for group in _groups_of(False, race, pcountry[p], pregion[p]):
                 lists.setdefault(group, []).append(key)
             held = best.get(p)
             if held is None or key < held:
@@ -271,13 +286,7 @@ class Standings:
         for p, key in best.items():
             race = key & (_MAX_RACES - 1)
             best_keys[pslots[p * stride + race]] = key
-            country = pcountry[p]
-            for group in (
-                (True, race, country),
-                (True, race, None),
-                (True, _ALL_RACES, country),
-                (True, _ALL_RACES, None),
-            ):
+            for group in _groups_of(True, race, pcountry[p], pregion[p]):
                 lists.setdefault(group, []).append(key)
         for keys_of_group in lists.values():
             keys_of_group.sort()
@@ -335,23 +344,36 @@ class Standings:
             self.update(uid, race, mmr, games, last, wins=wins, losses=losses, draws=draws)
 
     def set_player(
-        self, uid: int, name: str, country: str | None, *, banned: bool | None = None
+        self,
+        uid: int,
+        name: str,
+        country: str | None,
+        *,
+        banned: bool | None = None,
+        region: str | EllipsisType | None = ...,
     ) -> None:
-        """Record a player's shown name, country and (if given) ban flag after a change."""
+        """Record a player's shown name, country and (if given) ban flag and region after a
+        change."""
         self._unnamed.discard(uid)
         p = self._pindex.get(uid)
         if p is None:
-            self._new_player(uid, name, country, bool(banned))
+            self._new_player(uid, name, country, bool(banned), None if region is ... else region)
             return  # no entries yet: nothing is in any list
         self._pname[p] = name
         new_country = self._country(country)
         new_banned = self._pbanned[p] if banned is None else int(banned)
-        if (new_country, new_banned) == (self._pcountry[p], self._pbanned[p]):
+        new_region = self._pregion[p] if region is ... else self._region(region)
+        if (new_country, new_banned, new_region) == (
+            self._pcountry[p],
+            self._pbanned[p],
+            self._pregion[p],
+        ):
             return  # only the name changed: the lists hold keys, not names
         slots = self._slots_of(p)
         for s in slots:  # take the player out of every list under the old country ...
             self._unindex(s)
         self._pcountry[p] = new_country
+        self._pregion[p] = new_region
         self._pbanned[p] = new_banned
         for s in slots:  # ... and back in under the new one (or not at all, if banned)
             self._reindex_slot(s)
@@ -407,6 +429,7 @@ class Standings:
                 (country, len(keys))
                 for (best, race, country), keys in self._lists.items()
                 if best and race == _ALL_RACES and country and keys
+                and not country.startswith(_REGION_MARK)
             ]
             counts.sort(key=lambda item: (-item[1], item[0]))
             cached = self._country_counts = (self._version, counts)
@@ -555,13 +578,22 @@ class Standings:
             return _NOWHERE
         return self._countries.setdefault(country, country)
 
-    def _new_player(self, uid: int, name: str, country: str | None, banned: bool) -> int:
+    def _region(self, region: str | None) -> str:
+        if not region:
+            return _NOWHERE
+        key = _REGION_MARK + region
+        return self._countries.setdefault(key, key)
+
+    def _new_player(
+        self, uid: int, name: str, country: str | None, banned: bool, region: str | None = None
+    ) -> int:
         if not 0 <= uid < _UID_LIMIT:
             raise ValueError(f"uid {uid} is not a 64-bit Discord id")
         p = self._pindex[uid] = len(self._puid)
         self._puid.append(uid)
         self._pname.append(name)
         self._pcountry.append(self._country(country))
+        self._pregion.append(self._region(region))
         self._pbanned.append(int(banned))
         self._pslots.extend(
             _NO_SLOTS[: self._stride] if self._stride <= 64 else [-1] * self._stride
@@ -619,14 +651,8 @@ class Standings:
         return is_ranked(self._games[s], _from_micros(last), now, self._inactive_days)
 
     def _groups(self, s: int, best: bool) -> tuple[tuple[bool, int, str | None], ...]:
-        race = self._race[s]
-        country = self._pcountry[self._sp[s]]
-        return (
-            (best, race, country),
-            (best, race, None),
-            (best, _ALL_RACES, country),
-            (best, _ALL_RACES, None),
-        )
+        p = self._sp[s]
+        return _groups_of(best, self._race[s], self._pcountry[p], self._pregion[p])
 
     def _insert(self, s: int, key: int, best: bool) -> None:
         for group in self._groups(s, best):
@@ -764,7 +790,13 @@ class Standings:
                 return [], 0, 0
             race = r
         country = filters.country or None
+        region = _REGION_MARK + filters.region if filters.region else None
+        if region is not None and country is None:
+            country, region = region, None  # a region has its own lists, as a country does
         keys = self._lists.get((filters.best_race_only, race, country), [])
+        if region is not None:  # a country and a region: the country's entries in the region
+            uids, pindex, pregion = _IDENT_MASK, self._pindex, self._pregion
+            keys = [k for k in keys if pregion[pindex[(k & uids) >> _RACE_BITS]] == region]
         if filters.rank is None:
             return keys, 0, len(keys)
         try:

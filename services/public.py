@@ -1,8 +1,8 @@
 """What the public website shows: the leaderboard, players, matches and activity.
 
 Read-only use cases for web/. The leaderboard comes from the same in-memory `Standings` as
-/leaderboard (the same order, letters and filters; `Standings.page_among` for a region or a
-name search), a player's ratings and record from the same `LeaderboardService.profile` as
+/leaderboard (the same order, letters and filters, the region included; `Standings.page_among`
+for a name search), a player's ratings and record from the same `LeaderboardService.profile` as
 /profile. What only the site shows (rating history, a match's page, when people play) is read
 by `storage.history` on the read-only connection, so a page never waits behind a write or the
 command log writer.
@@ -15,7 +15,7 @@ here returns a Discord id to show (uids stay inside, as keys), and a banned play
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -32,7 +32,6 @@ from storage.history import HistoryRepository
 
 PAGE_SIZE = 25
 SEARCH_MAX = 32  # characters of a name search; longer ones are cut
-REGION_CACHE_SECONDS = 30.0  # a region's players, read again at most this often
 ACTIVITY_CACHE_SECONDS = 60.0  # the activity counts, read again at most this often
 MATCHES_SHOWN = 20  # a player's latest matches on their page
 NO_GAMES = Record(0, 0, 0)
@@ -57,7 +56,9 @@ class BoardQuery:
 
     @property
     def filters(self) -> LeaderboardFilters:
-        return LeaderboardFilters(self.race, self.country, self.rank, self.best_race_only)
+        return LeaderboardFilters(
+            self.race, self.country, self.rank, self.best_race_only, self.region
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,6 @@ class PublicLadder:
         self.page_size = page_size
         self.race_names = {race.code: race.name for race in config.races}
         self.region_names = {region.code: region.name for region in config.regions}
-        self._regions: dict[str, tuple[float, frozenset[int]]] = {}
         # Matches per UTC hour so far (only newer matches are read again), and queue joins.
         self._match_hours: dict[int, int] = {}
         self._last_match_id = 0
@@ -156,33 +156,19 @@ class PublicLadder:
         return BoardQuery(race, region, country, rank, best, search, page_number(get("page")))
 
     async def board(self, query: BoardQuery) -> Board:
-        """One page of the leaderboard as /leaderboard would show it, narrowed by region and
-        name search if asked; a page past the end shows the last one."""
+        """One page of the leaderboard as /leaderboard would show it (the region is one more
+        filter of the same standings), narrowed to a name search's players if asked; a page
+        past the end shows the last one."""
         now = self._clock()
         await self._leaderboard.name_new_players()
-        if query.region is None and query.search is None:
+        if query.search is None:
             page = self.standings.page(query.filters, query.page, self.page_size, now=now)
         else:
-            uids = await self._players_among(query.region, query.search)
+            uids = await self._history.uids_named_like(query.search)
             page = self.standings.page_among(
                 uids, query.filters, query.page, self.page_size, now=now
             )
         return Board(query, page, self.standings.inactive_days)
-
-    async def _players_among(self, region: str | None, search: str | None) -> Sequence[int]:
-        in_region = await self._region_players(region) if region else None
-        if search is None:
-            return sorted(in_region or ())
-        found = await self._history.uids_named_like(search)
-        return found if in_region is None else [uid for uid in found if uid in in_region]
-
-    async def _region_players(self, region: str) -> frozenset[int]:
-        cached = self._regions.get(region)
-        if cached is not None and time.monotonic() - cached[0] < REGION_CACHE_SECONDS:
-            return cached[1]
-        uids = frozenset(await self._history.uids_in_region(region))
-        self._regions[region] = (time.monotonic(), uids)
-        return uids
 
     def countries(self) -> list[tuple[str, str]]:
         """(code, name) of the countries with ranked players, most players first."""

@@ -37,7 +37,6 @@ SELECT discord_uid FROM players
  WHERE COALESCE(player_name, discord_name) LIKE ? ESCAPE '\\' AND banned = 0
 """
 
-IN_REGION_SQL = "SELECT discord_uid FROM players WHERE region = ? AND banned = 0"
 
 # A player by the key of their main name: 'alice' and 'ALICE' find Alice (storage/players.py
 # keeps the keys; the primary key makes the lookup one seek).
@@ -129,10 +128,6 @@ class HistoryRepository:
         """The players whose shown name contains `text` (not banned)."""
         rows = await self._rows(NAMED_LIKE_SQL, (like_pattern(text),))
         return [row[0] for row in rows]
-
-    async def uids_in_region(self, region: str) -> list[int]:
-        """The players who picked this region (not banned)."""
-        return [row[0] for row in await self._rows(IN_REGION_SQL, (region,))]
 
     async def player(self, name: str) -> PublicPlayer | None:
         """The player whose main name is `name` (case and look-alikes folded), or None."""

@@ -25,7 +25,7 @@ LOAD_BATCH = 5000
 # Everything Standings.load needs, one row per (player, race); see ladder.standings.StandingsRow.
 STANDINGS_SQL = """
 SELECT r.discord_uid, r.race, r.mmr, r.games, r.wins, r.losses, r.draws, r.last_played_at,
-       COALESCE(p.player_name, p.discord_name), p.country, p.banned
+       COALESCE(p.player_name, p.discord_name), p.country, p.banned, p.region
   FROM ratings AS r JOIN players AS p ON p.discord_uid = r.discord_uid
 """
 
@@ -35,9 +35,9 @@ SELECT discord_uid, race, mmr, games, wins, losses, draws, last_played_at
   FROM ratings WHERE discord_uid IN ({marks})
 """
 
-# Some players' names, countries and ban flags, for Standings.set_player.
+# Some players' names, countries, ban flags and regions, for Standings.set_player.
 PLAYERS_SQL = """
-SELECT discord_uid, COALESCE(player_name, discord_name) AS name, country, banned
+SELECT discord_uid, COALESCE(player_name, discord_name) AS name, country, banned, region
   FROM players WHERE discord_uid IN ({marks})
 """
 
@@ -138,7 +138,11 @@ class LeaderboardRepository:
             sql = PLAYERS_SQL.format(marks=", ".join("?" * len(batch)))
             for row in await self._rows(sql, batch):
                 standings.set_player(
-                    row["discord_uid"], row["name"], row["country"], banned=bool(row["banned"])
+                    row["discord_uid"],
+                    row["name"],
+                    row["country"],
+                    banned=bool(row["banned"]),
+                    region=row["region"],
                 )
 
     async def name_new_players(self, standings: Standings) -> None:
