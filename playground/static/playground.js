@@ -60,15 +60,16 @@ const player = (name) => `/api/players/${encodeURIComponent(name)}`;
 
 const TOKEN = new RegExp(
   [
-    "\\*\\*(.+?)\\*\\*", // 1 bold
-    "__(.+?)__", // 2 underline
-    "~~(.+?)~~", // 3 strike
-    "`([^`]+)`", // 4 code
-    "<t:(-?\\d+)(?::([tTdDfFR]))?>", // 5, 6 timestamp
-    "<@!?(\\d+)>", // 7 mention
-    "\\[([^\\]]+)\\]\\((https?://[^)\\s]+)\\)", // 8, 9 masked link
-    "\\*([^*\\s](?:[^*]*[^*\\s])?)\\*", // 10 italic
-    "(?<![\\w/])_([^_\\s](?:[^_]*[^_\\s])?)_(?!\\w)", // 11 italic
+    "\\\\([^\\w\\s])", // 1 an escaped character: shown as itself
+    "\\*\\*(.+?)\\*\\*", // 2 bold
+    "__(.+?)__", // 3 underline
+    "~~(.+?)~~", // 4 strike
+    "`([^`]+)`", // 5 code
+    "<t:(-?\\d+)(?::([tTdDfFR]))?>", // 6, 7 timestamp
+    "<@!?(\\d+)>", // 8 mention
+    "\\[([^\\]]+)\\]\\((https?://[^)\\s]+)\\)", // 9, 10 masked link
+    "\\*([^*\\s](?:[^*]*[^*\\s])?)\\*", // 11 italic
+    "(?<![\\w/])_([^_\\s](?:[^_]*[^_\\s])?)_(?!\\w)", // 12 italic
   ].join("|"),
   "g",
 );
@@ -97,25 +98,26 @@ function inline(parent, text) {
   for (const match of text.matchAll(TOKEN)) {
     if (match.index > last) parent.append(document.createTextNode(text.slice(last, match.index)));
     last = match.index + match[0].length;
-    if (match[1] !== undefined) inline(parent.appendChild(el("strong")), match[1]);
-    else if (match[2] !== undefined) inline(parent.appendChild(el("u")), match[2]);
-    else if (match[3] !== undefined) inline(parent.appendChild(el("s")), match[3]);
-    else if (match[4] !== undefined) parent.append(el("code", { text: match[4] }));
-    else if (match[5] !== undefined) {
-      const when = new Date(Number(match[5]) * 1000);
+    if (match[1] !== undefined) parent.append(document.createTextNode(match[1]));
+    else if (match[2] !== undefined) inline(parent.appendChild(el("strong")), match[2]);
+    else if (match[3] !== undefined) inline(parent.appendChild(el("u")), match[3]);
+    else if (match[4] !== undefined) inline(parent.appendChild(el("s")), match[4]);
+    else if (match[5] !== undefined) parent.append(el("code", { text: match[5] }));
+    else if (match[6] !== undefined) {
+      const when = new Date(Number(match[6]) * 1000);
       parent.append(el("time", {
         class: "timestamp", datetime: when.toISOString(), title: when.toString(),
-        text: timestampText(match[5], match[6]),
+        text: timestampText(match[6], match[7]),
       }));
-    } else if (match[7] !== undefined) {
-      const name = (page.state && page.state.users[match[7]]) || "unknown-user";
-      parent.append(el("span", { class: "mention", text: `@${name}` }));
     } else if (match[8] !== undefined) {
+      const name = (page.state && page.state.users[match[8]]) || "unknown-user";
+      parent.append(el("span", { class: "mention", text: `@${name}` }));
+    } else if (match[9] !== undefined) {
       parent.append(el("a", {
-        href: match[9], text: match[8], target: "_blank", rel: "nofollow noopener noreferrer",
+        href: match[10], text: match[9], target: "_blank", rel: "nofollow noopener noreferrer",
       }));
-    } else if (match[10] !== undefined) inline(parent.appendChild(el("em")), match[10]);
-    else if (match[11] !== undefined) inline(parent.appendChild(el("em")), match[11]);
+    } else if (match[11] !== undefined) inline(parent.appendChild(el("em")), match[11]);
+    else if (match[12] !== undefined) inline(parent.appendChild(el("em")), match[12]);
   }
   if (last < text.length) parent.append(document.createTextNode(text.slice(last)));
 }

@@ -4,6 +4,7 @@ real bot, and what the bot sends shows up live in each player's DM."""
 from __future__ import annotations
 
 import re
+import sqlite3
 
 from playwright.async_api import expect
 
@@ -18,7 +19,10 @@ from tests.playground.flows import (
     open_page,
     run,
     switch,
+    with_button,
 )
+
+HOSTILE = '<img src=x onerror="alert(1)"> **not bold**'
 
 
 async def test_alice_and_bob_play_a_match_and_the_leaderboard_shows_them(
@@ -76,3 +80,104 @@ async def test_alice_and_bob_play_a_match_and_the_leaderboard_shows_them(
     body = await page.locator("body").inner_text()
     assert re.search(r"Alice[\s\S]*1520[\s\S]*Bob[\s\S]*1480", body), body
     await tab.shot("website")
+
+
+async def test_conflicting_reports_become_a_dispute_the_admin_rules_on(
+    playground: PlaygroundSite, tab: Tab
+) -> None:
+    page = tab.page
+    await open_page(page, playground.url)
+    await onboard(page, "Alice")
+    await join_queue(page, "bw_terran")
+    await switch(page, "bob")
+    await onboard(page, "Bob")
+    await join_queue(page, "bw_zerg")
+    for name in ("bob", "alice"):
+        await switch(page, name)
+        match = message_with(page, "Match #1")
+        await click(page, "Confirm", match)
+    await expect(match.get_by_role("button", name="I won")).to_be_enabled()
+    await click(page, "I won", match)
+    await switch(page, "bob")
+    match = message_with(page, "Match #1")
+    await click(page, "I won", match)  # both say they won
+    # Bob adds evidence through the button's modal: player text, hostile on purpose.
+    await click(page, "Add evidence", match)
+    await page.locator('#modal [name="evidence:note"]').fill(HOSTILE)
+    await page.locator('#modal [name="evidence:url"]').fill("https://replays.example/b.rep")
+    await page.click("#modal-submit")
+    await expect(message_with(page, "Evidence added")).to_be_visible()
+
+    # The admin is told by DM, lists the dispute, and rules for player 1.
+    await switch(page, "admin")
+    await expect(message_with(page, "Dispute on match #1")).to_be_visible()
+    await run(page, "admin disputes")
+    listed = message_with(page, "Open disputes (1)")
+    await expect(listed).to_contain_text("win / win")
+    await expect(listed).to_contain_text(HOSTILE)  # shown as text, never as markup
+    assert await page.locator("#messages img").count() == 0
+    await tab.shot("admin-dispute")
+    await run(page, "admin resolve", match_id=1, ruling="p1_win", reason="the replay shows it")
+    question = message_with(page, "Please confirm")
+    await click(page, "Confirm", question)
+    ruled = message_with(page, "Match #1: p1_win")
+    await expect(ruled).to_contain_text("1500 → 1520")
+    await tab.shot("admin-ruled")
+
+    # Both players see the ruling on their match message.
+    for name in ("alice", "bob"):
+        await switch(page, name)
+        await expect(message_with(page, "Match #1")).to_contain_text("Match finished")
+
+
+async def test_simulated_players_play_on_their_own_and_reset_starts_afresh(
+    playground: PlaygroundSite, tab: Tab
+) -> None:
+    page = tab.page
+    await open_page(page, playground.url)
+    await page.fill("#sim-count", "2")
+    await page.locator("#add-simulated").get_by_role("button", name="Add").click()
+    simulated = page.locator("button.player", has=page.locator(".badge.sim"))
+    await expect(simulated).to_have_count(2)
+    name = await simulated.first.get_attribute("data-player")
+    await simulated.first.click()
+    await expect(page.locator("#dm-title")).to_contain_text(f"you are {name}")
+    # They set up, queue, are matched, confirm and report by themselves.
+    await expect(message_with(page, "Match #1")).to_contain_text("Match finished", timeout=60_000)
+    await tab.shot("simulated-match")
+
+    reset = page.locator("#reset")
+    await reset.click()
+    await expect(reset).to_have_text("Click again: delete everything")
+    await reset.click()
+    await expect(simulated).to_have_count(0)
+    await expect(page.locator("button.player")).to_have_count(3)  # admin, alice, bob
+    await expect(page.locator("#dm-title")).to_contain_text("you are alice")
+    await expect(messages(page)).to_have_count(0)
+    running = playground.playground
+    assert running.generation == 2
+    with sqlite3.connect(running.options.database_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM players").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM matches").fetchone() == (0,)
+    await run(page, "termsofservice")  # the new run answers
+    await expect(with_button(page, "Accept")).to_be_visible()
+
+
+async def test_a_broken_discord_rule_is_shown_with_its_name(
+    playground: PlaygroundSite, tab: Tab
+) -> None:
+    page = tab.page
+    await open_page(page, playground.url)
+    await expect(page.locator("#violations")).to_be_hidden()
+    fake = playground.fake
+    fake.response_deadline = 0.0  # as if the bot answered too late: every answer now is
+    await run(page, "termsofservice")
+    notice = page.locator("#violations")
+    await expect(notice).to_be_visible()
+    await expect(notice.locator(".rule").first).to_have_text("late-response")
+    await expect(notice).to_contain_text("limit 0.0s")
+    await tab.shot("violation")
+    fake.response_deadline = 3.0
+    taken = fake.take_violations()
+    assert {v.rule for v in taken} == {"late-response"}
+
