@@ -43,6 +43,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))  # localdiscord
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from e2e import harness  # noqa: E402

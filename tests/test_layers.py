@@ -14,13 +14,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # Lowest first: the domain, then storage and its cache, the use cases, the faces (Discord,
-# the host's CLI and status, the website), and the entry point that wires them.
+# the host's CLI and status, the website), and the entry point that wires them — beside it the
+# playground, which runs that entry point against the local Discord (and bot.py starts it).
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"ladder"}),
     frozenset({"cache", "storage"}),
     frozenset({"services"}),
     frozenset({"cogs", "app", "web"}),
-    frozenset({"bot"}),
+    frozenset({"bot", "playground"}),
 )
 LAYER = {top: level for level, tops in enumerate(LAYERS) for top in tops}
 
@@ -160,4 +161,46 @@ def test_the_check_sees_the_local_discord_import_the_bot(tmp_path):
     assert forbidden_imports(tmp_path) == [
         "localdiscord/server.py (localdiscord) imports pytest",
         "localdiscord/server.py (localdiscord) imports services",
+    ]
+
+
+def imports_of_test_modules(root: Path) -> list[str]:
+    """Return "file imports module" for every import of a test module (``test_*.py``) under
+    ``root``: shared steps and fixtures belong in helper modules and conftest.py."""
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = "." * node.level + (node.module or "")
+                if node.level == 0 and not base.startswith("tests."):
+                    continue  # not ours, e.g. aiohttp.test_utils
+                joiner = "." if node.module else ""
+                names = [base] + [f"{base}{joiner}{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names if alias.name.startswith("tests.")]
+            else:
+                continue
+            for name in names:
+                if any(part.startswith("test_") for part in name.split(".")):
+                    offenders.append(f"{path.relative_to(root)} imports {name}")
+                    break
+    return offenders
+
+
+def test_no_test_module_imports_another():
+    offenders = imports_of_test_modules(ROOT / "tests")
+    assert not offenders, "imports of test modules:\n" + "\n".join(offenders)
+
+
+def test_the_check_sees_a_test_module_import(tmp_path):
+    (tmp_path / "e2e").mkdir()
+    (tmp_path / "e2e" / "flows.py").write_text("from aiohttp.test_utils import TestClient\n")
+    (tmp_path / "e2e" / "test_a.py").write_text("from .flows import press\n")
+    (tmp_path / "e2e" / "test_b.py").write_text("from .test_a import press\nfrom . import test_a\n")
+    (tmp_path / "test_c.py").write_text("import tests.e2e.test_a\n")
+    assert imports_of_test_modules(tmp_path) == [
+        "e2e/test_b.py imports .test_a",
+        "e2e/test_b.py imports .test_a",
+        "test_c.py imports tests.e2e.test_a",
     ]

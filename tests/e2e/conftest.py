@@ -10,55 +10,35 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from localdiscord import FakeDiscord
 
-from .harness import BotProcess
+from .harness import BotFactory, BotProcess, bot_factory, checked_fake, log_sections
 
 BOT_PROCESSES = pytest.StashKey[list[BotProcess]]()
 
 
 @pytest.fixture
 async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
+    async with checked_fake() as fake:
         yield fake
-        await fake.settle()
-        assert not fake.unknown_routes, f"the bot called routes the fake does not serve: " \
-                                        f"{fake.unknown_routes}"
-        assert not fake.violations, "the bot broke Discord rules:\n" + "\n".join(
-            f"  {v}" for v in fake.violations)
 
 
 @pytest.fixture
-async def bot_process(fake_discord: FakeDiscord, tmp_path, request
-                      ) -> AsyncIterator[Callable[..., BotProcess]]:
+async def bot_process(fake_discord: FakeDiscord, tmp_path: Path, request: pytest.FixtureRequest
+                      ) -> AsyncIterator[BotFactory]:
     """Make BotProcess objects (not started) that share this test's fake and tmp_path."""
-    made: list[BotProcess] = []
-    request.node.stash[BOT_PROCESSES] = made
-
-    def make(**kwargs) -> BotProcess:
-        kwargs.setdefault("name", f"bot{len(made) + 1}")
-        workdir = tmp_path / kwargs["name"]
-        process = BotProcess(fake_discord, workdir, **kwargs)
-        made.append(process)
-        return process
-
-    yield make
-    errors = []
-    for process in made:
-        try:
-            await process.stop()
-        except AssertionError as exc:
-            errors.append(str(exc))
-    assert not errors, "\n\n".join(errors)
+    async with bot_factory(fake_discord, tmp_path) as make:
+        request.node.stash[BOT_PROCESSES] = make.made
+        yield make
 
 
 @pytest.fixture
-async def ladder_bot(bot_process: Callable[..., BotProcess]) -> BotProcess:
+async def ladder_bot(bot_process: BotFactory) -> BotProcess:
     bot = bot_process()
     await bot.start()
     return bot
@@ -69,11 +49,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Attach each bot subprocess log to the report of a failed test."""
     report = yield
     if report.failed:
-        for process in item.stash.get(BOT_PROCESSES, []):
-            for n, path in enumerate(process.log_paths, start=1):
-                text = path.read_text(encoding="utf-8", errors="replace") if path.exists() \
-                    else "(no log)"
-                report.sections.append((f"{process.name} log, run {n} ({path})", text[-12_000:]))
+        report.sections += log_sections(item.stash.get(BOT_PROCESSES, []))
     return report
 
 

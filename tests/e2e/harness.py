@@ -14,17 +14,21 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import nextcord
 
 from localdiscord import FakeDiscord, FakeUser
+
+if TYPE_CHECKING:
+    from cogs.bot import LadderBot
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BOT_SCRIPT = REPO_ROOT / "bot.py"
 START_TIMEOUT = 20.0  # first start imports nextcord and migrates a new database
 STOP_TIMEOUT = 10.0
 LOG_TAIL_CHARS = 12_000
+WAIT = 15.0  # generous upper bound for anything the bot does on its own (2 shared cores)
 
 
 class BotProcess:
@@ -204,3 +208,91 @@ async def running_client(fake: FakeDiscord, client: nextcord.Client, *,
         elif not runner.cancelled():
             runner.exception()  # retrieved: it was raised above, or the test is over anyway
         nextcord.http.Route.BASE = old_base
+
+
+@contextlib.asynccontextmanager
+async def in_process_bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
+    """A LadderBot built by bot.py's build_bot (tmp database), for running_client()."""
+    # Imported here: the benches import this module with tests/ first on sys.path, where
+    # ``web`` would be the tests' package instead of the website bot.py imports.
+    from app.settings import load_settings
+    from bot import build_bot
+    from ladder.config import load_ladder_config
+    from storage.command_log import CommandLogWriter
+    from storage.database import Database
+
+    db = await Database.open(tmp_path / "in-process.db")
+    writer = CommandLogWriter(db)
+    writer.start()
+    config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
+    settings = load_settings({"DISCORD_TOKEN": "test-token"}, dotenv=None)
+    bot = await build_bot(settings, config, "Play fair.", db, writer)
+    try:
+        yield bot
+    finally:
+        await bot.close()
+        await writer.close()
+        await db.close()
+
+
+# --------------------------------------------------------------------------------------------
+# What the fixtures of tests/e2e and tests/reliability are made of.
+# --------------------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def checked_fake() -> AsyncIterator[FakeDiscord]:
+    """A started local Discord; at the end, fail if the bot hit an unknown route, broke a
+    Discord rule, or left an interaction unanswered."""
+    async with FakeDiscord() as fake:
+        yield fake
+        await fake.settle()
+        assert not fake.unknown_routes, f"the bot called routes the fake does not serve: " \
+                                        f"{fake.unknown_routes}"
+        assert not fake.violations, "the bot broke Discord rules:\n" + "\n".join(
+            f"  {v}" for v in fake.violations)
+
+
+class BotFactory:
+    """``make(admins=[alice])`` makes a BotProcess (not started) on ``fake``, in its own folder
+    under ``base``; ``made`` lists them all, for their logs."""
+
+    def __init__(self, fake: FakeDiscord, base: Path) -> None:
+        self.fake = fake
+        self.base = base
+        self.made: list[BotProcess] = []
+
+    def __call__(self, **kwargs: Any) -> BotProcess:
+        kwargs.setdefault("name", f"bot{len(self.made) + 1}")
+        process = BotProcess(self.fake, self.base / kwargs["name"], **kwargs)
+        self.made.append(process)
+        return process
+
+    async def stop_all(self) -> None:
+        """Stop every bot made: each must exit 0 after SIGTERM."""
+        errors = []
+        for process in self.made:
+            try:
+                await process.stop()
+            except AssertionError as exc:
+                errors.append(str(exc))
+        assert not errors, "\n\n".join(errors)
+
+
+@contextlib.asynccontextmanager
+async def bot_factory(fake: FakeDiscord, base: Path) -> AsyncIterator[BotFactory]:
+    """A BotFactory whose bots are all stopped (cleanly, or the block fails) at the end."""
+    factory = BotFactory(fake, base)
+    yield factory
+    await factory.stop_all()
+
+
+def log_sections(processes: Iterable[BotProcess]) -> list[tuple[str, str]]:
+    """Each bot run's log (its tail), as sections for the report of a failed test."""
+    sections = []
+    for process in processes:
+        for n, path in enumerate(process.log_paths, start=1):
+            text = path.read_text(encoding="utf-8", errors="replace") if path.exists() \
+                else "(no log)"
+            sections.append((f"{process.name} log, run {n} ({path})", text[-LOG_TAIL_CHARS:]))
+    return sections

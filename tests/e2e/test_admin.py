@@ -24,56 +24,32 @@ from localdiscord.protocol import (
     UPDATE_MESSAGE,
 )
 
-from .harness import BotProcess
-from .test_ladder_flow import (
-    WAIT,
+from .flows import (
+    accept_terms,
     add_evidence,
+    ask,
+    command_reply,
+    confirm,
     dispute,
     forged_click,
     join_queue,
     labels,
-    match_row,
+    ladder_with,
     matched_pair,
     onboard,
+    open_setup,
+    pick_country_and_region,
     press,
-    ratings,
     refused_click,
     start_ladder_bot,
     started_match,
+    submit_setup,
     wait_text,
 )
-from .test_onboarding import (
-    accept_terms,
-    assert_no_unexpected_errors,
-    command_reply,
-    db_rows,
-    open_setup,
-    pick_country_and_region,
-    player_row,
-    submit_setup,
-)
+from .harness import WAIT, BotProcess
+from .state import assert_no_unexpected_errors, db_rows, match_row, player_row, ratings
 
 ADMIN_ONLY = REFUSALS["admin"]
-
-
-async def ask(
-    fake: FakeDiscord, admin: FakeUser, subcommand: str, options: dict[str, Any] | None = None
-) -> RecordedMessage:
-    """``admin`` runs ``/admin <subcommand>``; returns the (ephemeral) reply."""
-    reply = await command_reply(fake, admin, f"admin {subcommand}", options)
-    assert reply.ephemeral, reply.text
-    return reply
-
-
-async def confirm(fake: FakeDiscord, admin: FakeUser, question: RecordedMessage) -> RecordedMessage:
-    """``admin`` presses Confirm on the question; returns the message it becomes."""
-    assert "Please confirm" in question.text, question.text
-    assert labels(question) == ["Confirm", "Cancel"]
-    click = await fake.click(admin, question, label="Confirm")
-    assert (await click.response()).type == DEFERRED_UPDATE_MESSAGE
-    done = await click.reply()
-    assert not done.buttons(), done.text
-    return done
 
 
 def admin_actions(bot: BotProcess) -> list[dict]:
@@ -93,8 +69,7 @@ async def test_conflicting_reports_are_disputed_and_resolved_by_an_admin(
 ) -> None:
     fake = fake_discord
     root = fake.user("root")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
-    alice, bob = await onboard(fake, "Alice", "Bob")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob", admins=(root,))
     dm_a, dm_b = await dispute(fake, alice, bob)
 
     # Both reported a win: disputed, nothing rated, both told an admin will rule.
@@ -245,8 +220,9 @@ async def test_a_non_admin_is_refused_every_admin_subcommand(
 ) -> None:
     fake = fake_discord
     root = fake.user("root")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
-    alice, bob, mallory = await onboard(fake, "Alice", "Bob", "Mallory")
+    bot, (alice, bob, mallory) = await ladder_with(
+        bot_process, tmp_path, "Alice", "Bob", "Mallory", admins=(root,)
+    )
     await matched_pair(fake, alice, bob)
     carol = (await onboard(fake, "Carol"))[0]
     await join_queue(fake, carol)
@@ -299,8 +275,9 @@ async def test_only_the_asking_admin_can_press_confirm(
 ) -> None:
     fake = fake_discord
     root, other_admin = fake.user("root"), fake.user("deputy")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root, other_admin))
-    alice, mallory = await onboard(fake, "Alice", "Mallory")
+    bot, (alice, mallory) = await ladder_with(
+        bot_process, tmp_path, "Alice", "Mallory", admins=(root, other_admin)
+    )
 
     question = await ask(fake, root, "ban", {"player": alice, "reason": "smurfing"})
     confirm_id = question.component(label="Confirm")["custom_id"]
@@ -348,8 +325,9 @@ async def test_admin_tools_adjust_mmr_manage_the_queue_and_reset_aborts(
 ) -> None:
     fake = fake_discord
     root = fake.user("root")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
-    alice, bob, carol = await onboard(fake, "Alice", "Bob", "Carol")
+    bot, (alice, bob, carol) = await ladder_with(
+        bot_process, tmp_path, "Alice", "Bob", "Carol", admins=(root,)
+    )
 
     # MMR: set, add, subtract; each an admin action and a rating-log adjustment.
     for mode, amount, old, new in (
@@ -439,8 +417,7 @@ async def test_confirm_clicks_sent_together_apply_an_mmr_change_once(
 ) -> None:
     fake = fake_discord
     root = fake.user("root")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
-    (alice,) = await onboard(fake, "Alice")
+    bot, (alice,) = await ladder_with(bot_process, tmp_path, "Alice", admins=(root,))
     options = {"player": alice, "race": "bw_zerg", "mode": "add", "amount": 50,
                "reason": "double click"}  # fmt: skip
     for round_ in range(ROUNDS):
@@ -475,8 +452,9 @@ async def test_a_second_admins_stale_ruling_is_refused(
 ) -> None:
     fake = fake_discord
     root, deputy = fake.user("root"), fake.user("deputy")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root, deputy))
-    alice, bob = await onboard(fake, "Alice", "Bob")
+    bot, (alice, bob) = await ladder_with(
+        bot_process, tmp_path, "Alice", "Bob", admins=(root, deputy)
+    )
     await dispute(fake, alice, bob)
 
     # Both admins are asked about the disputed match; root confirms first.

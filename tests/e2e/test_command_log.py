@@ -25,8 +25,9 @@ from localdiscord.protocol import (
     OPT_SUB_COMMAND_GROUP,
 )
 
+from .flows import accept_terms, command_reply, finish_setup
 from .harness import BotProcess
-from .test_onboarding import accept_terms, command_reply, db_rows, finish_setup
+from .state import db_rows
 
 
 def qualified_name(inter: SentInteraction) -> str:

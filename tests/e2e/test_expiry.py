@@ -17,14 +17,10 @@ from pathlib import Path
 import pytest
 
 from app.flow import Admission, snowflake_ms
+from localdiscord import FakeDiscord, SentInteraction
 
-try:
-    from localdiscord import FakeDiscord, SentInteraction
-except ImportError:  # until the fake Discord's move out of tests/e2e lands
-    from .fake_discord import FakeDiscord, SentInteraction  # type: ignore[no-redef]
-
-from .harness import running_client
-from .test_onboarding import command_reply, in_process_bot
+from .flows import command_reply
+from .harness import in_process_bot, running_client
 
 WITHIN = 10.0
 

@@ -14,16 +14,9 @@ from ladder.guards import REFUSALS
 from localdiscord import FakeDiscord
 from localdiscord.protocol import UPDATE_MESSAGE
 
+from .flows import accept_terms, command_reply, finish_setup
 from .harness import BotProcess
-from .test_onboarding import (
-    accept_terms,
-    command_reply,
-    db_rows,
-    db_write,
-    finish_setup,
-    player_row,
-    player_state,
-)
+from .state import db_rows, db_write, player_row, player_state
 
 BANNED_TEXT = "banned"
 DM_ONLY_TEXT = REFUSALS["dm_only"]

@@ -19,29 +19,24 @@ from localdiscord import FakeDiscord, FakeUser, RecordedMessage
 from localdiscord.protocol import CHANNEL_MESSAGE, UPDATE_MESSAGE
 from tests.reliability.e2e_helpers import assert_ladder_invariants
 
-from .harness import BotProcess
-from .test_admin import ask, confirm
-from .test_ladder_flow import (
-    WAIT,
+from .flows import (
+    ask,
+    command_reply,
+    confirm,
     enabled_labels,
+    finish_setup,
     forged_click,
+    half_confirmed,
     join_queue,
     labels,
-    match_row,
-    matched_pair,
-    onboard,
+    ladder_with,
     open_queue,
     press,
-    start_ladder_bot,
     started_match,
     wait_text,
 )
-from .test_onboarding import (
-    assert_no_unexpected_errors,
-    command_reply,
-    db_rows,
-    finish_setup,
-)
+from .harness import WAIT, BotProcess
+from .state import assert_no_unexpected_errors, db_rows, match_row
 
 
 def edits_of(fake: FakeDiscord, message: RecordedMessage) -> int:
@@ -54,10 +49,8 @@ async def test_clicks_that_change_nothing_do_not_edit_the_opponents_message(
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    alice, bob = await onboard(fake, "Alice", "Bob")
-    dm_a, dm_b = await matched_pair(fake, alice, bob)
-    await press(fake, alice, dm_a, "Confirm")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob")
+    dm_a, dm_b = await half_confirmed(fake, alice, bob)
     await fake.settle()
     before = edits_of(fake, dm_b)
 
@@ -88,8 +81,7 @@ async def test_declining_the_terms_stops_play_on_every_path(
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    (alice,) = await onboard(fake, "Alice")
+    bot, (alice,) = await ladder_with(bot_process, tmp_path, "Alice")
 
     # A queue menu opened while she had accepted ...
     menu = await open_queue(fake, alice)
@@ -127,8 +119,7 @@ async def test_ban_unban_and_setup_reach_the_live_leaderboard(
 ) -> None:
     fake = fake_discord
     root = fake.user("root")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
-    alice, bob = await onboard(fake, "Alice", "Bob")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob", admins=(root,))
     dm_a, dm_b = await started_match(fake, alice, bob)
     await press(fake, alice, dm_a, "I won")
     await press(fake, bob, dm_b, "I lost")
@@ -159,10 +150,8 @@ async def test_a_lost_edit_is_repaired_from_the_database_at_start(
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    alice, bob = await onboard(fake, "Alice", "Bob")
-    dm_a, dm_b = await matched_pair(fake, alice, bob)
-    await press(fake, alice, dm_a, "Confirm")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob")
+    dm_a, dm_b = await half_confirmed(fake, alice, bob)
     fake.refused_edits.add(dm_a.id)  # from now on Alice's DM cannot be edited
     await press(fake, bob, dm_b, "Confirm")  # the match starts: Alice's DM should say so
     await fake.settle()
@@ -184,8 +173,7 @@ async def test_sigterm_with_report_clicks_in_flight_loses_nothing_and_messages_f
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    players = await onboard(fake, *[f"Racer{n}" for n in range(8)])
+    bot, players = await ladder_with(bot_process, tmp_path, *[f"Racer{n}" for n in range(8)])
     pairs = [(players[i], players[i + 1]) for i in range(0, len(players), 2)]
     dms: dict[int, RecordedMessage] = {}
     for number, (a, b) in enumerate(pairs, start=1):
@@ -248,8 +236,9 @@ async def test_queue_messages_say_when_an_admin_takes_players_out(
 ) -> None:
     fake = fake_discord
     root = fake.user("root")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,), wave_interval_seconds=3600)
-    alice, bob, carol = await onboard(fake, "Alice", "Bob", "Carol")
+    bot, (alice, bob, carol) = await ladder_with(
+        bot_process, tmp_path, "Alice", "Bob", "Carol", admins=(root,), wave_interval_seconds=3600
+    )
     queued = {u.id: await join_queue(fake, u, ("bw_terran",)) for u in (alice, bob, carol)}
 
     await ask(fake, root, "dequeue", {"player": alice, "reason": "afk"})

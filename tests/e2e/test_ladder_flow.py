@@ -6,248 +6,39 @@ ladder.toml has a short wave interval (``ladder_data_dir``), so a match is made 
 of two players joining. Deadlines are never raced: a test that needs one to pass either sets a
 window no player has to beat, or moves the stored deadline while the bot is stopped.
 
-The helpers at the top (``start_ladder_bot``, ``onboard``, ``join_queue``, ``match_dm``,
-``press``, ``match_row``, ...) are shared by ``test_admin.py`` and ``test_restart.py``.
-Disputes are in ``test_admin.py``, restarts in ``test_restart.py``.
+The steps (``start_ladder_bot``, ``onboard``, ``join_queue``, ``match_dm``, ``press``, ...) are
+in ``flows.py``. Disputes are in ``test_admin.py``, restarts in ``test_restart.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from localdiscord import FakeDiscord, FakeUser, RecordedMessage, SentInteraction
-from localdiscord.protocol import BUTTON, CHANNEL_MESSAGE, MESSAGE_COMPONENT, MODAL, UPDATE_MESSAGE
+from localdiscord import FakeDiscord, FakeUser, RecordedMessage
+from localdiscord.protocol import UPDATE_MESSAGE
 
-from .harness import REPO_ROOT, BotProcess
-from .test_onboarding import (
-    accept_terms,
-    assert_no_unexpected_errors,
+from .flows import (
+    LEAVE_LABEL,
     command_reply,
     custom_id_of,
-    db_rows,
-    open_setup,
-    pick_country_and_region,
-    submit_setup,
+    enabled_labels,
+    forged_click,
+    join_queue,
+    labels,
+    ladder_with,
+    match_dm,
+    matched_pair,
+    open_queue,
+    press,
+    refused_click,
+    started_match,
+    wait_text,
 )
-
-WAVE_SECONDS = 0.3  # matchmaking waves this often: a match is made well within a second
-WAIT = 15.0  # generous upper bound for anything the bot does on its own (2 shared cores)
-LEAVE_LABEL = "Cancel (leave the queue)"
-
-# --------------------------------------------------------------------------------------------
-# Shared helpers: a fast ladder, players, the queue, the match DM and its buttons, the database.
-# --------------------------------------------------------------------------------------------
-
-
-def ladder_data_dir(tmp_path: Path, **settings: float | int) -> Path:
-    """A copy of ``data/`` whose ladder.toml has short waves and ``settings`` (``key=value``).
-
-    Keys are the bare setting names of ladder.toml (``confirmation_window_seconds=2``); each
-    must already be in the file, so a typo fails here instead of being ignored.
-    """
-    data = tmp_path / "data"
-    if not data.exists():
-        shutil.copytree(REPO_ROOT / "data", data, ignore=shutil.ignore_patterns("*.db*"))
-    toml = data / "ladder.toml"
-    text = toml.read_text(encoding="utf-8")
-    for key, value in {"wave_interval_seconds": WAVE_SECONDS, **settings}.items():
-        text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
-        assert count == 1, f"ladder.toml has no single setting {key!r}"
-    toml.write_text(text, encoding="utf-8")
-    return data
-
-
-async def start_ladder_bot(
-    bot_process: Callable[..., BotProcess],
-    tmp_path: Path,
-    *,
-    admins: tuple[FakeUser, ...] = (),
-    env: dict[str, str] | None = None,
-    **settings: float | int,
-) -> BotProcess:
-    """Start the real bot on a fast ladder (see ``ladder_data_dir``)."""
-    data = ladder_data_dir(tmp_path, **settings)
-    bot = bot_process(admins=list(admins), env={"DATA_DIR": str(data), **(env or {})})
-    await bot.start()
-    return bot
-
-
-async def onboard(fake: FakeDiscord, *names: str) -> list[FakeUser]:
-    """New players who accepted the terms and finished /setup (name = username, capitalised)."""
-    users = []
-    for name in names:
-        user = fake.user(name.lower())
-        await accept_terms(fake, user)
-        opened = await open_setup(fake, user)
-        submitted = await submit_setup(fake, user, name, f"{name}#1234", opened_by=opened)
-        preview = await submitted.reply()
-        assert "preview" in preview.text.lower(), preview.text
-        preview = await pick_country_and_region(fake, user, preview, "FR", "EU")
-        saved = await press(fake, user, preview, "Confirm")
-        assert "Profile saved" in saved.text, saved.text
-        users.append(user)
-    return users
-
-
-async def open_queue(fake: FakeDiscord, user: FakeUser) -> RecordedMessage:
-    """``user`` runs /queue; returns the message with the race and veto selects."""
-    message = await command_reply(fake, user, "queue")
-    assert "Queue for a match" in message.text, message.text
-    return message
-
-
-async def join_queue(
-    fake: FakeDiscord,
-    user: FakeUser,
-    races: tuple[str, ...] = ("bw_terran",),
-    vetoes: tuple[str, ...] = (),
-) -> RecordedMessage:
-    """/queue, pick ``races`` (and ``vetoes``), Join: returns the "You are in the queue" message."""
-    message = await open_queue(fake, user)
-    picked = await fake.select(
-        user, message, list(races), custom_id=custom_id_of(message, "queue_view:races")
-    )
-    assert (await picked.response()).type == UPDATE_MESSAGE
-    if vetoes:
-        vetoed = await fake.select(
-            user, message, list(vetoes), custom_id=custom_id_of(message, "queue_view:vetoes")
-        )
-        assert (await vetoed.response()).type == UPDATE_MESSAGE
-    joined = await press(fake, user, message, "Join")
-    assert "You are in the queue" in joined.text, joined.text
-    assert joined.component(label=LEAVE_LABEL)
-    return joined
-
-
-async def press(
-    fake: FakeDiscord, user: FakeUser, message: RecordedMessage, label: str
-) -> RecordedMessage:
-    """``user`` clicks the button ``label``; the bot must update that message in place."""
-    click = await fake.click(user, message, label=label)
-    callback = await click.response()
-    reply = await click.reply()
-    assert callback.type == UPDATE_MESSAGE, f"{label!r}: {reply.text}"
-    return reply
-
-
-async def refused_click(
-    fake: FakeDiscord,
-    user: FakeUser,
-    message: RecordedMessage,
-    *,
-    label: str | None = None,
-    custom_id: str | None = None,
-) -> RecordedMessage:
-    """A click the bot must refuse: an ephemeral message, the clicked message unchanged."""
-    before = (message.content, message.embeds, message.components)
-    if label is not None:
-        click = await fake.click(user, message, label=label)
-    else:
-        assert custom_id is not None
-        click = await forged_click(fake, user, message, custom_id)
-    callback = await click.response()
-    reply = await click.reply()
-    assert callback.type == CHANNEL_MESSAGE, (callback.type, reply.text)
-    assert reply.ephemeral, reply.text
-    assert (message.content, message.embeds, message.components) == before
-    return reply
-
-
-async def forged_click(
-    fake: FakeDiscord, user: FakeUser, message: RecordedMessage, custom_id: str
-) -> SentInteraction:
-    """A button click with a custom_id that is not on ``message`` (a modified client)."""
-    data = {"custom_id": custom_id, "component_type": BUTTON}
-    return await fake.inject(MESSAGE_COMPONENT, user, data, channel=message.channel,
-                              message=message)  # fmt: skip
-
-
-async def match_dm(
-    fake: FakeDiscord, user: FakeUser, match_id: int, within: float = WAIT
-) -> RecordedMessage:
-    """The next DM to ``user``, which must show match ``match_id``."""
-    message = await fake.next_dm(user, within=within)
-    assert f"Match #{match_id}" in message.text, message.text
-    return message
-
-
-async def wait_text(
-    fake: FakeDiscord, message: RecordedMessage, *needles: str, within: float = WAIT
-) -> RecordedMessage:
-    """Wait until ``message`` (edited by the bot in place) shows every one of ``needles``."""
-    try:
-        await fake.wait_until(
-            lambda: all(n in message.text for n in needles), within,
-            f"message {message.id} to show {needles}",
-        )  # fmt: skip
-    except TimeoutError as exc:
-        raise AssertionError(f"{exc}\nthe message shows: {message.text!r}") from None
-    return message
-
-
-async def wait_db(
-    fake: FakeDiscord,
-    bot: BotProcess,
-    sql: str,
-    params: tuple[Any, ...] = (),
-    *,
-    what: str,
-    within: float = WAIT,
-) -> list[dict]:
-    """Poll the database until ``sql`` returns rows."""
-    return await fake.wait_until(lambda: db_rows(bot, sql, params), within, what, poll=0.1)
-
-
-def match_row(bot: BotProcess, match_id: int) -> dict:
-    rows = db_rows(bot, "SELECT * FROM matches WHERE id = ?", (match_id,))
-    assert rows, f"no match #{match_id}"
-    return rows[0]
-
-
-def ratings(bot: BotProcess) -> dict[tuple[int, str], int]:
-    return {
-        (r["discord_uid"], r["race"]): r["mmr"]
-        for r in db_rows(bot, "SELECT discord_uid, race, mmr FROM ratings")
-    }
-
-
-def labels(message: RecordedMessage) -> list[str]:
-    return [b.get("label", "") for b in message.buttons()]
-
-
-def enabled_labels(message: RecordedMessage) -> list[str]:
-    return [b.get("label", "") for b in message.buttons() if not b.get("disabled")]
-
-
-async def matched_pair(
-    fake: FakeDiscord,
-    a: FakeUser,
-    b: FakeUser,
-    match_id: int = 1,
-    races: tuple[str, str] = ("bw_terran", "bw_zerg"),
-) -> tuple[RecordedMessage, RecordedMessage]:
-    """``a`` then ``b`` join the queue; returns each one's DM of match ``match_id``."""
-    await join_queue(fake, a, (races[0],))
-    await join_queue(fake, b, (races[1],))
-    return await match_dm(fake, a, match_id), await match_dm(fake, b, match_id)
-
-
-async def started_match(
-    fake: FakeDiscord, a: FakeUser, b: FakeUser, match_id: int = 1
-) -> tuple[RecordedMessage, RecordedMessage]:
-    """A match that both confirmed: each one's DM now shows the report buttons."""
-    dm_a, dm_b = await matched_pair(fake, a, b, match_id)
-    await press(fake, a, dm_a, "Confirm")
-    await press(fake, b, dm_b, "Confirm")
-    for dm in (dm_a, dm_b):
-        await fake.wait_until(lambda m=dm: "I won" in labels(m), WAIT, "the report buttons")
-    return dm_a, dm_b
+from .harness import WAIT, BotProcess
+from .state import assert_no_unexpected_errors, db_rows, match_row, ratings, wait_db
 
 
 def command_outcomes(bot: BotProcess, command: str) -> list[tuple[int, str]]:
@@ -268,8 +59,7 @@ async def test_two_players_queue_confirm_report_and_are_rated(
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    alice, bob = await onboard(fake, "Alice", "Bob")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob")
 
     # Alice opens /queue: her races are offered, the first one picked by default.
     offered = await open_queue(fake, alice)
@@ -384,8 +174,7 @@ async def test_queue_is_refused_when_queued_or_in_a_match_and_cancel_leaves(
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    alice, bob = await onboard(fake, "Alice", "Bob")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob")
 
     queued = await join_queue(fake, alice)
     again = await command_reply(fake, alice, "queue")
@@ -434,37 +223,6 @@ async def test_queue_is_refused_when_queued_or_in_a_match_and_cancel_leaves(
 
 
 # --------------------------------------------------------------------------------------------
-# Scenario 3 (players' half): conflicting reports, a dispute, evidence.
-# --------------------------------------------------------------------------------------------
-
-
-async def dispute(
-    fake: FakeDiscord, a: FakeUser, b: FakeUser
-) -> tuple[RecordedMessage, RecordedMessage]:
-    """A started match #1 where both players report a win: disputed."""
-    dm_a, dm_b = await started_match(fake, a, b)
-    await press(fake, a, dm_a, "I won")
-    await press(fake, b, dm_b, "I won")
-    for dm in (dm_a, dm_b):
-        await wait_text(fake, dm, "Disputed")
-    return dm_a, dm_b
-
-
-async def add_evidence(
-    fake: FakeDiscord, user: FakeUser, dm: RecordedMessage, note: str, url: str
-) -> RecordedMessage:
-    """``user`` clicks "Add evidence", fills in the modal and submits; returns the reply."""
-    opened = await fake.click(user, dm, label="Add evidence")
-    assert (await opened.response()).type == MODAL
-    assert opened.callback is not None
-    assert opened.callback.modal["custom_id"] == custom_id_of(dm, "match").replace(
-        "evidence", "evidence_submit"
-    )
-    submitted = await fake.submit_modal(user, opened, {"evidence:note": note, "evidence:url": url})
-    return await submitted.reply()
-
-
-# --------------------------------------------------------------------------------------------
 # Scenario 4 (players' half): nobody acts on someone else's match.
 # --------------------------------------------------------------------------------------------
 
@@ -473,8 +231,7 @@ async def test_a_player_cannot_act_on_someone_elses_match(
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    alice, bob, mallory = await onboard(fake, "Alice", "Bob", "Mallory")
+    bot, (alice, bob, mallory) = await ladder_with(bot_process, tmp_path, "Alice", "Bob", "Mallory")
     dm_a, dm_b = await matched_pair(fake, alice, bob)
     own = await command_reply(fake, mallory, "help")  # a message of Mallory's to click from
     # Both DMs recorded: the bot is done with the match until someone clicks (each DM's
@@ -567,8 +324,7 @@ async def test_simultaneous_clicks_leave_both_messages_current(
     show up on every run; several matches and rounds make it very likely without the fix.
     """
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    users = await onboard(fake, *[f"Player{n}" for n in range(2 * PAIRS)])
+    bot, users = await ladder_with(bot_process, tmp_path, *[f"Player{n}" for n in range(2 * PAIRS)])
     stale: list[str] = []
     for round_no in range(ROUNDS):
         for user in users:
@@ -615,8 +371,7 @@ async def test_abort_cancels_the_match_and_spends_one_abort(
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path, aborts_per_month=2)
-    alice, bob = await onboard(fake, "Alice", "Bob")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob", aborts_per_month=2)
 
     # Match 1: Alice aborts before confirming.
     dm_a, dm_b = await matched_pair(fake, alice, bob, 1)
@@ -667,8 +422,9 @@ async def test_a_no_show_is_cancelled_at_the_confirmation_deadline(
 ) -> None:
     fake = fake_discord
     # Nobody races this window: neither player confirms.
-    bot = await start_ladder_bot(bot_process, tmp_path, confirmation_window_seconds=2)
-    alice, bob = await onboard(fake, "Alice", "Bob")
+    bot, (alice, bob) = await ladder_with(
+        bot_process, tmp_path, "Alice", "Bob", confirmation_window_seconds=2
+    )
     dm_a, dm_b = await matched_pair(fake, alice, bob)
 
     for dm in (dm_a, dm_b):

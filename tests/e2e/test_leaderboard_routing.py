@@ -26,9 +26,8 @@ from localdiscord.protocol import (
 )
 from storage.database import Database, utc_now
 
-from .harness import BotProcess, running_client
-from .test_ladder_flow import forged_click, press
-from .test_onboarding import accept_terms, command_reply, in_process_bot
+from .flows import accept_terms, command_reply, forged_click, press
+from .harness import BotProcess, in_process_bot, running_client
 
 PLAYERS = 40  # two races each: 80 entries, 8 pages of 10
 RACES = ("bw_zerg", "sc2_terran")

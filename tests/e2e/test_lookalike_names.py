@@ -11,16 +11,16 @@ from __future__ import annotations
 from localdiscord import FakeDiscord
 from localdiscord.protocol import CHANNEL_MESSAGE, UPDATE_MESSAGE
 
-from .harness import BotProcess
-from .test_onboarding import (
+from .flows import (
     accept_terms,
-    assert_no_unexpected_errors,
-    db_rows,
     finish_setup,
+    newcomers,
     pick_country_and_region,
-    player_state,
+    setup_preview,
     submit_setup,
 )
+from .harness import BotProcess
+from .state import assert_no_unexpected_errors, db_rows, player_state
 
 ATTEMPTS = [
     # (what, name, words the refusal must contain)
@@ -108,13 +108,9 @@ async def test_two_players_confirming_the_same_battletag_at_once_one_gets_it(
 ) -> None:
     """Both previews pass every early check; only one Confirm may save the battletag."""
     fake, bot = fake_discord, ladder_bot
-    carol, dave = fake.user("carol"), fake.user("dave")
-    await accept_terms(fake, carol)
-    await accept_terms(fake, dave)
-    carol_preview = await (await submit_setup(fake, carol, "Carol", "Shared#1234")).reply()
-    carol_preview = await pick_country_and_region(fake, carol, carol_preview, "NO", "EU")
-    dave_preview = await (await submit_setup(fake, dave, "Dave", "shared#1234")).reply()
-    dave_preview = await pick_country_and_region(fake, dave, dave_preview, "NL", "EU")
+    carol, dave = await newcomers(fake, "carol", "dave")
+    carol_preview = await setup_preview(fake, carol, "Carol", "Shared#1234", "NO", "EU")
+    dave_preview = await setup_preview(fake, dave, "Dave", "shared#1234", "NL", "EU")
     dave_before = player_state(bot, dave)
 
     clicks = [

@@ -4,199 +4,35 @@ Each test runs the real ``bot.py`` against the fake Discord and checks two thing
 sees, and what is in the database file afterwards (read-only while the bot runs). Invalid input
 must be answered with a message that names the rule, and must write nothing at all.
 
-The helpers at the top (``db_rows``, ``player_state``, ``accept_terms``, ``submit_setup``,
-``finish_setup``, ...) are shared by the other scenario files of this folder.
+The steps (``accept_terms``, ``submit_setup``, ``finish_setup``, ...) are in ``flows.py``, the
+database reads (``db_rows``, ``player_state``, ...) in ``state.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-from app.settings import REPO_ROOT, load_settings
-from bot import build_bot
-from cogs.bot import LadderBot
-from ladder.config import load_ladder_config
-from ladder.countries import country_pages
 from ladder.guards import REFUSALS
-from localdiscord import FakeDiscord, FakeUser, RecordedMessage, SentInteraction, rules
+from localdiscord import FakeDiscord, rules
 from localdiscord.protocol import BUTTON, CHANNEL_MESSAGE, MESSAGE_COMPONENT, MODAL, UPDATE_MESSAGE
-from storage.command_log import CommandLogWriter
-from storage.database import Database
 
-from .harness import BotProcess, running_client
+from .flows import (
+    accept_terms,
+    choose,
+    command_reply,
+    finish_setup,
+    modal_values,
+    newcomers,
+    open_setup,
+    page_of,
+    pick_country_and_region,
+    setup_preview,
+    submit_setup,
+)
+from .harness import BotProcess, in_process_bot, running_client
+from .state import assert_no_unexpected_errors, db_rows, db_write, player_row, player_state
 
 TERMS_HINT = "/termsofservice"
-
-# --------------------------------------------------------------------------------------------
-# Shared helpers: reading the database, and driving a player through onboarding.
-# --------------------------------------------------------------------------------------------
-
-
-def db_rows(bot: BotProcess | Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict]:
-    """Rows of a query on the bot's SQLite file, as dicts; read-only, also while it runs."""
-    path = bot.database_path if isinstance(bot, BotProcess) else bot
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql, params).fetchall()]
-
-
-def db_write(bot: BotProcess, sql: str, params: tuple[Any, ...] = ()) -> None:
-    """Change the database (only while the bot is stopped)."""
-    assert not bot.running, "write to the database only while the bot is stopped"
-    with contextlib.closing(sqlite3.connect(bot.database_path)) as conn, conn:
-        conn.execute(sql, params)
-
-
-def player_row(bot: BotProcess, user: FakeUser) -> dict | None:
-    rows = db_rows(bot, "SELECT * FROM players WHERE discord_uid = ?", (user.id,))
-    return rows[0] if rows else None
-
-
-def player_state(bot: BotProcess, user: FakeUser) -> dict[str, Any]:
-    """Everything stored about a player: row, names and action log (to prove nothing changed)."""
-    return {
-        "row": player_row(bot, user),
-        "names": db_rows(
-            bot, "SELECT * FROM player_names WHERE discord_uid = ? ORDER BY name_key", (user.id,)
-        ),
-        "log": db_rows(
-            bot, "SELECT * FROM player_action_logs WHERE discord_uid = ? ORDER BY id", (user.id,)
-        ),
-    }
-
-
-def assert_no_unexpected_errors(bot: BotProcess) -> None:
-    """The bot logged no bug (cogs.responses logs each one as "Unexpected error in ...")."""
-    errors = [line for line in bot.log_text().splitlines() if "Unexpected error" in line]
-    assert not errors, "the bot hit errors:\n" + "\n".join(errors)
-
-
-def custom_id_of(message: RecordedMessage, name: str) -> str:
-    """The custom_id ``name`` on ``message``, or ``name:<suffix>`` (a per-message id)."""
-    found = [
-        c["custom_id"]
-        for c in message.all_components()
-        if c.get("custom_id") == name or str(c.get("custom_id", "")).startswith(name + ":")
-    ]
-    assert len(found) == 1, f"{name!r} matches {found} on {message.all_components()}"
-    return found[0]
-
-
-async def accept_terms(fake: FakeDiscord, user: FakeUser) -> RecordedMessage:
-    """``user`` runs /termsofservice in a DM and clicks Accept; returns the updated message."""
-    terms = await (await fake.slash(user, "termsofservice")).reply()
-    click = await fake.click(user, terms, label="Accept")
-    assert (await click.response()).type == UPDATE_MESSAGE
-    return await click.reply()
-
-
-async def open_setup(fake: FakeDiscord, user: FakeUser) -> SentInteraction:
-    inter = await fake.slash(user, "setup")
-    assert (await inter.response()).type == MODAL
-    return inter
-
-
-def modal_values(inter: SentInteraction) -> dict[str, str]:
-    """The prefilled values of the modal the bot opened in answer to ``inter``."""
-    assert inter.callback is not None
-    return {i["custom_id"]: i.get("value") or "" for i in rules.modal_inputs(inter.callback.modal)}
-
-
-async def submit_setup(
-    fake: FakeDiscord,
-    user: FakeUser,
-    name: str,
-    battletag: str,
-    alts: tuple[str, str] = ("", ""),
-    opened_by: SentInteraction | None = None,
-) -> SentInteraction:
-    """Open /setup (unless ``opened_by``) and submit its modal."""
-    opened_by = opened_by or await open_setup(fake, user)
-    values = {
-        "setup:player_name": name,
-        "setup:battletag": battletag,
-        "setup:alt_1": alts[0],
-        "setup:alt_2": alts[1],
-    }
-    return await fake.submit_modal(user, opened_by, values)
-
-
-def page_of(code: str) -> str:
-    """The value of the country-page option that holds ``code``."""
-    for index, (_, codes) in enumerate(country_pages()):
-        if code in dict(codes):
-            return str(index)
-    raise LookupError(code)
-
-
-async def choose(
-    fake: FakeDiscord, user: FakeUser, preview: RecordedMessage, name: str, value: str
-) -> RecordedMessage:
-    """Pick ``value`` in the select ``name`` of the /setup preview; the preview is updated."""
-    inter = await fake.select(user, preview, [value], custom_id=custom_id_of(preview, name))
-    callback = await inter.response()
-    assert callback.type == UPDATE_MESSAGE, (await inter.reply()).text
-    return await inter.reply()
-
-
-async def pick_country_and_region(
-    fake: FakeDiscord, user: FakeUser, preview: RecordedMessage, country: str, region: str
-) -> RecordedMessage:
-    preview = await choose(fake, user, preview, "setup:country_page", page_of(country))
-    preview = await choose(fake, user, preview, "setup:country", country)
-    return await choose(fake, user, preview, "setup:region", region)
-
-
-async def finish_setup(
-    fake: FakeDiscord,
-    user: FakeUser,
-    name: str,
-    battletag: str = "Player#1234",
-    alts: tuple[str, str] = ("", ""),
-    country: str = "FR",
-    region: str = "EU",
-    *,
-    accept: bool = True,
-) -> RecordedMessage:
-    """Terms (if ``accept``), the modal, the selects, Confirm: returns the saved message."""
-    if accept:
-        await accept_terms(fake, user)
-    submitted = await submit_setup(fake, user, name, battletag, alts)
-    preview = await submitted.reply()
-    assert "preview" in preview.text.lower(), preview.text
-    preview = await pick_country_and_region(fake, user, preview, country, region)
-    confirm = await fake.click(user, preview, label="Confirm")
-    assert (await confirm.response()).type == UPDATE_MESSAGE
-    saved = await confirm.reply()
-    assert "Profile saved" in saved.text, saved.text
-    return saved
-
-
-@contextlib.asynccontextmanager
-async def in_process_bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
-    """A LadderBot built by bot.py's build_bot (tmp database), for running_client()."""
-    db = await Database.open(tmp_path / "in-process.db")
-    writer = CommandLogWriter(db)
-    writer.start()
-    config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
-    settings = load_settings({"DISCORD_TOKEN": "test-token"}, dotenv=None)
-    bot = await build_bot(settings, config, "Play fair.", db, writer)
-    try:
-        yield bot
-    finally:
-        await bot.close()
-        await writer.close()
-        await db.close()
-
-
-async def command_reply(
-    fake: FakeDiscord, user: FakeUser, command: str, options: dict | None = None, **kw: Any
-) -> RecordedMessage:
-    return await (await fake.slash(user, command, options, **kw)).reply()
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,9 +272,7 @@ async def test_two_players_set_up_at_the_same_time(
 ) -> None:
     """Each player's /setup preview answers its own player, whoever opened one last."""
     fake, bot = fake_discord, ladder_bot
-    gina, hugo = fake.user("gina"), fake.user("hugo")
-    await accept_terms(fake, gina)
-    await accept_terms(fake, hugo)
+    gina, hugo = await newcomers(fake, "gina", "hugo")
     gina_preview = await (await submit_setup(fake, gina, "Gina", "Gina#1234")).reply()
     hugo_preview = await (await submit_setup(fake, hugo, "Hugo", "Hugo#1234")).reply()
 
@@ -463,13 +297,9 @@ async def test_a_name_claimed_while_previewing_is_refused_on_confirm(
 ) -> None:
     """Both previews pass the early name check; the second Confirm must still be refused."""
     fake, bot = fake_discord, ladder_bot
-    nina, omar = fake.user("nina"), fake.user("omar")
-    await accept_terms(fake, nina)
-    await accept_terms(fake, omar)
-    nina_preview = await (await submit_setup(fake, nina, "Star", "Nina#1234")).reply()
-    nina_preview = await pick_country_and_region(fake, nina, nina_preview, "NO", "EU")
-    omar_preview = await (await submit_setup(fake, omar, "STAR", "Omar#1234")).reply()
-    omar_preview = await pick_country_and_region(fake, omar, omar_preview, "EG", "EU")
+    nina, omar = await newcomers(fake, "nina", "omar")
+    nina_preview = await setup_preview(fake, nina, "Star", "Nina#1234", "NO", "EU")
+    omar_preview = await setup_preview(fake, omar, "STAR", "Omar#1234", "EG", "EU")
     omar_before = player_state(bot, omar)
 
     saved = await (await fake.click(nina, nina_preview, label="Confirm")).reply()
@@ -516,9 +346,7 @@ async def test_setup_left_open_over_a_restart_still_works(
     process: the preview's Confirm saves what it shows, the modal's submit shows a preview.
     """
     fake, bot = fake_discord, ladder_bot
-    jay, kay = fake.user("jay"), fake.user("kay")
-    await accept_terms(fake, jay)
-    await accept_terms(fake, kay)
+    jay, kay = await newcomers(fake, "jay", "kay")
     preview = await (await submit_setup(fake, jay, "Jay", "Jay#1234")).reply()
     preview = await choose(fake, jay, preview, "setup:country_page", page_of("US"))
     modal = await open_setup(fake, kay)  # kay is still typing when the bot restarts
@@ -553,8 +381,7 @@ async def test_setup_drafts_expire_and_are_replaced(
     lou = fake.user("lou")
     await accept_terms(fake, lou)
     first = await (await submit_setup(fake, lou, "Lou", "Lou#1234")).reply()
-    second = await (await submit_setup(fake, lou, "Lou2", "Lou#2222")).reply()
-    second = await pick_country_and_region(fake, lou, second, "FR", "EU")
+    second = await setup_preview(fake, lou, "Lou2", "Lou#2222", "FR", "EU")
 
     stale = await fake.click(lou, first, label="Restart")  # the newer /setup replaced it
     assert (await stale.response()).type == CHANNEL_MESSAGE

@@ -15,38 +15,33 @@ from cogs.components import EXPIRED
 from ladder.guards import REFUSALS
 from localdiscord import FakeDiscord
 
-from .harness import BotProcess
-from .test_admin import ask, confirm
-from .test_ladder_flow import (
+from .flows import (
     LEAVE_LABEL,
-    WAIT,
+    accept_terms,
+    ask,
+    choose,
+    command_reply,
+    confirm,
+    custom_id_of,
+    half_confirmed,
     join_queue,
     labels,
+    ladder_with,
     match_dm,
-    match_row,
     matched_pair,
     onboard,
     open_queue,
+    page_of,
+    pick_country_and_region,
     press,
-    ratings,
     refused_click,
     start_ladder_bot,
     started_match,
-    wait_db,
+    submit_setup,
     wait_text,
 )
-from .test_onboarding import (
-    accept_terms,
-    assert_no_unexpected_errors,
-    choose,
-    command_reply,
-    custom_id_of,
-    db_rows,
-    db_write,
-    page_of,
-    pick_country_and_region,
-    submit_setup,
-)
+from .harness import WAIT, BotProcess
+from .state import assert_no_unexpected_errors, db_rows, db_write, match_row, ratings, wait_db
 
 LONG_AGO = "2000-01-01 00:00:00.000"  # a stored deadline that has certainly passed
 
@@ -55,10 +50,8 @@ async def test_old_match_buttons_work_after_restarts(
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    alice, bob = await onboard(fake, "Alice", "Bob")
-    dm_a, dm_b = await matched_pair(fake, alice, bob)
-    await press(fake, alice, dm_a, "Confirm")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob")
+    dm_a, dm_b = await half_confirmed(fake, alice, bob)
 
     # Stopped while awaiting Bob's confirmation; Bob confirms on the old message.
     await bot.restart()
@@ -87,8 +80,9 @@ async def test_the_queue_survives_a_restart(
     fake = fake_discord
     root = fake.user("root")
     # A fixed MMR window of 100: Carol (1800) can never meet Alice or Bob (1500).
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,), window_growth=0)
-    alice, bob, carol = await onboard(fake, "Alice", "Bob", "Carol")
+    bot, (alice, bob, carol) = await ladder_with(
+        bot_process, tmp_path, "Alice", "Bob", "Carol", admins=(root,), window_growth=0
+    )
     options = {"player": carol, "race": "sc2_zerg", "mode": "set", "amount": 1800, "reason": "t"}
     await confirm(fake, root, await ask(fake, root, "mmr", options))
     await join_queue(fake, alice)
@@ -125,8 +119,7 @@ async def test_work_left_by_a_stop_is_done_at_start(
     names = ("Alice", "Bob", "Carol", "Dave", "Erin", "Frank")
     alice, bob, carol, dave, erin, frank = await onboard(fake, *names)
     # Match 1 waits for Bob's confirmation; match 2 is on and only Dave reported (a loss).
-    dm_a, dm_b = await matched_pair(fake, alice, bob, 1)
-    await press(fake, alice, dm_a, "Confirm")
+    dm_a, dm_b = await half_confirmed(fake, alice, bob)
     dm_c, dm_d = await started_match(fake, carol, dave, 2)
     await press(fake, dave, dm_d, "I lost")
     # Match 3 was just made by a wave; the stop cancels the loops before its DMs go out (as
@@ -184,8 +177,7 @@ async def test_menus_previews_terms_and_questions_from_before_a_restart_still_wo
     restart are answered after it as they would have been before it."""
     fake = fake_discord
     root = fake.user("root")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
-    alice, bob = await onboard(fake, "Alice", "Bob")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob", admins=(root,))
     menu = await open_queue(fake, alice)
     races = custom_id_of(menu, "queue_view:races")
     await (await fake.select(alice, menu, ["bw_zerg", "sc2_protoss"], custom_id=races)).reply()
@@ -226,8 +218,7 @@ async def test_an_admin_question_expires_and_needs_its_admin(
     """A stored question is answered for two minutes, by its admin, while he is an admin."""
     fake = fake_discord
     root = fake.user("root")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
-    alice, bob = await onboard(fake, "Alice", "Bob")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob", admins=(root,))
     old = await ask(fake, root, "ban", {"player": alice, "reason": "old question"})
     kept = await ask(fake, root, "ban", {"player": bob, "reason": "kept question"})
     old_id = int(old.component(label="Confirm")["custom_id"].rsplit(":", 1)[1])

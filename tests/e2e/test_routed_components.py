@@ -30,30 +30,24 @@ from localdiscord.protocol import (
     UPDATE_MESSAGE,
 )
 
-from .harness import BotProcess, running_client
-from .test_ladder_flow import (
-    forged_click,
-    join_queue,
-    ladder_data_dir,
-    onboard,
-    open_queue,
-    press,
-    start_ladder_bot,
-)
-from .test_onboarding import (
+from .flows import (
     accept_terms,
-    assert_no_unexpected_errors,
     choose,
     command_reply,
     custom_id_of,
-    db_rows,
     finish_setup,
-    in_process_bot,
+    forged_click,
+    join_queue,
+    ladder_data_dir,
+    ladder_with,
+    open_queue,
     open_setup,
     page_of,
-    player_row,
+    press,
     submit_setup,
 )
+from .harness import BotProcess, in_process_bot, running_client
+from .state import assert_no_unexpected_errors, db_rows, player_row
 
 CALLS = 150  # answers of each kind before the clicks
 
@@ -126,8 +120,7 @@ async def test_unknown_and_earlier_custom_ids_are_answered_expired(
 ) -> None:
     fake = fake_discord
     root = fake.user("root")
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=(root,))
-    (ada,) = await onboard(fake, "Ada")
+    bot, (ada,) = await ladder_with(bot_process, tmp_path, "Ada", admins=(root,))
     menu = await open_queue(fake, ada)
     view_id = "ab" * 16  # what an earlier release appended to a short-lived view's ids
     old_ids = [
@@ -174,8 +167,7 @@ async def test_a_queue_menu_drawn_before_the_ladder_changed_is_expired(
     """A menu's picks are indexes into the ladder's races and maps: once ladder.toml changes
     them, its Join must not queue the player with maps he never saw."""
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    bea, cal = await onboard(fake, "Bea", "Cal")
+    bot, (bea, cal) = await ladder_with(bot_process, tmp_path, "Bea", "Cal")
     stale = await open_queue(fake, bea)
     picked = await fake.select(bea, stale, ["Eclipse"],
                                custom_id=custom_id_of(stale, "queue_view:vetoes"))  # fmt: skip

@@ -24,9 +24,9 @@ import pytest
 from localdiscord import FakeDiscord, FakeUser
 from storage.database import Database, format_time, parse_time
 
+from .flows import ladder_data_dir
 from .harness import BotProcess
-from .test_ladder_flow import ladder_data_dir
-from .test_onboarding import assert_no_unexpected_errors, db_rows
+from .state import assert_no_unexpected_errors, db_rows
 
 PLAYERS = 40
 RATE = 10  # the fake's global limit, requests a second: the wave's calls take seconds

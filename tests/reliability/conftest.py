@@ -11,7 +11,7 @@ A failing test gets the logs of every bot process it used attached to its report
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
@@ -23,45 +23,24 @@ from tests.e2e.conftest import (  # noqa: F401  (fixtures, re-exported)
     fake_discord,
     ladder_bot,
 )
-from tests.e2e.harness import BotProcess
-
-MODULE_BOTS = pytest.StashKey[list[BotProcess]]()
+from tests.e2e.harness import BotFactory, bot_factory, checked_fake, log_sections
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def module_fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
+    async with checked_fake() as fake:
         yield fake
-        await fake.settle()
-        assert not fake.unknown_routes, f"routes the fake does not serve: {fake.unknown_routes}"
-        assert not fake.violations, "the bot broke Discord rules:\n" + "\n".join(
-            f"  {v}" for v in fake.violations
-        )
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def module_bot_process(
     module_fake: FakeDiscord, tmp_path_factory: pytest.TempPathFactory, request
-) -> AsyncIterator[Callable[..., BotProcess]]:
+) -> AsyncIterator[BotFactory]:
     """Like ``bot_process``, for the whole module."""
-    made: list[BotProcess] = []
-    request.module.__dict__.setdefault("__module_bots__", made)
     base = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
-
-    def make(**kwargs) -> BotProcess:
-        kwargs.setdefault("name", f"bot{len(made) + 1}")
-        process = BotProcess(module_fake, base / kwargs["name"], **kwargs)
-        made.append(process)
-        return process
-
-    yield make
-    errors = []
-    for process in made:
-        try:
-            await process.stop()
-        except AssertionError as exc:
-            errors.append(str(exc))
-    assert not errors, "\n\n".join(errors)
+    async with bot_factory(module_fake, base) as make:
+        request.module.__dict__.setdefault("__module_bots__", make.made)
+        yield make
 
 
 @pytest.hookimpl(wrapper=True)
@@ -72,12 +51,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         processes = list(item.stash.get(BOT_PROCESSES, []))
         module = getattr(item, "module", None)
         processes += getattr(module, "__module_bots__", []) if module else []
-        for process in processes:
-            for n, path in enumerate(process.log_paths, start=1):
-                text = (
-                    path.read_text(encoding="utf-8", errors="replace")
-                    if path.exists()
-                    else "(no log)"
-                )
-                report.sections.append((f"{process.name} log, run {n} ({path})", text[-12_000:]))
+        report.sections += log_sections(processes)
     return report

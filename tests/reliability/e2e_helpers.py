@@ -27,9 +27,9 @@ from localdiscord.protocol import (
     OPT_USER,
 )
 from storage.ratings import RatingRepository
-from tests.e2e.harness import BotProcess
-from tests.e2e.test_ladder_flow import WAIT, join_queue, match_dm, press
-from tests.e2e.test_onboarding import db_rows
+from tests.e2e.flows import join_queue, match_dm, press
+from tests.e2e.harness import WAIT, BotProcess
+from tests.e2e.state import db_rows
 
 # The rating constants the e2e ladders use (their ladder.toml copies change only timings).
 INVARIANT_CONFIG = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")

@@ -31,10 +31,19 @@ from cogs.admin import AdminCog
 from ladder.guards import REFUSALS
 from localdiscord import FakeDiscord, FakeGuild, FakeUser, RecordedMessage, SentInteraction
 from localdiscord.protocol import MODAL
+from tests.e2e.flows import (
+    ask,
+    confirm,
+    custom_id_of,
+    finish_setup,
+    join_queue,
+    ladder_data_dir,
+    open_queue,
+    press,
+    submit_setup,
+)
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_admin import ask, confirm
-from tests.e2e.test_ladder_flow import join_queue, ladder_data_dir, open_queue, press
-from tests.e2e.test_onboarding import custom_id_of, db_rows, finish_setup, submit_setup
+from tests.e2e.state import db_rows
 from tests.reliability.e2e_helpers import (
     assert_clean,
     forged_component,

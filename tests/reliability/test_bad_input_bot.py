@@ -26,16 +26,16 @@ from ladder.config import load_ladder_config
 from ladder.countries import resolve_country
 from localdiscord import FakeDiscord, FakeUser, RecordedMessage, SentInteraction
 from localdiscord.protocol import MODAL
-from tests.e2e.harness import BotProcess
-from tests.e2e.test_ladder_flow import ladder_data_dir, press
-from tests.e2e.test_onboarding import (
+from tests.e2e.flows import (
     accept_terms,
     custom_id_of,
-    db_rows,
     finish_setup,
+    ladder_data_dir,
     open_setup,
-    player_state,
+    press,
 )
+from tests.e2e.harness import BotProcess
+from tests.e2e.state import db_rows, player_state
 from tests.reliability.e2e_helpers import (
     apologies,
     forged_component,

@@ -25,18 +25,17 @@ import pytest_asyncio
 
 from localdiscord import FakeDiscord, FakeUser
 from localdiscord.protocol import CHANNEL_MESSAGE, UPDATE_MESSAGE
-from tests.e2e.harness import BotProcess
-from tests.e2e.test_admin import ask
-from tests.e2e.test_ladder_flow import (
+from tests.e2e.flows import (
     LEAVE_LABEL,
-    WAIT,
+    ask,
     ladder_data_dir,
     onboard,
     open_queue,
     press,
     start_ladder_bot,
 )
-from tests.e2e.test_onboarding import db_rows
+from tests.e2e.harness import WAIT, BotProcess
+from tests.e2e.state import db_rows
 from tests.reliability.e2e_helpers import (
     answered,
     assert_clean,

@@ -18,15 +18,9 @@ import pytest
 
 from localdiscord import FakeDiscord
 from localdiscord.protocol import APPLICATION_COMMAND
+from tests.e2e.flows import join_queue, ladder_with, press, wait_text
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_ladder_flow import (
-    join_queue,
-    onboard,
-    press,
-    start_ladder_bot,
-    wait_text,
-)
-from tests.e2e.test_onboarding import db_rows
+from tests.e2e.state import db_rows
 from tests.reliability.e2e_helpers import assert_clean, match, pair, state, wait_status
 from tests.reliability.processes import integrity
 
@@ -37,8 +31,9 @@ async def test_after_a_sigkill_the_queue_and_the_pending_match_carry_on(
     fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
 ) -> None:
     fake = fake_discord
-    bot = await start_ladder_bot(bot_process, tmp_path)
-    alice, bob, carol, dave = await onboard(fake, "Alice", "Bob", "Carol", "Dave")
+    bot, (alice, bob, carol, dave) = await ladder_with(
+        bot_process, tmp_path, "Alice", "Bob", "Carol", "Dave"
+    )
     match_id, dm_a, dm_b = await pair(fake, bot, alice, bob)
     await press(fake, alice, dm_a, "Confirm")
     queued_c = await join_queue(fake, carol, ("bw_protoss",))
