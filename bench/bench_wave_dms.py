@@ -4,7 +4,7 @@
     python bench/bench_wave_dms.py --players 500 --rate-limit 0 --concurrency 16
     python bench/bench_wave_dms.py --no-queue-messages --json out.json
 
-For each variant it starts the fake Discord (tests/e2e/fake_discord.py) with its opt-in global
+For each variant it starts the local Discord (localdiscord/) with its opt-in global
 rate limit: ``--rate-limit`` requests for the bot token in any one second, answered 429
 ``global`` beyond that, as Discord does with 50 (0: the fake does not limit, but nextcord still
 holds itself to 50 a second, its ``max_global_requests``). It writes ``--players`` players

@@ -4,7 +4,7 @@
     python bench/e2e_latency.py --players 100000 --gc off,freeze --runs 2000
     python bench/e2e_latency.py --runs 50 --gc freeze --json bench/results/e2e_latency.json
 
-It starts the fake Discord (tests/e2e/fake_discord.py) and the real ``bot.py`` on a database
+It starts the local Discord (localdiscord/) and the real ``bot.py`` on a database
 in a temporary folder seeded with ``--players`` ranked players, makes one player who has
 accepted the terms of service, then sends each command ``--runs`` times, one after another,
 after 5 unmeasured runs. For each it measures the time from sending INTERACTION_CREATE on the
