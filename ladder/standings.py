@@ -194,6 +194,7 @@ class Standings:
         self._pindex: dict[int, int] = {}  # uid -> p
         self._puid = array("Q")
         self._pname: list[str] = []
+        self._pfolded: list[str] = []  # the names case-folded, for a name search
         self._pcountry: list[str] = []  # interned codes; _NOWHERE if unset
         self._pregion: list[str] = []  # interned list keys ("@" + code); _NOWHERE if unset
         self._pbanned = bytearray()
@@ -360,6 +361,7 @@ class Standings:
             self._new_player(uid, name, country, bool(banned), None if region is ... else region)
             return  # no entries yet: nothing is in any list
         self._pname[p] = name
+        self._pfolded[p] = name.casefold()
         new_country = self._country(country)
         new_banned = self._pbanned[p] if banned is None else int(banned)
         new_region = self._pregion[p] if region is ... else self._region(region)
@@ -543,6 +545,15 @@ class Standings:
             )
         return tuple(entries)
 
+    def players_named(self, text: str) -> list[int]:
+        """Return the uids of the players whose name contains `text`, case-insensitively
+        (Unicode case folding), in the order they were first seen; for `page_among`."""
+        needle = text.casefold()
+        if not needle:
+            return []
+        puid = self._puid
+        return [puid[p] for p, name in enumerate(self._pfolded) if needle in name]
+
     def last_played(self, uid: int, race: str) -> datetime | None:
         """Return when the entry last played, as stored (ranked or not); None if unknown."""
         s = self._find(uid, race)
@@ -592,6 +603,7 @@ class Standings:
         p = self._pindex[uid] = len(self._puid)
         self._puid.append(uid)
         self._pname.append(name)
+        self._pfolded.append(name.casefold())
         self._pcountry.append(self._country(country))
         self._pregion.append(self._region(region))
         self._pbanned.append(int(banned))

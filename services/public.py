@@ -164,7 +164,7 @@ class PublicLadder:
         if query.search is None:
             page = self.standings.page(query.filters, query.page, self.page_size, now=now)
         else:
-            uids = await self._history.uids_named_like(query.search)
+            uids = self.standings.players_named(query.search)
             page = self.standings.page_among(
                 uids, query.filters, query.page, self.page_size, now=now
             )

@@ -30,14 +30,6 @@ from storage.database import Database, parse_time
 ADMIN = "an admin"  # who ruled, when the admin is not a player
 HISTORY_POINTS = 2000  # the latest rated matches a rating chart shows, at most
 
-# A name search: the shown name contains the text, case-insensitively for ASCII (SQLite's
-# LIKE); `\` escapes the text's own % and _.
-NAMED_LIKE_SQL = """
-SELECT discord_uid FROM players
- WHERE COALESCE(player_name, discord_name) LIKE ? ESCAPE '\\' AND banned = 0
-"""
-
-
 # A player by the key of their main name: 'alice' and 'ALICE' find Alice (storage/players.py
 # keeps the keys; the primary key makes the lookup one seek).
 PLAYER_SQL = """
@@ -112,22 +104,11 @@ SELECT CAST(strftime('%s', created_at) AS INTEGER) / 3600 AS hour, count(*) AS n
 """
 
 
-def like_pattern(text: str) -> str:
-    """`%text%` with LIKE's wildcards in the text escaped."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 class HistoryRepository:
     """Read-only: the website's queries."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-
-    async def uids_named_like(self, text: str) -> list[int]:
-        """The players whose shown name contains `text` (not banned)."""
-        rows = await self._rows(NAMED_LIKE_SQL, (like_pattern(text),))
-        return [row[0] for row in rows]
 
     async def player(self, name: str) -> PublicPlayer | None:
         """The player whose main name is `name` (case and look-alikes folded), or None."""

@@ -1,5 +1,5 @@
-"""The region filter and `page_among`: the same lists and rules as the other filters,
-checked against a brute-force filter of the same rows."""
+"""The region filter, the name search and `page_among`: the same lists and rules as the other
+filters, checked against a brute-force filter of the same rows."""
 
 from __future__ import annotations
 
@@ -124,3 +124,22 @@ def test_rows_without_a_region_load_as_before():
     standings = Standings.load(rows, NOW, races=RACES)
     assert shown(standings, LeaderboardFilters()) == [(1, "bw_terran")]
     assert shown(standings, LeaderboardFilters(region="EU")) == []
+
+
+def test_name_search_folds_case_and_follows_renames():
+    rows = [
+        (1, "bw_terran", 1500, 1, 1, 0, 0, NOW - timedelta(days=1), "Ålice", "DE", False),
+        (2, "bw_terran", 1400, 1, 1, 0, 0, NOW - timedelta(days=1), "MALICE", "DE", False),
+        (3, "bw_terran", 1300, 1, 1, 0, 0, NOW - timedelta(days=1), "Bob", "DE", False),
+    ]
+    standings = Standings.load(rows, NOW, races=RACES)
+    assert standings.players_named("ålIcE") == [1]
+    assert standings.players_named("lice") == [1, 2]
+    assert standings.players_named("") == [] and standings.players_named("%") == []
+    standings.set_player(3, "Bobalice", "DE")
+    assert standings.players_named("ALICE") == [2, 3]  # Å is not A
+    page = standings.page_among(standings.players_named("lice"), LeaderboardFilters(), 1, 10,
+                                now=NOW)
+    assert [(e.position, e.name) for e in page.entries] == [
+        (1, "Ålice"), (2, "MALICE"), (3, "Bobalice")
+    ]
