@@ -215,6 +215,8 @@ async def run(opts: argparse.Namespace) -> int:
         data_dir=REPO_ROOT / "data",
         admin_ids=frozenset(),
         dm_only=True,
+        # The flood is Discord's; FloodBot has no website to serve (nor a port 8080 to take).
+        web_enabled=False,
     )
     ladder = load_ladder_config(settings.ladder_config_path)
     FloodBot.options = opts
