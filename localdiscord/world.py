@@ -77,9 +77,16 @@ class World:
 
     # ---- building the world ----------------------------------------------------------------
 
-    def user(self, username: str, *, dms_open: bool = True) -> FakeUser:
-        """A new player. Give the same user to several interactions to act as one person."""
-        user = FakeUser(self.ids.next(), username, dms_open=dms_open)
+    def user(self, username: str, *, dms_open: bool = True,
+             user_id: int | None = None) -> FakeUser:
+        """A new player. Give the same user to several interactions to act as one person.
+
+        ``user_id``: a fixed id (the playground keeps its players' ids from run to run, as
+        Discord does); by default a new snowflake.
+        """
+        if user_id is not None and user_id in self.users:
+            raise ValueError(f"user id {user_id} is taken")
+        user = FakeUser(user_id or self.ids.next(), username, dms_open=dms_open)
         self.users[user.id] = user
         return user
 

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import os
 import secrets
@@ -50,6 +51,7 @@ TIMERS = {
 # The commands the bot must have registered before a run counts as started.
 EXPECTED_COMMANDS = ("termsofservice", "setup", "queue", "leaderboard", "profile", "admin")
 NO_RESPONSE_GRACE = 0.5  # after Discord's 3 s, an interaction left unanswered is a violation
+PLAYER_ID_MS = 315_619_200_000  # 2025-01-01 in Discord's epoch: ids of the page's players
 
 
 class PlaygroundError(Exception):
@@ -69,6 +71,13 @@ def playground_ladder(path: Path, timers: dict[str, float] | None = None) -> Lad
         report_deadline_minutes=timers["report_deadline_minutes"],
     )
     return dataclasses.replace(config, matchmaking=matchmaking, matches=matches)
+
+
+def player_id(name: str) -> int:
+    """The same Discord id for a name in every run (a snowflake of 2025-01-01 plus a hash), so
+    the ladder kept in the playground's database still knows alice after a restart."""
+    digest = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest())
+    return (PLAYER_ID_MS << 22) | (digest & ((1 << 22) - 1))
 
 
 def free_port() -> int:
@@ -149,8 +158,8 @@ class Playground:
         self.options.database_path.parent.mkdir(parents=True, exist_ok=True)
         fake = FakeDiscord(token=secrets.token_urlsafe(24), bot_name="LadderBot")
         await fake.start()
-        admin = fake.user(ADMIN)
-        players = {name: fake.user(name) for name in PLAYERS}
+        admin = fake.user(ADMIN, user_id=player_id(ADMIN))
+        players = {name: fake.user(name, user_id=player_id(name)) for name in PLAYERS}
         self.fake, self.admin, self.players = fake, admin, players
         self.generation += 1
         self._stop = asyncio.Event()
@@ -244,7 +253,7 @@ class Playground:
             raise RuntimeError("the playground is not running")
         if name in self.players or name == ADMIN:
             raise ValueError(f"{name!r} is already a player")
-        user = self.fake.user(name)
+        user = self.fake.user(name, user_id=player_id(name))
         self.players[name] = user
         return user
 

@@ -506,10 +506,12 @@ async function autocomplete(option, input, list) {
   if (!page.command) return;
   const others = optionValues();
   delete others[option.name];
+  const typed = input.value;
   try {
     const data = await api("POST", `${player(page.current)}/autocomplete`, {
-      command: page.command.path, focused: option.name, value: input.value, options: others,
+      command: page.command.path, focused: option.name, value: typed, options: others,
     });
+    if (input.value !== typed) return; // typed on meanwhile: a newer answer is coming
     list.replaceChildren(...data.choices.map((c) => el("li", {},
       el("button", { type: "button", class: "choice", text: c.name, onclick: () => {
         input.value = c.name;

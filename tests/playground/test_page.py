@@ -181,3 +181,27 @@ async def test_a_broken_discord_rule_is_shown_with_its_name(
     taken = fake.take_violations()
     assert {v.rule for v in taken} == {"late-response"}
 
+
+
+async def test_the_command_box_offers_commands_their_options_and_live_autocomplete(
+    playground: PlaygroundSite, tab: Tab
+) -> None:
+    page = tab.page
+    await open_page(page, playground.url)
+    await run(page, "termsofservice")
+    await click(page, "Accept")
+
+    await page.fill("#command-input", "/set")
+    offered = page.locator("button.suggestion")
+    await expect(offered.filter(has_text="/setcountry")).to_have_count(1)
+    await expect(offered.filter(has_text="/setup")).to_have_count(1)
+    await expect(page.locator('button.suggestion[data-command="queue"]')).to_have_count(0)
+    await page.locator('button.suggestion[data-command="setcountry"]').click()
+    country = page.locator('#command-options [data-option="country"]')
+    await country.fill("fr")
+    choice = page.locator(".autocomplete button.choice").first
+    await expect(choice).to_have_text("France")  # answered by the bot, as the player types
+    await tab.shot("autocomplete")
+    await choice.click()
+    await page.click("#command-send")
+    await expect(message_with(page, "is now")).to_contain_text("France")
