@@ -25,7 +25,7 @@ def _action(row: sqlite3.Row) -> AdminAction:
         target=row["target"],
         details=json.loads(row["details"]) if row["details"] else {},
         reason=row["reason"],
-        created_at=parse_time(row["created_at"]),  # type: ignore[arg-type]
+        created_at=parse_time(row["created_at"]),
     )
 
 

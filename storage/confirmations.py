@@ -29,7 +29,7 @@ def _confirmation(row: sqlite3.Row) -> AdminConfirmation:
         action=row["action"],
         arguments=json.loads(row["arguments"]),
         expected=json.loads(row["expected"]),
-        created_at=parse_time(row["created_at"]),  # type: ignore[arg-type]
+        created_at=parse_time(row["created_at"]),
         used=bool(row["used"]),
     )
 

@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import aiosqlite
 
@@ -90,6 +90,12 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
+@overload
+def parse_time(text: str) -> datetime: ...
+@overload
+def parse_time(text: None) -> None: ...
+@overload
+def parse_time(text: str | None) -> datetime | None: ...
 def parse_time(text: str | None) -> datetime | None:
     """Parse a stored *_at value back into an aware UTC datetime."""
     if text is None:

@@ -190,10 +190,10 @@ class HistoryRepository:
         if d is not None:
             dispute = Dispute(
                 status=d["status"],
-                opened_at=parse_time(d["opened_at"]),  # type: ignore[arg-type]
+                opened_at=parse_time(d["opened_at"]),
                 evidence=tuple(
                     Evidence(name(e["discord_uid"], "?"), e["note"], e["url"],
-                             parse_time(e["added_at"]))  # type: ignore[arg-type]
+                             parse_time(e["added_at"]))
                     for e in evidence
                 ),
                 ruling=d["ruling"],
@@ -205,7 +205,7 @@ class HistoryRepository:
             id=m["id"],
             status=m["status"],
             map=m["map"],
-            created_at=parse_time(m["created_at"]),  # type: ignore[arg-type]
+            created_at=parse_time(m["created_at"]),
             started_at=parse_time(m["started_at"]),
             ended_at=parse_time(m["ended_at"]),
             result=m["result"],
@@ -215,7 +215,7 @@ class HistoryRepository:
             dispute=dispute,
             rulings=tuple(
                 Ruling(
-                    at=parse_time(r["created_at"]),  # type: ignore[arg-type]
+                    at=parse_time(r["created_at"]),
                     by=name(r["admin_uid"]),
                     ruling=detail.get("ruling", "?"),
                     before=_state(detail.get("before")),

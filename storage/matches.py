@@ -52,8 +52,8 @@ def _match(row: sqlite3.Row) -> MatchRecord:
         player2_race=row["player2_race"],
         player2_mmr=row["player2_mmr"],
         map=row["map"],
-        created_at=parse_time(row["created_at"]),  # type: ignore[arg-type]
-        confirm_deadline=parse_time(row["confirm_deadline"]),  # type: ignore[arg-type]
+        created_at=parse_time(row["created_at"]),
+        confirm_deadline=parse_time(row["confirm_deadline"]),
         player1_confirmed_at=parse_time(row["player1_confirmed_at"]),
         player2_confirmed_at=parse_time(row["player2_confirmed_at"]),
         started_at=parse_time(row["started_at"]),
@@ -295,7 +295,7 @@ def _dispute(row: sqlite3.Row, evidence: tuple[EvidenceRecord, ...]) -> DisputeR
         status=row["status"],
         player1_report=_opt(Outcome, row["player1_report"]),
         player2_report=_opt(Outcome, row["player2_report"]),
-        opened_at=parse_time(row["opened_at"]),  # type: ignore[arg-type]
+        opened_at=parse_time(row["opened_at"]),
         ruling=row["ruling"],
         ruled_by=row["ruled_by"],
         ruled_at=parse_time(row["ruled_at"]),
@@ -380,7 +380,7 @@ class DisputeRepository:
                 r["discord_uid"],
                 r["note"],
                 r["url"],
-                parse_time(r["added_at"]),  # type: ignore[arg-type]
+                parse_time(r["added_at"]),
             )
             for r in rows
         )

@@ -26,7 +26,7 @@ def _status(row: sqlite3.Row) -> QueueStatus:
         uid=row["discord_uid"],
         races=tuple(json.loads(row["races"])),
         vetoes=tuple(json.loads(row["vetoes"])),
-        joined_at=parse_time(row["joined_at"]),  # type: ignore[arg-type]
+        joined_at=parse_time(row["joined_at"]),
         waves_waited=row["waves_waited"],
         channel_id=row["channel_id"],
         message_id=row["message_id"],

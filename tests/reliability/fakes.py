@@ -196,7 +196,9 @@ class Stack:
         interaction = Interaction(self.ids.next(), user, command, guild_id)
         started = time.perf_counter()
         await self.pipeline.run(
-            interaction, RULES[command], handler(self.players, interaction, command, self.rng)
+            interaction,  # type: ignore[arg-type]  # a stand-in with what the pipeline reads
+            RULES[command],
+            handler(self.players, interaction, command, self.rng),
         )
         return Sent(interaction, command, time.perf_counter() - started)
 

@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -166,7 +167,7 @@ class FloodBot:
                 interaction,
                 command,
                 self.rng,
-                lambda after=entered_after_stop: self._handling(after),
+                functools.partial(self._handling, entered_after_stop),
             )
             await self.pipeline.run(interaction, RULES[command], handle)
             self.finished += 1
@@ -220,7 +221,8 @@ async def run(opts: argparse.Namespace) -> int:
     )
     ladder = load_ladder_config(settings.ladder_config_path)
     FloodBot.options = opts
-    ladderbot.LadderBot = FloodBot  # everything else in serve() is the real thing
+    # Everything else in serve() is the real thing.
+    ladderbot.LadderBot = FloodBot  # type: ignore[misc, assignment]  # the subclass, swapped in
     started = time.monotonic()
     status = await ladderbot.serve(settings, ladder)
     ended = time.monotonic()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,7 +211,7 @@ async def snapshot(db: Database) -> dict[str, list[tuple]]:
     }
 
 
-async def attempt(world: World, call) -> object | None:
+async def attempt[T](world: World, call: Awaitable[T]) -> T | None:
     """Run one use case: a result, or a clear LadderError that changed nothing."""
     before = await snapshot(world.db)
     try:

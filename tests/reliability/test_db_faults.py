@@ -128,6 +128,7 @@ class DiskFullTmpfs(Fault):
     """A real full disk: a 16 MiB tmpfs, its free space taken by a filler file."""
 
     name, error = "full (tmpfs)", "full"
+    mount: Path | None = None  # set while mounted
 
     async def folder(self, tmp_path: Path) -> Path:
         self.mount = tmp_path / "tmpfs"

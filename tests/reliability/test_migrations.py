@@ -139,7 +139,7 @@ COMMAND_CALLS_COLUMNS = (
 
 def insert_command_calls(conn: sqlite3.Connection, version: int) -> None:
     time_column = "called_ms" if version >= 4 else "called_at"
-    rows = COMMAND_CALLS
+    rows: list[tuple[object, ...]] = list(COMMAND_CALLS)
     if version >= 4:
         rows = [(r[0], epoch_ms(parse_time(r[1])), *r[2:]) for r in COMMAND_CALLS]
     conn.executemany(
@@ -260,19 +260,19 @@ async def test_start_up_migrates_a_database_from_every_earlier_version(
         await db.close()
 
     after = snapshot(path)
-    for table, rows in before.items():
+    for table, kept in before.items():
         if table == "matches" and version >= 2:  # match 2 was confirmed above
-            rows = [r for r in rows if r[0] != 2]
-            assert [r for r in after[table] if r[0] != 2] == rows
+            kept = [r for r in kept if r[0] != 2]
+            assert [r for r in after[table] if r[0] != 2] == kept
         elif table == "players":  # the newcomer is new
-            assert [r for r in after[table] if r[0] != 999] == rows
+            assert [r for r in after[table] if r[0] != 999] == kept
         elif table == "player_action_logs":
-            assert [r for r in after[table] if r[1] != 999] == rows
+            assert [r for r in after[table] if r[1] != 999] == kept
         elif table in REKEYED:
             continue  # checked below: recomputed from the players' names
         else:  # columns a later migration added come last: the old ones are unchanged
-            width = len(rows[0]) if rows else 0
-            assert [r[:width] for r in after[table]] == rows, table
+            width = len(kept[0]) if kept else 0
+            assert [r[:width] for r in after[table]] == kept, table
     if version >= 1:
         # Every name and battletag is claimed again under today's keys, nothing lost.
         names = {(r[2], r[3]) for r in after["player_names"]}
