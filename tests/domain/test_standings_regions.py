@@ -38,7 +38,7 @@ def expected(rows, filters: LeaderboardFilters, uids=None) -> list[tuple[int, st
         if not r[10] and r[7] >= NOW - timedelta(days=14) and (uids is None or r[0] in uids)
     ]
     if filters.best_race_only:
-        best = {}
+        best: dict[int, tuple] = {}
         for r in sorted(ranked, key=lambda r: (-r[2], r[0], RACES.index(r[1]))):
             best.setdefault(r[0], r)
         ranked = list(best.values())
