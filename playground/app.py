@@ -43,7 +43,7 @@ from .runner import Playground
 from .simulated import SimulatedPlayers
 from .views import (
     commands_view,
-    dm_count,
+    dm_counts,
     dm_view,
     modal_view,
     option_specs,
@@ -203,12 +203,13 @@ async def state(request: web.Request) -> web.Response:
     players = [(playground.admin, True)] if playground.admin else []
     players += [(user, False) for user in playground.players.values()]
     simulated = site.simulated.names()
+    counts = dm_counts(fake)
     return web.json_response({
         "generation": playground.generation,
         "web_url": playground.web_url,
         "database": str(playground.options.database_path),
         "players": [{"name": u.username, "id": str(u.id), "admin": admin,
-                     "simulated": u.username in simulated, "messages": dm_count(fake, u)}
+                     "simulated": u.username in simulated, "messages": counts[u.id]}
                     for u, admin in players],
         "users": {str(u.id): u.username for u in fake.users.values()},
         "commands": commands_view(fake),

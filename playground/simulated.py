@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import re
@@ -108,6 +109,7 @@ class SimulatedPlayer:
         assert fake is not None
         self.fake: FakeDiscord = fake
         self.user: FakeUser = group.playground.user(name)
+        self._seen = 0  # messages of the local Discord already looked at for a match DM
 
     async def pause(self, low: float = 0.3, high: float = 1.5) -> None:
         """A person's pause between two clicks (so a host can watch it happen)."""
@@ -189,10 +191,17 @@ class SimulatedPlayer:
         await self.pause(2.0, 5.0)
 
     def _match_dm(self) -> RecordedMessage | None:
-        """The newest match DM still asking this player to confirm."""
-        for message in reversed(self.fake.dms(self.user)):
-            if MATCH.search(message.text) and self._labelled(message, "Confirm"):
+        """A match DM still asking this player to confirm, among the messages made since the
+        last look (each look skips the old ones: many players wait at once, on every event)."""
+        channel = self.fake.dm_channel(self.user)
+        messages = self.fake.messages
+        new = list(itertools.islice(messages.values(), self._seen, None))
+        for index, message in enumerate(new):
+            if message.channel is channel and message.kind == "channel" \
+                    and MATCH.search(message.text) and self._labelled(message, "Confirm"):
+                self._seen += index + 1
                 return message
+        self._seen += len(new)
         return None
 
     @staticmethod

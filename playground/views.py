@@ -7,6 +7,7 @@ never as HTML. Commands are flattened to one entry per runnable path ("admin res
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from localdiscord import FakeDiscord, FakeUser, RecordedMessage, Violation
@@ -56,10 +57,10 @@ def dm_view(fake: FakeDiscord, user: FakeUser) -> list[dict[str, Any]]:
             and (not m.ephemeral or m.interaction is None or m.interaction.user is user)]
 
 
-def dm_count(fake: FakeDiscord, user: FakeUser) -> int:
-    """How many messages ``user``'s DM holds (for the page's unread marks)."""
-    channel = fake.dm_channel(user)
-    return sum(1 for m in list(fake.messages.values()) if m.channel is channel)
+def dm_counts(fake: FakeDiscord) -> Counter[int]:
+    """How many messages each DM holds, by recipient id (for the page's unread marks)."""
+    return Counter(m.channel.recipient.id for m in list(fake.messages.values())
+                   if m.channel.recipient is not None)
 
 
 def commands_view(fake: FakeDiscord) -> list[dict[str, Any]]:

@@ -108,6 +108,7 @@ function inline(parent, text) {
       parent.append(el("time", {
         class: "timestamp", datetime: when.toISOString(), title: when.toString(),
         text: timestampText(match[6], match[7]),
+        dataset: match[7] === "R" ? { relative: match[6] } : undefined,
       }));
     } else if (match[8] !== undefined) {
       const name = (page.state && page.state.users[match[8]]) || "unknown-user";
@@ -546,6 +547,13 @@ async function sendCommand(event) {
 
 // ---- start -------------------------------------------------------------------------------
 
+function tick() {
+  // "in 44 seconds" counts down, as in Discord.
+  for (const node of document.querySelectorAll("time[data-relative]")) {
+    node.textContent = timestampText(node.dataset.relative, "R");
+  }
+}
+
 function listen() {
   const source = new EventSource("/api/events");
   source.addEventListener("change", () => refresh());
@@ -607,4 +615,5 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   refresh();
   listen();
+  setInterval(tick, 1000);
 });
