@@ -238,7 +238,8 @@ class Glicko2System:
         if kind == "set":
             return replace(state, rating=float(amount))
         if kind == "add":
-            return replace(state, rating=state.rating + amount)
+            # On the shown rating, as the admin saw it: the result is a whole number.
+            return replace(state, rating=float(state.shown + amount))
         raise ValueError(f"unknown adjustment {kind!r}")
 
     def provisional(self, state: RatingState, now: int) -> bool:

@@ -120,7 +120,7 @@ class RatingRepository:
         """Overwrite these keys' MMRs, creating rows that are missing."""
         await conn.executemany(
             "INSERT INTO ratings (discord_uid, race, mmr) VALUES (?, ?, ?)"
-            " ON CONFLICT (discord_uid, race) DO UPDATE SET mmr = excluded.mmr",
+            " ON CONFLICT (discord_uid, race) DO UPDATE SET mmr = excluded.mmr, rating = NULL",
             [(uid, race, mmr) for (uid, race), mmr in mmrs.items()],
         )
 

@@ -1,0 +1,136 @@
+"""Seasons: what one is, and the final standings a season's end archives.
+
+A season is numbered from 1; exactly one is open (the current one). Ending it archives every
+(player, race) rating of the season with its record, its place and its letter, then starts
+the next season from the soft reset of those ratings (`RatingSystem.soft_reset`). The
+archive is what `/leaderboard season:` and `/profile season:` show for a past season.
+
+A season's place counts the entries that played at least one game in the season (a banned
+player's entries are left out), by shown rating, highest first; ties share a place
+(competition ranking) and a letter, as on the live leaderboard (`ladder.ranks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ladder.errors import ValidationError
+from ladder.ranks import Shares, rank_for
+from ladder.rating import RatingKey
+from ladder.rating_systems import RatingState, RatingSystem
+
+NAME_LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Season:
+    """One season: its number, name, when it ran, its map pool and rating settings."""
+
+    number: int
+    name: str
+    started_at: datetime
+    ended_at: datetime | None
+    map_pool: tuple[str, ...] | None  # None: the pool in data/ladder.toml
+    rating_system: str
+    soft_reset: str
+    pull_fraction: float
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A (player, race)'s games and W/L/D in one season, and when it last played."""
+
+    games: int = 0
+    wins: int = 0
+    losses: int = 0
+    draws: int = 0
+    last_played_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedEntry:
+    """One (player, race) in a season's final standings."""
+
+    uid: int
+    race: str
+    state: RatingState
+    record: Record
+    place: int | None  # None: unranked (no game this season, or banned)
+    rank: str | None
+    provisional: bool
+
+    @property
+    def key(self) -> RatingKey:
+        return (self.uid, self.race)
+
+    @property
+    def mmr(self) -> int:
+        return self.state.shown
+
+
+def valid_season_name(name: str | None) -> str:
+    """Return a season's name, stripped, or raise ValidationError with what is wrong."""
+    text = (name or "").strip()
+    if not text:
+        raise ValidationError("name", "A season needs a name, for example `Spring 2027`.")
+    if len(text) > NAME_LIMIT:
+        raise ValidationError("name", f"A season's name can be at most {NAME_LIMIT} characters.")
+    if any(ch in text for ch in "\n\r\t") or any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise ValidationError("name", "A season's name must be one line of ordinary text.")
+    return text
+
+
+def final_standings(
+    system: RatingSystem,
+    states: Mapping[RatingKey, RatingState],
+    records: Mapping[RatingKey, Record],
+    banned: Iterable[int],
+    now_us: int,
+    shares: Shares,
+) -> list[ArchivedEntry]:
+    """Return the archive of a season: every key's rating, record, place and letter.
+
+    Sorted by place (unranked last), then uid and race, so the archive reads in order.
+    """
+    banned_uids = set(banned)
+    keys = set(states) | set(records)
+    ranked = sorted(
+        (
+            k
+            for k in keys
+            if records.get(k, Record()).games > 0 and k[0] not in banned_uids and k in states
+        ),
+        key=lambda k: (-states[k].shown, k),
+    )
+    places: dict[RatingKey, int] = {}
+    previous: int | None = None
+    place = 0
+    for i, k in enumerate(ranked):
+        shown = states[k].shown
+        if shown != previous:
+            place, previous = i + 1, shown
+        places[k] = place
+    total = len(ranked)
+    out = []
+    for k in keys:
+        state = states.get(k, system.new())
+        p = places.get(k)
+        out.append(
+            ArchivedEntry(
+                k[0],
+                k[1],
+                state,
+                records.get(k, Record()),
+                p,
+                rank_for(p, total, shares) if p is not None else None,
+                system.provisional(state, now_us),
+            )
+        )
+    out.sort(key=lambda e: (e.place is None, e.place or 0, e.uid, e.race))
+    return out

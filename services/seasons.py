@@ -1,0 +1,189 @@
+"""Seasons: start the next one (archive, soft reset) in one transaction, and read past ones.
+
+`start` ends the current season and opens the next in ONE write transaction: the season's
+final standings are archived (`ladder.seasons.final_standings`), every rating is carried into
+the new season by the configured soft reset, every record (games, W/L/D) starts from zero,
+and the admin action is logged. A crash or restart before the commit leaves the old season
+untouched; after it, everything has moved. Queued players stay queued; a match still being
+played belongs to the old season (it was created there), and its result, whenever it comes,
+corrects that season's archive (`services.ratings.RatingLedger.replay_from`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ladder.errors import ValidationError
+from ladder.rating_systems import SeasonBreak, soft_reset_all
+from ladder.records import RatingRow
+from ladder.seasons import ArchivedEntry, Season, final_standings, valid_season_name
+from ladder.standings import to_micros
+from services.ladder_core import LadderCore
+from storage.admin import AdminActionRepository
+from storage.seasons import SeasonRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonStatus:
+    """The current season and how many matches of it are still open."""
+
+    season: Season
+    map_pool: tuple[str, ...]
+    rated_matches: int
+    open_matches: int
+    players: int
+    ended: tuple[Season, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonStarted:
+    """What `start` did: the season that ended, the one that began, the archive's size."""
+
+    ended: Season
+    started: Season
+    archived: int
+    ranked: int
+    open_matches: int
+
+
+class SeasonService:
+    """Season use cases on the ladder's shared core."""
+
+    def __init__(
+        self,
+        core: LadderCore,
+        *,
+        on_season_changed: Callable[[list[RatingRow]], None] | None = None,
+    ) -> None:
+        self._core = core
+        self._seasons = SeasonRepository()
+        self._admin = AdminActionRepository()
+        self.on_season_changed = on_season_changed
+
+    @property
+    def config(self):  # noqa: ANN201 - the ladder's LadderConfig
+        return self._core.config
+
+    async def current(self) -> Season:
+        """Return the current season (read from the last committed state)."""
+        return await self._seasons.current(self._core.reader)
+
+    async def map_pool(self) -> tuple[str, ...]:
+        """Return the current season's map pool (season 1's is the one in the settings)."""
+        season = await self.current()
+        return season.map_pool or self.config.map_pool
+
+    async def all(self) -> list[Season]:
+        return await self._seasons.all(self._core.reader)
+
+    async def get(self, number: int) -> Season:
+        """Return season `number`, or a ValidationError naming the seasons there are."""
+        season = await self._seasons.get(self._core.reader, number)
+        if season is None:
+            current = await self.current()
+            raise ValidationError(
+                "season", f"There is no season {number}: seasons run from 1 to {current.number}."
+            )
+        return season
+
+    async def archive(self, number: int) -> list[ArchivedEntry]:
+        """Return an ended season's final standings (ValidationError for the current one)."""
+        season = await self.get(number)
+        if season.is_current:
+            raise ValidationError(
+                "season", f"Season {number} is the current season: it has no final standings yet."
+            )
+        return await self._seasons.archive(self._core.reader, number)
+
+    async def status(self) -> SeasonStatus:
+        reader = self._core.reader
+        season = await self._seasons.current(reader)
+        rows = await _all(
+            reader,
+            "SELECT COUNT(*) FILTER (WHERE status = 'finished'),"
+            " COUNT(*) FILTER (WHERE status IN ('awaiting_confirmation', 'in_progress',"
+            " 'disputed')) FROM matches WHERE season = ?",
+            (season.number,),
+        )
+        players = await _all(
+            reader, "SELECT COUNT(DISTINCT discord_uid) FROM ratings WHERE games > 0"
+        )
+        ended = tuple(s for s in await self._seasons.all(reader) if not s.is_current)
+        return SeasonStatus(
+            season,
+            season.map_pool or self.config.map_pool,
+            rows[0][0],
+            rows[0][1],
+            players[0][0],
+            ended,
+        )
+
+    async def start(self, admin_uid: int, name: str | None) -> SeasonStarted:
+        """End the current season and open the next one named `name`, in one transaction."""
+        name = valid_season_name(name)
+        core = self._core
+        system = core.ledger.system
+        config = self.config
+        async with core.write() as conn:
+            now = core.now()
+            current = await self._seasons.current(conn)
+            states = await self._seasons.states(conn, system)
+            records = await self._seasons.records(conn, current.number)
+            banned = await self._seasons.banned(conn)
+            archive = final_standings(
+                system, states, records, banned, to_micros(now), config.ranks.shares
+            )
+            await self._seasons.write_archive(conn, current.number, archive)
+            mode, fraction = config.season.soft_reset, config.season.pull_fraction
+            started = await self._seasons.open_next(
+                conn, name, now, config.map_pool, system.name, mode, fraction
+            )
+            reset = soft_reset_all(system, states, SeasonBreak(mode, fraction))
+            await self._seasons.write_states(conn, reset)
+            await self._seasons.write_records(conn, {}, clear_others=True)
+            open_rows = await _all(
+                conn,
+                "SELECT COUNT(*) FROM matches WHERE season = ? AND status IN"
+                " ('awaiting_confirmation', 'in_progress', 'disputed')",
+                (current.number,),
+            )
+            ranked = sum(1 for e in archive if e.place is not None)
+            await self._admin.record(
+                conn,
+                admin_uid,
+                "season_start",
+                f"season:{started.number}",
+                {
+                    "ended": current.number,
+                    "started": started.number,
+                    "name": name,
+                    "soft_reset": mode,
+                    "pull_fraction": fraction,
+                    "archived": len(archive),
+                    "ranked": ranked,
+                },
+                None,
+                now,
+            )
+            rows = await core.ratings.all(conn)
+        ended = await self._seasons.get(core.reader, current.number)
+        assert ended is not None
+        log.info(
+            "Season %s (%s) ended, %d entries archived; season %s (%s) began with %s",
+            current.number, current.name, len(archive), started.number, name, mode,
+        )  # fmt: skip
+        if self.on_season_changed is not None:
+            try:
+                self.on_season_changed(rows)
+            except Exception:  # committed; the standings reload at the next start anyway
+                log.exception("on_season_changed failed")
+        return SeasonStarted(ended, started, len(archive), ranked, open_rows[0][0])
+
+
+async def _all(conn, sql: str, params: tuple = ()) -> list:  # noqa: ANN001
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())

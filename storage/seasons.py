@@ -1,0 +1,336 @@
+"""Seasons, their archived standings, and ratings as full `RatingState`s.
+
+The rating log's entries carry their season (set by a trigger, see migration 0010), so a
+season's log is `WHERE season = ?` in log order. A (player, race)'s state lives in its
+`ratings` row: `mmr` (shown), `rating`, `deviation`, `volatility` (NULL: as a new rating of
+the system), `games` this season and `last_played_at`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from ladder.rating import LoggedAdjustment, RatingKey, Result
+from ladder.rating_systems import RatingState, RatingSystem, TimedEntry, TimedMatch
+from ladder.seasons import ArchivedEntry, Record, Season
+from ladder.standings import to_micros
+from storage.database import format_time, parse_time
+
+type Conn = Any
+"""The writer inside a transaction, or the read-only connection (both have `execute`)."""
+
+
+def _season(row: sqlite3.Row) -> Season:
+    pool = json.loads(row["map_pool"]) if row["map_pool"] else None
+    started = parse_time(row["started_at"])
+    assert started is not None
+    return Season(
+        number=row["number"],
+        name=row["name"],
+        started_at=started,
+        ended_at=parse_time(row["ended_at"]),
+        map_pool=tuple(pool) if pool else None,
+        rating_system=row["rating_system"],
+        soft_reset=row["soft_reset"],
+        pull_fraction=row["pull_fraction"],
+    )
+
+
+def _micros(text: str | None) -> int | None:
+    return None if text is None else to_micros(parse_time(text))
+
+
+def _text(micros: int | None) -> str | None:
+    if micros is None:
+        return None
+    return format_time(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros))
+
+
+def state_of(row: Any, system: RatingSystem) -> RatingState:
+    """The `RatingState` of a ratings (or archive) row; NULL columns take the system's new."""
+    new = system.new()
+    return RatingState(
+        row["rating"] if row["rating"] is not None else row["mmr"],
+        row["deviation"] if row["deviation"] is not None else new.deviation,
+        row["volatility"] if row["volatility"] is not None else new.volatility,
+        row["games"],
+        _micros(row["last_played_at"]),
+    )
+
+
+def _columns(state: RatingState) -> tuple[int, float | None, float | None, float | None]:
+    # Elo ratings are whole numbers: the exact rating column stays NULL (it is the mmr).
+    exact = None if float(state.rating).is_integer() else state.rating
+    deviation = state.deviation or None
+    volatility = state.volatility or None
+    return state.shown, exact, deviation, volatility
+
+
+class SeasonRepository:
+    """The seasons, their archives, and rating states."""
+
+    async def current(self, conn: Conn) -> Season:
+        """Return the open season (migration 0010 makes one; a season start keeps one)."""
+        rows = await _all(conn, "SELECT * FROM seasons WHERE ended_at IS NULL")
+        if not rows:
+            raise RuntimeError("no open season: the seasons table is broken")
+        return _season(rows[0])
+
+    async def get(self, conn: Conn, number: int) -> Season | None:
+        rows = await _all(conn, "SELECT * FROM seasons WHERE number = ?", (number,))
+        return _season(rows[0]) if rows else None
+
+    async def all(self, conn: Conn) -> list[Season]:
+        rows = await _all(conn, "SELECT * FROM seasons ORDER BY number")
+        return [_season(r) for r in rows]
+
+    async def open_next(
+        self,
+        conn: aiosqlite.Connection,
+        name: str,
+        now: datetime,
+        map_pool: Sequence[str],
+        system: str,
+        soft_reset: str,
+        pull_fraction: float,
+    ) -> Season:
+        """End the current season at `now` and open the next one; return it."""
+        current = await self.current(conn)
+        await conn.execute(
+            "UPDATE seasons SET ended_at = ? WHERE number = ?", (format_time(now), current.number)
+        )
+        await conn.execute(
+            "INSERT INTO seasons (number, name, started_at, map_pool, rating_system, soft_reset,"
+            " pull_fraction) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                current.number + 1,
+                name,
+                format_time(now),
+                json.dumps(list(map_pool)),
+                system,
+                soft_reset,
+                pull_fraction,
+            ),
+        )
+        season = await self.get(conn, current.number + 1)
+        assert season is not None
+        return season
+
+    async def set_rating_system(self, conn: aiosqlite.Connection, system: str) -> None:
+        """Record that every season's ratings are now computed with `system` (a replay)."""
+        await conn.execute("UPDATE seasons SET rating_system = ?", (system,))
+
+    # --- the archive -----------------------------------------------------------------
+
+    async def write_archive(
+        self, conn: aiosqlite.Connection, season: int, entries: Iterable[ArchivedEntry]
+    ) -> None:
+        """Replace a season's archived standings."""
+        await conn.execute("DELETE FROM season_standings WHERE season = ?", (season,))
+        await conn.executemany(
+            "INSERT INTO season_standings (season, discord_uid, race, mmr, rating, deviation,"
+            " volatility, games, wins, losses, draws, last_played_at, place, rank, provisional)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    season,
+                    e.uid,
+                    e.race,
+                    e.mmr,
+                    e.state.rating,
+                    e.state.deviation,
+                    e.state.volatility,
+                    e.record.games,
+                    e.record.wins,
+                    e.record.losses,
+                    e.record.draws,
+                    _text(e.state.last_at),
+                    e.place,
+                    e.rank,
+                    int(e.provisional),
+                )
+                for e in entries
+            ],
+        )
+
+    async def archive(self, conn: Conn, season: int) -> list[ArchivedEntry]:
+        """Return a season's archived standings, by place (unranked last)."""
+        rows = await _all(
+            conn,
+            "SELECT * FROM season_standings WHERE season = ?"
+            " ORDER BY place IS NULL, place, discord_uid, race",
+            (season,),
+        )
+        return [
+            ArchivedEntry(
+                r["discord_uid"],
+                r["race"],
+                RatingState(
+                    r["rating"], r["deviation"], r["volatility"], r["games"],
+                    _micros(r["last_played_at"]),
+                ),
+                Record(
+                    r["games"], r["wins"], r["losses"], r["draws"], parse_time(r["last_played_at"])
+                ),
+                r["place"],
+                r["rank"],
+                bool(r["provisional"]),
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    async def archive_of_player(self, conn: Conn, season: int, uid: int) -> list[ArchivedEntry]:
+        return [e for e in await self.archive(conn, season) if e.uid == uid]
+
+    # --- ratings as states -------------------------------------------------------------
+
+    async def states(self, conn: Conn, system: RatingSystem) -> dict[RatingKey, RatingState]:
+        """Return every stored rating as a state."""
+        rows = await _all(
+            conn,
+            "SELECT discord_uid, race, mmr, rating, deviation, volatility, games, last_played_at"
+            " FROM ratings",
+        )
+        return {(r["discord_uid"], r["race"]): state_of(r, system) for r in rows}
+
+    async def states_of(
+        self, conn: Conn, system: RatingSystem, keys: Iterable[RatingKey]
+    ) -> dict[RatingKey, RatingState]:
+        """Return the stored states of these keys (keys without a row are left out)."""
+        out = {}
+        for uid, race in sorted(set(keys)):
+            rows = await _all(
+                conn,
+                "SELECT mmr, rating, deviation, volatility, games, last_played_at FROM ratings"
+                " WHERE discord_uid = ? AND race = ?",
+                (uid, race),
+            )
+            if rows:
+                out[(uid, race)] = state_of(rows[0], system)
+        return out
+
+    async def write_states(
+        self, conn: aiosqlite.Connection, states: Mapping[RatingKey, RatingState]
+    ) -> None:
+        """Store these ratings (rating columns only; records are recounted separately)."""
+        await conn.executemany(
+            "INSERT INTO ratings (discord_uid, race, mmr, rating, deviation, volatility)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (discord_uid, race) DO UPDATE SET"
+            " mmr = excluded.mmr, rating = excluded.rating, deviation = excluded.deviation,"
+            " volatility = excluded.volatility",
+            [(uid, race, *_columns(s)) for (uid, race), s in states.items()],
+        )
+
+    async def records(
+        self, conn: Conn, season: int, keys: Iterable[RatingKey] | None = None
+    ) -> dict[RatingKey, Record]:
+        """Return each key's games, W/L/D and last game in a season, from its finished matches."""
+        rows = await _all(
+            conn,
+            "SELECT uid, race, COUNT(*) AS games, SUM(win) AS wins, SUM(loss) AS losses,"
+            " SUM(draw) AS draws, MAX(ended_at) AS last FROM ("
+            "  SELECT player1_uid AS uid, player1_race AS race, result = 'p1_win' AS win,"
+            "   result = 'p2_win' AS loss, result = 'draw' AS draw, ended_at FROM matches"
+            "   WHERE season = :s AND status = 'finished'"
+            "  UNION ALL"
+            "  SELECT player2_uid, player2_race, result = 'p2_win', result = 'p1_win',"
+            "   result = 'draw', ended_at FROM matches WHERE season = :s AND status = 'finished')"
+            " GROUP BY uid, race",
+            {"s": season},
+        )
+        wanted = None if keys is None else set(keys)
+        return {
+            (r["uid"], r["race"]): Record(
+                r["games"], r["wins"], r["losses"], r["draws"], parse_time(r["last"])
+            )
+            for r in rows
+            if wanted is None or (r["uid"], r["race"]) in wanted
+        }
+
+    async def write_records(
+        self,
+        conn: aiosqlite.Connection,
+        records: Mapping[RatingKey, Record],
+        clear_others: bool = False,
+    ) -> None:
+        """Store these season records in `ratings`; `last_played_at` is the key's last finished
+        match of any season (None if it has none). With `clear_others`, every other row gets 0
+        games and keeps its last game (a new season)."""
+        if clear_others:
+            await conn.execute("UPDATE ratings SET games = 0, wins = 0, losses = 0, draws = 0")
+        await conn.executemany(
+            "UPDATE ratings SET games = :games, wins = :wins, losses = :losses, draws = :draws,"
+            " last_played_at = (SELECT MAX(ended_at) FROM matches WHERE status = 'finished' AND"
+            "  ((player1_uid = :uid AND player1_race = :race)"
+            "   OR (player2_uid = :uid AND player2_race = :race)))"
+            " WHERE discord_uid = :uid AND race = :race",
+            [
+                {"games": r.games, "wins": r.wins, "losses": r.losses, "draws": r.draws,
+                 "uid": uid, "race": race}
+                for (uid, race), r in records.items()
+            ],
+        )  # fmt: skip
+
+    async def season_log(self, conn: Conn, season: int) -> list[TimedEntry]:
+        """Return a season's rating log in order, each match with the moment it was rated."""
+        rows = await _all(
+            conn,
+            "SELECT l.match_id, l.discord_uid, l.race, l.adjustment, l.amount,"
+            " m.player1_uid, m.player1_race, m.player2_uid, m.player2_race, m.result,"
+            " m.ended_at FROM rating_log AS l LEFT JOIN matches AS m ON m.id = l.match_id"
+            " WHERE l.season = ? ORDER BY l.seq",
+            (season,),
+        )
+        out: list[TimedEntry] = []
+        for r in rows:
+            if r["match_id"] is None:
+                out.append(
+                    LoggedAdjustment((r["discord_uid"], r["race"]), r["adjustment"], r["amount"])
+                )
+                continue
+            out.append(
+                TimedMatch(
+                    r["match_id"],
+                    (r["player1_uid"], r["player1_race"]),
+                    (r["player2_uid"], r["player2_race"]),
+                    Result(r["result"]),
+                    _micros(r["ended_at"]),
+                )
+            )
+        return out
+
+    async def season_of_match(self, conn: Conn, match_id: int) -> int | None:
+        rows = await _all(conn, "SELECT season FROM matches WHERE id = ?", (match_id,))
+        return rows[0][0] if rows else None
+
+    async def set_steps(
+        self, conn: aiosqlite.Connection, shown: Mapping[int, tuple[int, int, int, int]]
+    ) -> None:
+        """Store each match's shown ratings before it and player 1's shown gain."""
+        await conn.executemany(
+            "UPDATE matches SET player1_mmr = ?, player2_mmr = ?, mmr_change = ? WHERE id = ?"
+            " AND (player1_mmr, player2_mmr, mmr_change) IS NOT (?, ?, ?)",
+            [(b1, b2, a1 - b1, mid, b1, b2, a1 - b1) for mid, (b1, b2, a1, _) in shown.items()],
+        )
+
+    async def other_seasons_after(self, conn: Conn, seq: int, season: int) -> bool:
+        """Return whether the log from `seq` on holds an entry of another season."""
+        rows = await _all(
+            conn, "SELECT 1 FROM rating_log WHERE seq >= ? AND season <> ? LIMIT 1", (seq, season)
+        )
+        return bool(rows)
+
+    async def banned(self, conn: Conn) -> list[int]:
+        rows = await _all(conn, "SELECT discord_uid FROM players WHERE banned = 1")
+        return [r[0] for r in rows]
+
+
+async def _all(conn: Conn, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())

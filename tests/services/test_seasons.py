@@ -1,0 +1,275 @@
+"""Seasons and rating systems through the real services on a real SQLite file: Glicko-2
+ratings equal their replay, a season change with players queued and a match in progress,
+a ruling on a past season's match, a failed season change, and random action sequences."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ladder.config import LadderConfig, RatingConfig, SeasonConfig
+from ladder.errors import LadderError, ValidationError
+from ladder.rating_systems import SeasonBreak, replay_seasons
+from services.admin import AdminService
+from services.ladder_core import LadderCore
+from services.matches import MatchService
+from services.queue import QueueService
+from services.seasons import SeasonService
+from storage.database import Database
+from storage.seasons import SeasonRepository
+
+from .conftest import CONFIG, Clock, Ladder, Services
+
+GLICKO = replace(CONFIG, rating=RatingConfig(system="glicko2"))
+
+
+class SeasonLadder(Ladder):
+    """The conftest's ladder with a chosen config and the season service."""
+
+    def __init__(self, path: Path, clock: Clock, config: LadderConfig) -> None:
+        super().__init__(path, clock)
+        self.config = config
+
+    async def open(self) -> Services:
+        from cache.players import PlayerCache
+        from storage.players import PlayerRepository
+
+        self.db = await Database.open(self.path)
+        self.players = PlayerRepository(self.db, PlayerCache())
+        core = LadderCore(
+            self.db,
+            self.players,
+            self.config,
+            clock=self.clock,
+            on_ratings_changed=self.changed.append,
+        )
+        self.service = Services(
+            QueueService(core, rng=random.Random(7)), MatchService(core), AdminService(core), core
+        )
+        self.seasons = SeasonService(core)
+        return self.service
+
+    async def assert_replays(self) -> None:
+        """Replaying the log season by season gives every archive and the current ratings."""
+        repo = SeasonRepository()
+        conn = self.db.conn
+        system = self.service.core.ledger.system
+        seasons = await repo.all(conn)
+        plan = []
+        for i, s in enumerate(seasons):
+            nxt = seasons[i + 1] if i + 1 < len(seasons) else None
+            brk = SeasonBreak(nxt.soft_reset, nxt.pull_fraction) if nxt else None
+            plan.append((await repo.season_log(conn, s.number), brk))
+        replayed = replay_seasons(system, plan)
+        new = system.new()
+        for s, out in zip(seasons, replayed, strict=True):
+            if s.is_current:
+                stored = await repo.states(conn, system)
+            else:
+                stored = {e.key: e.state for e in await repo.archive(conn, s.number)}
+            for k in stored.keys() | out.states.keys():
+                assert stored.get(k, new) == out.states.get(k, new), (s.number, k)
+            for match_id, (b1, b2, a1, _) in out.shown.items():
+                row = await self.rows(
+                    "SELECT player1_mmr, player2_mmr, mmr_change FROM matches WHERE id = ?",
+                    (match_id,),
+                )
+                assert row == [(b1, b2, a1 - b1)]
+
+
+async def _open(tmp_path: Path, clock: Clock, config: LadderConfig) -> SeasonLadder:
+    lad = SeasonLadder(tmp_path / "ladder.db", clock, config)
+    await lad.open()
+    await lad.add_players(1, 2, 3, 4)
+    return lad
+
+
+async def test_glicko2_ratings_are_their_replay(tmp_path: Path, clock: Clock) -> None:
+    lad = await _open(tmp_path, clock, GLICKO)
+    try:
+        await lad.play(1, 2, 1)
+        clock.advance(days=3)
+        await lad.play(1, 3, 3)
+        await lad.play(2, 4, None)
+        rows = await lad.rows("SELECT mmr, rating, deviation, volatility FROM ratings")
+        assert all(r[2] is not None and r[2] < 350 for r in rows)
+        await lad.assert_replays()
+        # A ruling replays the season under Glicko-2 too.
+        first = (await lad.rows("SELECT id FROM matches ORDER BY id"))[0][0]
+        await lad.service.admin.resolve_match(99, first, "p2_win", "typo")
+        await lad.assert_replays()
+    finally:
+        await lad.close()
+
+
+@pytest.mark.parametrize("mode", ["keep", "reset", "pull"])
+async def test_season_change_with_queue_and_match_in_progress(
+    tmp_path: Path, clock: Clock, mode: str
+) -> None:
+    config = replace(CONFIG, season=SeasonConfig(soft_reset=mode, pull_fraction=0.5))
+    lad = await _open(tmp_path, clock, config)
+    try:
+        await lad.play(1, 2, 1)
+        await lad.play(1, 2, 1)
+        open_match = await lad.match_between(3, 4)  # confirmed, being played
+        await lad.service.queue.join_queue(2, ["bw_terran"], [])
+        clock.advance(minutes=1)
+        started = await lad.seasons.start(42, "  Spring  ")
+        assert (started.ended.number, started.started.number) == (1, 2)
+        assert started.started.name == "Spring" and started.open_matches == 1
+        archive = await lad.seasons.archive(1)
+        top = archive[0]
+        assert (top.uid, top.place, top.rank, top.record.wins) == (1, 1, "S", 2)
+        assert [q.uid for q in await lad.queue()] == [2]  # still queued
+        after = {
+            (r[0]): r[1:]
+            for r in await lad.rows(
+                "SELECT discord_uid, mmr, games FROM ratings WHERE race = 'bw_terran'"
+            )
+        }
+        expected = {"keep": 1538, "reset": 1500, "pull": 1519}[mode]
+        assert after[1] == (expected, 0)
+        # The match of season 1 ends now: it corrects season 1's archive.
+        await lad.service.matches.report(open_match.id, 3, "win")
+        await lad.service.matches.report(open_match.id, 4, "loss")
+        archive = {e.uid: e for e in await lad.seasons.archive(1)}
+        assert archive[3].mmr == 1520 and archive[3].record.wins == 1
+        current = {
+            r[0]: r[1:]
+            for r in await lad.rows(
+                "SELECT discord_uid, mmr, games FROM ratings WHERE race = 'bw_terran'"
+            )
+        }
+        # The current season's games are untouched; its starting ratings follow the reset.
+        assert current[3] == ({"keep": 1520, "reset": 1500, "pull": 1510}[mode], 0)
+        assert current[1] == after[1]
+        await lad.assert_replays()
+        # A ruling on the old match later: the archive changes again, and so does season 2.
+        await lad.service.admin.resolve_match(7, open_match.id, "p2_win", "wrong report")
+        archive = {e.uid: e for e in await lad.seasons.archive(1)}
+        assert archive[4].mmr == 1520 and archive[3].mmr == 1480
+        await lad.assert_replays()
+        # Season 2 plays on, and a second change archives it.
+        await lad.service.queue.leave_queue(2)
+        await lad.play(1, 3, 3)
+        clock.advance(minutes=1)
+        await lad.seasons.start(42, "Summer")
+        await lad.assert_replays()
+        status = await lad.seasons.status()
+        assert status.season.number == 3 and [s.number for s in status.ended] == [1, 2]
+    finally:
+        await lad.close()
+
+
+async def test_bad_season_names_change_nothing(tmp_path: Path, clock: Clock) -> None:
+    lad = await _open(tmp_path, clock, CONFIG)
+    try:
+        for bad in ["", "   ", "x" * 51, "two\nlines"]:
+            with pytest.raises(ValidationError):
+                await lad.seasons.start(1, bad)
+        assert [s.number for s in await lad.seasons.all()] == [1]
+        with pytest.raises(ValidationError, match="no season 5"):
+            await lad.seasons.archive(5)
+        with pytest.raises(ValidationError, match="current season"):
+            await lad.seasons.archive(1)
+    finally:
+        await lad.close()
+
+
+async def test_a_season_change_that_fails_midway_leaves_the_old_season(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lad = await _open(tmp_path, clock, replace(CONFIG, season=SeasonConfig("reset")))
+    await lad.play(1, 2, 1)
+    before = await lad.rows("SELECT * FROM ratings ORDER BY discord_uid, race")
+    clock.advance(minutes=1)
+
+    async def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(SeasonRepository, "write_records", crash)
+    with pytest.raises(RuntimeError):
+        await lad.seasons.start(1, "Doomed")
+    monkeypatch.undo()
+    await lad.close()
+    await lad.open()  # the restart
+    try:
+        assert [s.number for s in await lad.seasons.all()] == [1]
+        assert await lad.rows("SELECT * FROM ratings ORDER BY discord_uid, race") == before
+        assert await lad.rows("SELECT COUNT(*) FROM season_standings") == [(0,)]
+        await lad.seasons.start(1, "Second try")
+        assert (await lad.seasons.current()).name == "Second try"
+        await lad.assert_replays()
+    finally:
+        await lad.close()
+
+
+ACTIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("play"), st.sampled_from([1, 2, 3, 4]), st.sampled_from([1, 2, 3, 4]),
+                  st.sampled_from(["a", "b", "draw"])),
+        st.tuples(st.just("meet"), st.sampled_from([1, 2, 3, 4]), st.sampled_from([1, 2, 3, 4])),
+        st.tuples(st.just("finish"), st.sampled_from(["a", "b", "draw"])),
+        st.tuples(st.just("season"), st.sampled_from(["keep", "reset", "pull"])),
+        st.tuples(st.just("rule"), st.integers(0, 9), st.sampled_from(["p1_win", "p2_win", "draw", "invalidate"])),
+        st.tuples(st.just("advance"), st.sampled_from([1, 30, 600])),
+    ),
+    max_size=14,
+)  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ACTIONS, st.sampled_from(["elo", "glicko2"]))
+def test_random_actions_across_seasons_replay_to_the_stored_ratings(
+    actions: list[tuple], system: str
+) -> None:
+    asyncio.run(_run(actions, system))
+
+
+async def _run(actions: list[tuple], system: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = Clock()
+        config = replace(CONFIG, rating=RatingConfig(system=system))
+        lad = await _open(Path(tmp), clock, config)
+        svc = lad.service
+        pending = []
+        try:
+            for action in actions:
+                kind, *args = action
+                with contextlib.suppress(LadderError):
+                    if kind == "play" and args[0] != args[1]:
+                        a, b, who = args
+                        await lad.play(a, b, {"a": a, "b": b, "draw": None}[who])
+                    elif kind == "meet" and args[0] != args[1]:
+                        if not await lad.queue():
+                            pending.append(await lad.match_between(*args))
+                    elif kind == "finish" and pending:
+                        m = pending.pop(0)
+                        out = {"a": ("win", "loss"), "b": ("loss", "win"), "draw": ("draw", "draw")}
+                        r1, r2 = out[args[0]]
+                        await svc.matches.report(m.id, m.player1_uid, r1)
+                        await svc.matches.report(m.id, m.player2_uid, r2)
+                    elif kind == "season":
+                        lad.seasons.config  # noqa: B018
+                        core = svc.core
+                        core.config = replace(core.config, season=SeasonConfig(args[0], 0.5))
+                        clock.advance(seconds=1)
+                        await lad.seasons.start(1, f"S{len(await lad.seasons.all()) + 1}")
+                    elif kind == "rule":
+                        ids = [r[0] for r in await lad.rows("SELECT id FROM matches ORDER BY id")]
+                        if ids:
+                            match_id = ids[args[0] % len(ids)]
+                            await svc.admin.resolve_match(9, match_id, args[1], "ruling")
+                    elif kind == "advance":
+                        clock.advance(minutes=args[0])
+            await lad.assert_replays()
+        finally:
+            await lad.close()
