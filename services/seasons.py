@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from ladder.config import LadderConfig
 from ladder.errors import ValidationError
 from ladder.rating_systems import SeasonBreak, soft_reset_all
 from ladder.records import RatingRow
@@ -65,7 +67,7 @@ class SeasonService:
         self.on_season_changed = on_season_changed
 
     @property
-    def config(self):  # noqa: ANN201 - the ladder's LadderConfig
+    def config(self) -> LadderConfig:
         return self._core.config
 
     async def current(self) -> Season:
@@ -184,6 +186,6 @@ class SeasonService:
         return SeasonStarted(ended, started, len(archive), ranked, open_rows[0][0])
 
 
-async def _all(conn, sql: str, params: tuple = ()) -> list:  # noqa: ANN001
+async def _all(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
     async with conn.execute(sql, params) as cursor:
         return list(await cursor.fetchall())
