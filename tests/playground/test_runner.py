@@ -10,7 +10,7 @@ import aiohttp
 
 from app.settings import REPO_ROOT
 from ladder.config import load_ladder_config
-from localdiscord.protocol import UPDATE_MESSAGE
+from localdiscord.protocol import APPLICATION_COMMAND, UPDATE_MESSAGE
 from playground.app import PlaygroundSite
 from playground.runner import Options, Playground, player_id, playground_ladder
 
@@ -84,6 +84,31 @@ async def test_the_api_answers_its_own_page_only(tmp_path: Path) -> None:
                                  json={"command": "admin resolve", "options": {}}) as response:
                 assert response.status == 400  # the Discord app asks for required options
                 assert "required" in (await response.json())["error"]
+    finally:
+        await site.stop()
+        await running.close()
+
+
+async def test_an_interaction_left_unanswered_is_reported_as_a_broken_rule(
+    tmp_path: Path,
+) -> None:
+    running = Playground(Options(database_path=tmp_path / "playground.db", port=0, fresh=True))
+    await running.start()
+    site = PlaygroundSite(running)
+    await site.start("127.0.0.1", 0)
+    try:
+        fake = running.fake
+        assert fake is not None
+        # An old client still shows a command the bot no longer has: the bot never answers.
+        stale = await fake.inject(APPLICATION_COMMAND, running.user("alice"),
+                                  {"id": "1", "name": "oldcommand", "type": 1})
+        found = await fake.wait_until(lambda: fake.violations, fake.response_deadline + 3,
+                                      "the unanswered interaction to be reported")
+        assert [(v.rule, v.interaction_id) for v in found] == [("no-response", stale.id)]
+        async with aiohttp.ClientSession() as http, http.get(f"{site.url}api/state") as response:
+            shown = (await response.json())["violations"]
+        assert [(v["rule"], v["interaction"]) for v in shown] == [("no-response", str(stale.id))]
+        fake.take_violations()
     finally:
         await site.stop()
         await running.close()
