@@ -3,6 +3,7 @@
     python bot.py            run the bot (settings from .env and the environment)
     python bot.py stats      a usage report from the SQLite file (read-only; --help)
     python bot.py backup P   a consistent copy of the live database (--help)
+    python bot.py ratings replay --system NAME [--dry-run]   every rating again (bot stopped)
     python bot.py playground try it without a Discord token: a local Discord in the browser
 
 Everything is wired here, in one place: settings → logging → database → repositories, cache and
@@ -26,9 +27,11 @@ import aiohttp
 import nextcord
 
 from app import backup as backup_cli
+from app import ratings_cli
 from app import stats as stats_cli
 from app.gc_tuning import freeze_startup_heap
 from app.logging import configure_logging
+from app.running import AlreadyRunningError, RunningLock
 from app.settings import Settings, SettingsError, load_settings
 from cache.players import PlayerCache
 from cogs.bot import LadderBot
@@ -163,12 +166,31 @@ async def serve(
     `stop` lets the playground (one process, several runs) end a run as a signal would.
     """
     terms = load_terms(settings)
+    running = RunningLock(settings.database_path)
+    try:
+        running.acquire("starting the bot")
+    except AlreadyRunningError as exc:
+        raise StartupError(str(exc)) from exc
+    try:
+        return await _serve(settings, ladder, terms, stop)
+    finally:
+        running.release()
+
+
+async def _serve(
+    settings: Settings, ladder: LadderConfig, terms: str, stop: asyncio.Event | None
+) -> int:
     if settings.api_base:
         # Every REST URL nextcord builds starts here; the gateway URL comes from GET /gateway.
         nextcord.http.Route.BASE = settings.api_base
         log.info("Using Discord API at %s", settings.api_base)
 
     db = await Database.open(settings.database_path)
+    try:
+        await ratings_cli.check_stored_system(db, ladder)
+    except ratings_cli.SystemMismatchError as exc:
+        await db.close()
+        raise StartupError(str(exc)) from exc
     command_log = CommandLogWriter(db)
     command_log.start()
     try:
@@ -256,8 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "stats", "backup", "playground"],
-        help="default: run; `stats --help`, `backup --help`, `playground --help` for theirs",
+        choices=["run", "stats", "backup", "playground", "ratings"],
+        help="default: run; `stats --help`, `backup --help`, `playground --help`,"
+        " `ratings --help` for theirs",
     )
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -275,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_file)
         ladder = load_ladder_config(settings.ladder_config_path)
+        if args.command == "ratings":
+            return ratings_cli.main(args.args, settings.database_path, ladder)
         if args.command == "run":
             return asyncio.run(serve(settings, ladder))
     except (SettingsError, ConfigError, StartupError, SchemaTooNewError) as exc:

@@ -1,6 +1,8 @@
 """Seasons and rating systems through the real services on a real SQLite file: Glicko-2
 ratings equal their replay, a season change with players queued and a match in progress,
-a ruling on a past season's match, a failed season change, and random action sequences."""
+a ruling on a past season's match, a failed season change, random action sequences, and
+`bot.py ratings replay` (a dry run changes nothing, a real run equals a fresh replay, it
+refuses while the bot holds its running lock)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app import ratings_cli
+from app.running import RunningLock
 from ladder.config import LadderConfig, RatingConfig, SeasonConfig
 from ladder.errors import LadderError, ValidationError
 from ladder.rating_systems import SeasonBreak, replay_seasons
@@ -273,3 +277,95 @@ async def _run(actions: list[tuple], system: str) -> None:
             await lad.assert_replays()
         finally:
             await lad.close()
+
+
+# --- bot.py ratings replay ---------------------------------------------------------------
+
+
+async def _cli(argv: list[str], path: Path, config: object) -> int:
+    # The command runs its own event loop, as it does from a shell.
+    return await asyncio.to_thread(ratings_cli.main, argv, path, config)  # type: ignore[arg-type]
+
+
+TABLES = ("ratings", "matches", "seasons", "season_standings", "rating_log")
+
+
+async def _ladder(tmp_path: Path, clock: Clock) -> SeasonLadder:
+    config = replace(CONFIG, season=SeasonConfig("pull", 0.5))
+    lad = SeasonLadder(tmp_path / "ladder.db", clock, config)
+    await lad.open()
+    await lad.add_players(1, 2, 3, 4)
+    await lad.play(1, 2, 1)
+    await lad.play(3, 4, 4)
+    clock.advance(days=2)
+    await lad.seasons.start(1, "Two")
+    await lad.play(1, 3, 1)
+    clock.advance(days=1)
+    await lad.play(2, 4, None)
+    return lad
+
+
+async def _dump(lad: SeasonLadder) -> dict[str, list[tuple]]:
+    return {t: await lad.rows(f"SELECT * FROM {t} ORDER BY 1, 2") for t in TABLES}
+
+
+async def test_dry_run_changes_nothing_and_a_real_run_is_a_fresh_replay(
+    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lad = await _ladder(tmp_path, clock)
+    before = await _dump(lad)
+    await lad.close()
+    path = tmp_path / "ladder.db"
+
+    assert await _cli(["replay", "--system", "glicko2", "--dry-run"], path, CONFIG) == 0
+    out = capsys.readouterr().out
+    assert "under glicko2 (stored under elo)" in out and "Dry run: nothing was written." in out
+    assert "Top 20 of the current season" in out and "user1 (bw_terran)" in out
+    await lad.open()
+    assert await _dump(lad) == before
+    await lad.close()
+
+    assert await _cli(["replay", "--system", "glicko2"], path, CONFIG) == 0
+    assert "Applied in one transaction." in capsys.readouterr().out
+    glicko = replace(CONFIG, rating=RatingConfig(system="glicko2"), season=lad.config.season)
+    lad.config = glicko
+    await lad.open()
+    try:
+        after = await _dump(lad)
+        assert after["ratings"] != before["ratings"]
+        assert [r[5] for r in after["seasons"]] == ["glicko2", "glicko2"]
+        await lad.assert_replays()  # equal to a fresh replay under Glicko-2
+        # The bot refuses to start with settings that name another system.
+        with pytest.raises(ratings_cli.SystemMismatchError, match="stored under glicko2"):
+            await ratings_cli.check_stored_system(lad.db, CONFIG)
+        await ratings_cli.check_stored_system(lad.db, glicko)
+    finally:
+        await lad.close()
+    # Replaying again changes nothing: the stored ratings already are the replay.
+    assert await _cli(["replay", "--system", "glicko2"], path, glicko) == 0
+    await lad.open()
+    try:
+        assert await _dump(lad) == after
+    finally:
+        await lad.close()
+
+
+async def test_refused_while_the_bot_runs(
+    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lad = await _ladder(tmp_path, clock)
+    before = await _dump(lad)
+    await lad.close()
+    path = tmp_path / "ladder.db"
+    with RunningLock(path) as bot:
+        bot.acquire("starting the bot")
+        assert await _cli(["replay", "--system", "glicko2"], path, CONFIG) == 1
+    err = capsys.readouterr().err
+    assert "the bot is running" in err and "Nothing was changed." in err
+    await lad.open()
+    try:
+        assert await _dump(lad) == before
+    finally:
+        await lad.close()
+    # Bad usage writes nothing either.
+    assert await _cli(["replay", "--system", "trueskill"], path, CONFIG) == 2
