@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from .objects import (
     DEFAULT_WAIT,
@@ -150,8 +150,10 @@ class World:
         self._peer_failure = reason
         self._notify()
 
-    async def wait_until[T](self, check: Callable[[], T | None], within: float, what: str,
-                            *, poll: float | None = None) -> T:
+    # `check` is called without arguments; typed `...` so that a lambda binding a loop variable
+    # as a default (lambda m=dm: ...) type-checks, which mypy cannot infer against [].
+    async def wait_until[T](self, check: Callable[..., T | Literal[False] | None], within: float,
+                            what: str, *, poll: float | None = None) -> T:
         """Wait until ``check()`` returns something truthy, woken by each recorded event."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within

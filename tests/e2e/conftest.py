@@ -49,7 +49,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Attach each bot subprocess log to the report of a failed test."""
     report = yield
     if report.failed:
-        report.sections += log_sections(item.stash.get(BOT_PROCESSES, []))
+        made: list[BotProcess] = item.stash.get(BOT_PROCESSES, [])
+        report.sections += log_sections(made)
     return report
 
 

@@ -223,7 +223,7 @@ async def ladder_with(
 ) -> tuple[BotProcess, list[FakeUser]]:
     """A fast ladder (``start_ladder_bot``, ``settings`` as there) and the players ``names``,
     onboarded (``onboard``)."""
-    bot = await start_ladder_bot(bot_process, tmp_path, admins=admins, **settings)
+    bot = await start_ladder_bot(bot_process, tmp_path, admins=admins, env=None, **settings)
     return bot, await onboard(bot.fake, *names)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import nextcord
@@ -69,7 +70,7 @@ class YesNo(nextcord.ui.View):
 class NameForm(nextcord.ui.Modal):
     def __init__(self) -> None:
         super().__init__("Your player name", custom_id="form:name", timeout=30)
-        self.name = nextcord.ui.TextInput(
+        self.name: nextcord.ui.TextInput[Any] = nextcord.ui.TextInput(
             label="Player name", custom_id="form:name:value", max_length=32
         )
         self.add_item(self.name)
@@ -166,7 +167,7 @@ def make_client() -> nextcord.Client:
     @client.slash_command(name="bigselect", description="A select with 26 options")
     async def bigselect(inter: Interaction) -> None:
         view = nextcord.ui.View()
-        select = nextcord.ui.Select(custom_id="big")
+        select: nextcord.ui.Select[nextcord.ui.View] = nextcord.ui.Select(custom_id="big")
         select.options = [nextcord.SelectOption(label=f"o{n}", value=str(n)) for n in range(26)]
         view.add_item(select)
         try:
@@ -352,8 +353,9 @@ async def test_flags_second_initial_response(
 ) -> None:
     inter = await fake_discord.slash(fake_discord.user("lee"), "twice")
     assert (await inter.reply()).content == "one"
-    await fake_discord.wait_until(lambda: client.double_errors, 5, "the 2nd answer", poll=0.01)
-    assert client.double_errors == [40060]
+    errors = client.double_errors  # type: ignore[attr-defined]  # set by make_client
+    await fake_discord.wait_until(lambda: errors, 5, "the 2nd answer", poll=0.01)
+    assert errors == [40060]
     assert [v.rule for v in fake_discord.take_violations()] == ["double-response"]
 
 
@@ -380,7 +382,12 @@ async def test_flags_select_with_26_options(
 async def test_flags_late_response(fake_discord: FakeDiscord, client: nextcord.Client) -> None:
     fake_discord.response_deadline = 0.1  # the command sleeps 0.3 s
     inter = await fake_discord.slash(fake_discord.user("olga"), "slow")
-    await fake_discord.wait_until(lambda: client.late_failures, 5, "the late one", poll=0.01)
+    await fake_discord.wait_until(
+        lambda: client.late_failures,  # type: ignore[attr-defined]  # set by make_client
+        5,
+        "the late one",
+        poll=0.01,
+    )
     assert inter.callback is None  # Discord refused it: 404 Unknown interaction
     [violation] = fake_discord.take_violations()
     assert violation.rule == "late-response"

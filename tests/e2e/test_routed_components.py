@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cogs.components import EXPIRED
 from ladder.countries import country_pages
-from localdiscord import FakeDiscord, FakeUser
+from localdiscord import FakeDiscord, FakeUser, SentInteraction
 from localdiscord.protocol import (
     ACTION_ROW,
     CHANNEL_MESSAGE,
@@ -106,7 +106,7 @@ async def test_dispatch_keeps_nothing_per_message(
 
 async def forged_modal_submit(
     fake: FakeDiscord, user: FakeUser, custom_id: str, values: dict[str, str]
-) -> object:
+) -> SentInteraction:
     rows = [
         {"type": ACTION_ROW,
          "components": [{"type": TEXT_INPUT, "custom_id": key, "value": value}]}

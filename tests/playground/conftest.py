@@ -16,11 +16,15 @@ import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from playground.app import PlaygroundSite
 from playground.runner import Options, Playground
+
+if TYPE_CHECKING:  # imported by the fixture that needs a browser
+    from playwright.async_api import Page, ViewportSize
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "playground"
 CHROMIUM_ARGS = [
@@ -31,7 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 TIMEOUT_MS = 15_000
 
 
@@ -69,7 +73,7 @@ async def playground(tmp_path: Path) -> AsyncIterator[PlaygroundSite]:
 class Tab:
     """One browser page, what it logged, and where its screenshots go."""
 
-    page: object  # playwright.async_api.Page
+    page: Page
     name: str
     console_errors: list[str] = field(default_factory=list)
 

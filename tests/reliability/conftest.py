@@ -23,7 +23,7 @@ from tests.e2e.conftest import (  # noqa: F401  (fixtures, re-exported)
     fake_discord,
     ladder_bot,
 )
-from tests.e2e.harness import BotFactory, bot_factory, checked_fake, log_sections
+from tests.e2e.harness import BotFactory, BotProcess, bot_factory, checked_fake, log_sections
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -48,7 +48,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Attach each bot subprocess log to the report of a failed test."""
     report = yield
     if report.failed:
-        processes = list(item.stash.get(BOT_PROCESSES, []))
+        made: list[BotProcess] = item.stash.get(BOT_PROCESSES, [])
+        processes = list(made)
         module = getattr(item, "module", None)
         processes += getattr(module, "__module_bots__", []) if module else []
         report.sections += log_sections(processes)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from localdiscord import FakeDiscord, FakeUser
+from localdiscord import FakeDiscord, FakeUser, RecordedMessage
 from localdiscord.protocol import CHANNEL_MESSAGE, UPDATE_MESSAGE
 from tests.e2e.flows import (
     LEAVE_LABEL,
@@ -84,7 +84,7 @@ def matches_of(bot: BotProcess, *users: FakeUser) -> list[dict]:
     )
 
 
-async def clicks(fake: FakeDiscord, *pressed: tuple[FakeUser, object, str]):
+async def clicks(fake: FakeDiscord, *pressed: tuple[FakeUser, RecordedMessage, str]):
     """Inject several clicks back to back, before the bot answers any of them."""
     return await asyncio.gather(*(fake.click(u, m, label=label) for u, m, label in pressed))
 
