@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import logging
 import os
@@ -217,6 +218,9 @@ class Playground:
             self._bot_task = None
         if self.fake is not None:
             await self.fake.close()
+        # serve() froze its start-up heap out of the collector; that run is over, so let its
+        # cycles (the bot, its cogs, the old local Discord) be collected after a reset.
+        gc.unfreeze()
 
     async def reset(self) -> None:
         """A fresh playground: stop the bot, delete its database, start a new run."""
