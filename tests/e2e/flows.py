@@ -113,6 +113,23 @@ async def pick_country_and_region(
     return await choose(fake, user, preview, "setup:region", region)
 
 
+async def refused_setup(
+    fake: FakeDiscord, user: FakeUser, name: str, battletag: str, alt: str = "", *,
+    what: str, words: list[str],
+) -> RecordedMessage:
+    """``user`` submits /setup and is refused: an ephemeral reply, no preview, that names the
+    rule (each of ``words``) and is not an error. ``what`` names the attempt in failures."""
+    submitted = await submit_setup(fake, user, name, battletag, (alt, ""))
+    callback = await submitted.response()
+    reply = await submitted.reply()
+    assert callback.type == CHANNEL_MESSAGE and reply.ephemeral, what
+    assert not reply.buttons() and not reply.selects(), f"{what}: a preview, not a refusal"
+    for word in words:
+        assert word in reply.text, f"{what}: {word!r} not in {reply.text!r}"
+    assert "went wrong" not in reply.text, f"{what}: an error, not a refusal"
+    return reply
+
+
 async def setup_preview(
     fake: FakeDiscord,
     user: FakeUser,
