@@ -76,7 +76,7 @@ async def replay_all(
             current = await seasons.current(conn)
             all_seasons = await seasons.all(conn)
             before = await seasons.states(conn, ledger.system)
-            rows = await (await conn.execute("SELECT COUNT(*) FROM rating_log")).fetchall()
+            rows = list(await (await conn.execute("SELECT COUNT(*) FROM rating_log")).fetchall())
             await ledger.replay_from(conn, 1)
             await seasons.set_rating_system(conn, system_name)
             after = await seasons.states(conn, ledger.system)

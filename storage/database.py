@@ -20,7 +20,6 @@ from collections.abc import (
     Awaitable,
     Callable,
     Generator,
-    Iterable,
     Mapping,
     Sequence,
 )
@@ -292,16 +291,16 @@ class Database:
         finally:
             self._write_lock.release()
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Run a read on the read-only connection and return its first row, or None."""
         rows = await self._read(sql, params)
         return rows[0] if rows else None
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Iterable[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Run a read on the read-only connection and return all of its rows."""
         return await self._read(sql, params)
 
-    async def _read(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+    async def _read(self, sql: str, params: Params) -> list[sqlite3.Row]:
         if self._reader is None:  # during open(): the migrations read on the writer
             return list(await self.conn.execute_fetchall(sql, params))
         return await self._reader.execute_fetchall(sql, params)
