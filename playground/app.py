@@ -344,10 +344,11 @@ async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: one ``change`` event per burst of changes, and keep-alive pings."""
     site = _site(request)
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                           "Cache-Control": "no-cache"})
+                                           "Cache-Control": "no-cache",
+                                           "Content-Security-Policy": CSP})
     await response.prepare(request)
     seen: tuple[int, ...] = ()
-    with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+    with contextlib.suppress(ConnectionResetError):  # the page was closed
         while True:
             now = await site.playground.wait_change(seen, EVENT_PING_SECONDS)
             if now == seen:
@@ -369,6 +370,8 @@ async def guard(request: web.Request, handler) -> web.StreamResponse:
     if request.method == "POST" and request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="actions are sent as application/json")
     response = await handler(request)
+    if response.prepared:  # the event stream: sent with its headers already
+        return response
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
