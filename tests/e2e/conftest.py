@@ -20,6 +20,7 @@ from localdiscord import FakeDiscord
 from .harness import BotFactory, BotProcess, bot_factory, checked_fake, log_sections
 
 BOT_PROCESSES = pytest.StashKey[list[BotProcess]]()
+MODULE_BOTS = "__module_bots__"  # a test module's attribute: the bots its module fixtures made
 
 
 @pytest.fixture
@@ -46,11 +47,14 @@ async def ladder_bot(bot_process: BotFactory) -> BotProcess:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """Attach each bot subprocess log to the report of a failed test."""
+    """Attach the log of each bot subprocess the test used (its own, and those of a
+    module-scoped ``module_bot_process``) to the report of a failed test."""
     report = yield
     if report.failed:
-        made: list[BotProcess] = item.stash.get(BOT_PROCESSES, [])
-        report.sections += log_sections(made)
+        processes: list[BotProcess] = list(item.stash.get(BOT_PROCESSES, []))
+        module = getattr(item, "module", None)
+        processes += getattr(module, MODULE_BOTS, []) if module else []
+        report.sections += log_sections(processes)
     return report
 
 

@@ -17,13 +17,14 @@ import pytest
 import pytest_asyncio
 
 from localdiscord import FakeDiscord
-from tests.e2e.conftest import (  # noqa: F401  (fixtures, re-exported)
-    BOT_PROCESSES,
+from tests.e2e.conftest import (  # noqa: F401  (fixtures and the report hook, re-exported)
+    MODULE_BOTS,
     bot_process,
     fake_discord,
     ladder_bot,
+    pytest_runtest_makereport,
 )
-from tests.e2e.harness import BotFactory, BotProcess, bot_factory, checked_fake, log_sections
+from tests.e2e.harness import BotFactory, bot_factory, checked_fake
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -39,18 +40,5 @@ async def module_bot_process(
     """Like ``bot_process``, for the whole module."""
     base = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
     async with bot_factory(module_fake, base) as make:
-        request.module.__dict__.setdefault("__module_bots__", make.made)
+        request.module.__dict__.setdefault(MODULE_BOTS, make.made)
         yield make
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """Attach each bot subprocess log to the report of a failed test."""
-    report = yield
-    if report.failed:
-        made: list[BotProcess] = item.stash.get(BOT_PROCESSES, [])
-        processes = list(made)
-        module = getattr(item, "module", None)
-        processes += getattr(module, "__module_bots__", []) if module else []
-        report.sections += log_sections(processes)
-    return report
