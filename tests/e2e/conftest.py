@@ -51,7 +51,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     module-scoped ``module_bot_process``) to the report of a failed test."""
     report = yield
     if report.failed:
-        processes: list[BotProcess] = list(item.stash.get(BOT_PROCESSES, []))
+        made: list[BotProcess] = item.stash.get(BOT_PROCESSES, [])  # typed here, not by list()
+        processes = list(made)
         module = getattr(item, "module", None)
         processes += getattr(module, MODULE_BOTS, []) if module else []
         report.sections += log_sections(processes)
