@@ -37,9 +37,10 @@ import random
 import sqlite3
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -115,7 +116,7 @@ NAIVE_COUNT = "SELECT COUNT(*)" + NAIVE_WHERE + "{extra}"
 
 async def naive_page(
     db: Database, filters: LeaderboardFilters, number: int, cutoff: str, ranked: int, names
-) -> dict:
+) -> Mapping[str, Any]:
     extra = ""
     params: dict[str, object] = {"cutoff": cutoff, "size": PAGE, "offset": (number - 1) * PAGE}
     if filters.race:
@@ -124,7 +125,9 @@ async def naive_page(
     if filters.country:
         extra += " AND p.country = :country"
         params["country"] = filters.country
-    (total,) = await db.fetchone(NAIVE_COUNT.format(extra=extra), params)
+    counted = await db.fetchone(NAIVE_COUNT.format(extra=extra), params)
+    assert counted is not None  # COUNT(*) returns one row
+    (total,) = counted
     rows = await db.fetchall(NAIVE_PAGE.format(extra=extra), params)
     entries = tuple(
         LeaderboardEntry((number - 1) * PAGE + i + 1, r[0], r[6], r[1], r[2], "?", r[7], *r[3:6])
@@ -145,7 +148,9 @@ async def run(args: argparse.Namespace) -> list[str]:
 
     db = await Database.open(args.db)
     repo = LeaderboardRepository(db, aborts_per_month=ladder.matches.aborts_per_month)
-    (last_end,) = await db.fetchone("SELECT MAX(ended_at) FROM matches WHERE status = 'finished'")
+    newest = await db.fetchone("SELECT MAX(ended_at) FROM matches WHERE status = 'finished'")
+    assert newest is not None  # MAX() returns one row
+    (last_end,) = newest
     now = parse_time(last_end) + timedelta(minutes=1)
     counts = await db.fetchone(
         "SELECT (SELECT COUNT(*) FROM players), (SELECT COUNT(*) FROM ratings),"
@@ -179,7 +184,7 @@ async def run(args: argparse.Namespace) -> list[str]:
     # --- one page ---------------------------------------------------------------------------
     all_filters = LeaderboardFilters()
 
-    def one_page(number: int, filters: LeaderboardFilters = all_filters) -> dict:
+    def one_page(number: int, filters: LeaderboardFilters = all_filters) -> Mapping[str, Any]:
         page = standings.page(filters, number, PAGE, now=now)
         return leaderboard_embed(page, names, standings.inactive_days).to_dict()
 
@@ -293,20 +298,20 @@ async def run(args: argparse.Namespace) -> list[str]:
     rss_peak = rss_mb("VmHWM")  # start-up and every measurement above
     rss_before = rss_mb()
     reset_peak()
-    t0 = time.perf_counter()
+    began = time.perf_counter()
     streamed = replay(
         ((mid, (u1, r1), (u2, r2), res) for mid, u1, r1, u2, r2, res in conn.execute(log_sql)),
         rating.start,
         rating.k_factor,
         rating.divisor,
     )
-    t_streamed = time.perf_counter() - t0
+    t_streamed = time.perf_counter() - began
     peak_streamed = rss_mb("VmHWM") - rss_before
     streamed_ratings = streamed.ratings
     del streamed
     gc.collect()
     # Materialised: read the whole log first, then replay it (separate times).
-    t0 = time.perf_counter()
+    began = time.perf_counter()
     log = [(mid, (u1, r1), (u2, r2), res) for mid, u1, r1, u2, r2, res in conn.execute(log_sql)]
     t1 = time.perf_counter()
     fresh = replay(log, rating.start, rating.k_factor, rating.divisor)
@@ -370,7 +375,7 @@ async def run(args: argparse.Namespace) -> list[str]:
         f"every measurement above"
     )
     out.append(
-        f"full recompute of {len(log):,} finished matches in id order: read {t1 - t0:.2f} s "
+        f"full recompute of {len(log):,} finished matches in id order: read {t1 - began:.2f} s "
         f"+ ladder.rating.replay {t2 - t1:.2f} s (whole log in memory: peak "
         f"+{peak_materialised:.0f} MB RSS); streamed from the "
         f"cursor into replay {t_streamed:.2f} s, peak +{peak_streamed:.0f} MB RSS (the replay's "

@@ -91,7 +91,7 @@ async def run_variant(
         wall = time.perf_counter() - started
         await fake.settle()
         after = await bot_report(bot)
-        clicks = []
+        clicks: list[bool | float] = []  # per click: right page?, its latency (ms)
         for message in (messages[0], messages[-1]):
             click = await fake.click(player, message, label="Next")
             callback = await click.response()

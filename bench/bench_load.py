@@ -314,6 +314,8 @@ class Level:
 async def run_level(variant: Variant, rate: int, duration: float, rng: random.Random) -> Level:
     fake, pid = variant.fake, variant.proc.pid  # type: ignore[union-attr]
     assert fake is not None and variant.bystander is not None
+    watcher, watcher_data = variant.bystander, variant.bystander_data
+    assert watcher_data is not None
     level = Level(variant.name, rate, duration)
     load: list[tuple[str, SentInteraction]] = []
     watched: list[SentInteraction] = []
@@ -344,8 +346,7 @@ async def run_level(variant: Variant, rate: int, duration: float, rng: random.Ra
             now = time.monotonic()
             if tick > now:
                 await asyncio.sleep(tick - now)
-            watched.append(await inject(APPLICATION_COMMAND, variant.bystander,
-                                              variant.bystander_data))  # fmt: skip
+            watched.append(await inject(APPLICATION_COMMAND, watcher, watcher_data))
             tick += BYSTANDER_PERIOD_S
 
     async def sampler(t0: float) -> None:

@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,7 +34,7 @@ from storage.players import PlayerRepository
 UID = 1234
 
 
-def interaction(number: int) -> SimpleNamespace:
+def interaction(number: int) -> Any:  # a stand-in for nextcord.Interaction
     """What the pipeline reads of an interaction: id, user, guild, command name."""
     return SimpleNamespace(
         id=(1_700_000_000_000 - 1_420_070_400_000) << 22 | number,

@@ -34,8 +34,10 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -101,6 +103,11 @@ def clean_stop(base: Path, commands: int, signal_at: int, sig: signal.Signals) -
 # --- B: SIGKILL cycles ---------------------------------------------------------------------
 
 
+def recorded_at_least(count: int) -> Callable[[dict[str, Any]], bool]:
+    """A flood's progress check: `count` commands recorded and the writer has written."""
+    return lambda p: p["recorded"] >= count and p["writer_written"] > 0
+
+
 def kill_cycles(base: Path, cycles: int) -> None:
     db = base / "kills" / "ladder.db"
     rng = random.Random(2026)
@@ -111,8 +118,7 @@ def kill_cycles(base: Path, cycles: int) -> None:
         flood = FloodProcess(db, base / "kills" / f"run{cycle}", seed=cycle + 1).start()
         after = rng.randrange(500, 20_000)
         try:
-            flood.wait_for(lambda p, n=after: p["recorded"] >= n and p["writer_written"] > 0,
-                           f"{after} recorded", 600)  # fmt: skip
+            flood.wait_for(recorded_at_least(after), f"{after} recorded", 600)
             flood.kill()
         finally:
             flood.kill()
@@ -244,7 +250,7 @@ async def long_readonly(base: Path, seconds: float) -> None:
         await stack.run(u, "accept")
     warnings: list[logging.LogRecord] = []
     counter = logging.Handler(logging.WARNING)
-    counter.emit = warnings.append  # type: ignore[method-assign]
+    counter.emit = warnings.append  # type: ignore[method-assign, assignment]
     writer_log = logging.getLogger("storage.command_log")
     writer_log.addHandler(counter)
     writer_log.setLevel(logging.WARNING)  # counted here, not printed

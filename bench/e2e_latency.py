@@ -283,7 +283,10 @@ async def run(
 ) -> tuple[dict[str, dict], dict[str, dict], list[str]]:
     """Each round runs every variant, in the order given, then reversed (ABBA): a machine
     getting slower or faster during the run weighs on both alike."""
-    latencies = {v: {name: [] for name in names} for v in variants}
+    # Per variant and command: (sent at, latency in ms) of every ack.
+    latencies: dict[str, dict[str, list[tuple[float, float]]]] = {
+        v: {name: [] for name in names} for v in variants
+    }
     reports: dict[str, list[dict]] = {v: [] for v in variants}
     errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ladderbot-bench-") as tmp:
@@ -317,11 +320,15 @@ async def run(
 def acks_hit(latencies: dict[str, list[tuple[float, float]]], passes: list[list[float]]) -> dict:
     """The acks a full collection overlapped (sent before it ended, answered after it began),
     and the worst of all the others. Both processes read the same monotonic clock."""
-    hit, others = [], []
+    hit: list[tuple[str, float]] = []
+    others: list[float] = []
     for name, sent in latencies.items():
         for at, ms in sent:
             overlapped = any(at < t0 + gc_ms / 1000 and at + ms / 1000 > t0 for t0, gc_ms in passes)
-            (hit if overlapped else others).append((name, ms) if overlapped else ms)
+            if overlapped:
+                hit.append((name, ms))
+            else:
+                others.append(ms)
     return {
         "hit": sorted(hit, key=lambda item: -item[1]),
         "others_p999_ms": percentile(others, 0.999) if others else 0.0,

@@ -116,7 +116,7 @@ def generate(path: Path, players: int, races_each: int, matches: int, seed: int)
     # --- rows -------------------------------------------------------------------------------
     stats = {key: [0, 0, 0, 0] for key in entries}  # wins, losses, draws, last ended ms
     steps = replayed.steps
-    match_rows = []
+    match_rows: list[tuple[object, ...]] = []
     for i, (match_id, a, b, result) in enumerate(log):
         end = ends[match_id - 1]
         start = end - rng.randrange(8, 40) * 60_000
