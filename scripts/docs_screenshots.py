@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from aiohttp import web
-from playwright.async_api import async_playwright
+from playwright.async_api import FloatRect, ViewportSize, async_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -25,7 +25,7 @@ from tests.web.host_seed import open_host  # noqa: E402
 from tests.web.seed import open_site, seed_ladder  # noqa: E402
 from web.app import create_app  # noqa: E402
 
-VIEWPORT = {"width": 1200, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1200, "height": 900}
 
 
 async def main(out: Path) -> None:
@@ -49,7 +49,7 @@ async def main(out: Path) -> None:
                 await page.screenshot(path=str(out / "profile.png"), full_page=True)
                 await page.goto(url + await host.login_link())
                 await page.wait_for_url(url + "/dashboard")
-                clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": 1400}
+                clip: FloatRect = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": 1400}
                 await page.screenshot(path=str(out / "dashboard.png"), full_page=True, clip=clip)
                 await browser.close()
         finally:
