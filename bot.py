@@ -37,6 +37,7 @@ from cache.players import PlayerCache
 from cogs.bot import LadderBot
 from cogs.pipeline import CommandPipeline
 from ladder.config import ConfigError, LadderConfig, load_ladder_config
+from ladder.rating_systems import provisional_rule, rating_system
 from services.admin import AdminService
 from services.confirmations import AdminConfirmations
 from services.ladder_core import LadderCore
@@ -101,6 +102,9 @@ async def build_bot(
         races=ladder.race_codes,
         shares=ladder.ranks.shares,
         inactive_days=ladder.ranks.inactive_days,
+        provisional=provisional_rule(rating_system(ladder.rating)),
+        require_settled=ladder.leaderboard.require_settled,
+        min_games=ladder.leaderboard.min_games,
     )
     # Every committed change to a player (profile, country, terms, ban) reaches the standings
     # here, and only here.

@@ -108,7 +108,7 @@ def leaderboard_embed(
     for e in page.entries:
         lines.append(
             f"`#{e.position}` {flag(e.country)} **{_name(e.name)}** · "
-            f"{race_names.get(e.race, e.race)} · {e.mmr} MMR · rank **{e.rank}** · "
+            f"{race_names.get(e.race, e.race)} · {e.shown_mmr} MMR · rank **{e.rank}** · "
             f"{e.wins}W {e.losses}L {e.draws}D"
         )
     if not page.entries:
@@ -117,6 +117,14 @@ def leaderboard_embed(
             if page.ranked_entries
             else "Nobody is ranked yet: play a match with `/queue` to appear here."
         )
+    if page.left_out:
+        lines.append(
+            f"\n*{page.left_out:,} more active "
+            f"{'entry is' if page.left_out == 1 else 'entries are'} left out: provisional "
+            "(shown as `1523?`) or too few games this season.*"
+        )
+    if any(e.provisional for e in page.entries):
+        lines.append("\n*`1523?`: a provisional rating, still finding its level.*")
     description = "\n".join(lines)[:EMBED_DESCRIPTION]
     embed = nextcord.Embed(title="Ladder leaderboard", description=description, colour=INFO_COLOUR)
     embed.set_footer(

@@ -22,7 +22,7 @@ periods without games.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
 
@@ -447,3 +447,23 @@ def replay_seasons(
         if season_break is not None:
             initial = soft_reset_all(system, done.states, season_break)
     return out
+
+
+def provisional_rule(
+    system: RatingSystem,
+) -> Callable[[int, float | None, float | None, int], bool]:
+    """Return the standings' test: is a rating with these games, deviation and volatility
+    (None: a new rating's), last played at that moment (µs), provisional right after it?"""
+    new = system.new()
+
+    def rule(games: int, deviation: float | None, volatility: float | None, last: int) -> bool:
+        state = RatingState(
+            new.rating,
+            new.deviation if deviation is None else deviation,
+            new.volatility if volatility is None else volatility,
+            games,
+            last,
+        )
+        return system.provisional(state, last)
+
+    return rule

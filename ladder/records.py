@@ -57,6 +57,8 @@ class RatingRow:
     losses: int = 0
     draws: int = 0
     last_played_at: datetime | None = None
+    deviation: float | None = None  # Glicko-2's; None under Elo
+    volatility: float | None = None
 
     @property
     def key(self) -> RatingKey:

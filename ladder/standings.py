@@ -40,7 +40,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import EllipsisType
@@ -66,10 +66,14 @@ _NOWHERE = ""  # the country of players who have not set one
 _REGION_MARK = "@"  # a region's lists are keyed "@EU" where a country's are "DE"
 _NO_SLOTS = array("i", [-1] * 64)
 
+type ProvisionalRule = Callable[[int, float | None, float | None, int], bool]
+"""(games, deviation or None, volatility or None, last played µs) -> provisional? (see
+`ladder.rating_systems.provisional_rule`)."""
+
 type StandingsRow = Sequence[Any]
 """(discord_uid, race, mmr, games, wins, losses, draws, last_played_at, name, country, banned
-[, region]): last_played_at is a datetime, the stored text or None; country and region None
-if unset (a row without the region: none)."""
+[, region[, deviation, volatility]]): last_played_at is a datetime, the stored text or None;
+country and region None if unset (a row without the region: none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +109,17 @@ class LeaderboardEntry:
     wins: int
     losses: int
     draws: int
+    provisional: bool = False  # shown as "1523?": the rating system is not sure of it yet
 
     @property
     def games(self) -> int:
         """Return the number of games in this race (draws included)."""
         return self.wins + self.losses + self.draws
+
+    @property
+    def shown_mmr(self) -> str:
+        """Return the rating as shown: with a question mark while it is provisional."""
+        return f"{self.mmr}?" if self.provisional else str(self.mmr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +133,7 @@ class LeaderboardPage:
     total_entries: int  # entries matching the filters
     ranked_entries: int  # ranked entries on the whole ladder
     entries: tuple[LeaderboardEntry, ...]
+    left_out: int = 0  # active entries the ladder's requirements leave out (provisional, few games)
 
     @property
     def has_previous(self) -> bool:
@@ -181,7 +192,16 @@ class Standings:
         shares: Shares = DEFAULT_RANK_SHARES,
         inactive_days: int = 14,
         now: datetime | None = None,
+        *,
+        provisional: ProvisionalRule | None = None,
+        require_settled: bool = False,
+        min_games: int = 0,
     ) -> None:
+        self._provisional_rule = provisional
+        self._require_settled = require_settled
+        self._min_games = min_games
+        self._prov = bytearray()  # slot -> 1 while its rating is provisional
+        self._held: set[int] = set()  # slots kept out by require_settled / min_games
         self._shares = tuple(shares)
         if not self._shares:
             raise ValueError("no rank shares given")
@@ -234,9 +254,20 @@ class Standings:
         races: Iterable[str] = (),
         shares: Shares = DEFAULT_RANK_SHARES,
         inactive_days: int = 14,
+        provisional: ProvisionalRule | None = None,
+        require_settled: bool = False,
+        min_games: int = 0,
     ) -> Standings:
         """Build the standings from every ratings row (see `StandingsRow`) as of `now`."""
-        standings = cls(races, shares, inactive_days, now)
+        standings = cls(
+            races,
+            shares,
+            inactive_days,
+            now,
+            provisional=provisional,
+            require_settled=require_settled,
+            min_games=min_games,
+        )
         standings.add_rows(rows)
         standings.rebuild(now)
         return standings
@@ -256,11 +287,16 @@ class Standings:
             r = race_index.get(race)
             s = slot_for(uid, self._intern_race(race) if r is None else r)
             set_numbers(s, mmr, games, wins, losses, draws, to_micros(last))
+            if self._provisional_rule is not None:
+                deviation = more[1] if len(more) > 1 else None
+                volatility = more[2] if len(more) > 2 else None
+                self._set_provisional(s, deviation, volatility)
 
     def rebuild(self, now: datetime) -> None:
         """Recompute which entries are ranked at `now` and rebuild every list from scratch."""
         self._now_us = to_micros(now)
         cutoff = self._now_us - self._inactive_us
+        held_back = self._held
         lists: dict[tuple[bool, int, str | None], list[int]] = {}
         heap: list[int] = []
         best: dict[int, int] = {}  # p -> the player's smallest key
@@ -270,7 +306,7 @@ class Standings:
         for s in range(len(keys)):
             p = sp[s]
             last = lasts[s]
-            if games[s] <= 0 or last == _NEVER or last < cutoff or pbanned[p]:
+            if games[s] <= 0 or last == _NEVER or last < cutoff or pbanned[p] or s in held_back:
                 keys[s] = None
                 continue
             race = races[s]
@@ -310,10 +346,14 @@ class Standings:
         wins: int | None = None,
         losses: int | None = None,
         draws: int | None = None,
+        deviation: float | None = None,
+        volatility: float | None = None,
     ) -> None:
         """Set one (player, race) entry after a rating change; W/L/D left out stay as they were.
 
         Whether the entry is ranked is judged at the latest `now` seen; later reads expire it.
+        Whether it is provisional is judged now, from its games and deviation (a Glicko-2
+        deviation also grows with time away, but an entry is unranked long before that).
         """
         if uid not in self._pindex:
             self._new_player(uid, str(uid), None, False)
@@ -328,6 +368,8 @@ class Standings:
             self._draws[s] if draws is None else draws,
             to_micros(last_played_at),
         )
+        if self._provisional_rule is not None:
+            self._set_provisional(s, deviation, volatility)
         self._reindex_slot(s)
         self._refresh_best(self._sp[s])
         self._changed()
@@ -337,12 +379,26 @@ class Standings:
         sequence, or an object with those attributes (such as ladder.records.RatingRow), so
         this can be the ladder service's `on_ratings_changed` callback as it is."""
         for row in rows:
+            deviation = volatility = None
             if hasattr(row, "uid"):
                 uid, race, mmr, games = row.uid, row.race, row.mmr, row.games
                 wins, losses, draws, last = row.wins, row.losses, row.draws, row.last_played_at
+                deviation = getattr(row, "deviation", None)
+                volatility = getattr(row, "volatility", None)
             else:
-                uid, race, mmr, games, wins, losses, draws, last = row
-            self.update(uid, race, mmr, games, last, wins=wins, losses=losses, draws=draws)
+                uid, race, mmr, games, wins, losses, draws, last = row[:8]
+            self.update(
+                uid,
+                race,
+                mmr,
+                games,
+                last,
+                wins=wins,
+                losses=losses,
+                draws=draws,
+                deviation=deviation,
+                volatility=volatility,
+            )
 
     def set_player(
         self,
@@ -430,7 +486,10 @@ class Standings:
             counts = [
                 (country, len(keys))
                 for (best, race, country), keys in self._lists.items()
-                if best and race == _ALL_RACES and country and keys
+                if best
+                and race == _ALL_RACES
+                and country
+                and keys
                 and not country.startswith(_REGION_MARK)
             ]
             counts.sort(key=lambda item: (-item[1], item[0]))
@@ -463,6 +522,7 @@ class Standings:
             total_entries=total,
             ranked_entries=len(self._global()),
             entries=self._entries(keys, lo, hi, start, stop),
+            left_out=self.left_out(now) if self._held else 0,
         )
 
     def page_among(
@@ -510,6 +570,7 @@ class Standings:
             total_entries=total,
             ranked_entries=len(self._global()),
             entries=self._entries(found, 0, total, start, min(total, start + page_size)),
+            left_out=self.left_out(now) if self._held else 0,
         )
 
     def _entries(
@@ -541,6 +602,7 @@ class Standings:
                     wins=self._wins[s],
                     losses=self._losses[s],
                     draws=self._draws[s],
+                    provisional=bool(self._prov[s]),
                 )
             )
         return tuple(entries)
@@ -632,6 +694,7 @@ class Standings:
             for column in (self._mmr, self._games, self._wins, self._losses, self._draws):
                 column.append(0)
             self._last.append(_NEVER)
+            self._prov.append(0)
             self._key.append(None)
             self._best_key.append(None)
         return s
@@ -652,9 +715,30 @@ class Standings:
         self._draws[s] = draws
         self._last[s] = last
 
+    def _set_provisional(self, s: int, deviation: float | None, volatility: float | None) -> None:
+        rule = self._provisional_rule
+        assert rule is not None
+        prov = rule(self._games[s], deviation, volatility, self._last[s])
+        self._prov[s] = int(prov)
+        if self._games[s] < self._min_games or (self._require_settled and prov):
+            self._held.add(s)
+        else:
+            self._held.discard(s)
+
+    def left_out(self, now: datetime) -> int:
+        """Return how many active entries the ladder's requirements (a settled rating, a
+        minimum of games) leave out of the lists at `now`."""
+        cutoff = to_micros(now) - self._inactive_us
+        last, games, banned, sp = self._last, self._games, self._pbanned, self._sp
+        return sum(
+            1
+            for s in self._held
+            if games[s] > 0 and last[s] != _NEVER and last[s] >= cutoff and not banned[sp[s]]
+        )
+
     def _is_ranked_now(self, s: int) -> bool:
         last = self._last[s]
-        if last == _NEVER or self._pbanned[self._sp[s]]:
+        if last == _NEVER or self._pbanned[self._sp[s]] or s in self._held:
             return False
         if self._now_us == _NEVER:  # no `now` seen yet: judged by the first read
             return self._games[s] > 0

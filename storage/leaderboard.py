@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from ladder.config import DEFAULT_RANK_SHARES
 from ladder.ranks import Shares
 from ladder.records import Aborts, Profile, ProfileRating, RecentMatch, Record
-from ladder.standings import Standings
+from ladder.standings import ProvisionalRule, Standings
 from storage.database import Database, format_time, parse_time
 
 RECORD_WINDOWS = (14, 30, 90)  # days
@@ -25,7 +25,8 @@ LOAD_BATCH = 5000
 # Everything Standings.load needs, one row per (player, race); see ladder.standings.StandingsRow.
 STANDINGS_SQL = """
 SELECT r.discord_uid, r.race, r.mmr, r.games, r.wins, r.losses, r.draws, r.last_played_at,
-       COALESCE(p.player_name, p.discord_name), p.country, p.banned, p.region
+       COALESCE(p.player_name, p.discord_name), p.country, p.banned, p.region,
+       r.deviation, r.volatility
   FROM ratings AS r JOIN players AS p ON p.discord_uid = r.discord_uid
 """
 
@@ -120,9 +121,20 @@ class LeaderboardRepository:
         races: Iterable[str] = (),
         shares: Shares = DEFAULT_RANK_SHARES,
         inactive_days: int = 14,
+        provisional: ProvisionalRule | None = None,
+        require_settled: bool = False,
+        min_games: int = 0,
     ) -> Standings:
         """Build the Standings from every ratings row, read in batches (one query)."""
-        standings = Standings(races, shares, inactive_days, now)
+        standings = Standings(
+            races,
+            shares,
+            inactive_days,
+            now,
+            provisional=provisional,
+            require_settled=require_settled,
+            min_games=min_games,
+        )
         # Streamed at start-up, before anything else reads: 100k rows never sit in one list.
         async with self._db.reader.raw.execute(STANDINGS_SQL) as cursor:
             while rows := await cursor.fetchmany(LOAD_BATCH):

@@ -40,6 +40,8 @@ def _rating(row: sqlite3.Row) -> RatingRow:
         losses=row["losses"],
         draws=row["draws"],
         last_played_at=parse_time(row["last_played_at"]),
+        deviation=row["deviation"],
+        volatility=row["volatility"],
     )
 
 
