@@ -14,6 +14,7 @@ here returns a Discord id to show (uids stay inside, as keys), and a banned play
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -184,9 +185,14 @@ class PublicLadder:
         if player.banned:
             return PlayerPage(player)
         now = self._clock()
-        profile = await self._leaderboard.profile(player.uid, now)
+        # Queued together: the read-only connection's thread runs them back to back.
+        profile, points, matches = await asyncio.gather(
+            self._leaderboard.profile(player.uid, now),
+            self._history.rating_history(player.uid),
+            self._history.matches_of(player.uid, MATCHES_SHOWN),
+        )
         history: dict[str, list[RatingPoint]] = {}
-        for point in await self._history.rating_history(player.uid):
+        for point in points:
             history.setdefault(point.race, []).append(point)
         return PlayerPage(
             player=player,
@@ -195,7 +201,7 @@ class PublicLadder:
             windows=profile.windows,
             last_played_at=profile.last_played_at,
             history=history,
-            matches=tuple(await self._history.matches_of(player.uid, MATCHES_SHOWN)),
+            matches=tuple(matches),
             inactive_days=self.standings.inactive_days,
         )
 
