@@ -120,6 +120,7 @@ def board_json(board: Board, races: dict[str, str]) -> dict:
         "total_pages": page.total_pages,
         "total_entries": page.total_entries,
         "ranked_entries": page.ranked_entries,
+        "left_out": page.left_out,
         "entries": [
             {
                 "position": e.position,
@@ -127,6 +128,7 @@ def board_json(board: Board, races: dict[str, str]) -> dict:
                 "race": e.race,
                 "race_name": races.get(e.race, e.race),
                 "mmr": e.mmr,
+                "provisional": e.provisional,
                 "rank": e.rank,
                 "country": e.country,
                 "wins": e.wins,

@@ -71,6 +71,7 @@ async def test_leaderboard_lists_every_ranked_player_but_not_the_banned(client, 
     assert [e["mmr"] for e in entries] == sorted((e["mmr"] for e in entries), reverse=True)
     assert entries[0]["position"] == 1
     assert all(e["rank"] in "SABCDEF" for e in entries)
+    assert all(e["provisional"] is False for e in entries) and api["left_out"] == 0
     alice_t = next(e for e in entries if e["name"] == "Alice" and e["race"] == TERRAN)
     stored = rows(
         seeded,
