@@ -21,6 +21,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import aiohttp
@@ -46,6 +47,7 @@ from services.matches import MatchService
 from services.players import PlayerChanges, PlayerService
 from services.public import PublicLadder
 from services.queue import QueueService
+from services.seasons import SeasonService
 from services.setup_drafts import SetupDraftService
 from services.web_login import WebLoginService
 from storage.command_log import CommandLogWriter
@@ -54,6 +56,7 @@ from storage.history import HistoryRepository
 from storage.leaderboard import LeaderboardRepository
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository
+from storage.seasons import SeasonRepository
 from web.app import WebServices, create_app
 from web.login import HostServices, site_address
 from web.server import WebServer, WebStartError
@@ -92,6 +95,18 @@ async def build_bot(
     command_log: CommandLogWriter,
 ) -> LadderBot:
     """Build the repositories, the caches, the ladder services and the pipeline, then the bot."""
+    # The map pool is the current season's (season 1's: the file's); the file's pool is the
+    # next season's, from `/admin season start` on.
+    file_map_pool = ladder.map_pool
+    season = await SeasonRepository().current(db.reader)
+    if season.map_pool and season.map_pool != ladder.map_pool:
+        log.warning(
+            "The map pool in the ladder settings differs from season %s's: season %s keeps its"
+            " own, the settings' pool starts with the next season",
+            season.number,
+            season.number,
+        )
+        ladder = replace(ladder, map_pool=season.map_pool)
     repository = PlayerRepository(db, PlayerCache())
     # Name keys written by another key version (an older ladderbot, another ICU) are made
     # again now, before the first /setup needs them.
@@ -122,7 +137,7 @@ async def build_bot(
     core = LadderCore(
         db, repository, ladder, on_ratings_changed=standings.apply, player_changes=changes
     )
-    return LadderBot(
+    bot = LadderBot(
         db=db,
         command_log=command_log,
         players=players,
@@ -141,6 +156,10 @@ async def build_bot(
         command_guild_ids=settings.command_guild_ids,
         web_base_url=settings.web_base_url,
     )
+    bot.seasons = SeasonService(
+        core, on_season_changed=standings.apply, next_map_pool=file_map_pool
+    )
+    return bot
 
 
 def build_website(settings: Settings, bot: LadderBot) -> WebServer:

@@ -31,11 +31,13 @@ from cogs.components import EXPIRED, custom_id, frozen_view
 from cogs.match_ui import match_embed
 from cogs.pipeline import NOT_YOURS, guarded
 from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR, describe_error
+from cogs.seasons import escaped, season_title, started_embed, status_embed
 from cogs.text import plain
 from ladder.confirmations import AdminConfirmation
 from ladder.errors import GuardRefusal
 from ladder.guards import REFUSALS, Access
 from ladder.records import MatchRecord, PlayerLookup
+from ladder.seasons import valid_season_name
 from services.admin import ruled_state
 
 if TYPE_CHECKING:  # cogs.bot imports this module
@@ -105,6 +107,7 @@ class AdminCog(commands.Cog):
             "mmr": self._adjust,
             "ban": self._ban,
             "clearqueue": self._clear,
+            "season_start": self._season_start,
         }
 
     async def _ask(
@@ -286,6 +289,44 @@ class AdminCog(commands.Cog):
     async def _clear(self, asked: AdminConfirmation) -> nextcord.Embed:
         count = await self.bot.admin.clear_queue(asked.admin_uid, asked.arguments["reason"])
         return _reply(f"Removed {count} player(s) from the queue.")
+
+    @admin.subcommand(name="season", description="Seasons: start the next one, or see this one")
+    async def season(self, interaction: nextcord.Interaction) -> None:
+        """The group; nextcord never calls it directly."""
+
+    @season.subcommand(name="start", description="End this season (archived) and start the next")
+    @guarded(Access.ADMIN)
+    async def season_start(
+        self,
+        interaction: nextcord.Interaction,
+        name: str = nextcord.SlashOption(description="The new season's name", max_length=50),
+    ) -> None:
+        """End the current season: archive its final standings, soft-reset the ratings."""
+        name = valid_season_name(name)  # a bad name is refused before anything is asked
+        assert self.bot.seasons is not None
+        current = await self.bot.seasons.current()
+        await self._ask(
+            interaction,
+            f"End **{season_title(current)}** and start season {current.number + 1}, "
+            f"**{escaped(name, 50)}**? Final standings are archived and every rating gets the "
+            f"configured soft reset (`{self.bot.ladder_config.season.soft_reset}`).",
+            "season_start",
+            {"name": name, "expected": current.number},
+        )
+
+    async def _season_start(self, asked: AdminConfirmation) -> nextcord.Embed:
+        seasons = self.bot.seasons
+        assert seasons is not None
+        if (await seasons.current()).number != asked.arguments["expected"]:
+            return _reply("Another admin started a new season meanwhile; nothing changed.")
+        return started_embed(await seasons.start(asked.admin_uid, asked.arguments["name"]))
+
+    @season.subcommand(name="status", description="The current season and the past ones")
+    @guarded(Access.ADMIN)
+    async def season_status(self, interaction: nextcord.Interaction) -> None:
+        """The current season: when it began, its matches, its map pool; the past seasons."""
+        assert self.bot.seasons is not None
+        await self._say(interaction, status_embed(await self.bot.seasons.status()))
 
     @admin.subcommand(name="resetaborts", description="Give a player back this month's aborts")
     @guarded(Access.ADMIN)

@@ -27,6 +27,7 @@ from services.leaderboard import LeaderboardService
 from services.matches import MatchService
 from services.players import PlayerService
 from services.queue import QueueService
+from services.seasons import SeasonService
 from services.setup_drafts import SetupDraftService
 from services.web_login import WebLoginService
 from storage.command_log import CommandLogWriter
@@ -44,6 +45,7 @@ class LadderBot(commands.Bot):
     # /admin web's login links: bot.py sets both once the website listens (None: it is off).
     web_login: WebLoginService | None = None
     web_address: str | None = None  # where links point: WEB_BASE_URL, or where the site listens
+    seasons: SeasonService | None = None  # bot.py sets it (seasons commands, past seasons)
 
     def __init__(
         self,

@@ -33,6 +33,7 @@ from cogs.client import interaction_data, user_of
 from cogs.components import custom_id, frozen_view
 from cogs.pipeline import guarded
 from cogs.responses import INFO_COLOUR
+from cogs.seasons import archive_embed
 from cogs.web_links import leaderboard_link
 from ladder.countries import country_name
 from ladder.errors import GuardRefusal, ValidationError
@@ -467,8 +468,22 @@ class LeaderboardCog(commands.Cog):
 
     @nextcord.slash_command(name="leaderboard", description="See the ranked ladder, with filters")
     @guarded(Access.TERMS)
-    async def leaderboard(self, interaction: nextcord.Interaction) -> None:
+    async def leaderboard(
+        self,
+        interaction: nextcord.Interaction,
+        season: int | None = nextcord.SlashOption(
+            description="A past season's number, to see its final standings",
+            required=False,
+            min_value=1,
+        ),
+    ) -> None:
         """The ranked ladder: page through it, filter by race, rank, country or best race."""
+        if season is not None and self.bot.seasons is not None:
+            uid = user_of(interaction).id
+            past, entries, names = await self.bot.seasons.standings_of(season, uid=uid)
+            embed = archive_embed(past, entries, names, self.renderer.race_names)
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+            return
         await self.bot.leaderboard.name_new_players()
         board = self.renderer.render(BoardState(user_of(interaction).id), datetime.now(UTC))
         await interaction.response.send_message(embed=board.embed, view=board.view, ephemeral=True)

@@ -20,11 +20,13 @@ from cogs.client import user_of
 from cogs.embeds import help_embed, help_entries, profile_embed
 from cogs.pipeline import guarded
 from cogs.responses import SUCCESS_COLOUR
+from cogs.seasons import profile_season_embed, rating_notes
 from cogs.text import plain
 from cogs.web_links import player_link
 from ladder.countries import search_countries
 from ladder.guards import Access
 from ladder.players import Player, describe_country, validate_country
+from ladder.rating_systems import RatingSystem, rating_system
 from ladder.records import Profile, Record
 from ladder.standings import Standings
 
@@ -62,8 +64,12 @@ def ladder_profile_embed(
     standings: Standings | None,
     race_names: Mapping[str, str],
     now: datetime,
+    system: RatingSystem | None = None,
 ) -> nextcord.Embed:
-    """The /profile embed: the record, then ratings with ranks, W/L/D, aborts, recent matches."""
+    """The /profile embed: the record, then ratings with ranks, W/L/D, aborts, recent matches.
+
+    With the rating `system`, a provisional rating reads `1523?` and a player away for a week
+    is told what time away does to it (see cogs.seasons.rating_notes)."""
     embed = profile_embed(player, regions)
     inactive = standings.inactive_days if standings is not None else 14
     lines = []
@@ -77,9 +83,21 @@ def ladder_profile_embed(
             where = f" · unranked (no game in {inactive} days)"
         else:
             where = " · unranked (no games yet)"
+        shown, notice = str(rating.mmr), ""
+        if system is not None:
+            shown, notice = rating_notes(
+                system,
+                rating.mmr,
+                rating.games,
+                rating.deviation,
+                rating.volatility,
+                rating.last_played_at,
+                now,
+            )
         lines.append(
-            f"**{race_names.get(rating.race, rating.race)}** — {rating.mmr} MMR{where} · "
+            f"**{race_names.get(rating.race, rating.race)}** — {shown} MMR{where} · "
             f"{_record(rating.record)} · last played {_when(rating.last_played_at)}"
+            + (f"\n  ↳ {notice}" if notice else "")
         )
     embed.add_field(
         name="Ratings", value=_field(lines, "No rated games yet: `/queue` to play."), inline=False
@@ -115,14 +133,33 @@ class ProfileCog(commands.Cog):
 
     @nextcord.slash_command(name="profile", description="Show your ladder profile")
     @guarded(Access.TERMS)
-    async def profile(self, interaction: nextcord.Interaction) -> None:
-        """Your profile: ratings and ranks per race, record, recent matches."""
+    async def profile(
+        self,
+        interaction: nextcord.Interaction,
+        season: int | None = nextcord.SlashOption(
+            description="A past season's number, to see your final standing in it",
+            required=False,
+            min_value=1,
+        ),
+    ) -> None:
+        """Your profile: ratings and ranks per race, record, recent matches (or a past season)."""
         uid = user_of(interaction).id
         player = await self.bot.players.require(uid)
+        if season is not None and self.bot.seasons is not None:
+            past, entries, _ = await self.bot.seasons.standings_of(season, top=0, uid=uid)
+            embed = profile_season_embed(past, entries, player.display_name, self.bot.race_names)
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+            return
         now = datetime.now(UTC)
         profile = await self.bot.leaderboard.profile(uid, now)
         embed = ladder_profile_embed(
-            player, self.bot.regions, profile, self.bot.standings, self.bot.race_names, now
+            player,
+            self.bot.regions,
+            profile,
+            self.bot.standings,
+            self.bot.race_names,
+            now,
+            rating_system(self.bot.ladder_config.rating),
         )
         embed.url = player_link(self.bot.web_base_url, player.display_name)
         await interaction.response.send_message(embed=embed, ephemeral=True)

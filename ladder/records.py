@@ -306,6 +306,8 @@ class ProfileRating:
     games: int
     record: Record
     last_played_at: datetime | None
+    deviation: float | None = None  # Glicko-2's; None under Elo
+    volatility: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,9 @@ class LadderCore:
         self.aborts = AbortRepository()
         self.ratings = RatingRepository()
         self.admin_actions = AdminActionRepository()
-        self.ledger = RatingLedger(self.ratings, self.matches, config.rating)
+        self.ledger = RatingLedger(
+            self.ratings, self.matches, config.rating, shares=config.ranks.shares
+        )
 
     @property
     def reader(self) -> ReadConnection:

@@ -60,8 +60,10 @@ class SeasonService:
         core: LadderCore,
         *,
         on_season_changed: Callable[[list[RatingRow]], None] | None = None,
+        next_map_pool: tuple[str, ...] | None = None,
     ) -> None:
         self._core = core
+        self._next_map_pool = next_map_pool
         self._seasons = SeasonRepository()
         self._admin = AdminActionRepository()
         self.on_season_changed = on_season_changed
@@ -100,6 +102,19 @@ class SeasonService:
                 "season", f"Season {number} is the current season: it has no final standings yet."
             )
         return await self._seasons.archive(self._core.reader, number)
+
+    async def standings_of(
+        self, number: int, *, top: int = 20, uid: int | None = None
+    ) -> tuple[Season, list[ArchivedEntry], dict[int, str]]:
+        """Return an ended season, its `top` ranked entries (and `uid`'s, wherever they are)
+        and the names of the players in them."""
+        season = await self.get(number)
+        archive = await self.archive(number)
+        shown = [e for e in archive if e.place is not None][:top]
+        if uid is not None:
+            shown += [e for e in archive if e.uid == uid and e not in shown]
+        names = await self._seasons.names(self._core.reader, {e.uid for e in shown})
+        return season, shown, names
 
     async def status(self) -> SeasonStatus:
         reader = self._core.reader
@@ -142,7 +157,7 @@ class SeasonService:
             await self._seasons.write_archive(conn, current.number, archive)
             mode, fraction = config.season.soft_reset, config.season.pull_fraction
             started = await self._seasons.open_next(
-                conn, name, now, config.map_pool, system.name, mode, fraction
+                conn, name, now, self._next_map_pool or config.map_pool, system.name, mode, fraction
             )
             reset = soft_reset_all(system, states, SeasonBreak(mode, fraction))
             await self._seasons.write_states(conn, reset)

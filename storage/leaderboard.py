@@ -44,7 +44,7 @@ SELECT discord_uid, COALESCE(player_name, discord_name) AS name, country, banned
 
 # One player's rating in each race they have one for.
 RATINGS_SQL = """
-SELECT race, mmr, games, wins, losses, draws, last_played_at
+SELECT race, mmr, games, wins, losses, draws, last_played_at, deviation, volatility
   FROM ratings WHERE discord_uid = ? ORDER BY race
 """
 
@@ -192,6 +192,8 @@ class LeaderboardRepository:
                 games=row["games"],
                 record=Record(row["wins"], row["losses"], row["draws"]),
                 last_played_at=parse_time(row["last_played_at"]),
+                deviation=row["deviation"],
+                volatility=row["volatility"],
             )
             for row in rows
         )

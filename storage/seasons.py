@@ -326,6 +326,21 @@ class SeasonRepository:
         )
         return bool(rows)
 
+    async def names(self, conn: Conn, uids: Iterable[int]) -> dict[int, str]:
+        """Return the shown names of these players (their Discord name if they set none)."""
+        wanted = sorted(set(uids))
+        out: dict[int, str] = {}
+        for lo in range(0, len(wanted), 500):
+            batch = wanted[lo : lo + 500]
+            rows = await _all(
+                conn,
+                "SELECT discord_uid, COALESCE(player_name, discord_name) FROM players"
+                f" WHERE discord_uid IN ({', '.join('?' * len(batch))})",
+                batch,
+            )
+            out.update({r[0]: r[1] or str(r[0]) for r in rows})
+        return out
+
     async def banned(self, conn: Conn) -> list[int]:
         rows = await _all(conn, "SELECT discord_uid FROM players WHERE banned = 1")
         return [r[0] for r in rows]
