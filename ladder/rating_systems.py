@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
 
 from ladder.config import RatingConfig
-from ladder.glicko2 import Game, Glicko2Rating, grow_deviation, rate_period
+from ladder.glicko2 import SCALE, Glicko2Rating, grow_deviation, rate_game
 from ladder.rating import (
     LoggedAdjustment,
     RatingKey,
@@ -225,13 +225,42 @@ class Glicko2System:
     ) -> tuple[RatingState, RatingState]:
         if score_a not in (0, 0.5, 1):
             raise ValueError(f"score must be 1, 0.5 or 0, not {score_a!r}")
-        ga = _g2(a if at is None else self.as_of(a, at))
-        gb = _g2(b if at is None else self.as_of(b, at))
-        na = rate_period(ga, [Game(gb, score_a)], self.tau, self.start, self.deviation)
-        nb = rate_period(gb, [Game(ga, 1.0 - score_a)], self.tau, self.start, self.deviation)
+        na, nb = self._pair(
+            (a.rating, a.deviation, a.volatility, a.last_at),
+            (b.rating, b.deviation, b.volatility, b.last_at),
+            score_a,
+            at,
+        )
         return (
-            RatingState(na.rating, na.deviation, na.volatility, a.games + 1, _later(at, a)),
-            RatingState(nb.rating, nb.deviation, nb.volatility, b.games + 1, _later(at, b)),
+            RatingState(na[0], na[1], na[2], a.games + 1, _later(at, a)),
+            RatingState(nb[0], nb[1], nb[2], b.games + 1, _later(at, b)),
+        )
+
+    def _pair(
+        self,
+        a: tuple[float, float, float, int | None],
+        b: tuple[float, float, float, int | None],
+        score_a: float,
+        at: int | None,
+    ) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        # Both players' (rating, deviation, volatility) after one game: the deviation grown by
+        # the time since each one's last game (capped), then a one-game period for each from
+        # the other's rating before the game. Plain floats: this is the replay's hot loop.
+        base, scale, cap = self.start, SCALE, self.deviation / SCALE
+        period_us = self.period_days * DAY_US
+        phis = []
+        for _rating, deviation, volatility, last in (a, b):
+            phi = deviation / scale
+            if at is not None and last is not None and at > last:
+                t = (at - last) / period_us
+                phi = min(math.sqrt(phi * phi + t * volatility * volatility), cap)
+            phis.append(phi)
+        mu_a, mu_b = (a[0] - base) / scale, (b[0] - base) / scale
+        ma, pa, sa = rate_game(mu_a, phis[0], a[2], mu_b, phis[1], score_a, self.tau)
+        mb, pb, sb = rate_game(mu_b, phis[1], b[2], mu_a, phis[0], 1.0 - score_a, self.tau)
+        return (
+            (ma * scale + base, min(pa * scale, self.deviation), sa),
+            (mb * scale + base, min(pb * scale, self.deviation), sb),
         )
 
     def adjust(self, state: RatingState, kind: str, amount: int) -> RatingState:
@@ -354,6 +383,8 @@ def replay_season(
     states: dict[RatingKey, RatingState] = dict(initial) if initial else {}
     if isinstance(system, EloSystem) and system.plain:
         return _replay_plain_elo(system, entries, states)
+    if isinstance(system, Glicko2System):
+        return _replay_glicko2(system, entries, states)
     shown: dict[int, tuple[int, int, int, int]] = {}
     new = system.new()
     for entry in entries:
@@ -414,6 +445,41 @@ def _replay_plain_elo(
         k: RatingState(r, games=games.get(k, 0), last_at=last.get(k)) for k, r in ratings.items()
     }
     return SeasonReplay(out_states, shown)
+
+
+def _replay_glicko2(
+    system: Glicko2System, entries: Iterable[TimedEntry], states: dict[RatingKey, RatingState]
+) -> SeasonReplay:
+    # `Glicko2System.game` without a RatingState per step: the same `_pair`, on tuples.
+    new = system.new()
+    fresh = (float(new.rating), new.deviation, new.volatility, 0, None)
+    live: dict[RatingKey, tuple[float, float, float, int, int | None]] = {
+        k: (s.rating, s.deviation, s.volatility, s.games, s.last_at) for k, s in states.items()
+    }
+    shown: dict[int, tuple[int, int, int, int]] = {}
+    pair = system._pair
+    get = live.get
+    for entry in entries:
+        if isinstance(entry, LoggedAdjustment):
+            r, d, v, g, last = get(entry.key, fresh)
+            moved = system.adjust(RatingState(r, d, v, g, last), entry.kind, entry.amount)
+            live[entry.key] = (moved.rating, d, v, g, last)
+            continue
+        match_id, key1, key2, result, at = entry
+        if key1 == key2:
+            raise ValueError(f"match {match_id}: a rating key cannot play itself")
+        a, b = get(key1, fresh), get(key2, fresh)
+        na, nb = pair((a[0], a[1], a[2], a[4]), (b[0], b[1], b[2], b[4]), score_of(result), at)
+        live[key1] = (na[0], na[1], na[2], a[3] + 1, a[4] if at is None else at)
+        live[key2] = (nb[0], nb[1], nb[2], b[3] + 1, b[4] if at is None else at)
+        shown[match_id] = (
+            round_half_away(a[0]),
+            round_half_away(b[0]),
+            round_half_away(na[0]),
+            round_half_away(nb[0]),
+        )
+    out = {k: RatingState(*t) for k, t in live.items()}
+    return SeasonReplay(out, shown)
 
 
 @dataclass(frozen=True, slots=True)
