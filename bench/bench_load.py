@@ -501,6 +501,9 @@ async def run(args: argparse.Namespace, specs: list[tuple[str, str | None]]) -> 
                 await stop_variant(variant)
                 assert variant.workdir is not None
                 out += outcomes(variant)
+                if args.logs:
+                    args.logs.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(variant.workdir / "bot.log", args.logs / f"{variant.name}.log")
         finally:
             for variant in variants:
                 await stop_variant(variant)
@@ -525,9 +528,10 @@ def outcomes(variant: Variant) -> list[str]:
     log = (variant.workdir / "bot.log").read_text(encoding="utf-8", errors="replace")
     warnings = sum(" WARNING " in line for line in log.splitlines())
     tracebacks = log.count("Traceback")
+    slow_gc = log.count("Slow garbage collection")
     shown = ", ".join(f"{o} {n}" for o, n in rows)
     lines = [f"* {variant.name}: command_calls {shown}; log: {warnings} WARNING lines, "
-             f"{tracebacks} tracebacks"]  # fmt: skip
+             f"{tracebacks} tracebacks, {slow_gc} collector passes over 20 ms"]  # fmt: skip
     if tracebacks:  # the first, shortened
         first = log[log.index("Traceback") :].splitlines()
         end = next((i for i, line in enumerate(first[1:], 1) if not line.startswith(" ")), 0)
@@ -587,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=None, help="py-spy the bot at this level")
     parser.add_argument("--profile-out", default=None)
     parser.add_argument("--out", type=Path, help="also write the markdown here")
+    parser.add_argument("--logs", type=Path, help="copy each bot's log into this folder")
     args = parser.parse_args(argv)
     levels = args.levels or ",".join(map(str, QUICK_LEVELS if args.quick else DEFAULT_LEVELS))
     args.levels = [int(x) for x in levels.split(",") if x.strip()]
