@@ -136,6 +136,27 @@ class MatchConfig:
         return timedelta(minutes=self.report_deadline_minutes)
 
 
+DEFAULT_REPLAY_RACES: tuple[tuple[str, str], ...] = (
+    ("terran", "sc2_terran"), ("zerg", "sc2_zerg"), ("protoss", "sc2_protoss"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayConfig:
+    """Replay uploads (see docs/replays.md): what a verified replay does (`mode`: "evidence",
+    "report" or "decides"), the largest file, where files are kept, the parser's limits, and
+    the mappings from a replay's map and race names to the ladder's (keys normalised)."""
+
+    mode: str = "report"
+    max_bytes: int = 5 * 1024 * 1024
+    folder: str = "data/replays"
+    parse_timeout_seconds: float = 10
+    parse_memory_mb: int = 512
+    download_timeout_seconds: float = 15
+    maps: tuple[tuple[str, str], ...] = ()
+    races: tuple[tuple[str, str], ...] = DEFAULT_REPLAY_RACES
+
+
 DEFAULT_RANK_SHARES: tuple[tuple[str, float], ...] = (
     ("S", 1), ("A", 7), ("B", 21), ("C", 21), ("D", 21), ("E", 21), ("F", 8),
 )  # fmt: skip
@@ -186,6 +207,7 @@ class LadderConfig:
     ranks: RankConfig = RankConfig()
     season: SeasonConfig = SeasonConfig()
     leaderboard: LeaderboardConfig = LeaderboardConfig()
+    replay: ReplayConfig = ReplayConfig()
 
     @property
     def race_codes(self) -> tuple[str, ...]:
@@ -419,6 +441,7 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         shares=shares, inactive_days=rk.integer("inactive_days", d_rk.inactive_days, positive=True)
     )
     rk.finish()
+    replay = _replay(root.table("replay"), {r.code for r in races})
     root.finish()
 
     return LadderConfig(
@@ -432,6 +455,7 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         ranks=ranks,
         season=season_config,
         leaderboard=leaderboard,
+        replay=replay,
     )
 
 
@@ -454,6 +478,47 @@ def _glicko2(g2: _Table) -> Glicko2Config:
         ),
     )
     g2.finish()
+    return config
+
+
+def _replay(rp: _Table, race_codes: set[str]) -> ReplayConfig:
+    # Keys of the mappings are compared normalised (ladder.replays.map_key, casefold).
+    from ladder.replays import map_key
+
+    d = ReplayConfig()
+    mode = rp.get("mode", d.mode)
+    if mode not in ("evidence", "report", "decides"):
+        rp.fail("mode", 'must be "evidence", "report" or "decides"')
+    maps: list[tuple[str, str]] = []
+    for name, pool_name in rp.table("maps").data.items():
+        if not isinstance(pool_name, str) or not pool_name.strip() or not map_key(name):
+            rp.fail(f"maps.{name}", "must map a replay's map name to a map name")
+        maps.append((map_key(name), pool_name.strip()))
+    races = d.races
+    if rp.has("races"):
+        table = rp.table("races")
+        races = ()
+        for name, code in table.data.items():
+            if code not in race_codes:
+                table.fail(name, f"must be one of the ladder's race codes, not {code!r}")
+            races += ((name.casefold().strip(), code),)
+    else:
+        rp.used.add("races")
+    config = ReplayConfig(
+        mode=str(mode),
+        max_bytes=rp.integer("max_bytes", d.max_bytes, positive=True),
+        folder=rp.string("folder", d.folder),
+        parse_timeout_seconds=rp.number(
+            "parse_timeout_seconds", d.parse_timeout_seconds, positive=True
+        ),
+        parse_memory_mb=rp.integer("parse_memory_mb", d.parse_memory_mb, positive=True),
+        download_timeout_seconds=rp.number(
+            "download_timeout_seconds", d.download_timeout_seconds, positive=True
+        ),
+        maps=tuple(maps),
+        races=races,
+    )
+    rp.finish()
     return config
 
 
