@@ -344,14 +344,18 @@ async def run(options: Options) -> int:
 
     guard_database(options)
     playground = Playground(options)
-    await playground.start()
     site = PlaygroundSite(playground, seed=options.seed)
-    try:
+    try:  # the page's port first: a taken one stops us before the bot starts
         await site.start(HOST, options.port)
     except OSError as exc:
-        await playground.close()
         raise PlaygroundError(f"cannot listen on {HOST}:{options.port} ({exc.strerror}); "
                               "choose another with --port") from exc
+    try:
+        await playground.start()
+    except BaseException:
+        await site.stop()
+        await playground.close()
+        raise
     print(f"ladderbot playground: open {site.url} (the ladder website: {playground.web_url})",
           flush=True)
     if options.open_browser and can_open_browser():

@@ -3,7 +3,10 @@ players keep their ids), the timers are short, and the API answers its own page 
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import sqlite3
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -112,3 +115,23 @@ async def test_an_interaction_left_unanswered_is_reported_as_a_broken_rule(
     finally:
         await site.stop()
         await running.close()
+
+
+async def test_a_page_port_in_use_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(REPO_ROOT / "bot.py"), "playground", "--no-browser",
+            "--port", str(port), "--database", str(tmp_path / "playground.db"),
+            cwd=tmp_path, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2, (out, err)
+    said = [line for line in err.decode().splitlines() if line.startswith("ladderbot")]
+    assert len(said) == 1 and said[0].startswith(
+        f"ladderbot playground: cannot listen on 127.0.0.1:{port} "), err.decode()
+    assert said[0].endswith("choose another with --port")
+    assert b"Using Discord API" not in err  # checked before the bot starts
+    assert not (tmp_path / "playground.db").exists()
