@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import aiohttp
 from playwright.async_api import expect
 
+from localdiscord.protocol import APPLICATION_COMMAND
 from playground.app import PlaygroundSite
 from tests.playground.conftest import Tab
 from tests.playground.flows import (
@@ -188,8 +190,15 @@ async def test_the_command_box_offers_commands_their_options_and_live_autocomple
 ) -> None:
     page = tab.page
     await open_page(page, playground.url)
+    await page.fill("#new-player", "carol")  # a player added on the page
+    await page.locator("#add-player").get_by_role("button", name="Add").click()
+    await expect(page.locator("#dm-title")).to_contain_text("you are carol")
     await run(page, "termsofservice")
+    terms = message_with(page, "carol used /termsofservice")
+    await expect(terms).to_have_class(re.compile(r"\bephemeral\b"))
+    await expect(terms).to_contain_text("Only you can see this")
     await click(page, "Accept")
+    await expect(terms).to_contain_text("(edited)")
 
     await page.fill("#command-input", "/set")
     offered = page.locator("button.suggestion")
@@ -205,3 +214,15 @@ async def test_the_command_box_offers_commands_their_options_and_live_autocomple
     await choice.click()
     await page.click("#command-send")
     await expect(message_with(page, "is now")).to_contain_text("France")
+
+    # The bot deletes its reply (as it may, through the interaction's webhook): shown so.
+    fake = playground.fake
+    answered = [i for i in fake.interactions.values() if i.data.get("name") == "setcountry"
+                and i.type == APPLICATION_COMMAND]
+    reply = answered[-1].original
+    url = f"{fake.api_base}/webhooks/{fake.application_id}/{answered[-1].token}/messages/@original"
+    async with aiohttp.ClientSession() as http, http.delete(url) as response:
+        assert response.status == 204
+    shown = page.locator(f'li.message[data-id="{reply.id}"]')
+    await expect(shown).to_contain_text("This message was deleted.")
+    await expect(shown).not_to_contain_text("France")
