@@ -127,11 +127,3 @@ class MatchStory:
     player2: MatchSide
     dispute: Dispute | None
     rulings: tuple[Ruling, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class HourCounts:
-    """Counts per UTC hour (hours since the epoch): matches made and queue joins."""
-
-    matches: dict[int, int]
-    queue_joins: dict[int, int]

@@ -138,6 +138,7 @@ class PublicLadder:
         self._join_hours: dict[int, int] = {}
         self._activity_read_at: float | None = None
         self._activity: dict[str, Activity] = {}
+        self._activity_lock = asyncio.Lock()
 
     # --- the leaderboard --------------------------------------------------------------------
 
@@ -223,18 +224,29 @@ class PublicLadder:
 
     # --- activity ---------------------------------------------------------------------------
 
+    async def _read_activity(self) -> None:
+        """Add the matches made since the last read, a chunk at a time, and read the queue
+        joins again."""
+        while True:
+            new, last, seen = await self._history.match_hours(self._last_match_id)
+            for hour, n in new.items():
+                self._match_hours[hour] = self._match_hours.get(hour, 0) + n
+            self._last_match_id = last
+            if seen == 0:
+                break
+        self._join_hours = await self._history.queue_join_hours()
+        self._activity_read_at = time.monotonic()
+        self._activity.clear()
+
     async def activity(self, zone: str | None) -> Activity:
         """Matches made and queue joins per weekday × hour in `zone` (an IANA name; UTC if
         unknown), over all time; the counts are read again at most once a minute."""
         zone = zone if zone is not None and zone in time_zones() else "UTC"
         read_at = self._activity_read_at
         if read_at is None or time.monotonic() - read_at >= ACTIVITY_CACHE_SECONDS:
-            new, self._last_match_id = await self._history.match_hours(self._last_match_id)
-            for hour, n in new.items():
-                self._match_hours[hour] = self._match_hours.get(hour, 0) + n
-            self._join_hours = await self._history.queue_join_hours()
-            self._activity_read_at = time.monotonic()
-            self._activity.clear()
+            async with self._activity_lock:  # one reader at a time: counts are added once
+                if self._activity_read_at == read_at:
+                    await self._read_activity()
         cached = self._activity.get(zone)
         if cached is None:
             tz = ZoneInfo(zone)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 from ladder.history import (
     Dispute,
     Evidence,
-    HourCounts,
     MatchLine,
     MatchSide,
     MatchStory,
@@ -96,12 +96,16 @@ SELECT admin_uid, details, reason, created_at FROM admin_actions
  WHERE target = ? AND action = 'resolve_match' ORDER BY id
 """
 
-# Matches made per UTC hour (hours since the epoch), for matches after an id: the counts of
-# earlier matches never change, so a caller adds these to what it already has.
+# Matches made per UTC hour ('YYYY-MM-DD HH'), among the next :chunk matches after an id
+# (by the primary key): the counts of earlier matches never change, so a caller adds these to
+# what it has and asks again from the highest id. A chunk keeps each call short, so the
+# connection's other reads (a /profile) are not held up behind a scan of every match.
 MATCH_HOURS_SQL = """
-SELECT CAST(strftime('%s', created_at) AS INTEGER) / 3600 AS hour, count(*) AS n, max(id) AS last
-  FROM matches WHERE id > ? GROUP BY hour
+SELECT substr(created_at, 1, 13) AS hour, count(*) AS n, max(id) AS last
+  FROM (SELECT id, created_at FROM matches WHERE id > :after ORDER BY id LIMIT :chunk)
+ GROUP BY hour
 """
+MATCH_HOURS_CHUNK = 20_000
 
 
 class HistoryRepository:
@@ -231,16 +235,21 @@ class HistoryRepository:
             ),
         )
 
-    async def match_hours(self, after_id: int) -> tuple[dict[int, int], int]:
-        """Matches made per UTC hour among those with an id above `after_id`, and the
-        highest id counted (`after_id` if none)."""
+    async def match_hours(
+        self, after_id: int, chunk: int = MATCH_HOURS_CHUNK
+    ) -> tuple[dict[int, int], int, int]:
+        """Matches made per UTC hour (hours since the epoch) among the next `chunk` matches
+        with an id above `after_id`: (counts, the highest id counted, how many counted)."""
         counts: dict[int, int] = {}
-        last = after_id
-        for row in await self._rows(MATCH_HOURS_SQL, (after_id,)):
-            if row["hour"] is not None:
-                counts[row["hour"]] = row["n"]
+        last, seen = after_id, 0
+        rows = await self._rows(MATCH_HOURS_SQL, {"after": after_id, "chunk": chunk})
+        for row in rows:
+            seen += row["n"]
             last = max(last, row["last"])
-        return counts, last
+            if row["hour"]:
+                hour = datetime.strptime(row["hour"], "%Y-%m-%d %H").replace(tzinfo=UTC)
+                counts[int(hour.timestamp()) // 3600] = row["n"]
+        return counts, last, seen
 
     async def queue_join_hours(self) -> dict[int, int]:
         """Queue joins per UTC hour, as the queue_join_hours table counts them."""
@@ -250,10 +259,6 @@ class HistoryRepository:
             return {}
         return {row["hour"]: row["joins"] for row in rows}
 
-    async def activity(self) -> HourCounts:
-        """Matches and queue joins per UTC hour, all of them (uncached)."""
-        matches, _ = await self.match_hours(0)
-        return HourCounts(matches, await self.queue_join_hours())
 
     async def _names(self, uids: Iterable[int]) -> dict[int, tuple[str, bool]]:
         wanted = sorted(uid for uid in set(uids) if uid is not None)

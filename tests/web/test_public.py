@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from urllib.parse import quote
@@ -9,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from storage.history import HistoryRepository
 from tests.web.seed import (
     HOSTILE_NOTE,
     IMG_NAME,
@@ -282,6 +284,24 @@ async def test_activity_counts_every_match_in_the_chosen_zone(client, seeded):
     assert tokyo != utc  # nine hours later: other cells
     unknown = await get(client, "/activity?tz=Mars/Olympus")
     assert '<option value="UTC" selected>' in unknown
+
+
+async def test_activity_reads_matches_a_chunk_at_a_time_and_counts_each_once(site, seeded):
+    (matches,) = rows(seeded, "SELECT count(*) FROM matches")[0]
+    history = HistoryRepository(site.db)
+    total, after, calls = 0, 0, 0
+    while True:
+        counts, after, seen = await history.match_hours(after, chunk=3)
+        calls += 1
+        assert seen <= 3 and sum(counts.values()) == seen
+        total += seen
+        if seen == 0:
+            break
+    assert total == matches and calls == -(-matches // 3) + 1  # the last call finds none
+    # Requests at the same moment read the counts once between them.
+    public = site.services.public
+    grids = await asyncio.gather(*(public.activity("UTC") for _ in range(5)))
+    assert {sum(map(sum, g.matches)) for g in grids} == {matches}
 
 
 # --- what is public -------------------------------------------------------------------------
