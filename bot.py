@@ -38,6 +38,7 @@ from cache.players import PlayerCache
 from cogs.bot import LadderBot
 from cogs.pipeline import CommandPipeline
 from ladder.config import ConfigError, LadderConfig, load_ladder_config
+from ladder.cooldowns import Cooldowns
 from ladder.rating_systems import provisional_rule, rating_system
 from services.admin import AdminService
 from services.confirmations import AdminConfirmations
@@ -131,7 +132,11 @@ async def build_bot(
     )
     players = PlayerService(db, repository, QueueRepository(), changes)
     pipeline = CommandPipeline(
-        repository, command_log, admin_ids=settings.admin_ids, dm_only=settings.dm_only
+        repository,
+        command_log,
+        admin_ids=settings.admin_ids,
+        dm_only=settings.dm_only,
+        cooldowns=Cooldowns(ladder.cooldowns),
     )
     # Every committed rating change updates the in-memory standings (ranks, leaderboard).
     core = LadderCore(

@@ -21,6 +21,7 @@ import contextlib
 import functools
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Any, Protocol
@@ -30,6 +31,7 @@ import nextcord
 from app.flow import DEFAULT_THRESHOLD_MS, Admission, FlowTracker, log_flow
 from cogs.client import interaction_data, ladder_bot, user_of
 from cogs.responses import describe_error, send_error
+from ladder.cooldowns import Cooldowns
 from ladder.errors import GuardRefusal, LadderError
 from ladder.guards import Access, CommandRule, check_access
 from ladder.players import Player
@@ -107,8 +109,11 @@ class CommandPipeline:
         dm_only: bool,
         thresholds_ms: Mapping[str, float] | None = None,
         admission: Admission | None = None,
+        cooldowns: Cooldowns | None = None,
     ) -> None:
         self._players = players
+        # Per-player cooldowns, checked before anything that could touch the database.
+        self.cooldowns = cooldowns
         # Who runs when, and who is dropped unanswered because Discord's window has passed.
         self.admission = admission or Admission()
         self._log = command_log
@@ -159,8 +164,9 @@ class CommandPipeline:
         user = user_of(interaction)
         player: Player | None = None
         outcome = "cancelled"  # stays so only if the task is cancelled mid-command
-        if self._stopping:
-            await _refuse(interaction, kind, STOPPING, command)
+        turned_away = STOPPING if self._stopping else self._cooldown(user.id, command, kind)
+        if turned_away is not None:
+            await _refuse(interaction, kind, turned_away, command)
             self._log.record(
                 interaction.id,
                 user.id,
@@ -168,7 +174,7 @@ class CommandPipeline:
                 command,
                 interaction.guild_id,
                 flow.elapsed_ms(),
-                f"refused:{STOPPING.guard}",
+                f"refused:{turned_away.guard}",
                 kind,
             )
             return
@@ -242,6 +248,13 @@ class CommandPipeline:
             log_flow(flow.finish(outcome))
             self.admission.leave()
             self._finished()
+
+    def _cooldown(self, uid: int, command: str, kind: Kind) -> GuardRefusal | None:
+        # Autocompletes fire per keystroke and are not counted; admins are exempt.
+        if self.cooldowns is None or kind is Kind.AUTOCOMPLETE or uid in self._admin_ids:
+            return None
+        hit = self.cooldowns.check(uid, command, time.monotonic())
+        return None if hit is None else hit.refusal()
 
     def _finished(self) -> None:
         self._running -= 1

@@ -55,6 +55,8 @@ class MatchmakingConfig:
     wave_interval_seconds: float = 45
     window_base: float = 100
     window_growth: float = 50
+    # Two players who met this recently meet again only if neither has anyone else in reach.
+    rematch_minutes: float = 30
 
     @property
     def wave_interval(self) -> timedelta:
@@ -157,6 +159,26 @@ class ReplayConfig:
     races: tuple[tuple[str, str], ...] = DEFAULT_REPLAY_RACES
 
 
+# Defaults of data/ladder.toml's [cooldowns.commands], in seconds.
+DEFAULT_COMMAND_COOLDOWNS: tuple[tuple[str, float], ...] = (
+    ("leaderboard", 2),
+    ("setup", 10),
+    ("queue", 3),
+    ("queue_view:join", 3),
+    ("queue:leave", 3),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownConfig:
+    """Seconds between two uses of a command, per command; the per-player global budget."""
+
+    commands: tuple[tuple[str, float], ...] = DEFAULT_COMMAND_COOLDOWNS
+    budget_calls: int = 20
+    budget_seconds: float = 10
+
+
+
 DEFAULT_RANK_SHARES: tuple[tuple[str, float], ...] = (
     ("S", 1), ("A", 7), ("B", 21), ("C", 21), ("D", 21), ("E", 21), ("F", 8),
 )  # fmt: skip
@@ -207,6 +229,7 @@ class LadderConfig:
     ranks: RankConfig = RankConfig()
     season: SeasonConfig = SeasonConfig()
     leaderboard: LeaderboardConfig = LeaderboardConfig()
+    cooldowns: CooldownConfig = CooldownConfig()
     replay: ReplayConfig = ReplayConfig()
 
     @property
@@ -372,6 +395,7 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         ),
         window_base=mm.number("window_base", d_mm.window_base, positive=False),
         window_growth=mm.number("window_growth", d_mm.window_growth, positive=False),
+        rematch_minutes=mm.number("rematch_minutes", d_mm.rematch_minutes, positive=False),
     )
     mm.finish()
 
@@ -441,6 +465,7 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         shares=shares, inactive_days=rk.integer("inactive_days", d_rk.inactive_days, positive=True)
     )
     rk.finish()
+    cooldowns = _cooldowns(root.table("cooldowns"))
     replay = _replay(root.table("replay"), {r.code for r in races})
     root.finish()
 
@@ -455,6 +480,7 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         ranks=ranks,
         season=season_config,
         leaderboard=leaderboard,
+        cooldowns=cooldowns,
         replay=replay,
     )
 
@@ -519,6 +545,27 @@ def _replay(rp: _Table, race_codes: set[str]) -> ReplayConfig:
         races=races,
     )
     rp.finish()
+    return config
+
+
+def _cooldowns(cd: _Table) -> CooldownConfig:
+    d = CooldownConfig()
+    commands = d.commands
+    if cd.has("commands"):
+        table = cd.table("commands")
+        commands = tuple(
+            (name.strip(), table.number(name, _REQUIRED, positive=False)) for name in table.data
+        )
+        if any(not name for name, _ in commands):
+            cd.fail("commands", "must name commands with non-empty keys")
+    else:
+        cd.used.add("commands")
+    config = CooldownConfig(
+        commands=commands,
+        budget_calls=cd.integer("budget_calls", d.budget_calls, positive=True),
+        budget_seconds=cd.number("budget_seconds", d.budget_seconds, positive=True),
+    )
+    cd.finish()
     return config
 
 
