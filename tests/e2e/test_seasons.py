@@ -21,7 +21,12 @@ async def test_admin_starts_a_season_and_the_archive_is_shown(
     fake = fake_discord
     root = fake.user("root")
     bot, (alice, bob) = await ladder_with(
-        bot_process, tmp_path, "Alice", "Bob", admins=(root,), soft_reset='"reset"'
+        bot_process,
+        tmp_path,
+        "Alice",
+        "Bob",
+        admins=(root,),
+        soft_reset='"reset"',  # type: ignore[arg-type]  # a TOML string, written as is
     )
     dm_a, dm_b = await started_match(fake, alice, bob)
     await press(fake, alice, dm_a, "I won")

@@ -144,8 +144,8 @@ async def test_season_change_with_queue_and_match_in_progress(
         # The match of season 1 ends now: it corrects season 1's archive.
         await lad.service.matches.report(open_match.id, 3, "win")
         await lad.service.matches.report(open_match.id, 4, "loss")
-        archive = {e.uid: e for e in await lad.seasons.archive(1)}
-        assert archive[3].mmr == 1520 and archive[3].record.wins == 1
+        by_uid = {e.uid: e for e in await lad.seasons.archive(1)}
+        assert by_uid[3].mmr == 1520 and by_uid[3].record.wins == 1
         current = {
             r[0]: r[1:]
             for r in await lad.rows(
@@ -158,8 +158,18 @@ async def test_season_change_with_queue_and_match_in_progress(
         await lad.assert_replays()
         # A ruling on the old match later: the archive changes again, and so does season 2.
         await lad.service.admin.resolve_match(7, open_match.id, "p2_win", "wrong report")
-        archive = {e.uid: e for e in await lad.seasons.archive(1)}
-        assert archive[4].mmr == 1520 and archive[3].mmr == 1480
+        by_uid = {e.uid: e for e in await lad.seasons.archive(1)}
+        assert by_uid[4].mmr == 1520 and by_uid[3].mmr == 1480
+        ruled = {
+            r[0]: r[1:]
+            for r in await lad.rows(
+                "SELECT discord_uid, mmr, games FROM ratings WHERE race = 'bw_terran'"
+            )
+        }
+        # Season 2 starts from the corrected archive: how far depends on the soft reset.
+        assert ruled[3] == ({"keep": 1480, "reset": 1500, "pull": 1490}[mode], 0)
+        assert ruled[4] == ({"keep": 1520, "reset": 1500, "pull": 1510}[mode], 0)
+        assert ruled[1] == after[1]
         await lad.assert_replays()
         # Season 2 plays on, and a second change archives it.
         await lad.service.queue.leave_queue(2)
@@ -336,6 +346,7 @@ async def test_dry_run_changes_nothing_and_a_real_run_is_a_fresh_replay(
         assert [r[5] for r in after["seasons"]] == ["glicko2", "glicko2"]
         await lad.assert_replays()  # equal to a fresh replay under Glicko-2
         # The bot refuses to start with settings that name another system.
+        assert lad.db is not None
         with pytest.raises(ratings_cli.SystemMismatchError, match="stored under glicko2"):
             await ratings_cli.check_stored_system(lad.db, CONFIG)
         await ratings_cli.check_stored_system(lad.db, glicko)
