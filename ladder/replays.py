@@ -320,3 +320,54 @@ def describe(facts: ReplayFacts) -> str:
     )
     when = f", {facts.start_time:%Y-%m-%d %H:%M} UTC" if facts.start_time else ""
     return f"{people} on {quoted(facts.map_name, 48)}{when}"
+
+
+# What a refusal means, short: for the admin's dispute view and the match page.
+REFUSAL_TEXT: dict[Refusal, str] = {
+    Refusal.COOP: "a co-op or custom game, not a 1v1",
+    Refusal.NOT_1V1: "not a 1v1",
+    Refusal.COMPUTER: "a game against the computer",
+    Refusal.NO_RESULT: "no winner recorded",
+    Refusal.NAMES: "the names are not the two players'",
+    Refusal.MAP: "another map",
+    Refusal.RACE: "another race",
+    Refusal.TOO_EARLY: "played before the match was made",
+    Refusal.TOO_LATE: "played after the match's report deadline",
+}
+
+
+class ReplayEffect(StrEnum):
+    """What an upload did to its match (stored with the replay)."""
+
+    EVIDENCE = "evidence"  # stored and shown only (evidence mode, or not verified)
+    REPORTED = "reported"  # counted as the uploader's report (report mode)
+    DECIDED = "decided"  # finished the match with its result (decides mode)
+    FLAGGED = "flagged"  # verified, but contradicts the uploader's own report: admins told
+    ALREADY = "already"  # verified; the match already had this result
+    LATE = "late"  # verified, but the match was no longer open to reports
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayRecord:
+    """One uploaded replay as stored."""
+
+    id: int
+    match_id: int
+    uploader: int
+    sha256: str
+    size: int
+    facts: ReplayFacts
+    refusal: Refusal | None
+    result: Result | None
+    effect: ReplayEffect
+    uploaded_at: datetime
+
+    @property
+    def verified(self) -> bool:
+        return self.refusal is None
+
+    def proves(self) -> str:
+        """One line: what the replay shows and whether it verified (player text quoted)."""
+        if self.refusal is None:
+            return f"{describe(self.facts)}; verified"
+        return f"{describe(self.facts)}; not verified: {REFUSAL_TEXT[self.refusal]}"

@@ -123,6 +123,7 @@ class Decision(StrEnum):
     SINGLE_REPORT = "single_report"
     ADMIN = "admin"
     NO_REPORTS = "no_reports"
+    REPLAY = "replay"  # a verified replay, under replay.mode = "decides" (ladder.replays)
 
 
 _TERMINAL = frozenset(
@@ -222,7 +223,17 @@ class AdminRuling:
     ruling: Ruling
 
 
-type Event = Confirm | Abort | ConfirmationTimeout | Report | ReportTimeout | AdminRuling
+@dataclass(frozen=True, slots=True)
+class ReplayDecides:
+    """A verified replay decides the match (replay.mode = "decides"), overriding reports but
+    never an admin's ruling."""
+
+    result: Result
+
+
+type Event = (
+    Confirm | Abort | ConfirmationTimeout | Report | ReportTimeout | AdminRuling | ReplayDecides
+)  # fmt: skip
 
 # --- effects -----------------------------------------------------------------------------
 
@@ -321,6 +332,8 @@ def apply_event(state: MatchState, event: Event, now: datetime) -> Transition:
             return _report_timeout(state, now)
         case AdminRuling(admin, ruling):
             return _rule(state, admin, Ruling(ruling))
+        case ReplayDecides(result):
+            return _replay_decides(state, Result(result))
     raise TypeError(f"unknown match event {event!r}")
 
 
@@ -513,6 +526,21 @@ def _rule(state: MatchState, admin: int, ruling: Ruling) -> Transition:
         ruled_by=admin,
     )
     return done, (Finalised(result, Decision.ADMIN),)
+
+
+def _replay_decides(state: MatchState, result: Result) -> Transition:
+    # A replay settles a match in progress, a dispute, or a result the reports gave; a match
+    # that never started or was closed stays as it is, and an admin's ruling stands.
+    if state.decided_by is Decision.ADMIN or state.status not in _RULABLE:
+        return state, _NOTHING
+    if state.status is MatchStatus.FINISHED:
+        if state.result is result:
+            return state, _NOTHING
+        assert state.result is not None
+        fixed = replace(state, result=result, decided_by=Decision.REPLAY)
+        return fixed, (Corrected(state.result, result),)
+    done = replace(state, status=MatchStatus.FINISHED, result=result, decided_by=Decision.REPLAY)
+    return done, (Finalised(result, Decision.REPLAY),)
 
 
 # --- aborts ------------------------------------------------------------------------------
