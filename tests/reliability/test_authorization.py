@@ -20,7 +20,7 @@ message naming the reason; no apology, no ERROR in the bot's log.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +63,18 @@ NOT_A_PLAYER = "not a player in this match"
 BANNED = REFUSALS["banned"]
 DM_ONLY = REFUSALS["dm_only"]
 ADMIN_ONLY = REFUSALS["admin"]
-ADMIN_SUBCOMMANDS = sorted(AdminCog.admin.children)
+
+
+def subcommand_paths(children: Mapping[str, Any]) -> list[str]:
+    """"ban", "season start", ...: every subcommand that runs, below a command's groups."""
+    paths = []
+    for name, child in children.items():
+        inner = getattr(child, "children", None)
+        paths += [f"{name} {path}" for path in subcommand_paths(inner)] if inner else [name]
+    return sorted(paths)
+
+
+ADMIN_SUBCOMMANDS = subcommand_paths(AdminCog.admin.children)
 
 
 @dataclass
