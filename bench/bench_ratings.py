@@ -50,7 +50,7 @@ async def _replay(path: Path, system_name: str) -> dict[str, Any]:
     db = await Database.open(path)
     try:
         t0 = time.perf_counter()
-        log = await SeasonRepository().season_log(db.reader, 1)
+        log = await SeasonRepository().season_log(db.conn, 1)  # streamed (the reader buffers)
         t1 = time.perf_counter()
         out = replay_season(rating_system(RatingConfig(system=system_name)), log)
         t2 = time.perf_counter()

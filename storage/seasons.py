@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from ladder.rating import LoggedAdjustment, RatingKey, Result
+from ladder.rating import LoggedAdjustment, RatingKey
 from ladder.rating_systems import RatingState, RatingSystem, TimedEntry, TimedMatch
 from ladder.seasons import ArchivedEntry, Record, Season
 from ladder.standings import to_micros
@@ -70,6 +70,18 @@ def _columns(state: RatingState) -> tuple[int, float | None, float | None, float
     deviation = state.deviation or None
     volatility = state.volatility or None
     return state.shown, exact, deviation, volatility
+
+
+_BATCH = 20_000
+_SEASON_LOG_SQL = (
+    "SELECT l.match_id, l.discord_uid, l.race, l.adjustment, l.amount,"
+    " m.player1_uid, m.player1_race, m.player2_uid, m.player2_race, m.result,"
+    # ended_at is 'YYYY-MM-DD HH:MM:SS.mmm' UTC (storage.database.format_time): exact µs.
+    " (CAST(strftime('%s', m.ended_at) AS INTEGER) * 1000"
+    "  + CAST(substr(m.ended_at, 21, 3) AS INTEGER)) * 1000"
+    " FROM rating_log AS l LEFT JOIN matches AS m ON m.id = l.match_id"
+    " WHERE l.season = ? ORDER BY l.seq"
+)
 
 
 class SeasonRepository:
@@ -278,31 +290,24 @@ class SeasonRepository:
         )  # fmt: skip
 
     async def season_log(self, conn: Conn, season: int) -> list[TimedEntry]:
-        """Return a season's rating log in order, each match with the moment it was rated."""
-        rows = await _all(
-            conn,
-            "SELECT l.match_id, l.discord_uid, l.race, l.adjustment, l.amount,"
-            " m.player1_uid, m.player1_race, m.player2_uid, m.player2_race, m.result,"
-            " m.ended_at FROM rating_log AS l LEFT JOIN matches AS m ON m.id = l.match_id"
-            " WHERE l.season = ? ORDER BY l.seq",
-            (season,),
-        )
+        """Return a season's rating log in order, each match with the moment it was rated.
+
+        Streamed in batches, with the moment computed by SQLite as exact integer µs (the
+        stored text has milliseconds) and each (uid, race) key built once: a million-match
+        season reads in seconds and holds one small tuple per match.
+        """
         out: list[TimedEntry] = []
-        for r in rows:
-            if r["match_id"] is None:
-                out.append(
-                    LoggedAdjustment((r["discord_uid"], r["race"]), r["adjustment"], r["amount"])
-                )
-                continue
-            out.append(
-                TimedMatch(
-                    r["match_id"],
-                    (r["player1_uid"], r["player1_race"]),
-                    (r["player2_uid"], r["player2_race"]),
-                    Result(r["result"]),
-                    _micros(r["ended_at"]),
-                )
-            )
+        keys: dict[RatingKey, RatingKey] = {}
+        key = keys.setdefault
+        timed = TimedMatch
+        async with conn.execute(_SEASON_LOG_SQL, (season,)) as cursor:
+            while rows := await cursor.fetchmany(_BATCH):
+                for r in rows:
+                    if r[0] is None:
+                        out.append(LoggedAdjustment((r[1], r[2]), r[3], r[4]))
+                        continue
+                    k1, k2 = (r[5], r[6]), (r[7], r[8])
+                    out.append(timed(r[0], key(k1, k1), key(k2, k2), r[9], r[10]))
         return out
 
     async def season_of_match(self, conn: Conn, match_id: int) -> int | None:
