@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ladder.config import LadderConfig
@@ -157,7 +157,14 @@ class SeasonService:
             await self._seasons.write_archive(conn, current.number, archive)
             mode, fraction = config.season.soft_reset, config.season.pull_fraction
             started = await self._seasons.open_next(
-                conn, name, now, self._next_map_pool or config.map_pool, system.name, mode, fraction
+                conn,
+                name,
+                now,
+                self._next_map_pool or config.map_pool,
+                system.name,
+                mode,
+                fraction,
+                asdict(config.rating),
             )
             reset = soft_reset_all(system, states, SeasonBreak(mode, fraction))
             await self._seasons.write_states(conn, reset)

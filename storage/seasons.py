@@ -111,6 +111,7 @@ class SeasonRepository:
         system: str,
         soft_reset: str,
         pull_fraction: float,
+        rating_config: Mapping[str, Any] | None = None,
     ) -> Season:
         """End the current season at `now` and open the next one; return it."""
         current = await self.current(conn)
@@ -119,7 +120,7 @@ class SeasonRepository:
         )
         await conn.execute(
             "INSERT INTO seasons (number, name, started_at, map_pool, rating_system, soft_reset,"
-            " pull_fraction) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " pull_fraction, rating_config) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 current.number + 1,
                 name,
@@ -128,6 +129,7 @@ class SeasonRepository:
                 system,
                 soft_reset,
                 pull_fraction,
+                json.dumps(rating_config, sort_keys=True) if rating_config else None,
             ),
         )
         season = await self.get(conn, current.number + 1)
