@@ -247,14 +247,18 @@ class Glicko2System:
         # the time since each one's last game (capped), then a one-game period for each from
         # the other's rating before the game. Plain floats: this is the replay's hot loop.
         base, scale, cap = self.start, SCALE, self.deviation / SCALE
-        period_us = self.period_days * DAY_US
-        phis = []
-        for _rating, deviation, volatility, last in (a, b):
-            phi = deviation / scale
-            if at is not None and last is not None and at > last:
+        phi_a, phi_b = a[1] / scale, b[1] / scale
+        if at is not None:
+            period_us = self.period_days * DAY_US
+            last = a[3]
+            if last is not None and at > last:
                 t = (at - last) / period_us
-                phi = min(math.sqrt(phi * phi + t * volatility * volatility), cap)
-            phis.append(phi)
+                phi_a = min(math.sqrt(phi_a * phi_a + t * a[2] * a[2]), cap)
+            last = b[3]
+            if last is not None and at > last:
+                t = (at - last) / period_us
+                phi_b = min(math.sqrt(phi_b * phi_b + t * b[2] * b[2]), cap)
+        phis = (phi_a, phi_b)
         mu_a, mu_b = (a[0] - base) / scale, (b[0] - base) / scale
         ma, pa, sa = rate_game(mu_a, phis[0], a[2], mu_b, phis[1], score_a, self.tau)
         mb, pb, sb = rate_game(mu_b, phis[1], b[2], mu_a, phis[0], 1.0 - score_a, self.tau)
