@@ -17,6 +17,11 @@ named `ladder-YYYYMMDD-HHMMSS.db` inside it (UTC). PATH is refused, even with `-
 is the database itself or its -wal, -shm or -journal file, however it is spelt (symlinks, `..`):
 replacing the live -wal would lose every transaction not yet checkpointed. A new copy is 0600
 (less the umask): it holds every player's data; a file replaced with `--force` keeps its mode.
+
+Replay files (`--replays FOLDER`, default `data/replays`): every file the copy's `replays` table
+names is copied into `PATH.replays/` (0700, files 0600). They are named by their SHA-256 and never
+change, so the files the snapshot names are the ones it needs; a file missing from the folder is
+counted and reported, not fatal.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import sqlite3
 import stat
 import sys
@@ -34,7 +40,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.files import PRIVATE_FILE_MODE, create_private_file, database_file_kind
+from storage.files import (
+    PRIVATE_FILE_MODE,
+    create_private_file,
+    database_file_kind,
+    make_private_dir,
+)
 
 
 class BackupError(Exception):
@@ -50,10 +61,17 @@ class BackupResult:
     schema_version: int  # PRAGMA user_version of the copy
     integrity: str  # what PRAGMA integrity_check (or quick_check) said: 'ok'
     seconds: float
+    replays: int = 0  # replay files copied beside the copy
+    replays_missing: int = 0  # named by the copy's replays table but not in the folder
 
 
 def backup_sync(
-    db_path: str | Path, dest_path: str | Path, *, force: bool = False, quick: bool = False
+    db_path: str | Path,
+    dest_path: str | Path,
+    *,
+    force: bool = False,
+    quick: bool = False,
+    replays: str | Path | None = None,
 ) -> BackupResult:
     """Copy the database at `db_path` to `dest_path` (see the module docstring); blocking.
 
@@ -115,6 +133,7 @@ def backup_sync(
         _fsync(partial)
         os.replace(partial, dest)
         _fsync_folder(dest.parent)
+        copied, missing = _copy_replays(dest, Path(replays)) if replays else (0, 0)
     except sqlite3.Error as exc:
         raise BackupError(f"cannot back up {source} to {dest}: {exc}") from exc
     except OSError as exc:
@@ -131,6 +150,8 @@ def backup_sync(
         schema_version=version,
         integrity=integrity,
         seconds=time.perf_counter() - started,
+        replays=copied,
+        replays_missing=missing,
     )
 
 
@@ -139,6 +160,41 @@ async def backup(
 ) -> BackupResult:
     """Like `backup_sync`, on a worker thread: the event loop keeps running while it copies."""
     return await asyncio.to_thread(backup_sync, db_path, dest_path, force=force, quick=quick)
+
+
+def _copy_replays(copy: Path, folder: Path) -> tuple[int, int]:
+    """Copy the replay files the copy's `replays` table names into `<copy>.replays/`; return
+    (copied, missing)."""
+    conn = sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        has = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'replays'").fetchone()
+        hashes = [r[0] for r in conn.execute("SELECT sha256 FROM replays")] if has else []
+    finally:
+        conn.close()
+    if not hashes:
+        return 0, 0
+    target = copy.with_name(copy.name + ".replays")
+    make_private_dir(target)
+    copied = missing = 0
+    for sha256 in hashes:
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            missing += 1
+            continue
+        name = f"{sha256}.SC2Replay"
+        source = folder / name
+        if not source.is_file():
+            missing += 1
+            continue
+        dest = target / name
+        _remove(dest)
+        create_private_file(dest)
+        with open(source, "rb") as src, open(dest, "r+b") as out:
+            shutil.copyfileobj(src, out)
+            out.flush()
+            os.fsync(out.fileno())
+        copied += 1
+    _fsync_folder(target)
+    return copied, missing
 
 
 def _file_name_in_folder() -> str:
@@ -195,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the copy with PRAGMA quick_check (much faster on a big database)",
     )
     parser.add_argument("--db", type=Path, help="the SQLite file (default: DATABASE_PATH)")
+    parser.add_argument(
+        "--replays",
+        type=Path,
+        default=Path("data/replays"),
+        help="the replay folder (replay.folder in data/ladder.toml; default data/replays): "
+        "the files the copy names go to DEST.replays/",
+    )
     return parser
 
 
@@ -205,7 +268,9 @@ def main(argv: Sequence[str], db_path: Path) -> int:
     except SystemExit as exc:  # --help, or a usage error argparse already printed
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        result = backup_sync(args.db or db_path, args.dest, force=args.force, quick=args.quick)
+        result = backup_sync(
+            args.db or db_path, args.dest, force=args.force, quick=args.quick, replays=args.replays
+        )
     except BackupError as exc:
         print(f"ladderbot backup: {exc}", file=sys.stderr)
         return 1
@@ -214,4 +279,13 @@ def main(argv: Sequence[str], db_path: Path) -> int:
         f"schema version {result.schema_version}, integrity {result.integrity}, "
         f"in {result.seconds:.1f} s"
     )
+    if result.replays or result.replays_missing:
+        print(
+            f"Replay files: {result.replays} copied to {result.dest}.replays/"
+            + (
+                f", {result.replays_missing} missing from the folder"
+                if result.replays_missing
+                else ""
+            )
+        )
     return 0
