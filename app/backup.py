@@ -18,10 +18,10 @@ is the database itself or its -wal, -shm or -journal file, however it is spelt (
 replacing the live -wal would lose every transaction not yet checkpointed. A new copy is 0600
 (less the umask): it holds every player's data; a file replaced with `--force` keeps its mode.
 
-Replay files (`--replays FOLDER`, default `data/replays`): every file the copy's `replays` table
-names is copied into `PATH.replays/` (0700, files 0600). They are named by their SHA-256 and never
-change, so the files the snapshot names are the ones it needs; a file missing from the folder is
-counted and reported, not fatal.
+Replay files (`--replays FOLDER`, default `replays` beside the database): every file the copy's
+`replays` table names is copied into `PATH.replays/` (0700, files 0600). They are named by their
+SHA-256 and never change, so the files the snapshot names are the ones it needs; a file missing
+from the folder is counted and reported, not fatal.
 """
 
 from __future__ import annotations
@@ -254,9 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--replays",
         type=Path,
-        default=Path("data/replays"),
-        help="the replay folder (replay.folder in data/ladder.toml; default data/replays): "
-        "the files the copy names go to DEST.replays/",
+        help="the replay folder (replay.folder in data/ladder.toml; default: replays beside the "
+        "database): the files the copy names go to DEST.replays/",
     )
     return parser
 
@@ -269,7 +268,11 @@ def main(argv: Sequence[str], db_path: Path) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         result = backup_sync(
-            args.db or db_path, args.dest, force=args.force, quick=args.quick, replays=args.replays
+            args.db or db_path,
+            args.dest,
+            force=args.force,
+            quick=args.quick,
+            replays=args.replays or Path(args.db or db_path).parent / "replays",
         )
     except BackupError as exc:
         print(f"ladderbot backup: {exc}", file=sys.stderr)

@@ -151,7 +151,7 @@ class ReplayConfig:
 
     mode: str = "report"
     max_bytes: int = 5 * 1024 * 1024
-    folder: str = "data/replays"
+    folder: str = "replays"  # relative: beside the database file (data/replays)
     parse_timeout_seconds: float = 10
     parse_memory_mb: int = 512
     download_timeout_seconds: float = 15

@@ -17,6 +17,7 @@ import logging
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiosqlite
 
@@ -78,15 +79,18 @@ class ReplayService:
         self,
         core: LadderCore,
         admin: AdminService,
-        parser: ReplayParser,
-        files: ReplayFiles,
+        parser: ReplayParser | None = None,
+        files: ReplayFiles | None = None,
         config: ReplayConfig | None = None,
     ) -> None:
         self._core = core
         self._admin = admin
-        self._parser = parser
-        self._files = files
         self.config = config or core.config.replay
+        self._parser = parser or ReplayParser(
+            timeout=self.config.parse_timeout_seconds, memory_mb=self.config.parse_memory_mb
+        )
+        # A relative folder is taken from the database file's folder (data/replays).
+        self._files = files or ReplayFiles(Path(core.db.path).parent / self.config.folder)
         self._replays = ReplayRepository()
 
     @property
