@@ -3,7 +3,10 @@
     python bench/bench_matchmaking.py
 
 Targets (issue 3): 1k queued ≤ 10 ms, 10k queued ≤ 100 ms per wave. Prints min and median of
-15 waves per case (different RNG seeds, the same queue).
+15 waves per case (different RNG seeds, the same queue). Each case runs twice: with nobody met
+lately, and "+ rematches" (issue 15), where every player met his two nearest-MMR neighbours in
+the last minutes and played each last on a map: the worst case of the rematch rule, since the
+closest opponents are exactly the ones to pass over.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ladder.config import load_ladder_config
-from ladder.matchmaking import QueueEntry, RaceRating, run_wave
+from ladder.matchmaking import NO_RECENT, QueueEntry, RaceRating, RecentPairings, pair_key, run_wave
 
 CONFIG = load_ladder_config(Path(__file__).resolve().parent.parent / "data" / "ladder.toml")
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -47,22 +50,37 @@ def make_queue(size: int, seed: int, mmr) -> list[QueueEntry]:
     ]
 
 
+def neighbours_met(queue: list[QueueEntry]) -> RecentPairings:
+    """Every player met the two players nearest his best-known MMR, on the first map."""
+    ranked = sorted(queue, key=lambda e: e.races[0].mmr)
+    keys = {
+        pair_key(a.uid, b.uid)
+        for step in (1, 2)
+        for a, b in zip(ranked, ranked[step:], strict=False)
+    }
+    return RecentPairings(frozenset(keys), dict.fromkeys(keys, CONFIG.map_pool[0]))
+
+
 def main() -> None:
-    print(f"{'case':34} {'queued':>7} {'min ms':>8} {'median ms':>10}  result")
+    print(f"{'case':46} {'queued':>7} {'min ms':>8} {'median ms':>10}  result")
     for name, mmr in CASES.items():
         for size in (1_000, 10_000):
             queue = make_queue(size, size, mmr)
-            times = []
-            for seed in range(15):
-                gc.collect()
-                started = time.perf_counter()
-                wave = run_wave(queue, CONFIG.matchmaking, CONFIG.map_pool, random.Random(seed))
-                times.append(time.perf_counter() - started)
-            times.sort()
-            print(
-                f"{name:34} {size:>7} {times[0] * 1e3:8.1f} {times[len(times) // 2] * 1e3:10.1f}"
-                f"  {len(wave.pairings)} pairs, {len(wave.waiting)} waiting"
-            )
+            for label, recent in (("", NO_RECENT), (" + rematches", neighbours_met(queue))):
+                times = []
+                for seed in range(15):
+                    gc.collect()
+                    started = time.perf_counter()
+                    wave = run_wave(
+                        queue, CONFIG.matchmaking, CONFIG.map_pool, random.Random(seed), recent
+                    )
+                    times.append(time.perf_counter() - started)
+                times.sort()
+                print(
+                    f"{(name + label)[:46]:46} {size:>7} {times[0] * 1e3:8.1f}"
+                    f" {times[len(times) // 2] * 1e3:10.1f}"
+                    f"  {len(wave.pairings)} pairs, {len(wave.waiting)} waiting"
+                )
 
 
 if __name__ == "__main__":

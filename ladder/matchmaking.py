@@ -16,12 +16,20 @@ Rules of one wave (`run_wave`):
   two players' vetoes together cover the whole pool, it is drawn from the pool minus the maps
   *both* vetoed: each side then loses the same protection, and since config keeps
   `max_vetoes` below the pool size, at least one map remains.
+* Rematches: two players who met within the last `rematch_minutes` (`RecentPairings`) are
+  avoided: the handled player takes the closest opponent in his window he has *not* met
+  lately, and meets a recent opponent only when nobody else is within his window. The window
+  never widens for it, so no pairing is worse than the window allows.
+* Last map: the map a pair played last (`RecentPairings.last_maps`) is not drawn for them
+  again while another map is allowed.
 * Entries not paired are returned unchanged in priority order; the caller increments their
   `waves_waited` (or recomputes it from `joined_at`) before the next wave.
 
 The steps, in `run_wave`'s order: `priority_order`; `mmr_slots` (every entry's races as slots
-sorted by MMR); `pair_greedily` (each entry in turn takes its `closest_opponent` among the
-`FreeSlots`); `make_pairings` (a map from `allowed_maps` per pairing, drawn in pairing order).
+sorted by MMR); `recent_rivals` (whom each entry met lately, by index); `pair_greedily` (each
+entry in turn takes its `closest_fresh_opponent`, else its `closest_opponent`, among the
+`FreeSlots`); `make_pairings` (a map from `allowed_maps` minus `avoid_last_map` per pairing,
+drawn in pairing order).
 
 Speed: MMR slots are sorted once and each player looks only at the nearest still-free slot on
 either side of its MMR (bisect, plus a union-find that skips paired slots), so a wave costs
@@ -33,7 +41,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -102,6 +110,23 @@ class WaveResult:
 
     pairings: tuple[Pairing, ...]
     waiting: tuple[QueueEntry, ...]
+
+
+def pair_key(uid_a: int, uid_b: int) -> tuple[int, int]:
+    """The key of two players in `RecentPairings`: the lower uid first."""
+    return (uid_a, uid_b) if uid_a < uid_b else (uid_b, uid_a)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentPairings:
+    """Who met whom lately, keyed by `pair_key`: `rematches` are the pairs that played within
+    the rematch window; `last_maps` the map of each pair's last match (any age)."""
+
+    rematches: frozenset[tuple[int, int]] = frozenset()
+    last_maps: Mapping[tuple[int, int], str] = field(default_factory=dict)
+
+
+NO_RECENT = RecentPairings()
 
 
 def validate_vetoes(
@@ -251,11 +276,68 @@ def closest_opponent(
     return None if best_rank < 0 else (best_own, best)
 
 
+def recent_rivals(order: Sequence[QueueEntry], recent: RecentPairings) -> dict[int, set[int]]:
+    """For each entry (index in priority order) with a recent opponent in this wave, the
+    indexes of those opponents."""
+    if not recent.rematches:
+        return {}
+    index = {e.uid: i for i, e in enumerate(order)}
+    rivals: dict[int, set[int]] = {}
+    for a, b in recent.rematches:
+        i, j = index.get(a), index.get(b)
+        if i is not None and j is not None and i != j:
+            rivals.setdefault(i, set()).add(j)
+            rivals.setdefault(j, set()).add(i)
+    return rivals
+
+
+def closest_fresh_opponent(
+    own: Sequence[int], window: float, slots: MmrSlots, free: FreeSlots, avoid: set[int]
+) -> tuple[int, int] | None:
+    """`closest_opponent`, skipping the free slots whose owner is in `avoid`."""
+    mmrs, owner, size = slots.mmrs, slots.owner, free.size
+    at_or_after, before = free.at_or_after, free.before
+    best_diff = window
+    best_rank = best = best_own = -1
+    for pos in own:
+        mmr = mmrs[pos]
+        # Rightwards MMRs grow and equal MMRs come in priority order: the first slot not
+        # avoided is this side's best.
+        j = at_or_after(pos)
+        while j < size and mmrs[j] - mmr <= best_diff:
+            if owner[j] not in avoid:
+                d = mmrs[j] - mmr
+                if d < best_diff or best_rank < 0 or owner[j] < best_rank:
+                    best_diff, best_rank, best, best_own = d, owner[j], j, pos
+                break
+            j = at_or_after(j + 1)
+        # Leftwards, each MMR value is scanned from its leftmost free slot (longest waiter).
+        j = before(pos)
+        while j >= 0 and mmr - mmrs[j] <= best_diff:
+            value = mmrs[j]
+            start = bisect_left(mmrs, value)
+            k = at_or_after(start)
+            while k < size and mmrs[k] == value and owner[k] in avoid:
+                k = at_or_after(k + 1)
+            if k < size and mmrs[k] == value:
+                d = mmr - value
+                if d < best_diff or best_rank < 0 or owner[k] < best_rank:
+                    best_diff, best_rank, best, best_own = d, owner[k], k, pos
+                break
+            j = before(start) if start > 0 else -1
+    return None if best_rank < 0 else (best_own, best)
+
+
 def pair_greedily(
-    order: Sequence[QueueEntry], slots: MmrSlots, config: MatchmakingConfig
+    order: Sequence[QueueEntry],
+    slots: MmrSlots,
+    config: MatchmakingConfig,
+    rivals: Mapping[int, set[int]] | None = None,
 ) -> list[tuple[int, int]]:
     """Pair the entries in priority order, each with its closest free opponent within its
-    window; return (own slot, opponent slot) per pairing, in the order they were made."""
+    window, preferring one it has not met lately (`rivals`, see `recent_rivals`); return
+    (own slot, opponent slot) per pairing, in the order they were made."""
+    rivals = rivals or {}
     free = FreeSlots(len(slots.mmrs))
     take, positions, owner, window = free.take, slots.positions, slots.owner, config.window
     paired = bytearray(len(order))
@@ -269,7 +351,12 @@ def pair_greedily(
         own = positions[i]
         for j in own:
             take(j)
-        match = closest_opponent(own, window(entry.waves_waited), slots, free)
+        reach = window(entry.waves_waited)
+        match = closest_opponent(own, reach, slots, free)
+        avoid = rivals.get(i)
+        if match is not None and avoid and owner[match[1]] in avoid:
+            # The closest is a recent opponent: anyone else in reach comes first.
+            match = closest_fresh_opponent(own, reach, slots, free, avoid) or match
         if match is None:
             continue
         rival = owner[match[1]]
@@ -294,6 +381,13 @@ def allowed_maps(
     return allowed
 
 
+def avoid_last_map(allowed: tuple[str, ...], last_map: str | None) -> tuple[str, ...]:
+    """The allowed maps without the one the pair played last, unless it is the only one."""
+    if last_map is None or last_map not in allowed or len(allowed) == 1:
+        return allowed
+    return tuple(m for m in allowed if m != last_map)
+
+
 def _pick(allowed: tuple[str, ...], rng: random.Random) -> str:
     # rng.random() rather than rng.choice(): several times faster and just as deterministic;
     # the bias for a handful of maps is below 2**-50.
@@ -306,8 +400,10 @@ def make_pairings(
     found: Iterable[tuple[int, int]],
     map_pool: Sequence[str],
     rng: random.Random,
+    last_maps: Mapping[tuple[int, int], str] | None = None,
 ) -> tuple[Pairing, ...]:
-    """Build the pairings, drawing the maps in pairing order."""
+    """Build the pairings, drawing the maps in pairing order, never the map a pair played
+    last (`last_maps`) while another is allowed."""
     # The allowed maps depend only on the two veto sets: computed once per combination.
     allowed_cache: dict[tuple[frozenset[str], frozenset[str]], tuple[str, ...]] = {}
     mmrs, race, owner = slots.mmrs, slots.race, slots.owner
@@ -318,6 +414,8 @@ def make_pairings(
         allowed = allowed_cache.get(vetoes)
         if allowed is None:
             allowed = allowed_cache[vetoes] = allowed_maps(map_pool, a.vetoes, b.vetoes)
+        if last_maps:
+            allowed = avoid_last_map(allowed, last_maps.get(pair_key(a.uid, b.uid)))
         pairings.append(
             Pairing(a.uid, race[own], mmrs[own], b.uid, race[j], mmrs[j], _pick(allowed, rng))
         )
@@ -329,13 +427,15 @@ def run_wave(
     config: MatchmakingConfig,
     map_pool: Sequence[str],
     rng: random.Random,
+    recent: RecentPairings = NO_RECENT,
 ) -> WaveResult:
-    """Pair the queue for one wave; deterministic for a given queue and RNG state."""
+    """Pair the queue for one wave; deterministic for a given queue, RNG state and `recent`."""
     order = priority_order(entries)
     if not map_pool:
         raise ValueError("the map pool is empty")
     slots = mmr_slots(order)
-    found = pair_greedily(order, slots, config)
+    found = pair_greedily(order, slots, config, recent_rivals(order, recent))
     paired = {slots.owner[pos] for match in found for pos in match}
     waiting = tuple(e for i, e in enumerate(order) if i not in paired)
-    return WaveResult(make_pairings(order, slots, found, map_pool, rng), waiting)
+    pairings = make_pairings(order, slots, found, map_pool, rng, recent.last_maps)
+    return WaveResult(pairings, waiting)

@@ -7,6 +7,7 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import aiosqlite
 
@@ -113,7 +114,11 @@ class QueueService:
                 entries.append(
                     QueueEntry(s.uid, ratings, s.joined_at, frozenset(s.vetoes), s.waves_waited)
                 )
-            wave = run_wave(entries, self.config.matchmaking, self.config.map_pool, self._rng)
+            rematch_since = now - timedelta(minutes=self.config.matchmaking.rematch_minutes)
+            recent = await self._matches.recent_pairings(conn, rematch_since)
+            wave = run_wave(
+                entries, self.config.matchmaking, self.config.map_pool, self._rng, recent
+            )
             deadline = now + self.config.matches.confirmation_window
             ids = await self._matches.create(conn, wave.pairings, now, deadline)
             matched = {uid for p in wave.pairings for uid in (p.uid_a, p.uid_b)}

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from ladder.matchmaking import Pairing
+from ladder.matchmaking import Pairing, RecentPairings, pair_key
 from ladder.rating import ReplayStep, Result
 from ladder.records import (
     ACTIVE_STATUSES,
@@ -192,6 +192,28 @@ class MatchRepository:
             conn, f"SELECT player1_uid, player2_uid FROM matches WHERE status IN ({_ACTIVE_SQL})"
         )
         return {uid for row in rows for uid in row}
+
+    async def recent_pairings(
+        self, conn: aiosqlite.Connection, rematch_since: datetime
+    ) -> RecentPairings:
+        """Who among the queued met whom: the pairs with a match created since `rematch_since`,
+        and each pair's last map. Cancelled matches (a no-show) were not played."""
+        rows = await _all(
+            conn,
+            "SELECT m.player1_uid, m.player2_uid, m.map, m.created_at FROM queue_entries q"
+            " JOIN matches m ON m.player1_uid = q.discord_uid"
+            " WHERE m.player2_uid IN (SELECT discord_uid FROM queue_entries)"
+            " AND m.status != 'cancelled' ORDER BY m.id",
+        )
+        since = format_time(rematch_since)
+        last_maps: dict[tuple[int, int], str] = {}
+        rematches: set[tuple[int, int]] = set()
+        for a, b, map_name, created_at in rows:
+            key = pair_key(a, b)
+            last_maps[key] = map_name  # in id order: the last one stays
+            if created_at >= since:
+                rematches.add(key)
+        return RecentPairings(frozenset(rematches), last_maps)
 
     async def open(self, conn: Reader) -> list[MatchRecord]:
         """Return every active or disputed match, oldest first."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from datetime import timedelta
 
 import pytest
 
@@ -155,3 +157,27 @@ async def test_cancel_racing_a_wave_never_matches_a_player_who_left(svc, leave_f
     else:
         assert left is False and len(made) == 1  # matched first: nothing left to cancel
     assert (await svc.matches.open_match_of(1) is None) == left
+
+
+async def test_a_wave_prefers_an_opponent_not_met_lately_and_another_map(ladder, svc, clock):
+    # 1 and 2 played a moment ago; with 3 also queued at the same rating, 1 meets 3.
+    first = await ladder.match_between(1, 2)
+    await svc.matches.report(first.id, 1, "draw")
+    await svc.matches.report(first.id, 2, "draw")
+    clock.advance(minutes=1)
+    for uid in (1, 2, 3):
+        await svc.queue.join_queue(uid, ["bw_terran"], [])
+    recent = await svc.core.matches.recent_pairings(
+        ladder.db.conn, clock.now - timedelta(minutes=30)
+    )
+    assert recent.rematches == {(1, 2)} and recent.last_maps == {(1, 2): first.map}
+    made = await svc.queue.run_wave()
+    assert len(made) == 1 and {made[0].player1_uid, made[0].player2_uid} == {1, 3}
+
+
+async def test_the_same_two_players_never_get_the_same_map_twice_in_a_row(ladder, svc, clock):
+    maps = []
+    for _ in range(8):
+        maps.append((await ladder.play(1, 2, winner=1)).match.map)
+        clock.advance(minutes=1)  # alone in the queue, they meet again within the window
+    assert all(a != b for a, b in itertools.pairwise(maps)), maps
