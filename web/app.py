@@ -22,6 +22,7 @@ import jinja2
 from aiohttp import web
 
 from services.public import PublicLadder
+from web.load import RequestGate
 
 if TYPE_CHECKING:
     from web.login import HostServices
@@ -66,7 +67,9 @@ SERVICES = web.AppKey("services", WebServices)
 
 def create_app(services: WebServices) -> web.Application:
     """Build the application: templates, middlewares, static files, robots.txt and routes."""
-    app = web.Application(middlewares=[security_headers, error_pages])
+    # The gate bounds the requests running and waiting (web/load.py): the site shares the
+    # bot's event loop, and must not build a backlog that holds Discord commands up.
+    app = web.Application(middlewares=[security_headers, RequestGate().middleware, error_pages])
     app[SERVICES] = services
     env = aiohttp_jinja2.setup(
         app,

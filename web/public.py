@@ -14,6 +14,7 @@ from aiohttp import web
 from services.public import WEEKDAYS, Board, BoardQuery, PlayerPage, PublicLadder, time_zones
 from web.app import SERVICES, WebServices
 from web.charts import rating_chart
+from web.load import PageCache
 
 RESULT_WORDS = {"win": "Win", "loss": "Loss", "draw": "Draw"}
 
@@ -26,13 +27,15 @@ def setup(app: web.Application, services: WebServices) -> None:
     env.filters["signed"] = signed
     env.filters["web_link"] = web_link
     env.globals["RESULT_WORDS"] = RESULT_WORDS
-    app.router.add_get("/", leaderboard_page, name="leaderboard")
-    app.router.add_get("/players/{name:.+}", player_page, name="player")
-    app.router.add_get("/matches/{match_id}", match_page, name="match")
-    app.router.add_get("/activity", activity_page, name="activity")
-    app.router.add_get("/api/leaderboard", leaderboard_api, name="api_leaderboard")
-    app.router.add_get("/api/players/{name:.+}", player_api, name="api_player")
-    app.router.add_get("/api/matches/{match_id}", match_api, name="api_match")
+    # Public pages are the same for everyone: each is served from this cache for a moment.
+    cached = PageCache().cached
+    app.router.add_get("/", cached(leaderboard_page), name="leaderboard")
+    app.router.add_get("/players/{name:.+}", cached(player_page), name="player")
+    app.router.add_get("/matches/{match_id}", cached(match_page), name="match")
+    app.router.add_get("/activity", cached(activity_page), name="activity")
+    app.router.add_get("/api/leaderboard", cached(leaderboard_api), name="api_leaderboard")
+    app.router.add_get("/api/players/{name:.+}", cached(player_api), name="api_player")
+    app.router.add_get("/api/matches/{match_id}", cached(match_api), name="api_match")
 
 
 # --- helpers the templates use ---------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""The site's guard rails: a bounded line of requests (503 past it) and the page cache."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from web.load import PageCache, RequestGate
+
+
+async def test_requests_past_the_line_are_refused_at_once():
+    gate = RequestGate(running=1, waiting=1)
+    started, release = asyncio.Event(), asyncio.Event()
+    served = []
+
+    async def slow(request: web.Request) -> web.Response:
+        served.append(request.query["n"])
+        started.set()
+        await release.wait()
+        return web.Response(text="ok")
+
+    app = web.Application(middlewares=[gate.middleware])
+    app.router.add_get("/", slow)
+    async with TestClient(TestServer(app)) as client:
+        first = asyncio.create_task(client.get("/?n=1"))
+        await started.wait()
+        second = asyncio.create_task(client.get("/?n=2"))
+        deadline = asyncio.get_running_loop().time() + 5
+        while gate.waiting < 1:  # the second is in line
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.005)
+        third = await client.get("/?n=3")
+        assert third.status == 503 and third.headers["Retry-After"] == "2"
+        assert gate.refused == 1
+        release.set()
+        assert [(await r).status for r in (first, second)] == [200, 200]
+        assert served == ["1", "2"]  # the third never reached the handler
+
+
+async def test_a_page_is_served_from_the_cache_until_it_expires():
+    calls = []
+
+    async def page(request: web.Request) -> web.Response:
+        calls.append(request.path_qs)
+        if request.query.get("missing"):
+            raise web.HTTPNotFound()
+        return web.Response(text=f"page {len(calls)}", content_type="text/html")
+
+    fresh, stale = PageCache(seconds=60), PageCache(seconds=0)
+    app = web.Application()
+    app.router.add_get("/kept", fresh.cached(page))
+    app.router.add_get("/always", stale.cached(page))
+    async with TestClient(TestServer(app)) as client:
+        bodies = [await (await client.get("/kept?a=1")).text() for _ in range(3)]
+        assert bodies == ["page 1"] * 3 and fresh.hits == 2
+        response = await client.get("/kept?a=1")
+        assert response.content_type == "text/html"
+        assert await (await client.get("/kept?a=2")).text() == "page 2"  # another URL
+        for _ in range(2):
+            assert (await client.get("/kept?missing=1")).status == 404  # not kept
+        assert calls.count("/kept?missing=1") == 2
+        await client.get("/always")
+        await client.get("/always")
+        assert calls.count("/always") == 2 and stale.hits == 0
