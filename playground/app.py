@@ -37,7 +37,7 @@ from typing import Any
 from aiohttp import web
 
 from localdiscord import FakeDiscord, FakeUser, SentInteraction
-from localdiscord.protocol import MODAL
+from localdiscord.protocol import AUTOCOMPLETE_RESULT, MODAL
 
 from .runner import Playground
 from .simulated import SimulatedPlayers
@@ -59,7 +59,6 @@ EVENT_COALESCE_SECONDS = 0.1  # bursts of changes become one event
 EVENT_PING_SECONDS = 15.0
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-PLAYGROUND = web.AppKey("playground", Playground)
 SITE = web.AppKey("site", object)
 
 
@@ -268,7 +267,7 @@ async def autocomplete(request: web.Request) -> web.Response:
         raise Refused(str(exc).splitlines()[0]) from None
     except TimeoutError:
         return web.json_response({"choices": [], "answered": False})
-    choices = callback.data.get("choices", []) if callback.type == 8 else []
+    choices = callback.choices if callback.type == AUTOCOMPLETE_RESULT else []
     return web.json_response({"choices": [{"name": c["name"], "value": c["value"]}
                                           for c in choices], "answered": True})
 
@@ -381,7 +380,6 @@ async def guard(request: web.Request, handler) -> web.StreamResponse:
 def create_app(site: PlaygroundSite) -> web.Application:
     app = web.Application(middlewares=[guard])
     app[SITE] = site
-    app[PLAYGROUND] = site.playground
     player = "/api/players/{name}"
     app.router.add_get("/", index)
     app.router.add_get("/api/state", state)

@@ -11,10 +11,8 @@ from collections import Counter
 from typing import Any
 
 from localdiscord import FakeDiscord, FakeUser, RecordedMessage, Violation
-from localdiscord.protocol import (
-    OPT_SUB_COMMAND,
-    OPT_SUB_COMMAND_GROUP,
-)
+from localdiscord.objects import iso_from_ms, snowflake_time_ms
+from localdiscord.protocol import APPLICATION_COMMAND, OPT_SUB_COMMAND, OPT_SUB_COMMAND_GROUP
 from localdiscord.rules import modal_inputs
 
 OPTION_TYPES = {3: "string", 4: "integer", 5: "boolean", 6: "user", 7: "channel", 8: "role",
@@ -25,7 +23,7 @@ def message_view(message: RecordedMessage) -> dict[str, Any]:
     """One message in a DM, as the recipient sees it now (edits applied; deleted flagged)."""
     inter = message.interaction
     used: str | None = None  # the command the message answers, as typed
-    if inter is not None and inter.type == 2 and message.kind == "response":
+    if inter is not None and inter.type == APPLICATION_COMMAND and message.kind == "response":
         used = str(inter.data.get("name"))
         for option in inter.data.get("options") or []:  # subcommand path
             if option.get("type") in (OPT_SUB_COMMAND, OPT_SUB_COMMAND_GROUP):
@@ -43,7 +41,7 @@ def message_view(message: RecordedMessage) -> dict[str, Any]:
         "loading": message.loading,
         "edited": message.edited_at,
         "deleted": message.deleted,
-        "timestamp": message.payload(0)["timestamp"],
+        "timestamp": iso_from_ms(snowflake_time_ms(message.id)),
         "command": used,
         "user": inter.user.username if inter is not None else None,
     }
