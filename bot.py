@@ -48,6 +48,7 @@ from services.matches import MatchService
 from services.players import PlayerChanges, PlayerService
 from services.public import PublicLadder
 from services.queue import QueueService
+from services.replays import ReplayService
 from services.seasons import SeasonService
 from services.setup_drafts import SetupDraftService
 from services.web_login import WebLoginService
@@ -164,6 +165,7 @@ async def build_bot(
     bot.seasons = SeasonService(
         core, on_season_changed=standings.apply, next_map_pool=file_map_pool
     )
+    bot.replays = ReplayService(core, bot.admin)  # files beside the database: data/replays
     return bot
 
 

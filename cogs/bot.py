@@ -18,6 +18,7 @@ from cogs.onboarding import OnboardingCog
 from cogs.pipeline import RULE_ATTRIBUTE, CommandPipeline
 from cogs.profile import ProfileCog
 from cogs.queue import QueueCog
+from cogs.replays import ReplayCog
 from ladder.config import LadderConfig
 from ladder.guards import Access
 from ladder.standings import Standings
@@ -27,6 +28,7 @@ from services.leaderboard import LeaderboardService
 from services.matches import MatchService
 from services.players import PlayerService
 from services.queue import QueueService
+from services.replays import ReplayService
 from services.seasons import SeasonService
 from services.setup_drafts import SetupDraftService
 from services.web_login import WebLoginService
@@ -36,7 +38,7 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 
-COGS = (OnboardingCog, ProfileCog, QueueCog, MatchCog, LeaderboardCog, AdminCog)
+COGS = (OnboardingCog, ProfileCog, QueueCog, MatchCog, LeaderboardCog, AdminCog, ReplayCog)
 
 
 class LadderBot(commands.Bot):
@@ -46,6 +48,7 @@ class LadderBot(commands.Bot):
     web_login: WebLoginService | None = None
     web_address: str | None = None  # where links point: WEB_BASE_URL, or where the site listens
     seasons: SeasonService | None = None  # bot.py sets it (seasons commands, past seasons)
+    replays: ReplayService | None = None  # bot.py sets it (/replay, rule by replay)
 
     def __init__(
         self,

@@ -71,6 +71,12 @@ def match_embed(
         embed.add_field(name="Confirm", value=f"before {ts(match.confirm_deadline)}")
     elif status == "in_progress":
         embed.add_field(name="Report", value=f"by {ts(match.report_deadline)}")
+        embed.add_field(
+            name="Replay",
+            value="Upload it here with `/replay file:` (the .SC2Replay): it is checked "
+            "against this match and can report the result for you.",
+            inline=False,
+        )
     if match.result:
         text = RESULT_TEXT[str(match.result)].format(
             p1=shown_name(names, match.player1_uid, "Player 1"),
