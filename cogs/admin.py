@@ -410,7 +410,9 @@ class AdminCog(commands.Cog):
     async def _disputes_page(self, page: int) -> DisputesPage:
         disputes = await self.bot.admin.open_disputes()
         names = await self.bot.notifier.names(*players_of(disputes))
-        return disputes_page(disputes, names, page)
+        replays = self.bot.replays
+        shown = {d.match_id: await replays.of_match(d.match_id) for d in disputes if replays}
+        return disputes_page(disputes, names, page, shown)
 
 
 def _match_state(match: MatchRecord) -> str:

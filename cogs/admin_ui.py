@@ -20,6 +20,7 @@ from cogs.responses import ERROR_COLOUR, INFO_COLOUR
 from cogs.text import link, plain
 from ladder.errors import ValidationError
 from ladder.records import DisputeRecord, EvidenceRecord, MatchRecord
+from ladder.replays import ReplayRecord
 
 # Discord's embed limits: a description, and everything in one embed together.
 EMBED_DESCRIPTION = 4096
@@ -30,6 +31,8 @@ NOTE_SHOWN = 150  # characters of one evidence note, escapes included
 LINK_SHOWN = 120  # characters of one evidence link, backticks included
 EVIDENCE_SHOWN = 2  # pieces of evidence shown per player per dispute; the rest are counted
 DISPUTES_PER_PAGE = 5  # at most; fewer when they are long
+REPLAYS_SHOWN = 3  # replays listed per dispute (the newest uploads are the likeliest; see /replay)
+RULE_BUTTONS = 15  # "Rule by replay" buttons per page: three rows under the page buttons
 
 PAGE_ROUTE = "disputes"  # the ComponentRouter prefix of the page buttons
 _PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
@@ -86,15 +89,23 @@ def evidence_lines(dispute: DisputeRecord, names: Mapping[int, str]) -> list[str
     return lines
 
 
-def describe_dispute(dispute: DisputeRecord, names: Mapping[int, str]) -> str:
-    """One open dispute: the match, both reports, then each player's evidence."""
+def describe_dispute(
+    dispute: DisputeRecord, names: Mapping[int, str], replays: Sequence[ReplayRecord] = ()
+) -> str:
+    """One open dispute: the match, both reports, each player's evidence, then its replays with
+    what each proves (player text quoted, see `ladder.replays.describe`)."""
     match = dispute.match
     who = f" {_who(match.player1_uid, names)} vs {_who(match.player2_uid, names)}" if match else ""
     head = (
         f"__**Match #{dispute.match_id}**__{who} — reports {dispute.player1_report} / "
         f"{dispute.player2_report}, opened <t:{int(dispute.opened_at.timestamp())}:R>"
     )
-    return "\n".join([head, *evidence_lines(dispute, names)])
+    shown = [
+        f"· replay #{r.id} from {player_name(r.uploader, names)}: {r.proves()}"
+        + (f", proves **{r.result}**" if r.result else "")
+        for r in replays[:REPLAYS_SHOWN]
+    ]
+    return "\n".join([head, *evidence_lines(dispute, names), *shown])
 
 
 def paginate(blocks: Sequence[str], limit: int = EMBED_DESCRIPTION) -> list[list[str]]:
@@ -141,18 +152,43 @@ def page_buttons(page: int, pages: int) -> nextcord.ui.View | None:
 
 
 def disputes_page(
-    disputes: Sequence[DisputeRecord], names: Mapping[int, str], page: int = 1
+    disputes: Sequence[DisputeRecord],
+    names: Mapping[int, str],
+    page: int = 1,
+    replays: Mapping[int, Sequence[ReplayRecord]] | None = None,
 ) -> DisputesPage:
-    """Page `page` (1-based, clamped) of the open disputes, with its buttons."""
-    pages = paginate([describe_dispute(d, names) for d in disputes])
+    """Page `page` (1-based, clamped) of the open disputes, with its buttons; `replays` by
+    match id add their lines and, for verified ones, a "Rule by replay" button."""
+    replays = replays or {}
+    pages = paginate([describe_dispute(d, names, replays.get(d.match_id, ())) for d in disputes])
     page = min(max(page, 1), len(pages))
+    first = sum(len(p) for p in pages[: page - 1])
+    on_page = disputes[first : first + len(pages[page - 1])]
+    rule = [
+        rule_button(r)
+        for d in on_page
+        for r in replays.get(d.match_id, ())[:REPLAYS_SHOWN]
+        if r.verified
+    ][:RULE_BUTTONS]
     description = "\n\n".join(pages[page - 1]) or "No open disputes."
     embed = nextcord.Embed(
         title=f"Open disputes ({len(disputes)})", description=description, colour=INFO_COLOUR
     )
     if len(pages) > 1:
         embed.set_footer(text=f"Page {page} of {len(pages)} · oldest first")
-    return DisputesPage(embed, page_buttons(page, len(pages)), page, len(pages))
+    view = page_buttons(page, len(pages))
+    if rule:
+        view = frozen_view(*(view.children if view else []), *rule)
+    return DisputesPage(embed, view, page, len(pages))
+
+
+def rule_button(replay: ReplayRecord) -> nextcord.ui.Button[nextcord.ui.View]:
+    """An admin's "Rule by replay" button, routed to cogs/replays.py ("replay:rule:<id>")."""
+    return nextcord.ui.Button(
+        label=f"Rule by replay #{replay.id} (match #{replay.match_id})",
+        style=nextcord.ButtonStyle.green,
+        custom_id=custom_id("replay", "rule", replay.id),
+    )
 
 
 def parse_page(parts: Sequence[str]) -> int:

@@ -21,14 +21,13 @@ import nextcord
 from nextcord.ext import commands
 
 from cogs.client import user_of
-from cogs.components import custom_id
 from cogs.pipeline import guarded
 from cogs.responses import ERROR_COLOUR, INFO_COLOUR, SUCCESS_COLOUR
 from cogs.text import plain
 from ladder.errors import ValidationError
 from ladder.guards import Access
 from ladder.records import MatchRecord
-from ladder.replays import ReplayEffect, ReplayRecord, describe
+from ladder.replays import ReplayEffect, describe
 from services.replays import ReplayUpload, check_file
 
 if TYPE_CHECKING:  # cogs.bot imports this module
@@ -80,15 +79,6 @@ async def download(url: str, max_bytes: int, seconds: float) -> bytes:
             "file", "The file could not be downloaded in time; please upload it again."
         ) from None
     return bytes(data)
-
-
-def rule_button(replay: ReplayRecord) -> nextcord.ui.Button[nextcord.ui.View]:
-    """The admin's "Rule by replay" button for a verified replay of a disputed match."""
-    return nextcord.ui.Button(
-        label=f"Rule by replay #{replay.id} (match #{replay.match_id})",
-        style=nextcord.ButtonStyle.green,
-        custom_id=custom_id(ROUTE, "rule", replay.id),
-    )
 
 
 def upload_embed(upload: ReplayUpload) -> nextcord.Embed:
