@@ -92,9 +92,21 @@ async def _season_change(copy: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
         started = await seasons.start(1, "Bench season")
         t1 = time.perf_counter()
+        rss = _rss_mb()
+        # What the bot does after the commit (outside the transaction): every new rating into
+        # the in-memory standings.
+        from datetime import UTC, datetime
+
+        from storage.leaderboard import LeaderboardRepository
+
+        standings = await LeaderboardRepository(db).load_standings(datetime.now(UTC))
+        t2 = time.perf_counter()
+        standings.apply(await core.ratings.all(core.reader))
+        t3 = time.perf_counter()
     finally:
         await db.close()
-    return {"archived": started.archived, "ranked": started.ranked, "total_s": t1 - t0}
+    return {"archived": started.archived, "ranked": started.ranked, "total_s": t1 - t0,
+            "peak_rss_mb_change": rss, "standings_refresh_s": t3 - t2}  # fmt: skip
 
 
 def _remove(path: Path) -> None:

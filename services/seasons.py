@@ -148,8 +148,7 @@ class SeasonService:
         async with core.write() as conn:
             now = core.now()
             current = await self._seasons.current(conn)
-            states = await self._seasons.states(conn, system)
-            records = await self._seasons.records(conn, current.number)
+            states, records = await self._seasons.season_end(conn, system)
             banned = await self._seasons.banned(conn)
             archive = final_standings(
                 system, states, records, banned, to_micros(now), config.ranks.shares
@@ -193,7 +192,6 @@ class SeasonService:
                 None,
                 now,
             )
-            rows = await core.ratings.all(conn)
         ended = await self._seasons.get(core.reader, current.number)
         assert ended is not None
         log.info(
@@ -202,7 +200,8 @@ class SeasonService:
         )  # fmt: skip
         if self.on_season_changed is not None:
             try:
-                self.on_season_changed(rows)
+                # After the commit, from the reader: the standings take every new rating.
+                self.on_season_changed(await core.ratings.all(core.reader))
             except Exception:  # committed; the standings reload at the next start anyway
                 log.exception("on_season_changed failed")
         return SeasonStarted(ended, started, len(archive), ranked, open_rows[0][0])
