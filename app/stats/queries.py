@@ -48,6 +48,7 @@ from app.stats.report import (
     DayStats,
     FunnelStep,
     OutcomeStats,
+    ReplayStats,
     SlowCall,
     StatsError,
     StatsReport,
@@ -219,6 +220,7 @@ def collect(
         )
     now = now or datetime.now(UTC)
     start, end = period_bounds(now, days)
+    end_day = (EPOCH + timedelta(days=end // DAY_MS)).isoformat()
     first = EPOCH + timedelta(days=start // DAY_MS)
     day_names = [(first + timedelta(days=offset)).isoformat() for offset in range(days)]
     now_ms = (now - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
@@ -245,6 +247,7 @@ def collect(
         }
         period_users = set().union(*players_by_command.values())
         queued = set().union(*(used.queued for used in usage.values()))
+        replay_counts = _replay_counts(conn, day_names[0], end_day)
         stages = dict(
             conn.execute(
                 _FUNNEL_SQL,
@@ -325,7 +328,23 @@ def collect(
         per_day=per_day,
         funnel=_funnel(stages),
         seconds=seconds,
+        replays=tuple(
+            ReplayStats(verdict, n, n / replay_counts.total())
+            for verdict, n in sorted(replay_counts.items(), key=lambda item: (-item[1], item[0]))
+        ),
     )
+
+
+def _replay_counts(conn: sqlite3.Connection, first_day: str, end_day: str) -> Counter[str]:
+    """Replays stored from `first_day` up to `end_day` (exclusive), by verdict or reason."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'replays'").fetchone():
+        return Counter()
+    rows = conn.execute(
+        "SELECT coalesce(reason, 'verified'), count(*) FROM replays"
+        " WHERE uploaded_at >= ? AND uploaded_at < ? GROUP BY 1",
+        (first_day, end_day),
+    ).fetchall()
+    return Counter({verdict: n for verdict, n in rows})
 
 
 def _usage(

@@ -11,7 +11,7 @@ from typing import Any
 
 from app.stats.report import SLOWEST_CALLS, StatsReport
 
-SECTIONS = ("commands", "latency", "outcomes", "slowest", "days", "funnel")
+SECTIONS = ("commands", "latency", "outcomes", "slowest", "days", "replays", "funnel")
 
 Kind = str  # 'text' | 'int' | 'ms' | 'share' | 'id'
 
@@ -102,6 +102,17 @@ def sections(report: StatsReport) -> list[Section]:
                 (d.day, d.calls, d.players, d.ok, d.refused, d.rejected, d.errors, d.cancelled)
                 for d in report.per_day
             ),
+        ),
+        Section(
+            "replays",
+            "Replays uploaded: verified, or the reason refused (unreadable files and duplicates"
+            " are /replay's rejected calls)",
+            (
+                ("verdict", "verdict", "text"),
+                ("uploads", "uploads", "int"),
+                ("share", "share", "share"),
+            ),
+            tuple((r.verdict, r.uploads, r.share) for r in report.replays),
         ),
         Section(
             "funnel",

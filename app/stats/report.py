@@ -49,6 +49,16 @@ class OutcomeStats:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplayStats:
+    """Replays stored in the period by verdict: 'verified' or the refusal reason (docs/replays.md).
+    Files refused before reading (unreadable, duplicate, too big) are /replay's rejected calls."""
+
+    verdict: str
+    uploads: int
+    share: float  # of the replays stored in the period, 0..1
+
+
+@dataclass(frozen=True, slots=True)
 class SlowCall:
     called_at: str
     command: str
@@ -93,6 +103,7 @@ class StatsReport:
     per_day: tuple[DayStats, ...]  # every day of the period, oldest first
     funnel: tuple[FunnelStep, ...]
     seconds: float  # time spent querying
+    replays: tuple[ReplayStats, ...] = ()  # most first; empty before migration 0011
 
 
 def period_bounds(now: datetime, days: int) -> tuple[int, int]:

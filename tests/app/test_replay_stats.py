@@ -1,0 +1,66 @@
+"""`bot.py stats` counts the replays stored in the period: verified share and refusal reasons."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+from app import stats
+from tests.app.test_stats import NOW, fill, new_database
+
+
+def add_replays(path: Path, rows: list[tuple[str | None, str]]) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        match_id = conn.execute("SELECT min(id) FROM matches").fetchone()[0]
+        uploader = conn.execute("SELECT player1_uid FROM matches WHERE id = ?", (match_id,))
+        uid = uploader.fetchone()[0]
+        for i, (reason, at) in enumerate(rows):
+            conn.execute(
+                "INSERT INTO replays (match_id, uploader, sha256, size, facts, verdict, reason,"
+                " result, effect, uploaded_at) VALUES (?, ?, ?, 1, '{}', ?, ?, ?, 'evidence', ?)",
+                (
+                    match_id, uid, f"{i:064x}", "refused" if reason else "verified", reason,
+                    None if reason else "p1_win", at,
+                ),
+            )  # fmt: skip
+        conn.commit()
+    finally:
+        conn.close()
+
+
+async def test_replays_by_verdict_in_the_period(tmp_path: Path) -> None:
+    path = await new_database(tmp_path / "ladder.db")
+    fill(path)
+    add_replays(
+        path,
+        [
+            (None, "2026-03-08 10:00:00.000"),
+            (None, "2026-03-09 10:00:00.000"),
+            (None, "2026-03-10 11:00:00.000"),
+            ("names", "2026-03-09 12:00:00.000"),
+            ("computer", "2026-03-10 01:00:00.000"),
+            ("map", "2026-03-01 00:00:00.000"),  # before the 3-day period
+        ],
+    )
+    out = io.StringIO()
+    assert stats.main(["--days", "3", "--format", "json"], path, out=out, now=NOW) == 0
+    replays = json.loads(out.getvalue())["replays"]
+    assert replays == [
+        {"verdict": "verified", "uploads": 3, "share": 0.6},
+        {"verdict": "computer", "uploads": 1, "share": 0.2},
+        {"verdict": "names", "uploads": 1, "share": 0.2},
+    ]
+    out = io.StringIO()
+    assert stats.main(["--days", "3", "--section", "replays"], path, out=out, now=NOW) == 0
+    assert "verified" in out.getvalue() and "60.0%" in out.getvalue()
+
+
+async def test_no_replays_is_an_empty_table(tmp_path: Path) -> None:
+    path = await new_database(tmp_path / "ladder.db")
+    fill(path)
+    out = io.StringIO()
+    assert stats.main(["--days", "3", "--format", "json"], path, out=out, now=NOW) == 0
+    assert json.loads(out.getvalue())["replays"] == []
