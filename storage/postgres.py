@@ -1,0 +1,503 @@
+"""PostgreSQL as the ladder's database: the same `Database` interface, on an asyncpg pool.
+
+The repositories keep their SQL and their connection calls (`execute`, `executemany`, cursors
+with `fetchone`/`fetchall`, `rowcount`, `lastrowid`); this module makes those calls work on
+PostgreSQL, so that no repository has a second copy of its queries. What differs between the
+two dialects is handled here, once:
+
+* Placeholders: `?` and `:name` become `$1, $2, ...`, translated once per statement text
+  (cached), outside string literals, quoted names and comments.
+* `INSERT OR IGNORE` becomes `INSERT ... ON CONFLICT DO NOTHING`.
+* `lastrowid`: an INSERT into a table with an identity column gets `RETURNING <column>`
+  appended (the identity columns are read from the catalog at open).
+* `rowcount` comes from the command status ("UPDATE 3").
+* Errors: asyncpg's errors are raised as the sqlite3 exceptions the repositories and services
+  already handle (a constraint violation as IntegrityError, a lock or serialization failure as
+  a busy OperationalError), with the original chained.
+* Results: `numeric` (SUM of integers, AVG) comes back as int or float, as SQLite returns it.
+* SQLite's time functions that repository SQL uses (strftime, julianday) and SUM over a
+  comparison exist on PostgreSQL as compatibility functions created by migration 0001.
+
+Everything else the repositories write is SQL both understand (ON CONFLICT ... DO UPDATE with
+excluded, RETURNING, window functions). Writes keep SQLite's model inside one process: one write
+transaction at a time (an asyncio lock), reads on other pooled connections that see only
+committed rows. Several processes writing at once is PostgreSQL's usual concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
+
+import aiosqlite
+import asyncpg
+
+from storage.database import (
+    LOCK_WAIT_SECONDS,
+    Database,
+    Params,
+    SchemaTooNewError,
+    _busy,
+)
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# Held (session level) while migrating, so two processes starting at once migrate once.
+MIGRATION_LOCK_KEY = 0x1AD0E4
+_INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.I)
+_RETURNING = re.compile(r"\bRETURNING\b", re.I)
+_ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES|SHOW|TABLE|EXPLAIN)\b", re.I)
+# PostgreSQL error classes that mean "try again": serialization failure, deadlock, lock not
+# available, query cancelled (a statement or lock timeout).
+_BUSY_STATES = ("40001", "40P01", "55P03", "57014")
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+def pg_migrations() -> list[tuple[int, str, str]]:
+    """The PostgreSQL migrations as (version, name, sql), in order, checking the numbering."""
+    found = []
+    for entry in resources.files("storage").joinpath("migrations_pg").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    for expected, (version, name, _) in enumerate(found, start=1):
+        if version != expected:
+            raise RuntimeError(f"migration {name} is out of sequence: expected {expected:04d}_*")
+    return found
+
+
+class Statement:
+    """One statement text translated for PostgreSQL: its SQL and how to order its parameters."""
+
+    __slots__ = ("names", "returns_rows", "sql")
+
+    def __init__(self, sql: str, names: tuple[str, ...] | None, returns_rows: bool) -> None:
+        self.sql = sql
+        self.names = names  # None: positional (?) parameters
+        self.returns_rows = returns_rows
+
+    def args(self, params: Params) -> list[Any]:
+        if self.names is None:
+            if isinstance(params, Mapping):
+                raise TypeError("named parameters given to a statement with ? placeholders")
+            return list(params)
+        if not isinstance(params, Mapping):
+            raise TypeError("positional parameters given to a statement with :name placeholders")
+        return [params[name] for name in self.names]
+
+
+def _placeholders(sql: str) -> tuple[str, tuple[str, ...] | None]:
+    """Replace ? and :name by $n outside literals, quoted names and comments."""
+    out: list[str] = []
+    names: list[str] = []
+    positional = 0
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"":
+            end = sql.find(ch, i + 1)
+            while end != -1 and end + 1 < n and sql[end + 1] == ch:  # doubled quote
+                end = sql.find(ch, end + 2)
+            end = n - 1 if end == -1 else end
+            out.append(sql[i : end + 1])
+            i = end + 1
+        elif ch == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end == -1 else end
+            out.append(sql[i:end])
+            i = end
+        elif ch == "?":
+            positional += 1
+            out.append(f"${positional}")
+            i += 1
+        elif ch == ":" and i + 1 < n and (sql[i + 1].isalpha() or sql[i + 1] == "_") and (
+            i == 0 or sql[i - 1] != ":"
+        ):
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] == "_"):
+                j += 1
+            name = sql[i + 1 : j]
+            if name not in names:
+                names.append(name)
+            out.append(f"${names.index(name) + 1}")
+            i = j
+        elif ch == ":" and sql.startswith("::", i):  # a PostgreSQL cast: leave it
+            out.append("::")
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    if positional and names:
+        raise ValueError(f"a statement mixes ? and :name placeholders: {sql!r}")
+    return "".join(out), (tuple(names) if names else None)
+
+
+@functools.lru_cache(maxsize=2048)
+def translate(sql: str, identity: frozenset[tuple[str, str]] = frozenset()) -> Statement:
+    """Translate a statement written for SQLite (cached per text and identity columns)."""
+    text, names = _placeholders(sql.strip().rstrip(";"))
+    returns_rows = bool(_ROWS.match(text) or _RETURNING.search(text))
+    insert = _INSERT.match(text)
+    if insert:
+        table = insert.group(2).lower()
+        if insert.group(1):  # INSERT OR IGNORE INTO t -> INSERT INTO t ... ON CONFLICT DO NOTHING
+            text = text[: insert.start(1)] + text[insert.end(1) :]
+            returning = _RETURNING.search(text)
+            at = returning.start() if returning else len(text)
+            text = f"{text[:at].rstrip()} ON CONFLICT DO NOTHING {text[at:]}".rstrip()
+        column = next((c for t, c in identity if t == table), None)
+        if column is not None and not returns_rows:
+            text = f"{text} RETURNING {column}"
+            returns_rows = True
+    elif re.match(r"^\s*INSERT\s+OR\s+REPLACE\b", text, re.I):
+        raise ValueError("INSERT OR REPLACE has no PostgreSQL form here: write ON CONFLICT")
+    return Statement(text, names, returns_rows)
+
+
+def _rowcount(status: str) -> int:
+    """The row count of a command status: 'UPDATE 3' -> 3, 'INSERT 0 1' -> 1."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else -1
+
+
+def sqlite_error(exc: BaseException) -> Exception:
+    """asyncpg's error as the sqlite3 exception the repositories handle."""
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+        return sqlite3.IntegrityError(str(exc))
+    state = getattr(exc, "sqlstate", None)
+    if state in _BUSY_STATES:
+        return _busy(f"database is locked ({exc})")
+    error = sqlite3.OperationalError(str(exc))
+    # Lost connection or server gone: an I/O error (SQLITE_IOERR), not a bug in the SQL.
+    code = 10 if isinstance(exc, (OSError, asyncpg.InterfaceError)) else 1
+    error.sqlite_errorcode = code
+    error.sqlite_errorname = "SQLITE_IOERR" if code == 10 else "SQLITE_ERROR"
+    return error
+
+
+_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+# A pooled connection (what pool.acquire gives) or a plain one.
+RawConnection = asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]
+
+
+class _PgQuery:
+    """`conn.execute(...)`: awaited, or used as `async with ... as cursor`, like aiosqlite's."""
+
+    def __init__(self, run: Callable[[], Awaitable[PgCursor]]) -> None:
+        self._run = run
+
+    def __await__(self) -> Generator[Any, None, PgCursor]:
+        return self._run().__await__()
+
+    async def __aenter__(self) -> PgCursor:
+        return await self._run()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class PgCursor:
+    """A finished statement, read like an aiosqlite cursor."""
+
+    def __init__(self, rows: list[asyncpg.Record], rowcount: int, lastrowid: int | None) -> None:
+        self._rows = rows
+        self._at = 0
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    async def fetchone(self) -> asyncpg.Record | None:
+        if self._at >= len(self._rows):
+            return None
+        self._at += 1
+        return self._rows[self._at - 1]
+
+    async def fetchmany(self, size: int) -> list[asyncpg.Record]:
+        rows = self._rows[self._at : self._at + size]
+        self._at += len(rows)
+        return rows
+
+    async def fetchall(self) -> list[asyncpg.Record]:
+        rows = self._rows[self._at :]
+        self._at = len(self._rows)
+        return rows
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> PgCursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class PgConnection:
+    """One pooled connection, called as repositories call an aiosqlite connection."""
+
+    def __init__(self, conn: RawConnection, identity: frozenset[tuple[str, str]]) -> None:
+        self.raw = conn
+        self._identity = identity
+        self.total_changes = 0
+        self.in_transaction = False
+
+    def execute(self, sql: str, params: Params = ()) -> _PgQuery:
+        return _PgQuery(lambda: self._execute(sql, params))
+
+    async def _execute(self, sql: str, params: Params) -> PgCursor:
+        statement = translate(sql, self._identity)
+        args = statement.args(params)
+        try:
+            if statement.returns_rows:
+                rows = await self.raw.fetch(statement.sql, *args)
+                is_dml = not _ROWS.match(statement.sql)
+                rowcount = len(rows) if is_dml else -1
+                lastrowid = rows[-1][0] if is_dml and rows else None
+            else:
+                rows = []
+                rowcount = _rowcount(await self.raw.execute(statement.sql, *args))
+                lastrowid = None
+        except _ERRORS as exc:
+            raise sqlite_error(exc) from exc
+        self.total_changes += max(rowcount, 0)
+        return PgCursor(rows, rowcount, lastrowid)
+
+    async def executemany(self, sql: str, seq: Iterable[Params]) -> None:
+        statement = translate(sql, self._identity)
+        batch = [statement.args(params) for params in seq]
+        if not batch:
+            return
+        # RETURNING (added for lastrowid) is pointless for a batch; executemany discards rows.
+        try:
+            await self.raw.executemany(statement.sql, batch)
+        except _ERRORS as exc:
+            raise sqlite_error(exc) from exc
+        self.total_changes += len(batch)
+
+    async def execute_fetchall(self, sql: str, params: Params = ()) -> list[asyncpg.Record]:
+        cursor = await self._execute(sql, params)
+        return await cursor.fetchall()
+
+
+class PgPoolConnection:
+    """`db.conn` and `db.reader` outside a transaction: each statement on a pooled connection,
+    committed on its own (as SQLite's autocommit connection does)."""
+
+    def __init__(self, pool: asyncpg.Pool, identity: frozenset[tuple[str, str]]) -> None:
+        self._pool = pool
+        self._identity = identity
+        self.in_transaction = False
+
+    @property
+    def raw(self) -> PgPoolConnection:  # `reader.raw.execute(...)` streams on SQLite
+        return self
+
+    def execute(self, sql: str, params: Params = ()) -> _PgQuery:
+        async def run() -> PgCursor:
+            async with self._acquire() as conn:
+                return await conn._execute(sql, params)
+
+        return _PgQuery(run)
+
+    async def executemany(self, sql: str, seq: Iterable[Params]) -> None:
+        async with self._acquire() as conn:
+            await conn.executemany(sql, seq)
+
+    async def execute_fetchall(self, sql: str, params: Params = ()) -> list[asyncpg.Record]:
+        async with self._acquire() as conn:
+            return await conn.execute_fetchall(sql, params)
+
+    async def close(self) -> None:  # the pool is the database's to close
+        return None
+
+    @asynccontextmanager
+    async def _acquire(self) -> AsyncIterator[PgConnection]:
+        try:
+            raw = await self._pool.acquire()
+        except _ERRORS as exc:
+            raise sqlite_error(exc) from exc
+        try:
+            yield PgConnection(raw, self._identity)
+        finally:
+            await self._pool.release(raw)
+
+
+def _decode_numeric(text: str) -> int | float:
+    """numeric as SQLite would return it: a whole number as int, else float."""
+    value = Decimal(text)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+async def _init_connection(conn: RawConnection) -> None:
+    await conn.set_type_codec(
+        "numeric", encoder=str, decoder=_decode_numeric, schema="pg_catalog", format="text"
+    )
+
+
+class PostgresDatabase(Database):
+    """`Database` on PostgreSQL: a pool, the same transaction and read methods."""
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+        self.path = Path(redact(url))  # what messages name the database by
+        self._identity: frozenset[tuple[str, str]] = frozenset()
+        self._write_lock = asyncio.Lock()
+        self._pool_conn = PgPoolConnection(pool, self._identity)
+        self._reader = None
+        # `conn` (reads and autocommit writes outside a transaction) and `reader` are pooled.
+        self.conn = cast(aiosqlite.Connection, self._pool_conn)
+
+    @property
+    def reader(self) -> Any:
+        return self._pool_conn
+
+    @classmethod
+    async def open(cls, path: str | Path) -> PostgresDatabase:
+        """Connect a pool to the URL, apply pending migrations, read the identity columns."""
+        url = str(path)
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=10, init=_init_connection, command_timeout=60
+            )
+        except _ERRORS as exc:
+            raise sqlite_error(exc) from exc
+        db = cls(pool, url)
+        try:
+            await db._migrate()
+            await db._read_identity()
+        except BaseException:
+            await pool.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def schema_version(self) -> int:
+        """The last migration applied (0 for an empty database)."""
+        async with self.pool.acquire() as conn:
+            return await _schema_version(conn)
+
+    async def _read_identity(self) -> None:
+        rows = await self.pool.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+        )
+        self._identity = frozenset((r["table_name"], r["column_name"]) for r in rows)
+        self._pool_conn._identity = self._identity
+
+    async def _migrate(self) -> None:
+        steps = pg_migrations()
+        async with self.pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            try:
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version ("
+                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                    " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                )
+                current = await _schema_version(conn)
+                if current > len(steps):
+                    raise SchemaTooNewError(self.path, current, len(steps))
+                for version, name, sql in steps[current:]:
+                    log.info("Applying PostgreSQL migration %s", name)
+                    # One transaction per migration, its schema_version row included.
+                    async with conn.transaction():
+                        await conn.execute(sql)
+                        await conn.execute(
+                            "INSERT INTO schema_version (version, name) VALUES ($1, $2)",
+                            version,
+                            name,
+                        )
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction, one at a time in this process, as on SQLite."""
+        try:
+            async with asyncio.timeout(LOCK_WAIT_SECONDS):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            raise _busy("database is locked (waited for this process's other writes)") from None
+        try:
+            try:
+                raw = await self.pool.acquire()
+            except _ERRORS as exc:
+                raise sqlite_error(exc) from exc
+            try:
+                conn = PgConnection(raw, self._identity)
+                transaction = raw.transaction()
+                try:
+                    await transaction.start()
+                except _ERRORS as exc:
+                    raise sqlite_error(exc) from exc
+                conn.in_transaction = True
+                try:
+                    yield cast(aiosqlite.Connection, conn)
+                except BaseException:
+                    await _quietly(transaction.rollback())
+                    raise
+                try:
+                    await transaction.commit()
+                except _ERRORS as exc:
+                    await _quietly(transaction.rollback())
+                    raise sqlite_error(exc) from exc
+            finally:
+                await self.pool.release(raw)
+        finally:
+            self._write_lock.release()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Any:
+        rows = await self._pool_conn.execute_fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        return list(await self._pool_conn.execute_fetchall(sql, params))
+
+
+async def _quietly(step: Any) -> None:
+    # A broken connection: the server has ended the transaction itself.
+    with contextlib.suppress(*_ERRORS):
+        await step
+
+
+async def _schema_version(conn: RawConnection) -> int:
+    exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+    if not exists:
+        return 0
+    return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version"))
+
+
+async def open_database(target: str | Path) -> Database:
+    """Open the database a setting names: a postgresql:// URL, else an SQLite file path."""
+    text = str(target)
+    if is_postgres_url(text):
+        return await PostgresDatabase.open(text)
+    return await Database.open(Path(text.removeprefix("sqlite:///")))

@@ -1,0 +1,115 @@
+"""Run a test folder's database tests on both backends: SQLite and PostgreSQL.
+
+A conftest imports `backend`, `postgres_server` and `pytest_generate_tests` from here. Every test
+of that folder then runs twice, `[sqlite]` and `[postgresql]`; in the PostgreSQL run,
+`Database.open(path)` opens a fresh PostgreSQL database instead of the SQLite file at `path`
+(the same path again opens the same database, so a test that "restarts the bot" by reopening
+its file reopens its database). The tests themselves are unchanged.
+
+Tests about the SQLite file itself (its PRAGMAs, its -wal, its permissions) are marked
+`@pytest.mark.sqlite_only`, or their module is listed in the conftest's `SQLITE_ONLY_MODULES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from storage.database import Database
+from storage.postgres import PostgresDatabase
+from tests.support.postgres import TEMPLATE, PostgresServer, start_server
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for this test session (xdist worker); stopped at the end."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class PostgresDatabases:
+    """Fresh databases on one server, made from a template migrated once."""
+
+    def __init__(self, server: PostgresServer) -> None:
+        self.server = server
+        self.by_path: dict[str, str] = {}
+        self.template_ready = False
+
+    async def _admin(self, sql: str) -> None:
+        conn = await asyncpg.connect(self.server.url("postgres"))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def url_for(self, path: str | Path) -> str:
+        """The database standing for the SQLite file `path` (created on first use)."""
+        key = str(path)
+        if key not in self.by_path:
+            if not self.template_ready:
+                await self._admin(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+                await self._admin(f"CREATE DATABASE {TEMPLATE}")
+                template = await PostgresDatabase.open(self.server.url(TEMPLATE))
+                await template.close()
+                self.template_ready = True
+            name = self.server.new_database_name()
+            await self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+            self.by_path[key] = self.server.url(name)
+        return self.by_path[key]
+
+    async def new_url(self) -> str:
+        """A fresh migrated database's URL, for tests that ask for one directly."""
+        return await self.url_for(f"<fresh {len(self.by_path)}>")
+
+
+_databases: dict[int, PostgresDatabases] = {}
+
+
+def postgres_databases(server: PostgresServer) -> PostgresDatabases:
+    """The per-server database maker (one per server: the template is migrated once)."""
+    if id(server) not in _databases:
+        _databases[id(server)] = PostgresDatabases(server)
+    return _databases[id(server)]
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The backend this run of the test uses; on PostgreSQL, Database.open opens PostgreSQL."""
+    name: str = getattr(request, "param", "sqlite")
+    if name == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        databases = postgres_databases(server)
+        databases.by_path.clear()  # each test starts from fresh databases
+
+        async def open_on_postgres(cls: Any, path: str | Path) -> Database:
+            return await PostgresDatabase.open(await databases.url_for(path))
+
+        monkeypatch.setattr(Database, "open", classmethod(open_on_postgres))
+    return name
+
+
+def backends_for(metafunc: pytest.Metafunc, sqlite_only_modules: frozenset[str]) -> None:
+    """Parametrize `backend` (autouse in the conftest) unless the test is SQLite-only.
+
+    Only tests that use `tmp_path` (themselves or through a fixture) can open a database file,
+    so only those run twice; a test of pure logic in the same folder runs once.
+    """
+    if "backend" not in metafunc.fixturenames:
+        return
+    if "tmp_path" not in metafunc.fixturenames:
+        metafunc.parametrize("backend", ["sqlite"], indirect=True)
+        return
+    module = Path(str(metafunc.definition.path)).name
+    only_sqlite = module in sqlite_only_modules or bool(
+        metafunc.definition.get_closest_marker("sqlite_only")
+    )
+    metafunc.parametrize("backend", ["sqlite"] if only_sqlite else list(BACKENDS), indirect=True)

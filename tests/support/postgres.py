@@ -1,0 +1,127 @@
+"""A real PostgreSQL for the tests: one throw-away server per test session (per xdist worker).
+
+The server binaries come from the machine image (`.ci/run` installs them when missing). The
+server runs as the `postgres` user when the tests run as root (PostgreSQL refuses root), from a
+temporary data directory, on a free port of 127.0.0.1 and a socket in a temporary folder, with
+fsync off (the data is thrown away). It is stopped when the session ends, also when tests fail;
+an atexit hook stops it if the session itself dies.
+
+Each test gets a fresh database, made by `CREATE DATABASE ... TEMPLATE`: the template is migrated
+once per server, so a test never pays for the migrations.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin")
+TEMPLATE = "ladder_template"
+
+
+def pg_binary(name: str) -> str | None:
+    """The path of a server binary (initdb, pg_ctl): on PATH, else Debian's versioned folder."""
+    found = shutil.which(name)
+    if found:
+        return found
+    for folder in PG_BIN_DIRS:
+        candidate = Path(folder) / name
+        if candidate.exists():
+            return str(candidate)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PostgresServer:
+    """A running throw-away server; `url(name)` is a database's DSN on 127.0.0.1."""
+
+    root: Path
+    port: int
+    pg_ctl: str
+    user_prefix: list[str]
+    _names: Iterator[int] = field(default_factory=itertools.count)
+    stopped: bool = False
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database_name(self) -> str:
+        return f"t{os.getpid()}_{next(self._names)}"
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        subprocess.run(
+            [*self.user_prefix, self.pg_ctl, "stop", "-D", str(self.data_dir), "-m", "immediate"],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_server() -> PostgresServer:
+    """initdb a temporary cluster and start it on a free loopback port; raise if impossible."""
+    initdb, pg_ctl = pg_binary("initdb"), pg_binary("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        raise RuntimeError(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install -y postgresql"
+        )
+    root = Path(tempfile.mkdtemp(prefix="ladder-pg-"))
+    root.chmod(0o700)
+    user_prefix: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(root, "postgres", "postgres")
+        user_prefix = ["runuser", "-u", "postgres", "--"]
+    data, sockets = root / "data", root / "sock"
+
+    def run(*argv: str) -> None:
+        subprocess.run([*user_prefix, *argv], check=True, capture_output=True, text=True)
+
+    try:
+        run("mkdir", "-m", "700", str(sockets))
+        run(initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+            "--locale=C", "--no-sync")
+        for _attempt in range(5):
+            port = _free_port()
+            options = (
+                f"-k {sockets} -c listen_addresses=127.0.0.1 -p {port} -c fsync=off"
+                " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            )
+            started = subprocess.run(
+                [*user_prefix, pg_ctl, "start", "-w", "-t", "60", "-D", str(data),
+                 "-l", str(root / "server.log"), "-o", options],
+                check=False,
+                capture_output=True,
+                text=True,
+            )
+            if started.returncode == 0:
+                server = PostgresServer(root, port, pg_ctl, user_prefix)
+                atexit.register(server.stop)
+                return server
+        raise RuntimeError(f"PostgreSQL did not start: {(root / 'server.log').read_text()}")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            subprocess.run([*user_prefix, pg_ctl, "stop", "-D", str(data), "-m", "immediate"],
+                           check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+        raise
