@@ -172,7 +172,11 @@ async def build_bot(
 def build_website(settings: Settings, bot: LadderBot) -> WebServer:
     """The website on WEB_HOST:WEB_PORT, reading through the bot's own services."""
     public = PublicLadder(
-        bot.ladder_config, bot.standings, bot.leaderboard, HistoryRepository(bot.db)
+        bot.ladder_config,
+        bot.standings,
+        bot.leaderboard,
+        HistoryRepository(bot.db),
+        replays=bot.replays,
     )
     # The host's half: /admin web's login links and the dashboard's numbers.
     bot.web_login = WebLoginService(bot.db)

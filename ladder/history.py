@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ladder.replays import ReplayRecord
+
 
 @dataclass(frozen=True, slots=True)
 class PublicPlayer:
@@ -127,3 +129,4 @@ class MatchStory:
     player2: MatchSide
     dispute: Dispute | None
     rulings: tuple[Ruling, ...]
+    replays: tuple[ReplayRecord, ...] = ()  # uploaded with /replay, oldest first

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -29,6 +29,7 @@ from ladder.ranks import Rank
 from ladder.records import ProfileRating, Record
 from ladder.standings import LeaderboardFilters, LeaderboardPage, Standings
 from services.leaderboard import LeaderboardService
+from services.replays import ReplayService
 from storage.history import HistoryRepository
 
 PAGE_SIZE = 25
@@ -123,8 +124,10 @@ class PublicLadder:
         *,
         clock: Callable[[], datetime] = utc_now,
         page_size: int = PAGE_SIZE,
+        replays: ReplayService | None = None,
     ) -> None:
         self.config = config
+        self._replays = replays  # a match's replays on its page (None: not shown)
         self.standings = standings
         self._leaderboard = leaderboard
         self._history = history
@@ -220,7 +223,10 @@ class PublicLadder:
         """Everything public about a match, or None if there is no such match."""
         if not 0 < match_id < 1 << 63:
             return None
-        return await self._history.match(match_id)
+        story = await self._history.match(match_id)
+        if story is not None and self._replays is not None:
+            story = replace(story, replays=tuple(await self._replays.of_match(match_id)))
+        return story
 
     # --- activity ---------------------------------------------------------------------------
 

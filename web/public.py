@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp_jinja2
 from aiohttp import web
 
+from ladder.replays import REFUSAL_TEXT
 from services.public import WEEKDAYS, Board, BoardQuery, PlayerPage, PublicLadder, time_zones
 from web.app import SERVICES, WebServices
 from web.charts import rating_chart
@@ -262,7 +263,12 @@ async def match_page(request: web.Request) -> web.StreamResponse:
     return aiohttp_jinja2.render_template(
         "match.html",
         request,
-        {"m": story, "races": _public(request).race_names, "outcomes": outcomes},
+        {
+            "m": story,
+            "races": _public(request).race_names,
+            "outcomes": outcomes,
+            "refusals": REFUSAL_TEXT,
+        },
     )
 
 
@@ -306,6 +312,17 @@ def match_json(m) -> dict:
         "player1": side(m.player1),
         "player2": side(m.player2),
         "dispute": dispute,
+        "replays": [
+            {
+                "id": r.id,
+                "verified": r.verified,
+                "refused": None if r.refusal is None else r.refusal.value,
+                "proves": None if r.result is None else r.result.value,
+                "uploaded_at": _time(r.uploaded_at),
+                "facts": r.facts.to_dict(),
+            }
+            for r in m.replays
+        ],
         "rulings": [
             {
                 "at": _time(r.at),

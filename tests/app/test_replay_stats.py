@@ -5,10 +5,34 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app import stats
-from tests.app.test_stats import NOW, fill, new_database
+from storage.database import Database
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # a 3-day period is 2026-03-08 .. 2026-03-10
+
+
+async def new_database(path: Path) -> Path:
+    db = await Database.open(path)  # the real migrations
+    await db.close()
+    return path
+
+
+def fill(path: Path) -> None:
+    """Two players and one match the replays belong to."""
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO players (discord_uid, discord_name, created_at, updated_at)"
+            " VALUES (?, ?, 'x', 'x')",
+            [(1, "one"), (2, "two")],
+        )
+        conn.execute(
+            "INSERT INTO matches (status, player1_uid, player1_race, player1_mmr, player2_uid,"
+            " player2_race, player2_mmr, map, created_at, confirm_deadline)"
+            " VALUES ('finished', 1, 'sc2_zerg', 1500, 2, 'sc2_terran', 1500, 'm', 'x', 'x')"
+        )
 
 
 def add_replays(path: Path, rows: list[tuple[str | None, str]]) -> None:

@@ -4,14 +4,51 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from cogs.admin_ui import disputes_page
 from cogs.match_ui import match_embed
 from ladder.config import LadderConfig
 from ladder.rating import Result
+from ladder.records import DisputeRecord, MatchRecord
 from ladder.replays import Refusal, ReplayEffect, ReplayFacts, ReplayPlayer, ReplayRecord
-from ladder.reports import MatchStatus
-from tests.cogs.test_admin_ui import NAMES, P1, P2, T0, dispute, match
+from ladder.reports import MatchStatus, Outcome
+
+T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+P1, P2 = 111111111111111111, 222222222222222222
+NAMES = {P1: "_Erin_", P2: "**Bob**"}
+
+
+def match(match_id: int) -> MatchRecord:
+    return MatchRecord(
+        id=match_id,
+        status=MatchStatus.DISPUTED,
+        player1_uid=P1,
+        player1_race="sc2_terran",
+        player1_mmr=1500,
+        player2_uid=P2,
+        player2_race="sc2_zerg",
+        player2_mmr=1500,
+        map="Eclipse",
+        created_at=T0,
+        confirm_deadline=T0 + timedelta(minutes=5),
+        player1_report=Outcome.WIN,
+        player2_report=Outcome.WIN,
+    )
+
+
+def dispute(match_id: int) -> DisputeRecord:
+    return DisputeRecord(
+        id=match_id,
+        match_id=match_id,
+        status="open",
+        player1_report=Outcome.WIN,
+        player2_report=Outcome.WIN,
+        opened_at=T0,
+        evidence=(),
+        match=match(match_id),
+    )
+
 
 FACTS = ReplayFacts(
     release="5.0.0.80949",
