@@ -79,7 +79,7 @@ SELECT latest.*, COALESCE(p.player_name, p.discord_name) AS opponent_name
 
 def _matches_sql(windows: Sequence[int]) -> str:
     totals = []
-    for since in ["1"] + [f"ended_at >= :since_{days}" for days in windows]:
+    for since in ["TRUE"] + [f"ended_at >= :since_{days}" for days in windows]:
         for outcome in ("win", "loss", "draw"):
             totals.append(f"SUM(outcome = '{outcome}' AND {since}) OVER ()")
     columns = ", ".join(f"{total} AS total_{i}" for i, total in enumerate(totals))

@@ -422,7 +422,7 @@ class AbortRepository:
         """Count one more abort for the player in `month`."""
         await conn.execute(
             "INSERT INTO aborts (discord_uid, month, used) VALUES (?, ?, 1)"
-            " ON CONFLICT (discord_uid, month) DO UPDATE SET used = used + 1",
+            " ON CONFLICT (discord_uid, month) DO UPDATE SET used = aborts.used + 1",
             (uid, month),
         )
 

@@ -37,7 +37,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
@@ -203,7 +203,10 @@ def sqlite_error(exc: BaseException) -> Exception:
 
 _ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 # A pooled connection (what pool.acquire gives) or a plain one.
-RawConnection = asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]
+if TYPE_CHECKING:
+    RawConnection = asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]
+else:
+    RawConnection = Any
 
 
 class _PgQuery:

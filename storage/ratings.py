@@ -137,7 +137,7 @@ class RatingRepository:
             "   WHERE player1_uid = :uid AND player1_race = :race AND status = 'finished'"
             "  UNION ALL"
             "  SELECT result = 'p2_win', result = 'p1_win', result = 'draw', ended_at FROM matches"
-            "   WHERE player2_uid = :uid AND player2_race = :race AND status = 'finished'))"
+            "   WHERE player2_uid = :uid AND player2_race = :race AND status = 'finished') AS mine)"
             " WHERE discord_uid = :uid AND race = :race",
             [{"uid": uid, "race": race} for uid, race in set(keys)],
         )

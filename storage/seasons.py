@@ -287,6 +287,7 @@ class SeasonRepository:
             "  UNION ALL"
             "  SELECT player2_uid, player2_race, result = 'p2_win', result = 'p1_win',"
             "   result = 'draw', ended_at FROM matches WHERE season = :s AND status = 'finished')"
+            " AS mine"
             " GROUP BY uid, race",
             {"s": season},
         )
