@@ -30,13 +30,6 @@ log = logging.getLogger(__name__)
 
 SWITCH = "LADDERBOT_GC_FREEZE"
 SLOW_PASS_MS = 20.0
-# Container allocations between young passes (CPython: 700). Every answered interaction is a
-# reference cycle (nextcord's Interaction caches an InteractionResponse that points back at
-# it); with passes every 700 allocations, those in flight at a pass are promoted and later die
-# in the old generation, where only a full pass frees them: under 250 commands/s full passes
-# of 22-57 ms freeing ~8 000 objects each (bench/README.md). With 20 000, most die young, and
-# a young pass over at most 20 000 objects takes about a millisecond.
-YOUNG_THRESHOLD = 20_000
 
 
 def freeze_startup_heap() -> int:
@@ -49,14 +42,10 @@ def freeze_startup_heap() -> int:
     gc.collect()
     gc.freeze()
     frozen = gc.get_freeze_count()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
     log.info(
-        "Froze %d start-up objects out of the garbage collector's passes (%.0f ms); young"
-        " passes every %d allocations",
+        "Froze %d start-up objects out of the garbage collector's passes (%.0f ms)",
         frozen,
         (time.perf_counter() - started) * 1000,
-        YOUNG_THRESHOLD,
     )
     return frozen
 

@@ -36,7 +36,6 @@ print(json.dumps({
     "newly_frozen": gc.get_freeze_count() - already,
     "startup_tracked": any(id(o) in tracked for o in startup),
     "later_cycle_freed": gone() is None,
-    "young_threshold": gc.get_threshold()[0],
 }))
 """
 
@@ -63,7 +62,6 @@ def test_startup_objects_are_frozen_and_later_garbage_is_still_collected() -> No
     assert not result["startup_tracked"]  # out of every generation the collector walks
     assert result["later_cycle_freed"]
     assert f"Froze {result['frozen']} start-up objects" in log
-    assert result["young_threshold"] == 20_000  # interactions' cycles die young
 
 
 def test_the_switch_turns_it_off() -> None:
@@ -72,7 +70,6 @@ def test_the_switch_turns_it_off() -> None:
     assert result["startup_tracked"]
     assert result["later_cycle_freed"]
     assert "LADDERBOT_GC_FREEZE=0" in log
-    assert result["young_threshold"] == 700  # CPython's, untouched
 
 
 def test_a_slow_pass_is_logged_once_with_its_generation(caplog):
