@@ -21,6 +21,7 @@ from . import rules
 from .objects import (
     Callback,
     FakeChannel,
+    FakeFile,
     FakeGuild,
     FakeUser,
     RecordedMessage,
@@ -37,6 +38,7 @@ from .protocol import (
     LINK_BUTTON_STYLE,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
+    OPT_ATTACHMENT,
     OPT_BOOLEAN,
     OPT_CHANNEL,
     OPT_INTEGER,
@@ -244,6 +246,17 @@ class Driver(World):
                     **guild.member_payload(value, with_user=False),
                     "permissions": str(guild.permissions_of(value))}
             return str(value.id)
+        if kind == OPT_ATTACHMENT:
+            if not isinstance(value, FakeFile):
+                raise AssertionError(f"{where} takes a FakeFile")
+            attachment_id = self.ids.next()
+            self.attachments[attachment_id] = value
+            url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{value.filename}"
+            size = len(value.data) if value.declared_size is None else value.declared_size
+            resolved.setdefault("attachments", {})[str(attachment_id)] = {
+                "id": str(attachment_id), "filename": value.filename, "size": size,
+                "url": url, "proxy_url": url, "content_type": value.content_type}
+            return str(attachment_id)
         if kind == OPT_CHANNEL and isinstance(value, FakeChannel):
             resolved.setdefault("channels", {})[str(value.id)] = {
                 **value.payload(), "permissions": str((1 << 53) - 1)}

@@ -419,3 +419,16 @@ class SentInteraction:
         """The original answer (if any) and every followup."""
         found = [self.original] if self.original else []
         return found + [m for m in self.followups if m is not self.original]
+
+
+@dataclass(eq=False)
+class FakeFile:
+    """A file a user attaches to a slash command's attachment option. The local Discord serves
+    its bytes at ``http://127.0.0.1:{port}/attachments/{id}/{filename}`` as Discord's CDN does;
+    ``declared_size`` (default: the real size) is what the interaction says, which a client
+    cannot be trusted on."""
+
+    filename: str
+    data: bytes
+    content_type: str = "application/octet-stream"
+    declared_size: int | None = None

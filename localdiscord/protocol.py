@@ -67,6 +67,7 @@ OPT_USER = 6
 OPT_CHANNEL = 7
 OPT_ROLE = 8
 OPT_NUMBER = 10
+OPT_ATTACHMENT = 11
 
 # Component types (the "type" field).
 ACTION_ROW = 1

@@ -188,4 +188,14 @@ class FakeDiscord(Driver, Answers, Gateway):
         for method, path, handler in routes:
             router.add_route(method, p + path, handler)
         router.add_get("/gateway", self._gateway)
+        router.add_get("/attachments/{attachment_id}/{filename}", self._get_attachment)
+
+    async def _get_attachment(self, request: web.Request) -> web.StreamResponse:
+        """An attached file's bytes, as Discord's CDN serves them (no token needed)."""
+        found = None
+        if request.match_info["attachment_id"].isdigit():
+            found = self.attachments.get(int(request.match_info["attachment_id"]))
+        if found is None or found.filename != request.match_info["filename"]:
+            return web.Response(status=404, text="404: Not Found")
+        return web.Response(body=found.data, content_type=found.content_type)
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from .objects import (
     DEFAULT_WAIT,
     FakeChannel,
+    FakeFile,
     FakeGuild,
     FakeUser,
     RecordedMessage,
@@ -56,6 +57,7 @@ class World:
         self.interactions: dict[int, SentInteraction] = {}
         self.requests: list[RecordedRequest] = []  # every REST request, in order
         self.violations: list[Violation] = []
+        self.attachments: dict[int, FakeFile] = {}  # served under /attachments/ (driver.py)
 
         self._changed = asyncio.Event()
         self._peer_failure: str | None = None
