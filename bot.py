@@ -36,6 +36,7 @@ from app.running import AlreadyRunningError, RunningLock
 from app.settings import Settings, SettingsError, load_settings
 from cache.players import PlayerCache
 from cogs.bot import LadderBot
+from cogs.notify import QueueNotifications
 from cogs.pipeline import CommandPipeline
 from ladder.config import ConfigError, LadderConfig, load_ladder_config
 from ladder.cooldowns import Cooldowns
@@ -45,6 +46,7 @@ from services.confirmations import AdminConfirmations
 from services.ladder_core import LadderCore
 from services.leaderboard import LeaderboardService
 from services.matches import MatchService
+from services.notifications import NotificationService
 from services.players import PlayerChanges, PlayerService
 from services.public import PublicLadder
 from services.queue import QueueService
@@ -68,6 +70,7 @@ nextcord.VoiceClient.warn_nacl = False  # no voice here: PyNaCl is not needed
 
 EMBED_DESCRIPTION_LIMIT = 4096
 IN_FLIGHT_GRACE_SECONDS = 5.0
+NOTIFICATIONS_GRACE_SECONDS = 1.0  # queue notifications never delay a stop longer
 
 
 HOST_COMMANDS = {"stats": stats_cli.main, "backup": backup_cli.main}
@@ -165,6 +168,8 @@ async def build_bot(
     bot.seasons = SeasonService(
         core, on_season_changed=standings.apply, next_map_pool=file_map_pool
     )
+    bot.notifications = NotificationService(core)
+    bot.queue_notifications = QueueNotifications(bot, bot.notifications)
     bot.replays = ReplayService(core, bot.admin)  # files beside the database: data/replays
     return bot
 
@@ -258,6 +263,8 @@ async def _serve(
         loop.add_signal_handler(signum, request_stop)
     status = 0
     bot.loops.start()
+    if bot.queue_notifications is not None:
+        bot.queue_notifications.start()
     try:
         runner = asyncio.create_task(bot.start(settings.token), name="discord-client")
         stopper = asyncio.create_task(stop.wait(), name="stop-signal")
@@ -271,6 +278,8 @@ async def _serve(
         # Reverse order of construction: loops and commands, the client, the writer, the database.
         pipeline.stop_accepting()
         await bot.loops.stop()
+        if bot.queue_notifications is not None:  # unsent notifications: dropped within 1 s
+            await bot.queue_notifications.stop(NOTIFICATIONS_GRACE_SECONDS)
         if website is not None:  # stops listening; requests already running finish
             await website.stop()
         await pipeline.wait_idle(IN_FLIGHT_GRACE_SECONDS)

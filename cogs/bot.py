@@ -14,6 +14,7 @@ from cogs.components import ComponentRouter
 from cogs.ladder_tasks import LadderLoops
 from cogs.leaderboard import LeaderboardCog
 from cogs.matches import MatchCog, Notifier
+from cogs.notify import NotifyCog, QueueNotifications
 from cogs.onboarding import OnboardingCog
 from cogs.pipeline import RULE_ATTRIBUTE, CommandPipeline
 from cogs.profile import ProfileCog
@@ -26,6 +27,7 @@ from services.admin import AdminService
 from services.confirmations import AdminConfirmations
 from services.leaderboard import LeaderboardService
 from services.matches import MatchService
+from services.notifications import NotificationService
 from services.players import PlayerService
 from services.queue import QueueService
 from services.replays import ReplayService
@@ -38,7 +40,9 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 
-COGS = (OnboardingCog, ProfileCog, QueueCog, MatchCog, LeaderboardCog, AdminCog, ReplayCog)
+COGS = (
+    OnboardingCog, ProfileCog, QueueCog, MatchCog, LeaderboardCog, AdminCog, ReplayCog, NotifyCog
+)  # fmt: skip
 
 
 class LadderBot(commands.Bot):
@@ -48,6 +52,9 @@ class LadderBot(commands.Bot):
     web_login: WebLoginService | None = None
     web_address: str | None = None  # where links point: WEB_BASE_URL, or where the site listens
     seasons: SeasonService | None = None  # bot.py sets it (seasons commands, past seasons)
+    # Queue notifications (/notify) and their loop and sender: bot.py sets both.
+    notifications: NotificationService | None = None
+    queue_notifications: QueueNotifications | None = None
     replays: ReplayService | None = None  # bot.py sets it (/replay, rule by replay)
 
     def __init__(

@@ -179,6 +179,20 @@ class CooldownConfig:
 
 
 
+@dataclass(frozen=True, slots=True)
+class NotificationConfig:
+    """Queue notifications (/notify): how long a player waits before subscribers hear of him,
+    the least time between two notifications to one player, and when one is too old to send."""
+
+    wait_seconds: float = 20
+    interval_minutes: float = 30
+    max_age_seconds: float = 120
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(minutes=self.interval_minutes)
+
+
 DEFAULT_RANK_SHARES: tuple[tuple[str, float], ...] = (
     ("S", 1), ("A", 7), ("B", 21), ("C", 21), ("D", 21), ("E", 21), ("F", 8),
 )  # fmt: skip
@@ -230,6 +244,7 @@ class LadderConfig:
     season: SeasonConfig = SeasonConfig()
     leaderboard: LeaderboardConfig = LeaderboardConfig()
     cooldowns: CooldownConfig = CooldownConfig()
+    notifications: NotificationConfig = NotificationConfig()
     replay: ReplayConfig = ReplayConfig()
 
     @property
@@ -466,6 +481,14 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
     )
     rk.finish()
     cooldowns = _cooldowns(root.table("cooldowns"))
+    nt = root.table("notifications")
+    d_nt = NotificationConfig()
+    notifications = NotificationConfig(
+        wait_seconds=nt.number("wait_seconds", d_nt.wait_seconds, positive=False),
+        interval_minutes=nt.number("interval_minutes", d_nt.interval_minutes, positive=False),
+        max_age_seconds=nt.number("max_age_seconds", d_nt.max_age_seconds, positive=True),
+    )
+    nt.finish()
     replay = _replay(root.table("replay"), {r.code for r in races})
     root.finish()
 
@@ -481,6 +504,7 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         season=season_config,
         leaderboard=leaderboard,
         cooldowns=cooldowns,
+        notifications=notifications,
         replay=replay,
     )
 

@@ -176,6 +176,12 @@ async def command_reply(
 
 
 WAVE_SECONDS = 0.3  # matchmaking waves this often: a match is made well within a second
+# Flows click faster than people do: cooldowns off unless a test sets them (by their keys,
+# e.g. ``**{"queue_view:join": 3}``).
+NO_COOLDOWNS: dict[str, float | int] = {
+    "budget_calls": 100_000, "leaderboard": 0, "setup": 0, "queue": 0, "queue_view:join": 0,
+    "queue:leave": 0,
+}  # fmt: skip
 
 
 LEAVE_LABEL = "Cancel (leave the queue)"
@@ -192,8 +198,10 @@ def ladder_data_dir(tmp_path: Path, **settings: float | int) -> Path:
         shutil.copytree(REPO_ROOT / "data", data, ignore=shutil.ignore_patterns("*.db*"))
     toml = data / "ladder.toml"
     text = toml.read_text(encoding="utf-8")
-    for key, value in {"wave_interval_seconds": WAVE_SECONDS, **settings}.items():
-        text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+    for key, value in {"wave_interval_seconds": WAVE_SECONDS, **NO_COOLDOWNS, **settings}.items():
+        text, count = re.subn(
+            rf'(?m)^("?){re.escape(key)}\1 = .*$', rf"\g<1>{key}\1 = {value}", text
+        )
         assert count == 1, f"ladder.toml has no single setting {key!r}"
     toml.write_text(text, encoding="utf-8")
     return data

@@ -123,6 +123,16 @@ SEED: dict[int, list[tuple[str, tuple]]] = {
          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
          (1, ALICE, "bw_terran", 1520, 1520.0, 0.0, 0.0, 1, 1, 0, 0, T, 1, "S", 0)),
     ],
+    12: [
+        ("INSERT INTO notify_settings (discord_uid, enabled, races, regions, quiet_start,"
+         " quiet_end, time_zone, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (ALICE, 1, '["bw_zerg"]', '["EU"]', "23:00", "07:00", "Europe/Berlin", T)),
+        ("INSERT INTO notifications_sent (discord_uid, about_uid, race, region, created_at,"
+         " outcome, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+         (ALICE, BOB, "bw_zerg", "EU", T, "sent", T)),
+        ("INSERT INTO queue_board (channel_id, message_id, shown) VALUES (?, ?, ?)",
+         (42, 4242, "2 queueing")),
+    ],
 }  # fmt: skip
 # player_names as 0001 keyed them (NFKC casefold); 0006 adds shape_key (the same, until the
 # bot re-keys every name at start).
