@@ -123,6 +123,12 @@ SEED: dict[int, list[tuple[str, tuple]]] = {
          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
          (1, ALICE, "bw_terran", 1520, 1520.0, 0.0, 0.0, 1, 1, 0, 0, T, 1, "S", 0)),
     ],
+    11: [
+        ("INSERT INTO replays (match_id, uploader, sha256, size, facts, verdict, reason, result,"
+         " effect, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (1, ALICE, "ab" * 32, 12345, '{"map": "Ever Dream LE", "players": []}', "refused",
+          "names", None, "evidence", T)),
+    ],
     12: [
         ("INSERT INTO notify_settings (discord_uid, enabled, races, regions, quiet_start,"
          " quiet_end, time_zone, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
