@@ -7,7 +7,9 @@ two dialects is handled here, once:
 
 * Placeholders: `?` and `:name` become `$1, $2, ...`, translated once per statement text
   (cached), outside string literals, quoted names and comments.
-* `INSERT OR IGNORE` becomes `INSERT ... ON CONFLICT DO NOTHING`.
+* `INSERT OR IGNORE` becomes `INSERT ... ON CONFLICT DO NOTHING`; `x IS [NOT] (...)` between
+  values becomes `IS [NOT] DISTINCT FROM`; `CAST(... AS INTEGER)` casts to BIGINT (SQLite's
+  INTEGER is 64 bits).
 * `lastrowid`: an INSERT into a table with an identity column gets `RETURNING <column>`
   appended (the identity columns are read from the catalog at open).
 * `rowcount` comes from the command status ("UPDATE 3").
@@ -58,6 +60,11 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 MIGRATION_LOCK_KEY = 0x1AD0E4
 _INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.I)
 _RETURNING = re.compile(r"\bRETURNING\b", re.I)
+# SQLite's `IS [NOT]` between values (row values, parameters) is PostgreSQL's [NOT] DISTINCT FROM;
+# SQLite's INTEGER is 64 bits, PostgreSQL's 32.
+_IS_NOT_VALUE = re.compile(r"\bIS\s+NOT\s+(?=[(?:])", re.I)
+_IS_VALUE = re.compile(r"\bIS\s+(?=[(?:])", re.I)
+_AS_INTEGER = re.compile(r"\bAS\s+INTEGER\b", re.I)
 _ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES|SHOW|TABLE|EXPLAIN)\b", re.I)
 # PostgreSQL error classes that mean "try again": serialization failure, deadlock, lock not
 # available, query cancelled (a statement or lock timeout).
@@ -161,7 +168,10 @@ def _placeholders(sql: str) -> tuple[str, tuple[str, ...] | None]:
 @functools.lru_cache(maxsize=2048)
 def translate(sql: str, identity: frozenset[tuple[str, str]] = frozenset()) -> Statement:
     """Translate a statement written for SQLite (cached per text and identity columns)."""
-    text, names = _placeholders(sql.strip().rstrip(";"))
+    text = _IS_NOT_VALUE.sub("IS DISTINCT FROM ", sql.strip().rstrip(";"))
+    text = _IS_VALUE.sub("IS NOT DISTINCT FROM ", text)
+    text = _AS_INTEGER.sub("AS BIGINT", text)
+    text, names = _placeholders(text)
     returns_rows = bool(_ROWS.match(text) or _RETURNING.search(text))
     insert = _INSERT.match(text)
     if insert:

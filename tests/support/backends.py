@@ -82,10 +82,16 @@ def postgres_databases(server: PostgresServer) -> PostgresDatabases:
 
 
 @pytest.fixture
-def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The backend this run of the test uses; on PostgreSQL, Database.open opens PostgreSQL."""
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The backend this run of the test uses; on PostgreSQL, Database.open opens PostgreSQL.
+
+    Its own MonkeyPatch: a test's `monkeypatch.undo()` must not switch it back to SQLite.
+    """
     name: str = getattr(request, "param", "sqlite")
-    if name == "postgresql":
+    if name != "postgresql":
+        yield name
+        return
+    with pytest.MonkeyPatch.context() as monkeypatch:
         server = request.getfixturevalue("postgres_server")
         databases = postgres_databases(server)
         databases.by_path.clear()  # each test starts from fresh databases
@@ -94,7 +100,7 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
             return await PostgresDatabase.open(await databases.url_for(path))
 
         monkeypatch.setattr(Database, "open", classmethod(open_on_postgres))
-    return name
+        yield name
 
 
 def backends_for(
