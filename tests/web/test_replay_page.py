@@ -36,9 +36,9 @@ async def test_the_match_page_lists_its_replays_escaped(seeded: Seeded) -> None:
     site = await open_site(seeded.path)
     try:
         db = site.db
-        (uploader,) = await db.fetchone(
-            "SELECT player1_uid FROM matches WHERE id = ?", (seeded.disputed,)
-        )
+        row = await db.fetchone("SELECT player1_uid FROM matches WHERE id = ?", (seeded.disputed,))
+        assert row is not None
+        uploader = row[0]
         for sha, reason, result in (("a" * 64, None, "p2_win"), ("b" * 64, "names", None)):
             await db.conn.execute(
                 "INSERT INTO replays (match_id, uploader, sha256, size, facts, verdict, reason,"
