@@ -27,6 +27,8 @@ class Settings:
 
     token: str = field(repr=False)
     database_path: Path = REPO_ROOT / "data" / "ladder.db"
+    # A postgresql:// URL (DATABASE_URL) selects PostgreSQL; None: the SQLite file above.
+    database_url: str | None = field(default=None, repr=False)
     admin_ids: frozenset[int] = frozenset()
     dm_only: bool = True
     log_level: str = "INFO"
@@ -95,7 +97,7 @@ def load_settings(
     if api_base and not api_base.startswith(("http://", "https://")):
         raise SettingsError("DISCORD_API_BASE must be an http(s) URL")
     admin_channel = _ids("ADMIN_CHANNEL_ID", get("ADMIN_CHANNEL_ID"))
-    database_path = Path(get("DATABASE_PATH") or data_dir / "ladder.db")
+    database_path, database_url = _database(get("DATABASE_URL"), get("DATABASE_PATH"), data_dir)
     log_file = Path(get("LOG_FILE")) if get("LOG_FILE") else None
     if log_file is not None:
         kind = database_file_kind(log_file, database_path)
@@ -106,6 +108,7 @@ def load_settings(
     return Settings(
         token=token,
         database_path=database_path,
+        database_url=database_url,
         admin_ids=frozenset(_ids("ADMIN_IDS", get("ADMIN_IDS"))),
         dm_only=_flag("DM_ONLY", get("DM_ONLY"), default=True),
         log_level=level,
@@ -119,6 +122,22 @@ def load_settings(
         web_port=_port("WEB_PORT", get("WEB_PORT"), default=8080),
         web_base_url=_base_url("WEB_BASE_URL", get("WEB_BASE_URL")),
     )
+
+
+def _database(url: str, path: str, data_dir: Path) -> tuple[Path, str | None]:
+    """DATABASE_URL (sqlite:///file or postgresql://...) or DATABASE_PATH: the SQLite file and
+    the PostgreSQL URL (None for SQLite)."""
+    default = Path(path) if path else data_dir / "ladder.db"
+    if not url:
+        return default, None
+    if url.startswith("sqlite:///"):
+        file = Path(url.removeprefix("sqlite:///"))
+        if path and Path(path) != file:
+            raise SettingsError("DATABASE_URL and DATABASE_PATH name different SQLite files")
+        return file, None
+    if url.startswith(("postgresql://", "postgres://")):
+        return default, url
+    raise SettingsError("DATABASE_URL must be sqlite:///<file> or postgresql://user:pass@host/db")
 
 
 def _ids(name: str, text: str) -> list[int]:
