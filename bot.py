@@ -38,6 +38,7 @@ from cache.players import PlayerCache
 from cogs.bot import LadderBot
 from cogs.notify import QueueNotifications
 from cogs.pipeline import CommandPipeline
+from cogs.queue_board import QueueBoard
 from ladder.config import ConfigError, LadderConfig, load_ladder_config
 from ladder.cooldowns import Cooldowns
 from ladder.rating_systems import provisional_rule, rating_system
@@ -50,6 +51,7 @@ from services.notifications import NotificationService
 from services.players import PlayerChanges, PlayerService
 from services.public import PublicLadder
 from services.queue import QueueService
+from services.queue_board import QueueBoardService
 from services.replays import ReplayService
 from services.seasons import SeasonService
 from services.setup_drafts import SetupDraftService
@@ -170,6 +172,13 @@ async def build_bot(
     )
     bot.notifications = NotificationService(core)
     bot.queue_notifications = QueueNotifications(bot, bot.notifications)
+    if settings.queue_channel_id is not None:
+        bot.queue_board = QueueBoard(
+            bot,
+            QueueBoardService(core),
+            settings.queue_channel_id,
+            ladder.queue_board.edit_interval_seconds,
+        )
     bot.replays = ReplayService(core, bot.admin)  # files beside the database: data/replays
     return bot
 
@@ -265,6 +274,8 @@ async def _serve(
     bot.loops.start()
     if bot.queue_notifications is not None:
         bot.queue_notifications.start()
+    if bot.queue_board is not None:
+        bot.queue_board.start()
     try:
         runner = asyncio.create_task(bot.start(settings.token), name="discord-client")
         stopper = asyncio.create_task(stop.wait(), name="stop-signal")
@@ -280,6 +291,8 @@ async def _serve(
         await bot.loops.stop()
         if bot.queue_notifications is not None:  # unsent notifications: dropped within 1 s
             await bot.queue_notifications.stop(NOTIFICATIONS_GRACE_SECONDS)
+        if bot.queue_board is not None:
+            await bot.queue_board.stop()
         if website is not None:  # stops listening; requests already running finish
             await website.stop()
         await pipeline.wait_idle(IN_FLIGHT_GRACE_SECONDS)

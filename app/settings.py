@@ -41,6 +41,7 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     web_base_url: str | None = None  # the site's public address, for links from Discord
+    queue_channel_id: int | None = None  # the live queue board's channel, if any
 
     @property
     def ladder_config_path(self) -> Path:
@@ -97,6 +98,7 @@ def load_settings(
     if api_base and not api_base.startswith(("http://", "https://")):
         raise SettingsError("DISCORD_API_BASE must be an http(s) URL")
     admin_channel = _ids("ADMIN_CHANNEL_ID", get("ADMIN_CHANNEL_ID"))
+    queue_channel = _ids("QUEUE_CHANNEL_ID", get("QUEUE_CHANNEL_ID"))
     database_path, database_url = _database(get("DATABASE_URL"), get("DATABASE_PATH"), data_dir)
     log_file = Path(get("LOG_FILE")) if get("LOG_FILE") else None
     if log_file is not None:
@@ -121,6 +123,7 @@ def load_settings(
         web_host=get("WEB_HOST") or "127.0.0.1",
         web_port=_port("WEB_PORT", get("WEB_PORT"), default=8080),
         web_base_url=_base_url("WEB_BASE_URL", get("WEB_BASE_URL")),
+        queue_channel_id=queue_channel[0] if queue_channel else None,
     )
 
 

@@ -19,6 +19,7 @@ from cogs.onboarding import OnboardingCog
 from cogs.pipeline import RULE_ATTRIBUTE, CommandPipeline
 from cogs.profile import ProfileCog
 from cogs.queue import QueueCog
+from cogs.queue_board import QueueBoard
 from cogs.replays import ReplayCog
 from ladder.config import LadderConfig
 from ladder.guards import Access
@@ -55,6 +56,7 @@ class LadderBot(commands.Bot):
     # Queue notifications (/notify) and their loop and sender: bot.py sets both.
     notifications: NotificationService | None = None
     queue_notifications: QueueNotifications | None = None
+    queue_board: QueueBoard | None = None  # bot.py sets it when QUEUE_CHANNEL_ID is set
     replays: ReplayService | None = None  # bot.py sets it (/replay, rule by replay)
 
     def __init__(

@@ -193,6 +193,13 @@ class NotificationConfig:
         return timedelta(minutes=self.interval_minutes)
 
 
+@dataclass(frozen=True, slots=True)
+class QueueBoardConfig:
+    """The live queue board (QUEUE_CHANNEL_ID): the least time between two of its edits."""
+
+    edit_interval_seconds: float = 10
+
+
 DEFAULT_RANK_SHARES: tuple[tuple[str, float], ...] = (
     ("S", 1), ("A", 7), ("B", 21), ("C", 21), ("D", 21), ("E", 21), ("F", 8),
 )  # fmt: skip
@@ -245,6 +252,7 @@ class LadderConfig:
     leaderboard: LeaderboardConfig = LeaderboardConfig()
     cooldowns: CooldownConfig = CooldownConfig()
     notifications: NotificationConfig = NotificationConfig()
+    queue_board: QueueBoardConfig = QueueBoardConfig()
     replay: ReplayConfig = ReplayConfig()
 
     @property
@@ -489,6 +497,13 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         max_age_seconds=nt.number("max_age_seconds", d_nt.max_age_seconds, positive=True),
     )
     nt.finish()
+    qb = root.table("queue_board")
+    queue_board = QueueBoardConfig(
+        edit_interval_seconds=qb.number(
+            "edit_interval_seconds", QueueBoardConfig().edit_interval_seconds, positive=True
+        )
+    )
+    qb.finish()
     replay = _replay(root.table("replay"), {r.code for r in races})
     root.finish()
 
@@ -505,6 +520,7 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         leaderboard=leaderboard,
         cooldowns=cooldowns,
         notifications=notifications,
+        queue_board=queue_board,
         replay=replay,
     )
 

@@ -1,5 +1,5 @@
-"""Queue notifications: what each player chose with /notify, every notification and its fate,
-and the live queue board's message. Raw SQL next to its use; rows become domain values."""
+"""Queue notifications: what each player chose with /notify, and every notification and its
+fate. Raw SQL next to its use; rows become domain values."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _settings(row: sqlite3.Row) -> NotifySettings:
 
 
 class NotificationRepository:
-    """notify_settings, notifications_sent and queue_board."""
+    """notify_settings and notifications_sent."""
 
     async def settings(self, conn: Reader, uid: int) -> NotifySettings | None:
         """What the player chose, or None if he never used /notify."""
@@ -147,23 +147,6 @@ class NotificationRepository:
     async def outcomes(self, conn: Reader) -> dict[str, int]:
         rows = await _all(conn, "SELECT outcome, count(*) FROM notifications_sent GROUP BY 1")
         return {outcome: count for outcome, count in rows}
-
-    async def board(self, conn: Reader, channel_id: int) -> tuple[int, str] | None:
-        """The queue board's message id in this channel and what it shows, if one was made."""
-        row = await _one(
-            conn, "SELECT message_id, shown FROM queue_board WHERE channel_id = ?", (channel_id,)
-        )
-        return None if row is None else (row[0], row[1])
-
-    async def save_board(
-        self, conn: aiosqlite.Connection, channel_id: int, message_id: int, shown: str
-    ) -> None:
-        await conn.execute(
-            "INSERT INTO queue_board (channel_id, message_id, shown) VALUES (?, ?, ?)"
-            " ON CONFLICT (channel_id) DO UPDATE SET message_id = excluded.message_id,"
-            " shown = excluded.shown",
-            (channel_id, message_id, shown),
-        )
 
 
 def _marks(values: Sequence[object]) -> str:

@@ -71,6 +71,7 @@ class BotProcess:
             "LOG_FILE": "",
             "COMMAND_GUILD_IDS": ",".join(map(str, self.command_guild_ids)),
             "ADMIN_CHANNEL_ID": "",
+            "QUEUE_CHANNEL_ID": "",
             "WEB_PORT": "0",  # the website on a free port: bots run side by side
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
