@@ -78,7 +78,7 @@ class RatingRepository:
                 out.append(_rating(row))
         return out
 
-    async def all(self, conn: aiosqlite.Connection) -> list[RatingRow]:
+    async def all(self, conn: Reader) -> list[RatingRow]:
         """Return every ratings row."""
         rows = await _all(conn, "SELECT * FROM ratings ORDER BY discord_uid, race")
         return [_rating(row) for row in rows]
