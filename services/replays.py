@@ -249,6 +249,8 @@ class ReplayService:
         if match.status is not MatchStatus.IN_PROGRESS:
             if match.result is verdict.result:
                 return ReplayEffect.ALREADY, None, False, []
+            if match.status is MatchStatus.AWAITING_CONFIRMATION:  # reports come after both
+                return ReplayEffect.EVIDENCE, None, False, []  # confirmed: kept as evidence
             return ReplayEffect.LATE, None, False, []
         try:
             update, rows = await self._core.apply(conn, match, Report(uid, proven), now)

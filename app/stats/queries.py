@@ -247,7 +247,7 @@ def collect(
         }
         period_users = set().union(*players_by_command.values())
         queued = set().union(*(used.queued for used in usage.values()))
-        replay_counts = _replay_counts(conn, day_names[0], end_day)
+        replay_counts = _replay_counts(conn, day_names[0], end_day, (start, end))
         stages = dict(
             conn.execute(
                 _FUNNEL_SQL,
@@ -335,8 +335,12 @@ def collect(
     )
 
 
-def _replay_counts(conn: sqlite3.Connection, first_day: str, end_day: str) -> Counter[str]:
-    """Replays stored from `first_day` up to `end_day` (exclusive), by verdict or reason."""
+def _replay_counts(
+    conn: sqlite3.Connection, first_day: str, end_day: str, period: tuple[int, int]
+) -> Counter[str]:
+    """Replays stored from `first_day` up to `end_day` (exclusive), by verdict or reason, and
+    the /replay calls refused before a replay was stored ('rejected': not a replay file, too
+    big, unreadable, already uploaded, not the player's match)."""
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'replays'").fetchone():
         return Counter()
     rows = conn.execute(
@@ -344,7 +348,15 @@ def _replay_counts(conn: sqlite3.Connection, first_day: str, end_day: str) -> Co
         " WHERE uploaded_at >= ? AND uploaded_at < ? GROUP BY 1",
         (first_day, end_day),
     ).fetchall()
-    return Counter({verdict: n for verdict, n in rows})
+    counts = Counter({verdict: n for verdict, n in rows})
+    (rejected,) = conn.execute(
+        "SELECT count(*) FROM command_calls WHERE command = 'replay' AND outcome = 'rejected'"
+        " AND called_ms >= ? AND called_ms < ?",
+        period,
+    ).fetchone()
+    if rejected:
+        counts["rejected"] = rejected
+    return counts
 
 
 def _usage(

@@ -105,8 +105,8 @@ def sections(report: StatsReport) -> list[Section]:
         ),
         Section(
             "replays",
-            "Replays uploaded: verified, or the reason refused (unreadable files and duplicates"
-            " are /replay's rejected calls)",
+            "Replays uploaded: verified, the reason a stored one was refused, or rejected"
+            " before storing (unreadable, duplicate, too big)",
             (
                 ("verdict", "verdict", "text"),
                 ("uploads", "uploads", "int"),

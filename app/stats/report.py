@@ -50,8 +50,9 @@ class OutcomeStats:
 
 @dataclass(frozen=True, slots=True)
 class ReplayStats:
-    """Replays stored in the period by verdict: 'verified' or the refusal reason (docs/replays.md).
-    Files refused before reading (unreadable, duplicate, too big) are /replay's rejected calls."""
+    """Uploads in the period by verdict: 'verified', the refusal reason of a stored replay
+    (docs/replays.md), or 'rejected' (a /replay call refused before anything was stored:
+    unreadable, duplicate, too big, not a replay file)."""
 
     verdict: str
     uploads: int

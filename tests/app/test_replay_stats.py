@@ -69,17 +69,33 @@ async def test_replays_by_verdict_in_the_period(tmp_path: Path) -> None:
             ("map", "2026-03-01 00:00:00.000"),  # before the 3-day period
         ],
     )
+    # Two /replay calls refused before anything was stored (one before the period), one ok.
+    day = 86_400_000
+    march_9 = 20521 * day  # 2026-03-09 00:00 UTC in ms
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO command_calls (called_ms, discord_uid, player_name, command,"
+            " duration_ms, outcome) VALUES (?, 1, 'one', ?, 5.0, ?)",
+            [
+                (march_9 + 1000, "replay", "rejected"),
+                (march_9 + 2000, "replay", "rejected"),
+                (march_9 - 5 * day, "replay", "rejected"),
+                (march_9 + 3000, "replay", "ok"),
+                (march_9 + 4000, "queue", "rejected"),
+            ],
+        )
     out = io.StringIO()
     assert stats.main(["--days", "3", "--format", "json"], path, out=out, now=NOW) == 0
     replays = json.loads(out.getvalue())["replays"]
     assert replays == [
-        {"verdict": "verified", "uploads": 3, "share": 0.6},
-        {"verdict": "computer", "uploads": 1, "share": 0.2},
-        {"verdict": "names", "uploads": 1, "share": 0.2},
+        {"verdict": "verified", "uploads": 3, "share": round(3 / 7, 4)},
+        {"verdict": "rejected", "uploads": 2, "share": round(2 / 7, 4)},
+        {"verdict": "computer", "uploads": 1, "share": round(1 / 7, 4)},
+        {"verdict": "names", "uploads": 1, "share": round(1 / 7, 4)},
     ]
     out = io.StringIO()
     assert stats.main(["--days", "3", "--section", "replays"], path, out=out, now=NOW) == 0
-    assert "verified" in out.getvalue() and "60.0%" in out.getvalue()
+    assert "verified" in out.getvalue() and "42.9%" in out.getvalue()
 
 
 async def test_no_replays_is_an_empty_table(tmp_path: Path) -> None:
