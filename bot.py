@@ -171,6 +171,9 @@ async def build_bot(
         core, on_season_changed=standings.apply, next_map_pool=file_map_pool
     )
     bot.notifications = NotificationService(core)
+    # /activity reads the counts the website's heatmap shows; build_website replaces this
+    # with the site's own instance, so both share one cache.
+    bot.public = PublicLadder(ladder, standings, bot.leaderboard, HistoryRepository(db))
     bot.queue_notifications = QueueNotifications(bot, bot.notifications)
     if settings.queue_channel_id is not None:
         bot.queue_board = QueueBoard(
@@ -192,6 +195,7 @@ def build_website(settings: Settings, bot: LadderBot) -> WebServer:
         HistoryRepository(bot.db),
         replays=bot.replays,
     )
+    bot.public = public
     # The host's half: /admin web's login links and the dashboard's numbers.
     bot.web_login = WebLoginService(bot.db)
     host = HostServices(

@@ -9,6 +9,7 @@ from typing import Any
 import nextcord
 from nextcord.ext import commands
 
+from cogs.activity import ActivityCog
 from cogs.admin import AdminCog
 from cogs.components import ComponentRouter
 from cogs.ladder_tasks import LadderLoops
@@ -30,6 +31,7 @@ from services.leaderboard import LeaderboardService
 from services.matches import MatchService
 from services.notifications import NotificationService
 from services.players import PlayerService
+from services.public import PublicLadder
 from services.queue import QueueService
 from services.replays import ReplayService
 from services.seasons import SeasonService
@@ -42,7 +44,8 @@ log = logging.getLogger(__name__)
 
 
 COGS = (
-    OnboardingCog, ProfileCog, QueueCog, MatchCog, LeaderboardCog, AdminCog, ReplayCog, NotifyCog
+    OnboardingCog, ProfileCog, QueueCog, MatchCog, LeaderboardCog, AdminCog, ReplayCog, NotifyCog,
+    ActivityCog,
 )  # fmt: skip
 
 
@@ -57,6 +60,7 @@ class LadderBot(commands.Bot):
     notifications: NotificationService | None = None
     queue_notifications: QueueNotifications | None = None
     queue_board: QueueBoard | None = None  # bot.py sets it when QUEUE_CHANNEL_ID is set
+    public: PublicLadder | None = None  # the website's reads (/activity shares its counts)
     replays: ReplayService | None = None  # bot.py sets it (/replay, rule by replay)
 
     def __init__(
