@@ -201,6 +201,8 @@ def sqlite_error(exc: BaseException) -> Exception:
     if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
         return sqlite3.IntegrityError(str(exc))
     state = getattr(exc, "sqlstate", None)
+    if isinstance(state, str) and state.startswith("22"):  # a value out of range, malformed
+        return sqlite3.DataError(str(exc))
     if state in _BUSY_STATES:
         return _busy(f"database is locked ({exc})")
     error = sqlite3.OperationalError(str(exc))

@@ -19,9 +19,6 @@ from storage.postgres import PostgresDatabase, pg_migrations
 from tests.support.backends import postgres_databases
 from tests.support.postgres import PostgresServer
 
-# This module compares both itself: it is not run once per backend.
-pytestmark = pytest.mark.sqlite_only
-
 # SQLite's declared type -> the PostgreSQL type migrations_pg uses for it.
 TYPES = {"INTEGER": "bigint", "REAL": "double precision", "TEXT": "text", "BLOB": "bytea"}
 

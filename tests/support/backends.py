@@ -114,7 +114,8 @@ def backends_for(
     SQLite file itself. `postgres_gaps` maps a test to why it does not pass on PostgreSQL yet:
     its PostgreSQL run is a strict xfail, so it fails the day the gap is closed (remove it then).
     Only tests that use `tmp_path` (themselves or through a fixture) can open a database file,
-    so only those run twice; a test of pure logic in the same folder runs once.
+    so only those run twice; a test of pure logic in the same folder runs once, and so does one
+    that asks for `postgres_server` itself.
     """
     if "backend" not in metafunc.fixturenames:
         return
@@ -122,6 +123,7 @@ def backends_for(
     test = f"{module}::{metafunc.definition.originalname}"
     only_sqlite = (
         "tmp_path" not in metafunc.fixturenames
+        or "postgres_server" in metafunc.fixturenames  # it uses both backends itself
         or module in sqlite_only
         or test in sqlite_only
         or bool(metafunc.definition.get_closest_marker("sqlite_only"))

@@ -1,0 +1,153 @@
+"""The command log on PostgreSQL: CommandLogWriter's contract, batches written with COPY."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from storage.postgres import PostgresDatabase
+from storage.postgres_command_log import PostgresCommandLogWriter
+from tests.support.backends import postgres_databases
+from tests.support.postgres import PostgresServer
+
+# A snowflake made at 2026-03-01 12:00:00.250 UTC.
+MOMENT = datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+SNOWFLAKE = (int(MOMENT.timestamp() * 1000) - 1420070400000) << 22
+
+
+@pytest.fixture
+async def db(postgres_server: PostgresServer) -> AsyncIterator[PostgresDatabase]:
+    database = await PostgresDatabase.open(await postgres_databases(postgres_server).new_url())
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def row(i: int, **changes: object) -> tuple:
+    values = {
+        "interaction_id": SNOWFLAKE + i,
+        "discord_uid": 1000 + i,
+        "player_name": f"p{i}",
+        "command": "queue",
+        "guild_id": None,
+        "duration_ms": 1.5,
+        "outcome": "ok",
+        "kind": "slash",
+    }
+    values.update(changes)
+    return tuple(values.values())
+
+
+async def count(db: PostgresDatabase) -> int:
+    found = await db.fetchone("SELECT count(*) FROM command_calls")
+    return int(found[0])
+
+
+def failures_seen(writer: PostgresCommandLogWriter, wanted: int) -> asyncio.Event:
+    """An event set once the writer has seen `wanted` failed attempts."""
+    seen = asyncio.Event()
+    original = writer._failed
+
+    def failed(exc: Exception, rows: int) -> None:
+        original(exc, rows)
+        if writer.stats().failed_batches >= wanted:
+            seen.set()
+
+    writer._failed = failed  # type: ignore[method-assign]
+    return seen
+
+
+async def test_rows_are_written_with_their_time_and_close_drains_everything(db):
+    writer = PostgresCommandLogWriter(db, batch_size=100, max_wait=10.0)
+    writer.start()
+    for i in range(1050):
+        writer.record(*row(i))
+    writer.record(None, 7, None, "help", 5, 2.0, "error", "component")  # no snowflake: now
+    assert await writer.close() == 0
+    stats = writer.stats()
+    assert (stats.written, stats.lost, stats.dropped, stats.queue_depth) == (1051, 0, 0, 0)
+    assert await count(db) == 1051
+    first = await db.fetchone(
+        "SELECT called_ms, called_at, discord_uid, kind FROM command_calls"
+        " WHERE interaction_id = ?",
+        (SNOWFLAKE,),
+    )
+    assert tuple(first) == (
+        int(MOMENT.timestamp() * 1000), "2026-03-01 12:00:00.250", 1000, "slash"
+    )
+    now_row = await db.fetchone("SELECT called_ms FROM command_calls WHERE discord_uid = 7")
+    assert abs(now_row[0] / 1000 - datetime.now(UTC).timestamp()) < 60
+
+
+async def test_rows_after_close_and_past_the_queue_limit_are_dropped_and_counted(db):
+    writer = PostgresCommandLogWriter(db, max_queue=10, batch_size=5)
+    for i in range(15):  # not started: the queue fills up
+        writer.record(*row(i))
+    assert writer.stats().dropped == 5
+    assert await writer.close() == 0
+    writer.record(*row(99))
+    stats = writer.stats()
+    assert (stats.written, stats.dropped) == (10, 6)
+    assert await count(db) == 10
+
+
+async def test_an_invalid_row_is_rejected_alone(db):
+    writer = PostgresCommandLogWriter(db, batch_size=50)
+    rows = [row(i) for i in range(20)]
+    rows[7] = row(7, discord_uid=None)  # NOT NULL
+    rows[12] = row(12, duration_ms="slow")  # not a number
+    for values in rows:
+        writer.record(*values)
+    assert await writer.close() == 0
+    stats = writer.stats()
+    assert (stats.written, stats.rejected) == (18, 2)
+    assert await count(db) == 18
+
+
+async def test_a_failing_database_is_retried_and_nothing_is_lost(db):
+    writer = PostgresCommandLogWriter(db, batch_size=10, retry_initial=0.01, retry_max=0.05)
+    admin = await asyncpg.connect(db.url)
+    try:
+        await admin.execute("ALTER TABLE command_calls RENAME TO command_calls_away")
+        failing = failures_seen(writer, 2)
+        writer.start()
+        for i in range(30):
+            writer.record(*row(i))
+        async with asyncio.timeout(10):
+            await failing.wait()
+        assert writer.stats().written == 0
+        await admin.execute("ALTER TABLE command_calls_away RENAME TO command_calls")
+    finally:
+        await admin.close()
+    assert await writer.close() == 0
+    stats = writer.stats()
+    assert (stats.written, stats.lost) == (30, 0)
+    assert "command_calls" in (stats.last_error or "")
+    assert await count(db) == 30
+
+
+async def test_close_gives_up_on_a_database_that_stays_broken_and_counts_the_loss(db):
+    writer = PostgresCommandLogWriter(db, batch_size=5, retry_initial=0.01, retry_max=0.02)
+    admin = await asyncpg.connect(db.url)
+    try:
+        await admin.execute("ALTER TABLE command_calls RENAME TO command_calls_away")
+        for i in range(12):
+            writer.record(*row(i))
+        assert await writer.close(timeout=0.3) == 12
+    finally:
+        await admin.close()
+    assert writer.stats().lost == 12
+
+
+async def test_recent_calls_reads_postgresql(db):
+    writer = PostgresCommandLogWriter(db)
+    for i, duration in enumerate((1.0, 2.0, 3.0, 4.0)):
+        writer.record(*row(i, duration_ms=duration))
+    await writer.close()
+    recent = await writer.recent_calls(datetime(2026, 1, 1, tzinfo=UTC), 50)
+    assert (recent.count, recent.percentile_ms) == (4, 2.0)
