@@ -116,7 +116,14 @@ class SimulatedPlayer:
         await asyncio.sleep(self.rng.uniform(low, high))
 
     async def run(self) -> None:
-        await self.set_up()
+        while True:
+            try:
+                await self.set_up()
+                break
+            except (AssertionError, LookupError, TimeoutError) as exc:  # e.g. a cooldown
+                log.info("%s: setting up: %s; trying again", self.name,
+                         str(exc).splitlines()[0])
+                await asyncio.sleep(self.rng.uniform(10, 15))
         while True:
             try:
                 await self.play_one()
@@ -133,8 +140,10 @@ class SimulatedPlayer:
         await click.response(within=WAIT)
 
     async def pick(self, message: RecordedMessage, prefix: str, value: str | None = None) -> str:
-        menu = next(c for c in message.selects()
-                    if c["custom_id"] == prefix or c["custom_id"].startswith(prefix + ":"))
+        menu = next((c for c in message.selects()
+                     if c["custom_id"] == prefix or c["custom_id"].startswith(prefix + ":")), None)
+        if menu is None:
+            raise LookupError(f"no menu {prefix!r} on: {message.text[:80]!r}")
         offered = [o["value"] for o in menu.get("options", [])]
         choice = value if value is not None else self.rng.choice(offered)
         inter = await self.fake.select(self.user, message, [choice], custom_id=menu["custom_id"])

@@ -4,8 +4,8 @@ DISCORD_TOKEN nor .env, connects to nothing but 127.0.0.1, and writes only its o
 The real ``bot.py playground`` runs as a subprocess under a launcher that watches it from
 inside: an audit hook sees every socket connection, name lookup, file opened and SQLite file
 connected, and ``os.environ`` records every look-up of DISCORD_TOKEN. The environment hands it
-a token and a real Discord address, which must both be ignored. Simulated players play (through
-the page's API, on 127.0.0.1) until a match is made, so the bot really talked to its Discord.
+a token and a real Discord address, which must both be ignored. A player uses a command through
+the page's API (on 127.0.0.1) and simulated players start, so the bot really talks.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from playground.runner import DEFAULT_DATABASE, Options, PlaygroundError, guard_
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SENTINEL = "sentinel-token-that-must-never-be-read"
 START_WAIT = 60.0
-PLAY_WAIT = 90.0
 
 LAUNCHER = r'''
 import atexit, json, os, runpy, sys
@@ -104,9 +103,14 @@ async def test_the_playground_reads_no_token_and_connects_only_to_127_0_0_1(tmp_
     try:
         url = await asyncio.wait_for(_address(proc, output), START_WAIT)
         async with aiohttp.ClientSession() as http:
-            added = await _post(http, f"{url}api/simulated", {"count": 2})
-            assert len(added["added"]) == 2
-            await asyncio.wait_for(_a_match(http, url, added["added"][0]), PLAY_WAIT)
+            # alice uses a command through the page: the bot answers through its Discord.
+            used = await _post(http, f"{url}api/players/alice/command",
+                               {"command": "termsofservice"})
+            assert used["answered"], used
+            async with http.get(f"{url}api/players/alice/messages") as response:
+                shown = json.dumps((await response.json())["messages"])
+            assert "Accept" in shown, shown
+            await _post(http, f"{url}api/simulated", {"count": 2})  # they play on meanwhile
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), 30)
     finally:
@@ -141,16 +145,6 @@ async def _post(http: aiohttp.ClientSession, url: str, body: dict) -> dict:
     async with http.post(url, json=body) as response:
         assert response.status == 200, await response.text()
         return await response.json()
-
-
-async def _a_match(http: aiohttp.ClientSession, url: str, name: str) -> None:
-    """Poll the page's API until ``name`` has been sent a match."""
-    while True:
-        async with http.get(f"{url}api/players/{name}/messages") as response:
-            shown = json.dumps((await response.json())["messages"])
-        if "Match #1" in shown:
-            return
-        await asyncio.sleep(0.25)
 
 
 def test_the_playground_has_its_own_database_and_refuses_the_real_one():
