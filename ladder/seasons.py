@@ -99,36 +99,35 @@ def final_standings(
     Sorted by place (unranked last), then uid and race, so the archive reads in order.
     """
     banned_uids = set(banned)
-    keys = set(states) | set(records)
+    shown = {k: s.shown for k, s in states.items()}
+    no_record = Record()
     ranked = sorted(
-        (
-            k
-            for k in keys
-            if records.get(k, Record()).games > 0 and k[0] not in banned_uids and k in states
-        ),
-        key=lambda k: (-states[k].shown, k),
+        (k for k in shown if records.get(k, no_record).games > 0 and k[0] not in banned_uids),
+        key=lambda k: (-shown[k], k),
     )
-    places: dict[RatingKey, int] = {}
-    previous: int | None = None
-    place = 0
-    for i, k in enumerate(ranked):
-        shown = states[k].shown
-        if shown != previous:
-            place, previous = i + 1, shown
-        places[k] = place
     total = len(ranked)
+    places: dict[RatingKey, tuple[int, str]] = {}
+    previous: int | None = None
+    place, letter = 0, ""
+    for i, k in enumerate(ranked):
+        value = shown[k]
+        if value != previous:  # ties share a place and a letter (computed once per place)
+            place, previous = i + 1, value
+            letter = rank_for(place, total, shares)
+        places[k] = (place, letter)
     out = []
-    for k in keys:
-        state = states.get(k, system.new())
+    new = system.new()
+    for k in set(states) | set(records):
+        state = states.get(k, new)
         p = places.get(k)
         out.append(
             ArchivedEntry(
                 k[0],
                 k[1],
                 state,
-                records.get(k, Record()),
-                p,
-                rank_for(p, total, shares) if p is not None else None,
+                records.get(k, no_record),
+                p[0] if p else None,
+                p[1] if p else None,
                 system.provisional(state, now_us),
             )
         )

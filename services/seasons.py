@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ladder.config import LadderConfig
@@ -153,7 +153,7 @@ class SeasonService:
             archive = final_standings(
                 system, states, records, banned, to_micros(now), config.ranks.shares
             )
-            await self._seasons.write_archive(conn, current.number, archive)
+            await self._seasons.archive_ratings(conn, current.number, system, archive)
             mode, fraction = config.season.soft_reset, config.season.pull_fraction
             started = await self._seasons.open_next(
                 conn,
@@ -165,8 +165,13 @@ class SeasonService:
                 fraction,
                 asdict(config.rating),
             )
-            reset = soft_reset_all(system, states, SeasonBreak(mode, fraction))
-            await self._seasons.write_states(conn, reset)
+            if mode == "reset":
+                await self._seasons.reset_all(conn, system.start)
+            elif mode == "pull":
+                reset = soft_reset_all(system, states, SeasonBreak(mode, fraction))
+                moved = {k: s for k, s in reset.items() if s != replace(states[k], games=0)}
+                await self._seasons.write_states(conn, moved)
+            # "keep": the ratings stay as they are; only the records start again (below).
             await self._seasons.write_records(conn, {}, clear_others=True)
             open_rows = await _all(
                 conn,

@@ -180,6 +180,50 @@ class SeasonRepository:
             ],
         )
 
+    async def archive_ratings(
+        self,
+        conn: aiosqlite.Connection,
+        season: int,
+        system: RatingSystem,
+        entries: Iterable[ArchivedEntry],
+    ) -> None:
+        """Archive every `ratings` row as season `season` ends, with the places, letters and
+        provisional flags of `entries` (made from those very rows): one INSERT ... SELECT,
+        so 100k ratings are copied by SQLite rather than passed through Python."""
+        await conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS archive_marks (discord_uid INTEGER, race TEXT,"
+            " place INTEGER, rank TEXT, provisional INTEGER, PRIMARY KEY (discord_uid, race))"
+        )
+        await conn.execute("DELETE FROM archive_marks")
+        await conn.executemany(
+            "INSERT INTO archive_marks VALUES (?, ?, ?, ?, ?)",
+            [
+                (e.uid, e.race, e.place, e.rank, int(e.provisional))
+                for e in entries
+                if e.place is not None or e.provisional
+            ],
+        )
+        await conn.execute("DELETE FROM season_standings WHERE season = ?", (season,))
+        new = system.new()
+        await conn.execute(
+            "INSERT INTO season_standings (season, discord_uid, race, mmr, rating, deviation,"
+            " volatility, games, wins, losses, draws, last_played_at, place, rank, provisional)"
+            " SELECT :season, r.discord_uid, r.race, r.mmr, COALESCE(r.rating, r.mmr),"
+            " COALESCE(r.deviation, :deviation), COALESCE(r.volatility, :volatility), r.games,"
+            " r.wins, r.losses, r.draws, r.last_played_at, m.place, m.rank,"
+            " COALESCE(m.provisional, 0) FROM ratings AS r"
+            " LEFT JOIN archive_marks AS m USING (discord_uid, race)",
+            {"season": season, "deviation": new.deviation, "volatility": new.volatility},
+        )
+        await conn.execute("DELETE FROM archive_marks")
+
+    async def reset_all(self, conn: aiosqlite.Connection, start: int) -> None:
+        """Every rating back to a new one of the system (NULL columns read as new)."""
+        await conn.execute(
+            "UPDATE ratings SET mmr = ?, rating = NULL, deviation = NULL, volatility = NULL",
+            (start,),
+        )
+
     async def archive(self, conn: Conn, season: int) -> list[ArchivedEntry]:
         """Return a season's archived standings, by place (unranked last)."""
         rows = await _all(
