@@ -14,6 +14,9 @@ fresh child process, so its peak RSS (ru_maxrss, the interpreter included) is it
   * season-change: `SeasonService.start` on a copy of the database: archive every rating,
     soft reset (pull), records to zero, in one transaction.
 
+Each line also has the step's CPU seconds (cpu_s, setup included) and the load average,
+because on a shared machine wall times stretch with everyone else's work.
+
 Targets (issue 14): a season change <= 5 s and <= 300 MB peak RSS at 100k players; a full
 Glicko-2 replay of 1M matches <= 30 s.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -115,6 +119,9 @@ def _remove(path: Path) -> None:
 
 
 def run_step(step: str, path: Path) -> dict[str, Any]:
+    # CPU seconds of the whole step (SQLite runs on aiosqlite's thread, in this process): on a
+    # shared machine, wall time grows with everyone else's load, CPU time much less.
+    cpu = time.process_time()
     if step.startswith("replay-"):
         result = asyncio.run(_replay(path, step.removeprefix("replay-")))
     elif step.startswith("command-"):
@@ -127,7 +134,7 @@ def run_step(step: str, path: Path) -> dict[str, Any]:
             result = asyncio.run(_season_change(copy))
         finally:
             _remove(copy)
-    return {**result, "peak_rss_mb": _rss_mb()}
+    return {**result, "cpu_s": time.process_time() - cpu, "peak_rss_mb": _rss_mb()}
 
 
 def main() -> None:
@@ -158,7 +165,8 @@ def main() -> None:
         shown = ", ".join(
             f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v:,}" for k, v in result.items()
         )
-        print(f"{step:<16} {shown}", flush=True)
+        load = os.getloadavg()[0]
+        print(f"{step:<16} {shown}, load {load:.1f}", flush=True)
 
 
 if __name__ == "__main__":
