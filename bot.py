@@ -28,7 +28,7 @@ import aiohttp
 import nextcord
 
 from app import backup as backup_cli
-from app import ratings_cli
+from app import pg_migrate, ratings_cli
 from app import stats as stats_cli
 from app.gc_tuning import freeze_startup_heap
 from app.logging import configure_logging
@@ -338,9 +338,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "stats", "backup", "playground", "ratings"],
+        choices=["run", "stats", "backup", "playground", "ratings", "migrate"],
         help="default: run; `stats --help`, `backup --help`, `playground --help`,"
-        " `ratings --help` for theirs",
+        " `ratings --help`, `migrate --help` for theirs",
     )
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -355,6 +355,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in HOST_COMMANDS:
             settings = load_settings(require_token=False)
             return HOST_COMMANDS[args.command](args.args, settings.database_path)
+        if args.command == "migrate":  # the SQLite file into an empty PostgreSQL
+            settings = load_settings(require_token=False)
+            ladder = load_ladder_config(settings.ladder_config_path)
+            return pg_migrate.main(args.args, settings.database_path, ladder)
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_file)
         ladder = load_ladder_config(settings.ladder_config_path)
