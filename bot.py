@@ -61,6 +61,8 @@ from storage.database import Database, SchemaTooNewError
 from storage.history import HistoryRepository
 from storage.leaderboard import LeaderboardRepository
 from storage.players import PlayerRepository
+from storage.postgres import PostgresDatabase, open_database
+from storage.postgres_command_log import PostgresCommandLogWriter
 from storage.queue import QueueRepository
 from storage.seasons import SeasonRepository
 from web.app import WebServices, create_app
@@ -237,13 +239,15 @@ async def _serve(
         nextcord.http.Route.BASE = settings.api_base
         log.info("Using Discord API at %s", settings.api_base)
 
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings.database_url or settings.database_path)
     try:
         await ratings_cli.check_stored_system(db, ladder)
     except ratings_cli.SystemMismatchError as exc:
         await db.close()
         raise StartupError(str(exc)) from exc
-    command_log = CommandLogWriter(db)
+    command_log = (
+        PostgresCommandLogWriter(db) if isinstance(db, PostgresDatabase) else CommandLogWriter(db)
+    )
     command_log.start()
     try:
         bot = await build_bot(settings, ladder, terms, db, command_log)
