@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import glob
 import itertools
 import os
 import shutil
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin")
+PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"  # Debian's versioned folders
 TEMPLATE = "ladder_template"
 
 
@@ -33,7 +34,7 @@ def pg_binary(name: str) -> str | None:
     found = shutil.which(name)
     if found:
         return found
-    for folder in PG_BIN_DIRS:
+    for folder in sorted(glob.glob(PG_BIN_GLOB), reverse=True):  # the newest first
         candidate = Path(folder) / name
         if candidate.exists():
             return str(candidate)
