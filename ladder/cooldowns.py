@@ -43,14 +43,20 @@ class Cooldown:
 
 def command_key(command: str, commands: Mapping[str, float]) -> str | None:
     """The configured name that covers `command` (itself, or the longest prefix that ends at
-    a ":" or " " boundary), or None if no cooldown applies to it."""
+    a boundary), or None if no cooldown applies to it.
+
+    A command's name ("setup", "admin") covers its subcommands ("admin season start") but not
+    the buttons, menus and forms it shows ("setup:country"): a cooldown on /setup must not
+    refuse the form /setup itself opened. A component's name ("queue_view:join") covers the
+    state carried after it in the custom id ("queue_view:join:5:0:abc")."""
     if command in commands:
         return command
     best: str | None = None
     for name in commands:
+        boundaries = ": " if ":" in name else " "
         if (
             command.startswith(name)
-            and command[len(name)] in ": "
+            and command[len(name)] in boundaries
             and (best is None or len(name) > len(best))
         ):
             best = name

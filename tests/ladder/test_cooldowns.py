@@ -38,6 +38,15 @@ def test_a_name_covers_the_routes_and_subcommands_under_it() -> None:
     assert command_key("admin season start", names) == "admin"
     assert command_key("leaderboards", names) is None  # not at a boundary
     assert command_key("queue_view:leave", names) is None
+
+
+def test_a_command_does_not_cover_the_components_it_shows() -> None:
+    names = {"setup": 10.0, "admin": 1.0, "queue_view:join": 3.0}
+    # The /setup form's submit and its menus are part of one /setup, not a second use.
+    assert command_key("setup:modal", names) is None
+    assert command_key("setup:country:2", names) is None
+    assert command_key("setup", names) == "setup"
+    assert command_key("admin season start", names) == "admin"
     cd = Cooldowns(CONFIG)
     assert cd.check(1, "queue_view:join:5:0:abc", 0.0) is None
     hit = cd.check(1, "queue_view:join:6:0:abc", 1.0)
