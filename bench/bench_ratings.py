@@ -93,9 +93,9 @@ async def _season_change(copy: Path) -> dict[str, Any]:
     try:
         core = LadderCore(db, PlayerRepository(db, PlayerCache()), config)
         seasons = SeasonService(core)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         started = await seasons.start(1, "Bench season")
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         rss = _rss_mb()
         # What the bot does after the commit (outside the transaction): every new rating into
         # the in-memory standings.
@@ -105,12 +105,14 @@ async def _season_change(copy: Path) -> dict[str, Any]:
 
         standings = await LeaderboardRepository(db).load_standings(datetime.now(UTC))
         t2 = time.perf_counter()
+        c2 = time.process_time()
         standings.apply(await core.ratings.all(core.reader))
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
     finally:
         await db.close()
     return {"archived": started.archived, "ranked": started.ranked, "total_s": t1 - t0,
-            "peak_rss_mb_change": rss, "standings_refresh_s": t3 - t2}  # fmt: skip
+            "change_cpu_s": c1 - c0, "peak_rss_mb_change": rss,
+            "standings_refresh_s": t3 - t2, "refresh_cpu_s": c3 - c2}  # fmt: skip
 
 
 def _remove(path: Path) -> None:
