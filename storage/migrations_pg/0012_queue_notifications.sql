@@ -1,7 +1,7 @@
 -- PostgreSQL: storage/migrations/0012_queue_notifications.sql.
 CREATE TABLE notify_settings (
     discord_uid BIGINT  PRIMARY KEY REFERENCES players (discord_uid),
-    enabled     INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    enabled     BIGINT  NOT NULL CHECK (enabled IN (0, 1)),
     races       TEXT    NOT NULL DEFAULT '[]',
     regions     TEXT    NOT NULL DEFAULT '[]',
     quiet_start TEXT,
