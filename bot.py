@@ -64,6 +64,7 @@ from storage.players import PlayerRepository
 from storage.postgres import PostgresDatabase, open_database
 from storage.postgres_command_log import PostgresCommandLogWriter
 from storage.queue import QueueRepository
+from storage.replays import ReplayFiles
 from storage.seasons import SeasonRepository
 from web.app import WebServices, create_app
 from web.login import HostServices, site_address
@@ -184,7 +185,10 @@ async def build_bot(
             settings.queue_channel_id,
             ladder.queue_board.edit_interval_seconds,
         )
-    bot.replays = ReplayService(core, bot.admin)  # files beside the database: data/replays
+    # Replay files: a relative replay.folder is beside the SQLite file (data/replays); on
+    # PostgreSQL, in DATABASE_PATH's folder all the same (DATA_DIR by default).
+    replay_files = ReplayFiles(settings.database_path.parent / ladder.replay.folder)
+    bot.replays = ReplayService(core, bot.admin, files=replay_files)
     return bot
 
 
