@@ -4,7 +4,8 @@ The server binaries come from the machine image (`.ci/run` installs them when mi
 server runs as the `postgres` user when the tests run as root (PostgreSQL refuses root), from a
 temporary data directory, on a free port of 127.0.0.1 and a socket in a temporary folder, with
 fsync off (the data is thrown away). It is stopped when the session ends, also when tests fail;
-an atexit hook stops it if the session itself dies.
+an atexit hook stops it if the session itself ends abruptly, and the next session stops the
+servers of sessions that were killed (each server's folder names its owner's pid).
 
 Each test gets a fresh database, made by `CREATE DATABASE ... TEMPLATE`: the template is migrated
 once per server, so a test never pays for the migrations.
@@ -80,6 +81,31 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_orphans(pg_ctl: str, user_prefix: list[str]) -> None:
+    """Stop the servers of test sessions that died without stopping theirs (kill -9)."""
+    for owner in Path(tempfile.gettempdir()).glob("ladder-pg-*/owner"):
+        with contextlib.suppress(OSError, ValueError):
+            if _alive(int(owner.read_text())):
+                continue
+            root = owner.parent
+            subprocess.run(
+                [*user_prefix, pg_ctl, "stop", "-D", str(root / "data"), "-m", "immediate"],
+                check=False,
+                capture_output=True,
+            )
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def start_server() -> PostgresServer:
     """initdb a temporary cluster and start it on a free loopback port; raise if impossible."""
     initdb, pg_ctl = pg_binary("initdb"), pg_binary("pg_ctl")
@@ -87,12 +113,14 @@ def start_server() -> PostgresServer:
         raise RuntimeError(
             "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install -y postgresql"
         )
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    stop_orphans(pg_ctl, as_postgres)
     root = Path(tempfile.mkdtemp(prefix="ladder-pg-"))
     root.chmod(0o700)
-    user_prefix: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+    (root / "owner").write_text(str(os.getpid()))  # which session it belongs to
+    user_prefix = as_postgres
+    if user_prefix:  # PostgreSQL refuses to run as root
         shutil.chown(root, "postgres", "postgres")
-        user_prefix = ["runuser", "-u", "postgres", "--"]
     data, sockets = root / "data", root / "sock"
 
     def run(*argv: str) -> None:
