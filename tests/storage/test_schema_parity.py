@@ -1,7 +1,8 @@
 """Both schemas describe the same tables: SQLite's migrations and PostgreSQL's, compared.
 
-Tables, columns (name, type mapped, nullability, generated), primary and unique keys, explicit
-indexes (columns, order, uniqueness, partial) and views (columns) must agree. A SQLite
+Tables, columns (name, type mapped, nullability, generated), primary and unique keys, foreign
+keys (single-column, with ON DELETE), explicit indexes (columns, order, uniqueness, partial) and
+views (columns) must agree; CHECK constraints and triggers are not compared. A SQLite
 migration without its PostgreSQL twin fails here (see the last test).
 """
 
@@ -59,11 +60,16 @@ def describe_sqlite(path: Path) -> Schema:
                     uniques.add(tuple(column for column, _ in keys))
                 elif origin == "c":
                     indexes[index] = (tuple(keys), bool(unique), bool(partial))
+            foreign = {
+                (row[2], row[3], row[4] or "?", row[6])  # parent, column, parent column, on delete
+                for row in conn.execute(f"PRAGMA foreign_key_list({name})")
+            }
             tables[name] = {
                 "columns": columns,
                 "primary": primary,
                 "uniques": uniques,
                 "indexes": indexes,
+                "foreign": foreign,
             }
     return {"tables": tables, "views": views}
 
@@ -98,6 +104,24 @@ async def describe_postgres(url: str) -> Schema:
                 " GROUP BY c.oid, c.contype",
                 name,
             )
+            foreign = {
+                (
+                    r["parent"],
+                    r["column"],
+                    r["parent_column"],
+                    {"c": "CASCADE", "a": "NO ACTION"}.get(r["on_delete"], r["on_delete"]),
+                )
+                for r in await conn.fetch(
+                    "SELECT c.confrelid::regclass::text AS parent, a.attname::text AS column,"
+                    " p.attname::text AS parent_column, c.confdeltype::text AS on_delete"
+                    " FROM pg_constraint AS c"
+                    " JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+                    " JOIN pg_attribute AS p ON p.attrelid = c.confrelid"
+                    "  AND p.attnum = c.confkey[1]"
+                    " WHERE c.conrelid = $1::regclass AND c.contype = 'f'",
+                    name,
+                )
+            }
             indexes = {}
             for index in await conn.fetch(
                 "SELECT i.indexrelid, c.relname, i.indisunique, i.indpred IS NOT NULL AS partial,"
@@ -130,6 +154,7 @@ async def describe_postgres(url: str) -> Schema:
                 ),
                 "uniques": {tuple(c["columns"]) for c in constraints if c["contype"] == "u"},
                 "indexes": indexes,
+                "foreign": foreign,
             }
         return {"tables": tables, "views": views}
     finally:
@@ -161,7 +186,7 @@ def _table_differences(table: str, sqlite: Schema, postgres: Schema) -> list[str
         ours, theirs = sqlite["columns"].get(column), postgres["columns"].get(column)
         if ours != theirs:
             found.append(f"column {table}.{column}: SQLite {ours} != PostgreSQL {theirs}")
-    for key in ("primary", "uniques"):
+    for key in ("primary", "uniques", "foreign"):
         if sqlite[key] != postgres[key]:
             found.append(f"{table} {key}: SQLite {sqlite[key]} != PostgreSQL {postgres[key]}")
     for index in sorted(set(sqlite["indexes"]) | set(postgres["indexes"])):
@@ -187,6 +212,7 @@ async def test_both_schemas_describe_the_same_tables(
 ) -> None:
     sqlite, postgres = await _both(tmp_path, postgres_server)
     assert len(sqlite["tables"]) >= 20 and len(sqlite["views"]) == 4  # the comparison sees them
+    assert len(postgres["tables"]["matches"]["foreign"]) == 3  # two players and the season
     assert differences(sqlite, postgres) == []
 
 
