@@ -39,7 +39,7 @@ from e2e.harness import BotProcess  # noqa: E402
 from localdiscord import FakeDiscord, FakeFile, FakeUser  # noqa: E402
 
 REPLAY = (
-    REPO_ROOT.parent / "shared" / "replays" / "5.0.0.80949_EverDream_JiaanN_vs_Rairden.SC2Replay"
+    REPO_ROOT / "tests" / "data" / "replays" / "5.0.0.80949_EverDream_JiaanN_vs_Rairden.SC2Replay"
 )
 MB = 2**20
 

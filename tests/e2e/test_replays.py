@@ -32,13 +32,10 @@ from .flows import (
 from .harness import WAIT, BotProcess
 from .state import assert_no_unexpected_errors, db_rows, match_row, ratings
 
-REPLAYS = Path(__file__).resolve().parents[3] / "shared" / "replays"
+REPLAYS = Path(__file__).resolve().parents[1] / "data" / "replays"  # real games, README there
 EVER_DREAM = REPLAYS / "5.0.0.80949_EverDream_JiaanN_vs_Rairden.SC2Replay"  # Rairden won
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not REPLAYS.is_dir(), reason="shared/replays is not beside the repo"),
-]
+pytestmark = pytest.mark.e2e
 
 
 async def replay_ladder(

@@ -32,15 +32,12 @@ from storage.replay_parser import ReplayParser
 from storage.replays import ReplayFiles
 from tests.services.conftest import Clock
 
-REPLAYS = Path(__file__).resolve().parents[3] / "shared" / "replays"
+REPLAYS = Path(__file__).resolve().parents[1] / "data" / "replays"  # real games, README there
 EVER_DREAM = REPLAYS / "5.0.0.80949_EverDream_JiaanN_vs_Rairden.SC2Replay"  # Rairden (Zerg) won
 ABYSSAL = REPLAYS / "3.16.0.55505_AbyssalReef_Rogue_vs_Stats.SC2Replay"  # Rogue (Zerg) won
 VS_AI = REPLAYS / "4.3.0.64469_Backwater_Strider_vs_AI.SC2Replay"
 COOP = REPLAYS / "4.11.0.77379_OblivionExpress_coop.SC2Replay"
 
-pytestmark = pytest.mark.skipif(
-    not REPLAYS.is_dir(), reason="shared/replays is not beside the repo"
-)
 
 JIAANN, RAIRDEN, ROGUE, STATS, STRIDER = 11, 12, 13, 14, 15
 BATTLETAGS = {

@@ -17,13 +17,10 @@ import pytest
 from ladder.replays import ReplayFacts, ReplayUnreadableError
 from storage.replay_parser import ReplayParser
 
-REPLAYS = Path(__file__).resolve().parents[3] / "shared" / "replays"
+REPLAYS = Path(__file__).resolve().parents[1] / "data" / "replays"  # real games, README there
 ROGUE = REPLAYS / "3.16.0.55505_AbyssalReef_Rogue_vs_Stats.SC2Replay"
 JIAANN = REPLAYS / "5.0.0.80949_EverDream_JiaanN_vs_Rairden.SC2Replay"
 
-pytestmark = pytest.mark.skipif(
-    not REPLAYS.is_dir(), reason="shared/replays is not beside the repo"
-)
 
 # The README's table: release, map, type, players as (name, race, result, human).
 EXPECTED = {
