@@ -75,7 +75,6 @@ nextcord.VoiceClient.warn_nacl = False  # no voice here: PyNaCl is not needed
 
 EMBED_DESCRIPTION_LIMIT = 4096
 IN_FLIGHT_GRACE_SECONDS = 5.0
-NOTIFICATIONS_GRACE_SECONDS = 1.0  # queue notifications never delay a stop longer
 
 
 HOST_COMMANDS = {"stats": stats_cli.main, "backup": backup_cli.main}
@@ -151,6 +150,7 @@ async def build_bot(
     core = LadderCore(
         db, repository, ladder, on_ratings_changed=standings.apply, player_changes=changes
     )
+    leaderboard_service = LeaderboardService(leaderboard, standings)
     bot = LadderBot(
         db=db,
         command_log=command_log,
@@ -160,7 +160,7 @@ async def build_bot(
         matches=MatchService(core),
         admin=AdminService(core),
         ladder_config=ladder,
-        leaderboard=LeaderboardService(leaderboard, standings),
+        leaderboard=leaderboard_service,
         standings=standings,
         terms_text=terms,
         setup_drafts=SetupDraftService(db),
@@ -176,7 +176,7 @@ async def build_bot(
     bot.notifications = NotificationService(core)
     # /activity reads the counts the website's heatmap shows; build_website replaces this
     # with the site's own instance, so both share one cache.
-    bot.public = PublicLadder(ladder, standings, bot.leaderboard, HistoryRepository(db))
+    bot.public = PublicLadder(ladder, standings, leaderboard_service, HistoryRepository(db))
     bot.queue_notifications = QueueNotifications(bot, bot.notifications)
     if settings.queue_channel_id is not None:
         bot.queue_board = QueueBoard(
@@ -284,10 +284,6 @@ async def _serve(
         loop.add_signal_handler(signum, request_stop)
     status = 0
     bot.loops.start()
-    if bot.queue_notifications is not None:
-        bot.queue_notifications.start()
-    if bot.queue_board is not None:
-        bot.queue_board.start()
     try:
         runner = asyncio.create_task(bot.start(settings.token), name="discord-client")
         stopper = asyncio.create_task(stop.wait(), name="stop-signal")
@@ -301,10 +297,6 @@ async def _serve(
         # Reverse order of construction: loops and commands, the client, the writer, the database.
         pipeline.stop_accepting()
         await bot.loops.stop()
-        if bot.queue_notifications is not None:  # unsent notifications: dropped within 1 s
-            await bot.queue_notifications.stop(NOTIFICATIONS_GRACE_SECONDS)
-        if bot.queue_board is not None:
-            await bot.queue_board.stop()
         if website is not None:  # stops listening; requests already running finish
             await website.stop()
         await pipeline.wait_idle(IN_FLIGHT_GRACE_SECONDS)

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_SLEEP_SECONDS = 60.0
 UNSENT_RECHECK_SECONDS = 0.5  # re-read the next deadline at least this often
 RETRY_SECONDS = 5.0
+NOTIFICATIONS_GRACE_SECONDS = 1.0  # queue notifications never delay a stop longer
 
 
 class LadderLoops:
@@ -43,6 +44,11 @@ class LadderLoops:
             task = asyncio.create_task(loop(), name=name)
             task.add_done_callback(self._done)
             self._tasks.add(task)
+        # Queue notifications and the queue board (cogs/notify.py, cogs/queue_board.py).
+        if self.bot.queue_notifications is not None:
+            self.bot.queue_notifications.start()
+        if self.bot.queue_board is not None:
+            self.bot.queue_board.start()
 
     def poke(self) -> None:
         """A new deadline exists: let the deadline loop re-read the next one now."""
@@ -56,6 +62,10 @@ class LadderLoops:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self.bot.queue_board is not None:
+            await self.bot.queue_board.stop()
+        if self.bot.queue_notifications is not None:  # unsent notifications: dropped in 1 s
+            await self.bot.queue_notifications.stop(NOTIFICATIONS_GRACE_SECONDS)
 
     def _done(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:

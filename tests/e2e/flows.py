@@ -9,7 +9,6 @@ what the message showed when it is not what was expected.
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +25,7 @@ from localdiscord.protocol import (
     UPDATE_MESSAGE,
 )
 
-from .harness import REPO_ROOT, WAIT, BotProcess
+from .harness import NO_COOLDOWNS, REPO_ROOT, WAIT, BotProcess, set_ladder_settings
 
 
 def custom_id_of(message: RecordedMessage, name: str) -> str:
@@ -176,12 +175,6 @@ async def command_reply(
 
 
 WAVE_SECONDS = 0.3  # matchmaking waves this often: a match is made well within a second
-# Flows click faster than people do: cooldowns off unless a test sets them (by their keys,
-# e.g. ``**{"queue_view:join": 3}``).
-NO_COOLDOWNS: dict[str, float | int] = {
-    "budget_calls": 100_000, "leaderboard": 0, "setup": 0, "queue": 0, "queue_view:join": 0,
-    "queue:leave": 0,
-}  # fmt: skip
 
 
 LEAVE_LABEL = "Cancel (leave the queue)"
@@ -198,12 +191,9 @@ def ladder_data_dir(tmp_path: Path, **settings: float | int) -> Path:
         shutil.copytree(REPO_ROOT / "data", data, ignore=shutil.ignore_patterns("*.db*"))
     toml = data / "ladder.toml"
     text = toml.read_text(encoding="utf-8")
-    for key, value in {"wave_interval_seconds": WAVE_SECONDS, **NO_COOLDOWNS, **settings}.items():
-        text, count = re.subn(
-            rf'(?m)^("?){re.escape(key)}\1 = .*$', rf"\g<1>{key}\1 = {value}", text
-        )
-        assert count == 1, f"ladder.toml has no single setting {key!r}"
-    toml.write_text(text, encoding="utf-8")
+    # Cooldowns off unless a test sets them (by their keys, e.g. **{"queue_view:join": 3}).
+    changes = {"wave_interval_seconds": WAVE_SECONDS, **NO_COOLDOWNS, **settings}
+    toml.write_text(set_ladder_settings(text, changes), encoding="utf-8")
     return data
 
 

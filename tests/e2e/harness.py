@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
+import shutil
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterable
@@ -24,6 +26,35 @@ if TYPE_CHECKING:
     from cogs.bot import LadderBot
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Tests click faster than people do: their bots run with cooldowns off (data/ladder.toml's
+# [cooldowns] keys) unless a test sets them, e.g. ladder_data_dir(..., leaderboard=30).
+NO_COOLDOWNS: dict[str, float | int] = {
+    "budget_calls": 1_000_000, "leaderboard": 0, "setup": 0, "queue": 0, "queue_view:join": 0,
+    "queue:leave": 0,
+}  # fmt: skip
+
+
+def set_ladder_settings(text: str, settings: dict[str, float | int]) -> str:
+    """ladder.toml's `text` with each of `settings` (bare or quoted key = value) replaced;
+    each key must be in it once, so a typo fails instead of being ignored."""
+    for key, value in settings.items():
+        text, count = re.subn(
+            rf'(?m)^("?){re.escape(key)}\1 = .*$', rf"\g<1>{key}\1 = {value}", text
+        )
+        assert count == 1, f"ladder.toml has no single setting {key!r}"
+    return text
+
+
+def data_without_cooldowns(folder: Path) -> Path:
+    """A copy of data/ in `folder` whose ladder.toml has the cooldowns off."""
+    data = folder / "data"
+    if not data.exists():
+        shutil.copytree(REPO_ROOT / "data", data, ignore=shutil.ignore_patterns("*.db*"))
+        toml = data / "ladder.toml"
+        toml.write_text(
+            set_ladder_settings(toml.read_text(encoding="utf-8"), NO_COOLDOWNS), encoding="utf-8"
+        )
+    return data
 BOT_SCRIPT = REPO_ROOT / "bot.py"
 START_TIMEOUT = 20.0  # first start imports nextcord and migrates a new database
 STOP_TIMEOUT = 10.0
@@ -76,6 +107,8 @@ class BotProcess:
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
         })
+        if "DATA_DIR" not in self.extra_env:
+            env["DATA_DIR"] = str(data_without_cooldowns(self.workdir))
         env.update(self.extra_env)
         return env
 
@@ -225,7 +258,7 @@ async def in_process_bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
     db = await Database.open(tmp_path / "in-process.db")
     writer = CommandLogWriter(db)
     writer.start()
-    config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
+    config = load_ladder_config(data_without_cooldowns(tmp_path) / "ladder.toml")
     settings = load_settings({"DISCORD_TOKEN": "test-token"}, dotenv=None)
     bot = await build_bot(settings, config, "Play fair.", db, writer)
     try:
