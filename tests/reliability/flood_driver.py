@@ -88,9 +88,12 @@ class FloodBot:
     options: argparse.Namespace
     instance: FloodBot | None = None
 
-    def __init__(self, *, players, pipeline, **_: Any) -> None:
+    def __init__(self, *, players, pipeline, **services: Any) -> None:
         FloodBot.instance = self
         opts = self.options
+        # What build_bot hands a LadderBot (queue, matches, admin, ...) stays reachable, so
+        # build_bot's wiring after the constructor (e.g. ReplayService(core, bot.admin)) works.
+        vars(self).update(services)
         self.players = players
         self.pipeline = pipeline
         # Count every record() call on its way to the real writer that serve() made.
