@@ -21,7 +21,6 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import aiohttp
@@ -65,7 +64,6 @@ from storage.postgres import PostgresDatabase, open_database
 from storage.postgres_command_log import PostgresCommandLogWriter
 from storage.queue import QueueRepository
 from storage.replays import ReplayFiles
-from storage.seasons import SeasonRepository
 from web.app import WebServices, create_app
 from web.login import HostServices, site_address
 from web.server import WebServer, WebStartError
@@ -104,18 +102,9 @@ async def build_bot(
     command_log: CommandLogWriter,
 ) -> LadderBot:
     """Build the repositories, the caches, the ladder services and the pipeline, then the bot."""
-    # The map pool is the current season's (season 1's: the file's); the file's pool is the
-    # next season's, from `/admin season start` on.
+    # The file's map pool is the next season's (from `/admin season start` on); the current
+    # season's pool is put in force below, once the season service exists.
     file_map_pool = ladder.map_pool
-    season = await SeasonRepository().current(db.reader)
-    if season.map_pool and season.map_pool != ladder.map_pool:
-        log.warning(
-            "The map pool in the ladder settings differs from season %s's: season %s keeps its"
-            " own, the settings' pool starts with the next season",
-            season.number,
-            season.number,
-        )
-        ladder = replace(ladder, map_pool=season.map_pool)
     repository = PlayerRepository(db, PlayerCache())
     # Name keys written by another key version (an older ladderbot, another ICU) are made
     # again now, before the first /setup needs them.
@@ -170,9 +159,20 @@ async def build_bot(
         command_guild_ids=settings.command_guild_ids,
         web_base_url=settings.web_base_url,
     )
-    bot.seasons = SeasonService(
-        core, on_season_changed=standings.apply, next_map_pool=file_map_pool
-    )
+    seasons = SeasonService(core, on_season_changed=standings.apply, next_map_pool=file_map_pool)
+    bot.seasons = seasons
+
+    def follow(config: LadderConfig) -> None:  # the /queue menu offers the pool in force
+        bot.ladder_config = config
+
+    core.config_listeners.append(follow)
+    # The current season's map pool (season 1's: the file's), now and after each season start.
+    pool = await seasons.use_current_map_pool()
+    if pool != file_map_pool:
+        log.warning(
+            "The map pool in the ladder settings differs from the current season's: the season"
+            " keeps its own, the settings' pool starts with the next season"
+        )
     bot.notifications = NotificationService(core)
     # /activity reads the counts the website's heatmap shows; build_website replaces this
     # with the site's own instance, so both share one cache.

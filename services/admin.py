@@ -10,6 +10,7 @@ from dataclasses import replace
 from types import EllipsisType
 from typing import Any
 
+from ladder.config import LadderConfig
 from ladder.errors import ConflictError, ValidationError
 from ladder.players import Player
 from ladder.rating import RatingChange, adjusted
@@ -31,7 +32,6 @@ class AdminService:
 
     def __init__(self, core: LadderCore, *, on_left_queue: LeftQueueListener | None = None) -> None:
         self._core = core
-        self.config = core.config
         # Told (after the commit) who left the queue other than by their own Cancel, so that
         # their queue messages can say so.
         self.on_left_queue = on_left_queue
@@ -42,6 +42,11 @@ class AdminService:
         self._aborts = core.aborts
         self._ratings = core.ratings
         self._admin = core.admin_actions
+
+    @property
+    def config(self) -> LadderConfig:
+        """The settings in force (the current season's map pool), read from the core."""
+        return self._core.config
 
     async def resolve_match(
         self,

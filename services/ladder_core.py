@@ -15,7 +15,7 @@ leaderboard keeps its in-memory ranks current that way).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -72,9 +72,13 @@ class LadderCore:
         self.db = db
         self.players = players
         self.player_changes = player_changes or PlayerChanges()
+        # The settings in force, with the CURRENT season's map pool (`use_map_pool`): the
+        # services read `core.config` each time, never a copy, so a new season reaches them.
         self.config = config
         self._clock = clock
         self.on_ratings_changed = on_ratings_changed
+        # Told the new settings after `use_map_pool` changed them (the bot's own copy).
+        self.config_listeners: list[Callable[[LadderConfig], None]] = []
         self.queue = QueueRepository()
         self.matches = MatchRepository()
         self.disputes = DisputeRepository()
@@ -102,6 +106,21 @@ class LadderCore:
         """One write transaction (SQLite's "try again later" becomes StorageBusyError)."""
         async with write_transaction(self.db, "Ladder") as conn:
             yield conn
+
+    def use_map_pool(self, pool: Sequence[str]) -> None:
+        """Play `pool` (the current season's) from now on: the next wave draws its maps from
+        it and vetoes are checked against it. Called at start-up and right after a season
+        start commits; the listeners get the new settings (an empty pool changes nothing)."""
+        maps = tuple(pool)
+        if not maps or maps == self.config.map_pool:
+            return
+        self.config = replace(self.config, map_pool=maps)
+        log.info("Map pool now: %s", ", ".join(maps))
+        for listener in self.config_listeners:
+            try:
+                listener(self.config)
+            except Exception:  # the pool is in force; a listener's copy is a courtesy
+                log.exception("A config listener failed")
 
     def ratings_changed(self, rows: list[RatingRow]) -> None:
         """Tell the listener the committed new ratings (nothing if there are none)."""

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import aiosqlite
 
+from ladder.config import LadderConfig
 from ladder.errors import ConflictError, ValidationError
 from ladder.records import DisputeRecord, MatchRecord, MatchUpdate
 from ladder.reports import (
@@ -43,10 +44,14 @@ class MatchService:
 
     def __init__(self, core: LadderCore) -> None:
         self._core = core
-        self.config = core.config
         self._matches = core.matches
         self._disputes = core.disputes
         self._aborts = core.aborts
+
+    @property
+    def config(self) -> LadderConfig:
+        """The settings in force (the current season's map pool), read from the core."""
+        return self._core.config
 
     async def confirm(self, match_id: int, uid: int) -> MatchUpdate:
         """The player is ready to play; both confirmations start the match."""

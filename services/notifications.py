@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from ladder.config import LadderConfig
 from ladder.notifications import (
     Notice,
     NotifySettings,
@@ -37,10 +38,14 @@ class NotificationService:
 
     def __init__(self, core: LadderCore) -> None:
         self._core = core
-        self.config = core.config
         self.repo = NotificationRepository()
         # Queue entries (uid, joined_at) already announced: each one is announced once.
         self._announced: set[tuple[int, datetime]] = set()
+
+    @property
+    def config(self) -> LadderConfig:
+        """The settings in force (the current season's map pool), read from the core."""
+        return self._core.config
 
     async def settings_of(self, uid: int) -> tuple[NotifySettings, datetime | None]:
         """The player's settings (defaults if he never chose) and when he was last notified."""

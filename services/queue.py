@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import aiosqlite
 
+from ladder.config import LadderConfig
 from ladder.errors import ConflictError, GuardRefusal, ValidationError
 from ladder.guards import Access, CommandRule, check_access
 from ladder.matchmaking import QueueEntry, RaceRating, run_wave, validate_vetoes
@@ -38,12 +39,16 @@ class QueueService:
 
     def __init__(self, core: LadderCore, *, rng: random.Random | None = None) -> None:
         self._core = core
-        self.config = core.config
         self._rng = rng if rng is not None else random.Random()
         self._players = core.players
         self._queue = core.queue
         self._matches = core.matches
         self._ratings = core.ratings
+
+    @property
+    def config(self) -> LadderConfig:
+        """The settings in force (the current season's map pool), read from the core."""
+        return self._core.config
 
     async def queue_preferences(self, uid: int) -> QueuePreferences:
         """Return what the player queued with last time, else the first race and no vetoes."""

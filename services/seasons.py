@@ -81,6 +81,12 @@ class SeasonService:
         season = await self.current()
         return season.map_pool or self.config.map_pool
 
+    async def use_current_map_pool(self) -> tuple[str, ...]:
+        """Make the ladder play the current season's map pool (at start-up); return it."""
+        pool = await self.map_pool()
+        self._core.use_map_pool(pool)
+        return pool
+
     async def all(self) -> list[Season]:
         return await self._seasons.all(self._core.reader)
 
@@ -197,6 +203,9 @@ class SeasonService:
                 None,
                 now,
             )
+        # Committed: the next wave draws from the new season's pool. No await since the
+        # commit, so no wave can run between the two.
+        core.use_map_pool(started.map_pool or config.map_pool)
         ended = await self._seasons.get(core.reader, current.number)
         assert ended is not None
         log.info(
