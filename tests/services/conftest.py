@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,15 +13,18 @@ from cache.players import PlayerCache
 from ladder.config import LadderConfig, MatchConfig
 from ladder.players import ProfileDraft
 from ladder.rating import diff_ratings, replay_log
+from ladder.rating_systems import SeasonBreak, replay_seasons
 from ladder.records import QueueStatus
 from services.admin import AdminService
 from services.ladder_core import LadderCore
 from services.matches import MatchService
 from services.queue import QueueService
+from services.seasons import SeasonService
 from storage.database import Database, parse_time
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository
 from storage.ratings import RatingRepository
+from storage.seasons import SeasonRepository
 from tests.support.backends import backend, backends_for, postgres_server
 
 __all__ = ["backend", "postgres_server"]
@@ -52,6 +56,7 @@ def _backend(backend: str) -> str:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     backends_for(metafunc, SQLITE_ONLY, POSTGRES_GAPS)
+
 
 MAPS = ("Fighting Spirit", "Circuit Breaker", "Polypoid", "Eclipse", "Vermeer")
 CONFIG = LadderConfig(map_pool=MAPS, max_vetoes=2, matches=MatchConfig(aborts_per_month=3))
@@ -172,6 +177,60 @@ class Ladder:
         loser = b if winner == a else a
         await self.service.matches.report(match.id, winner, "win")
         return await self.service.matches.report(match.id, loser, "loss")
+
+
+class SeasonLadder(Ladder):
+    """The conftest's ladder with a chosen config and the season service."""
+
+    def __init__(self, path: Path, clock: Clock, config: LadderConfig) -> None:
+        super().__init__(path, clock)
+        self.config = config
+
+    async def open(self) -> Services:
+        from cache.players import PlayerCache
+        from storage.players import PlayerRepository
+
+        self.db = await Database.open(self.path)
+        self.players = PlayerRepository(self.db, PlayerCache())
+        core = LadderCore(
+            self.db,
+            self.players,
+            self.config,
+            clock=self.clock,
+            on_ratings_changed=self.changed.append,
+        )
+        self.service = Services(
+            QueueService(core, rng=random.Random(7)), MatchService(core), AdminService(core), core
+        )
+        self.seasons = SeasonService(core)
+        return self.service
+
+    async def assert_replays(self) -> None:
+        """Replaying the log season by season gives every archive and the current ratings."""
+        repo = SeasonRepository()
+        conn = self.db.conn
+        system = self.service.core.ledger.system
+        seasons = await repo.all(conn)
+        plan = []
+        for i, s in enumerate(seasons):
+            nxt = seasons[i + 1] if i + 1 < len(seasons) else None
+            brk = SeasonBreak(nxt.soft_reset, nxt.pull_fraction) if nxt else None
+            plan.append((await repo.season_log(conn, s.number), brk))
+        replayed = replay_seasons(system, plan)
+        new = system.new()
+        for s, out in zip(seasons, replayed, strict=True):
+            if s.is_current:
+                stored = await repo.states(conn, system)
+            else:
+                stored = {e.key: e.state for e in await repo.archive(conn, s.number)}
+            for k in stored.keys() | out.states.keys():
+                assert stored.get(k, new) == out.states.get(k, new), (s.number, k)
+            for match_id, (b1, b2, a1, _) in out.shown.items():
+                row = await self.rows(
+                    "SELECT player1_mmr, player2_mmr, mmr_change FROM matches WHERE id = ?",
+                    (match_id,),
+                )
+                assert row == [(b1, b2, a1 - b1)]
 
 
 @pytest.fixture

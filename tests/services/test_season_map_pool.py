@@ -14,8 +14,7 @@ from ladder.errors import ValidationError
 from services.seasons import SeasonService
 from storage.seasons import SeasonRepository
 
-from .conftest import CONFIG, MAPS, Clock
-from .test_seasons import SeasonLadder
+from .conftest import CONFIG, MAPS, Clock, SeasonLadder
 
 NEW_POOL = ("Neo Sylphid", "Heartbreak Ridge", "Outsider")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -21,72 +20,11 @@ from app import ratings_cli
 from app.running import RunningLock
 from ladder.config import LadderConfig, RatingConfig, SeasonConfig
 from ladder.errors import LadderError, ValidationError
-from ladder.rating_systems import SeasonBreak, replay_seasons
-from services.admin import AdminService
-from services.ladder_core import LadderCore
-from services.matches import MatchService
-from services.queue import QueueService
-from services.seasons import SeasonService
-from storage.database import Database
 from storage.seasons import SeasonRepository
 
-from .conftest import CONFIG, Clock, Ladder, Services
+from .conftest import CONFIG, Clock, SeasonLadder
 
 GLICKO = replace(CONFIG, rating=RatingConfig(system="glicko2"))
-
-
-class SeasonLadder(Ladder):
-    """The conftest's ladder with a chosen config and the season service."""
-
-    def __init__(self, path: Path, clock: Clock, config: LadderConfig) -> None:
-        super().__init__(path, clock)
-        self.config = config
-
-    async def open(self) -> Services:
-        from cache.players import PlayerCache
-        from storage.players import PlayerRepository
-
-        self.db = await Database.open(self.path)
-        self.players = PlayerRepository(self.db, PlayerCache())
-        core = LadderCore(
-            self.db,
-            self.players,
-            self.config,
-            clock=self.clock,
-            on_ratings_changed=self.changed.append,
-        )
-        self.service = Services(
-            QueueService(core, rng=random.Random(7)), MatchService(core), AdminService(core), core
-        )
-        self.seasons = SeasonService(core)
-        return self.service
-
-    async def assert_replays(self) -> None:
-        """Replaying the log season by season gives every archive and the current ratings."""
-        repo = SeasonRepository()
-        conn = self.db.conn
-        system = self.service.core.ledger.system
-        seasons = await repo.all(conn)
-        plan = []
-        for i, s in enumerate(seasons):
-            nxt = seasons[i + 1] if i + 1 < len(seasons) else None
-            brk = SeasonBreak(nxt.soft_reset, nxt.pull_fraction) if nxt else None
-            plan.append((await repo.season_log(conn, s.number), brk))
-        replayed = replay_seasons(system, plan)
-        new = system.new()
-        for s, out in zip(seasons, replayed, strict=True):
-            if s.is_current:
-                stored = await repo.states(conn, system)
-            else:
-                stored = {e.key: e.state for e in await repo.archive(conn, s.number)}
-            for k in stored.keys() | out.states.keys():
-                assert stored.get(k, new) == out.states.get(k, new), (s.number, k)
-            for match_id, (b1, b2, a1, _) in out.shown.items():
-                row = await self.rows(
-                    "SELECT player1_mmr, player2_mmr, mmr_change FROM matches WHERE id = ?",
-                    (match_id,),
-                )
-                assert row == [(b1, b2, a1 - b1)]
 
 
 async def _open(tmp_path: Path, clock: Clock, config: LadderConfig) -> SeasonLadder:
