@@ -212,7 +212,10 @@ def build_website(settings: Settings, bot: LadderBot) -> WebServer:
         player_cache=bot.players.cache,
         started_at=bot.started_at,
     )
-    app = create_app(WebServices(public=public, base_url=settings.web_base_url, host=host))
+    services = WebServices(
+        public=public, base_url=settings.web_base_url, host=host, seasons=bot.seasons
+    )
+    app = create_app(services)
     return WebServer(app, settings.web_host, settings.web_port)
 
 

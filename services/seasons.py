@@ -52,6 +52,44 @@ class SeasonStarted:
     open_matches: int
 
 
+ARCHIVE_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivePage:
+    """One page of an ended season's final standings: the ranked entries (by place) that
+    the filters keep, each with its player's shown name."""
+
+    season: Season
+    entries: tuple[tuple[ArchivedEntry, str], ...]
+    page: int
+    page_size: int
+    total_entries: int  # ranked entries the filters keep
+    ranked_entries: int  # ranked entries of the season
+
+    @property
+    def total_pages(self) -> int:
+        return max(1, -(-self.total_entries // self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.total_pages
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedPlayer:
+    """A player's entries in an ended season's final standings (none if banned now)."""
+
+    season: Season
+    name: str
+    banned: bool
+    entries: tuple[ArchivedEntry, ...]
+
+
 class SeasonService:
     """Season use cases on the ladder's shared core."""
 
@@ -67,6 +105,7 @@ class SeasonService:
         self._seasons = SeasonRepository()
         self._admin = AdminActionRepository()
         self.on_season_changed = on_season_changed
+        self.page_size = ARCHIVE_PAGE_SIZE  # an archive page's entries (the website's)
 
     @property
     def config(self) -> LadderConfig:
@@ -121,6 +160,60 @@ class SeasonService:
             shown += [e for e in archive if e.uid == uid and e not in shown]
         names = await self._seasons.names(self._core.reader, {e.uid for e in shown})
         return season, shown, names
+
+    async def ended(self, number: int) -> Season:
+        """Return ended season `number`; ValidationError if there is none or it is current."""
+        season = await self.get(number)
+        if season.is_current:
+            raise ValidationError(
+                "season", f"Season {number} is the current season: it has no final standings yet."
+            )
+        return season
+
+    async def archive_page(
+        self,
+        number: int,
+        *,
+        race: str | None = None,
+        rank: str | None = None,
+        search: str | None = None,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> ArchivePage:
+        """One page of an ended season's ranked entries, filtered by race, rank letter and a
+        part of the name; a page past the end shows the last one, a page below 1 the first."""
+        season = await self.ended(number)
+        page_size = page_size or self.page_size
+        page = max(page, 1)
+        while True:
+            entries, total, ranked = await self._seasons.ranked_page(
+                self._core.reader,
+                number,
+                race=race,
+                rank=rank,
+                search=search,
+                offset=(page - 1) * page_size,
+                limit=page_size,
+            )
+            last = max(1, -(-total // page_size))
+            if page <= last:
+                break
+            page = last  # past the end: the last page (read again)
+        return ArchivePage(season, tuple(entries), page, page_size, total, ranked)
+
+    async def archived_player(self, number: int, name: str) -> ArchivedPlayer | None:
+        """A player's entries in ended season `number` by their name (any case), or None if
+        nobody has that name; a player banned now shows none."""
+        season = await self.ended(number)
+        reader = self._core.reader
+        found = await self._seasons.player_named(reader, name)
+        if found is None:
+            return None
+        uid, shown, banned = found
+        if banned:
+            return ArchivedPlayer(season, shown, True, ())
+        entries = await self._seasons.archive_of_player(reader, number, uid)
+        return ArchivedPlayer(season, shown, False, tuple(entries))
 
     async def status(self) -> SeasonStatus:
         reader = self._core.reader

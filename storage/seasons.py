@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from ladder.names import name_key
 from ladder.rating import LoggedAdjustment, RatingKey
 from ladder.rating_systems import RatingState, RatingSystem, TimedEntry, TimedMatch
 from ladder.seasons import ArchivedEntry, Record, Season
@@ -39,6 +40,21 @@ def _season(row: sqlite3.Row) -> Season:
         rating_system=row["rating_system"],
         soft_reset=row["soft_reset"],
         pull_fraction=row["pull_fraction"],
+    )
+
+
+def _archived(r: Any) -> ArchivedEntry:
+    """An ArchivedEntry from a season_standings row."""
+    return ArchivedEntry(
+        r["discord_uid"],
+        r["race"],
+        RatingState(
+            r["rating"], r["deviation"], r["volatility"], r["games"], _micros(r["last_played_at"])
+        ),
+        Record(r["games"], r["wins"], r["losses"], r["draws"], parse_time(r["last_played_at"])),
+        r["place"],
+        r["rank"],
+        bool(r["provisional"]),
     )
 
 
@@ -232,26 +248,72 @@ class SeasonRepository:
             " ORDER BY place IS NULL, place, discord_uid, race",
             (season,),
         )
-        return [
-            ArchivedEntry(
-                r["discord_uid"],
-                r["race"],
-                RatingState(
-                    r["rating"], r["deviation"], r["volatility"], r["games"],
-                    _micros(r["last_played_at"]),
-                ),
-                Record(
-                    r["games"], r["wins"], r["losses"], r["draws"], parse_time(r["last_played_at"])
-                ),
-                r["place"],
-                r["rank"],
-                bool(r["provisional"]),
-            )
-            for r in rows
-        ]  # fmt: skip
+        return [_archived(r) for r in rows]
 
     async def archive_of_player(self, conn: Conn, season: int, uid: int) -> list[ArchivedEntry]:
-        return [e for e in await self.archive(conn, season) if e.uid == uid]
+        """Return one player's archived entries of a season, by place (unranked last)."""
+        rows = await _all(
+            conn,
+            "SELECT * FROM season_standings WHERE season = ? AND discord_uid = ?"
+            " ORDER BY place IS NULL, place, race",
+            (season, uid),
+        )
+        return [_archived(r) for r in rows]
+
+    async def ranked_page(
+        self,
+        conn: Conn,
+        season: int,
+        *,
+        race: str | None = None,
+        rank: str | None = None,
+        search: str | None = None,
+        offset: int = 0,
+        limit: int = 25,
+    ) -> tuple[list[tuple[ArchivedEntry, str]], int, int]:
+        """Return one page of a season's ranked entries (by place) with their players' shown
+        names, the number of ranked entries these filters keep, and of all ranked entries.
+        `search`: the shown name contains it (ASCII case folded)."""
+        where = " WHERE s.season = :season AND s.place IS NOT NULL"
+        params: dict[str, Any] = {"season": season, "offset": offset, "limit": limit}
+        if race is not None:
+            where += " AND s.race = :race"
+            params["race"] = race
+        if rank is not None:
+            where += " AND s.rank = :rank"
+            params["rank"] = rank
+        if search:
+            where += " AND lower(COALESCE(p.player_name, p.discord_name)) LIKE :q ESCAPE '!'"
+            escaped = search.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            params["q"] = f"%{escaped}%"
+        tables = " FROM season_standings AS s JOIN players AS p ON p.discord_uid = s.discord_uid"
+        rows = await _all(
+            conn,
+            "SELECT s.*, COALESCE(p.player_name, p.discord_name) AS shown_name"
+            f"{tables}{where} ORDER BY s.place, s.discord_uid, s.race"
+            " LIMIT :limit OFFSET :offset",
+            params,
+        )
+        matching = await _all(conn, f"SELECT COUNT(*){tables}{where}", params)
+        ranked = await _all(
+            conn,
+            "SELECT COUNT(*) FROM season_standings WHERE season = ? AND place IS NOT NULL",
+            (season,),
+        )
+        entries = [(_archived(r), r["shown_name"] or "") for r in rows]
+        return entries, matching[0][0], ranked[0][0]
+
+    async def player_named(self, conn: Conn, name: str) -> tuple[int, str, bool] | None:
+        """Return (uid, shown name, banned) of the player whose main name is `name` (case and
+        look-alikes folded, as the player pages find them), or None."""
+        rows = await _all(
+            conn,
+            "SELECT p.discord_uid, COALESCE(p.player_name, p.discord_name), p.banned"
+            " FROM player_names AS n JOIN players AS p ON p.discord_uid = n.discord_uid"
+            " WHERE n.name_key = ? AND n.kind = 'main'",
+            (name_key(name),),
+        )
+        return (rows[0][0], rows[0][1] or "", bool(rows[0][2])) if rows else None
 
     # --- ratings as states -------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from services.public import PublicLadder
 from web.load import RequestGate
 
 if TYPE_CHECKING:
+    from services.seasons import SeasonService
     from web.login import HostServices
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class WebServices:
     public: PublicLadder
     base_url: str | None = None  # WEB_BASE_URL: the site's public address, if set
     host: HostServices | None = None  # the login and the dashboard (web/login.py); None: off
+    seasons: SeasonService | None = None  # past seasons' pages (web/seasons.py); None: off
 
 
 SERVICES = web.AppKey("services", WebServices)
@@ -88,9 +90,10 @@ def create_app(services: WebServices) -> web.Application:
 
 def _routes(app: web.Application, services: WebServices) -> None:
     """Every page and API route, registered here and only here."""
-    from web import dashboard, public
+    from web import dashboard, public, seasons
 
     public.setup(app, services)
+    seasons.setup(app, services)  # /seasons: past seasons' final standings
     dashboard.setup(app, services)  # the host's: /login, /login/<token>, /logout, /dashboard
 
 
