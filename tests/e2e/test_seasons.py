@@ -10,7 +10,17 @@ from pathlib import Path
 from ladder.guards import REFUSALS
 from localdiscord import FakeDiscord
 
-from .flows import ask, command_reply, confirm, ladder_with, press, started_match, wait_text
+from .flows import (
+    ask,
+    command_reply,
+    confirm,
+    join_queue,
+    ladder_with,
+    match_dm,
+    press,
+    started_match,
+    wait_text,
+)
 from .harness import BotProcess
 from .state import assert_no_unexpected_errors, db_rows
 
@@ -72,4 +82,35 @@ async def test_admin_starts_a_season_and_the_archive_is_shown(
     assert "current season" in current.text
     missing = await command_reply(fake, bob, "leaderboard", {"season": 9})
     assert "There is no season 9" in missing.text
+    assert_no_unexpected_errors(bot)
+
+
+NEW_POOL = ("Neo Sylphid", "Heartbreak Ridge", "Outsider", "Python", "Destination")
+
+
+async def test_a_season_start_puts_the_next_pool_in_force_without_a_restart(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    fake = fake_discord
+    root = fake.user("root")
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob", admins=(root,))
+    await confirm(fake, root, await ask(fake, root, "season start", {"name": "Two"}))
+    # The host edits the pool for the next season and restarts: season 2 keeps its own pool.
+    toml = tmp_path / "data" / "ladder.toml"
+    text = toml.read_text(encoding="utf-8")
+    start = text.index("map_pool = [")
+    end = text.index("]", start) + 1
+    toml.write_text(text[:start] + f"map_pool = {list(NEW_POOL)!r}" + text[end:], "utf-8")
+    await bot.restart()
+    status = await ask(fake, root, "season status")
+    assert "Fighting Spirit" in status.text and "Outsider" not in status.text, status.text
+    # Season 3 begins with the file's pool: the running bot plays it at once.
+    await confirm(fake, root, await ask(fake, root, "season start", {"name": "Three"}))
+    status = await ask(fake, root, "season status")
+    assert "Outsider" in status.text and "Fighting Spirit" not in status.text, status.text
+    await join_queue(fake, alice, ("bw_terran",), ("Outsider",))  # the menu offers the new maps
+    await join_queue(fake, bob, ("bw_zerg",))
+    await match_dm(fake, alice, 1)
+    (match,) = db_rows(bot, "SELECT map, season FROM matches")
+    assert match["season"] == 3 and match["map"] in NEW_POOL and match["map"] != "Outsider"
     assert_no_unexpected_errors(bot)
