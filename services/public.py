@@ -143,6 +143,14 @@ class PublicLadder:
         self._activity: dict[str, Activity] = {}
         self._activity_lock = asyncio.Lock()
 
+    async def open_reads(self) -> None:
+        """Give the site's history reads a read-only connection of their own (web/app.py calls
+        this when the site starts): a slow page query then never queues ahead of the bot's."""
+        await self._history.open_own_reader()
+
+    async def close_reads(self) -> None:
+        await self._history.close()
+
     # --- the leaderboard --------------------------------------------------------------------
 
     def parse_query(self, params: Mapping[str, str]) -> BoardQuery:

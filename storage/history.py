@@ -25,7 +25,7 @@ from ladder.history import (
 )
 from ladder.names import name_key
 from storage.admin import match_target
-from storage.database import Database, parse_time
+from storage.database import Database, ReadConnection, _open_reader, parse_time
 
 ADMIN = "an admin"  # who ruled, when the admin is not a player
 HISTORY_POINTS = 2000  # the latest rated matches a rating chart shows, at most
@@ -113,6 +113,19 @@ class HistoryRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._own: ReadConnection | None = None  # the site's own reader, once opened
+
+    async def open_own_reader(self) -> None:
+        """Read on a read-only connection of the site's own from now on, not the bot's: a
+        page's queries then run on their own thread and never queue ahead of a /profile."""
+        if self._own is None:
+            self._own = ReadConnection(await _open_reader(self._db.path))
+
+    async def close(self) -> None:
+        """Close the site's own reader (reads go back to the bot's)."""
+        own, self._own = self._own, None
+        if own is not None:
+            await own.close()
 
     async def player(self, name: str) -> PublicPlayer | None:
         """The player whose main name is `name` (case and look-alikes folded), or None."""
@@ -268,7 +281,8 @@ class HistoryRepository:
         return {row["discord_uid"]: (row["name"], bool(row["banned"])) for row in rows}
 
     async def _rows(self, sql: str, params: Sequence[object] | dict) -> list[sqlite3.Row]:
-        return await self._db.reader.execute_fetchall(sql, params)
+        reader = self._own if self._own is not None else self._db.reader
+        return await reader.execute_fetchall(sql, params)
 
 
 def _state(value: object) -> str:

@@ -85,7 +85,18 @@ def create_app(services: WebServices) -> web.Application:
     app.router.add_static("/static/", STATIC, name="static", append_version=True)
     app.router.add_get("/robots.txt", robots_txt, name="robots")
     _routes(app, services)
+    # The pages' history reads get a read-only connection (and thread) of their own.
+    app.on_startup.append(_open_reads)
+    app.on_cleanup.append(_close_reads)
     return app
+
+
+async def _open_reads(app: web.Application) -> None:
+    await app[SERVICES].public.open_reads()
+
+
+async def _close_reads(app: web.Application) -> None:
+    await app[SERVICES].public.close_reads()
 
 
 def _routes(app: web.Application, services: WebServices) -> None:

@@ -5,12 +5,16 @@ No SQL and no ranking here: the leaderboard a browser sees is the one /leaderboa
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
+from markupsafe import Markup
 
+from ladder.history import RatingPoint
 from ladder.replays import REFUSAL_TEXT
 from services.public import WEEKDAYS, Board, BoardQuery, PlayerPage, PublicLadder, time_zones
 from web.app import SERVICES, WebServices
@@ -160,11 +164,38 @@ async def _player(request: web.Request) -> PlayerPage:
     return page
 
 
+# A player's rating chart as SVG markup, kept until his ratings change: the key holds the
+# points' count and latest match and rating, so a new rated match (or a ruling that changes
+# one) makes a new key. Building and rendering a chart of up to 2,000 points costs the event
+# loop more than the rest of the page; a popular player's page is drawn once.
+CHART_CACHE_ENTRIES = 4096
+_chart_markup: OrderedDict[tuple, Markup] = OrderedDict()
+
+
+def chart_svg(
+    request: web.Request, uid: int, race: str, title: str, points: Sequence[RatingPoint]
+) -> tuple[int, Markup]:
+    """(points shown, the chart's SVG), from the cache when the points are unchanged."""
+    key = (id(request.app), uid, race, title, tuple((p.match_id, p.mmr, p.change) for p in points))
+    markup = _chart_markup.get(key)
+    if markup is None:
+        template = aiohttp_jinja2.get_env(request.app).get_template("_rating_chart.html")
+        markup = Markup(template.render(chart=rating_chart(points), title=title))
+        _chart_markup[key] = markup
+        while len(_chart_markup) > CHART_CACHE_ENTRIES:
+            _chart_markup.popitem(last=False)
+    else:
+        _chart_markup.move_to_end(key)
+    return len(points), markup
+
+
 async def player_page(request: web.Request) -> web.StreamResponse:
     page = await _player(request)
     public = _public(request)
     charts = {
-        race: rating_chart(points) for race, points in (page.history or {}).items() if points
+        race: chart_svg(request, page.player.uid, race, public.race_names.get(race, race), points)
+        for race, points in (page.history or {}).items()
+        if points
     }
     return aiohttp_jinja2.render_template(
         "player.html",
