@@ -34,7 +34,6 @@ from tests.reliability.processes import (
 pytestmark = pytest.mark.e2e
 
 COPIES = 4
-COMMANDS = 20_000  # enough to outlast the backups; the stop is then quick
 
 
 def copy_facts(path: Path) -> tuple[int, str, int]:
@@ -56,7 +55,11 @@ async def opens_with_the_bot(path: Path) -> int:
 
 def test_backups_of_a_busy_live_database_are_whole_and_consistent(tmp_path: Path) -> None:
     live = tmp_path / "live" / "ladder.db"
-    flood = FloodProcess(live, tmp_path / "flood", commands=COMMANDS).start()
+    # No fixed number of commands: the flood runs until stopped, so it outlasts the backups
+    # however fast it is (20,000 commands once did; now they take ~1 s, less than one backup).
+    # A few workers: the point is backups beside steady writes, not this process's own write
+    # lock under an unthrottled flood (50 workers queue player writes past its 1 s wait).
+    flood = FloodProcess(live, tmp_path / "flood", workers=8).start()
     copies: list[Path] = []
     try:
         flood.wait_for(lambda p: p["writer_written"] >= 2_000, "2,000 rows written")
@@ -76,6 +79,9 @@ def test_backups_of_a_busy_live_database_are_whole_and_consistent(tmp_path: Path
             copies.append(dest)
             during = flood.progress()
             assert during is not None and during["writer_written"] > 0
+        # Still writing after the last backup: rows land that the last copy cannot have.
+        last = flood.wait_for(lambda p: p["writer_written"] > 0, "progress")["writer_written"]
+        flood.wait_for(lambda p: p["writer_written"] >= last + 1_000, "1,000 more rows")
         assert flood.stop(signal.SIGTERM) == 0, flood.log_tail()
     finally:
         flood.kill()
