@@ -261,6 +261,11 @@ class Database:
                     await self.conn.rollback()
                 raise
 
+    async def open_own_reader(self) -> ReadConnection | None:
+        """A further read-only connection, on a thread of its own, for a reader (the website)
+        whose slow queries must not queue ahead of the bot's reads; the caller closes it."""
+        return ReadConnection(await _open_reader(self.path))
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run the block as one write transaction: committed on success, rolled back on error."""

@@ -25,7 +25,7 @@ from ladder.history import (
 )
 from ladder.names import name_key
 from storage.admin import match_target
-from storage.database import Database, ReadConnection, _open_reader, parse_time
+from storage.database import Database, ReadConnection, parse_time
 
 ADMIN = "an admin"  # who ruled, when the admin is not a player
 HISTORY_POINTS = 2000  # the latest rated matches a rating chart shows, at most
@@ -119,7 +119,7 @@ class HistoryRepository:
         """Read on a read-only connection of the site's own from now on, not the bot's: a
         page's queries then run on their own thread and never queue ahead of a /profile."""
         if self._own is None:
-            self._own = ReadConnection(await _open_reader(self._db.path))
+            self._own = await self._db.open_own_reader()
 
     async def close(self) -> None:
         """Close the site's own reader (reads go back to the bot's)."""

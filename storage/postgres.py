@@ -49,6 +49,7 @@ from storage.database import (
     LOCK_WAIT_SECONDS,
     Database,
     Params,
+    ReadConnection,
     SchemaTooNewError,
     _busy,
 )
@@ -413,6 +414,11 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         await self.pool.close()
+
+    async def open_own_reader(self) -> ReadConnection | None:
+        """None: every read already takes a pooled connection of its own (there is no file to
+        open a second SQLite connection on)."""
+        return None
 
     async def schema_version(self) -> int:
         """The last migration applied (0 for an empty database)."""
