@@ -26,6 +26,8 @@ def activity_link(base_url: str | None, time_zone: str) -> str | None:
     return f"{base_url}/activity?{urlencode({'tz': time_zone})}" if base_url else None
 
 
+ACTIVITY_WEEKS = 4  # /activity counts the last four weeks: when people play now
+
 class ActivityCog(commands.Cog):
     """Receives /activity; the website's activity service does the counting."""
 
@@ -59,13 +61,16 @@ class ActivityCog(commands.Cog):
             tz = (await self.bot.notifications.settings_of(user_of(interaction).id))[0].time_zone
         else:
             tz = "UTC"
-        counts = await public.activity(tz)
+        counts = await public.activity(tz, weeks=ACTIVITY_WEEKS)
         best = best_hours(counts.matches, counts.queue_joins)
         if best:
-            lines = [f"Best hours to queue ({counts.zone}):"]
+            lines = [f"Best hours to queue ({counts.zone}, last {ACTIVITY_WEEKS} weeks):"]
             lines += [f"• {h}: {h.matches} matches, {h.joins} queue joins" for h in best]
         else:
-            lines = ["No matches or queue joins yet: be the first! Use /queue to play."]
+            lines = [
+                "No matches or queue joins in the last four weeks: be the first! "
+                "Use /queue to play."
+            ]
         link = activity_link(self.bot.web_base_url, counts.zone)
         if link:
             lines.append(f"The whole week as a heatmap: {link}")

@@ -140,7 +140,7 @@ class PublicLadder:
         self._last_match_id = 0
         self._join_hours: dict[int, int] = {}
         self._activity_read_at: float | None = None
-        self._activity: dict[str, Activity] = {}
+        self._activity: dict[tuple[str, int | None], Activity] = {}
         self._activity_lock = asyncio.Lock()
 
     async def open_reads(self) -> None:
@@ -252,20 +252,23 @@ class PublicLadder:
         self._activity_read_at = time.monotonic()
         self._activity.clear()
 
-    async def activity(self, zone: str | None) -> Activity:
+    async def activity(self, zone: str | None, weeks: int | None = None) -> Activity:
         """Matches made and queue joins per weekday × hour in `zone` (an IANA name; UTC if
-        unknown), over all time; the counts are read again at most once a minute."""
+        unknown), over the last `weeks` weeks (None: all time); the counts are read again at
+        most once a minute."""
         zone = zone if zone is not None and zone in time_zones() else "UTC"
         read_at = self._activity_read_at
         if read_at is None or time.monotonic() - read_at >= ACTIVITY_CACHE_SECONDS:
             async with self._activity_lock:  # one reader at a time: counts are added once
                 if self._activity_read_at == read_at:
                     await self._read_activity()
-        cached = self._activity.get(zone)
+        key = (zone, weeks)
+        cached = self._activity.get(key)
         if cached is None:
             tz = ZoneInfo(zone)
-            cached = self._activity[zone] = Activity(
-                zone, _grid(self._match_hours, tz), _grid(self._join_hours, tz)
+            since = None if weeks is None else int(time.time()) // 3600 - weeks * 7 * 24
+            cached = self._activity[key] = Activity(
+                zone, _grid(self._match_hours, tz, since), _grid(self._join_hours, tz, since)
             )
         return cached
 
@@ -285,11 +288,15 @@ def time_zones() -> frozenset[str]:
     return frozenset(available_timezones() | {"UTC"})
 
 
-def _grid(hours: dict[int, int], tz: ZoneInfo) -> tuple[tuple[int, ...], ...]:
-    """Counts per UTC hour (hours since the epoch) → [weekday][hour] in `tz`, with each hour's
-    own UTC offset (daylight saving time included)."""
+def _grid(
+    hours: dict[int, int], tz: ZoneInfo, since: int | None = None
+) -> tuple[tuple[int, ...], ...]:
+    """Counts per UTC hour (hours since the epoch; from hour `since` on, if given) →
+    [weekday][hour] in `tz`, with each hour's own UTC offset (daylight saving time included)."""
     grid = [[0] * 24 for _ in WEEKDAYS]
     for hour, n in hours.items():
+        if since is not None and hour < since:
+            continue
         local = datetime.fromtimestamp(hour * 3600, tz)
         grid[local.weekday()][local.hour] += n
     return tuple(tuple(row) for row in grid)

@@ -26,17 +26,17 @@ async def test_activity_shows_the_best_hours_in_the_players_zone_and_links_the_h
         return str(BusyHour(local.weekday(), local.hour, 1, 2))
 
     text = (await command_reply(fake, alice, "activity")).text
-    assert "Best hours to queue (UTC):" in text
+    assert "Best hours to queue (UTC, last 4 weeks):" in text
     assert f"{hour_in('UTC')}: 1 matches, 2 queue joins" in text, text
     assert "heatmap" not in text  # no WEB_BASE_URL: no link
 
     text = (await command_reply(fake, alice, "activity", {"time_zone": "Asia/Tokyo"})).text
-    assert "Best hours to queue (Asia/Tokyo):" in text
+    assert "Best hours to queue (Asia/Tokyo, last 4 weeks):" in text
     assert hour_in("Asia/Tokyo") in text, text
 
     await command_reply(fake, bob, "notify", {"time_zone": "America/New_York"})
     text = (await command_reply(fake, bob, "activity")).text
-    assert "(America/New_York)" in text and hour_in("America/New_York") in text, text
+    assert "(America/New_York, last 4 weeks)" in text and hour_in("America/New_York") in text, text
 
     bad = (await command_reply(fake, bob, "activity", {"time_zone": "Mars/Base"})).text
     assert "is not a time zone" in bad

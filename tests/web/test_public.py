@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from services.public import _grid
 from storage.history import HistoryRepository
 from tests.web.seed import (
     HOSTILE_NOTE,
@@ -302,6 +303,16 @@ async def test_activity_reads_matches_a_chunk_at_a_time_and_counts_each_once(sit
     public = site.services.public
     grids = await asyncio.gather(*(public.activity("UTC") for _ in range(5)))
     assert {sum(map(sum, g.matches)) for g in grids} == {matches}
+
+
+def test_an_activity_window_counts_only_the_hours_inside_it() -> None:
+    from zoneinfo import ZoneInfo
+
+    now = 500_000  # hours since the epoch
+    hours = {now: 2, now - 4 * 168 + 1: 5, now - 4 * 168 - 1: 7, now - 52 * 168: 11}
+    utc = ZoneInfo("UTC")
+    assert sum(map(sum, _grid(hours, utc))) == 25  # all time
+    assert sum(map(sum, _grid(hours, utc, since=now - 4 * 168))) == 7  # the last four weeks
 
 
 # --- what is public -------------------------------------------------------------------------
