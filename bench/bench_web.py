@@ -71,6 +71,12 @@ def loadavg() -> str:
     return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system, all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
@@ -376,6 +382,8 @@ async def part_profile(
                             assert generator.stdout is not None
                             first = await generator.stdout.readline()  # its first page came
                             assert first.strip() == b"running", first
+                        assert bot.proc is not None
+                        cpu_before = cpu_seconds(bot.proc.pid)
                         try:
                             values = await measure(fake, player, runs)
                         except BaseException:
@@ -383,6 +391,7 @@ async def part_profile(
                                 generator.kill()
                                 await generator.wait()
                             raise
+                        bot_cpu_s = cpu_seconds(bot.proc.pid) - cpu_before
                         web: dict = {}
                         if generator is not None:
                             generator.terminate()
@@ -394,7 +403,8 @@ async def part_profile(
                         rounds_log.append({"round": round_ + 1, "variant": variant,
                                            "loadavg_before": load,
                                            "p50_ms": statistics.median(values),
-                                           "p99_ms": percentile(values, 0.99), "web": web})
+                                           "p99_ms": percentile(values, 0.99), "web": web,
+                                           "bot_cpu_s": bot_cpu_s})
             finally:
                 await bot.stop(within=60)
             violations = [str(v) for v in fake.violations]
@@ -454,6 +464,13 @@ def main() -> None:
             held = (f"  web: {web['rps']:.0f} req/s held, {web['ok']}/{web['sent']} ok, "
                     f"{web['late']} sent >50 ms late, page p50 {web['p50_ms']:.1f} ms "
                     f"p99 {web['p99_ms']:.1f}") if web else ""
+            if web and "bot_cpu_s" in row:  # the bot's CPU per page beyond the unloaded round's
+                idle = next((r["bot_cpu_s"] for r in got["rounds"] if r["round"] == row["round"]
+                             and r["variant"] == "unloaded"), 0.0)
+                held += (f", bot CPU {row['bot_cpu_s']:.2f} s"
+                         f" ({(row['bot_cpu_s'] - idle) * 1000 / max(1, web['ok']):.2f} ms/page)")
+            elif "bot_cpu_s" in row:
+                held += f"  bot CPU {row['bot_cpu_s']:.2f} s"
             say(f"  round {row['round']} {row['variant']:>8}: p50 {row['p50_ms']:.2f} ms  "
                 f"p99 {row['p99_ms']:.2f} ms  loadavg before {row['loadavg_before']}{held}")
         unloaded, loaded = got["results"]["unloaded"], got["results"]["loaded"]
