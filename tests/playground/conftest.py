@@ -10,11 +10,7 @@
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,31 +18,13 @@ import pytest
 
 from playground.app import PlaygroundSite
 from playground.runner import Options, Playground
+from tests.support.browser import CHROMIUM_ARGS, Tab, chromium, watched_tab
 
 if TYPE_CHECKING:  # imported by the fixture that needs a browser
-    from playwright.async_api import Page, ViewportSize
+    from playwright.async_api import ViewportSize
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "playground"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
-TIMEOUT_MS = 15_000
-
-
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        message = "no `chromium` on PATH: apt-get install -y chromium (.ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture
@@ -69,21 +47,6 @@ async def playground(tmp_path: Path) -> AsyncIterator[PlaygroundSite]:
         await running.close()
 
 
-@dataclass
-class Tab:
-    """One browser page, what it logged, and where its screenshots go."""
-
-    page: Page
-    name: str
-    console_errors: list[str] = field(default_factory=list)
-
-    async def shot(self, label: str) -> Path:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"{self.name}-{label}.png"
-        await self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-
 @pytest.fixture
 async def tab(playground: PlaygroundSite, request) -> AsyncIterator[Tab]:
     executable = chromium()
@@ -93,23 +56,10 @@ async def tab(playground: PlaygroundSite, request) -> AsyncIterator[Tab]:
         browser = await playwright.chromium.launch(executable_path=executable,
                                                    args=CHROMIUM_ARGS)
         context = await browser.new_context(viewport=VIEWPORT)
-        context.set_default_timeout(TIMEOUT_MS)
-        page = await context.new_page()
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
-        opened = Tab(page, name)
-
-        def on_console(message) -> None:
-            if message.type == "error":
-                opened.console_errors.append(f"{page.url}: {message.text}")
-
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: opened.console_errors.append(f"{page.url}: {error}"))
-        # A player's text that ran as a script would most likely open a dialog: that fails too.
-        page.on("dialog", lambda dialog: opened.console_errors.append(f"{page.url}: a dialog"))
+        opened = await watched_tab(context, request.node.name, ARTIFACTS)
         try:
             yield opened
         finally:
             await context.close()
             await browser.close()
-    assert not opened.console_errors, "the page logged console errors:\n" + "\n".join(
-        opened.console_errors)
+    opened.assert_quiet()

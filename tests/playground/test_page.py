@@ -11,7 +11,6 @@ from playwright.async_api import expect
 
 from localdiscord.protocol import APPLICATION_COMMAND
 from playground.app import PlaygroundSite
-from tests.playground.conftest import Tab
 from tests.playground.flows import (
     click,
     join_queue,
@@ -23,6 +22,7 @@ from tests.playground.flows import (
     switch,
     with_button,
 )
+from tests.support.browser import Tab
 
 HOSTILE = '<img src=x onerror="alert(1)"> **not bold**'
 

@@ -14,47 +14,22 @@ installed it.
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from tests.support.browser import CHROMIUM_ARGS, Tab, chromium, watched_tab
 from tests.web.host_seed import Host, open_host
 from tests.web.seed import Seeded, Site, open_site, seed_ladder
 from web.app import create_app
 
-if TYPE_CHECKING:  # imported by the fixtures that need a browser
-    from playwright.async_api import Page
-
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PAGE_SIZE = 3  # the seed's eight players fill three leaderboard pages
 VIEWPORT = {"width": 1200, "height": 900}
-TIMEOUT_MS = 15_000
-
-
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        message = "no `chromium` on PATH: apt-get install -y chromium (.ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @dataclass
@@ -101,47 +76,15 @@ async def browser() -> AsyncIterator:
             await launched.close()
 
 
-@dataclass
-class Tab:
-    """One browser context's page, with what it logged and where its screenshots go."""
-
-    page: Page
-    name: str
-    console_errors: list[str] = field(default_factory=list)
-    shots: list[Path] = field(default_factory=list)
-
-    async def shot(self, label: str) -> Path:
-        """Screenshot the whole page into tests/artifacts/<test>-<label>.png."""
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{self.name}-{label}.png"
-        await self.page.screenshot(path=str(path), full_page=True)
-        self.shots.append(path)
-        return path
-
-
 @pytest_asyncio.fixture(loop_scope="module")
 async def tab(browser, request) -> AsyncIterator[Tab]:
     context = await browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = await context.new_page()
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
-    opened = Tab(page, name)
-
-    def on_console(message) -> None:
-        if message.type == "error":
-            opened.console_errors.append(f"{page.url}: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: opened.console_errors.append(f"{page.url}: {error}"))
-    # A hostile name that ran as a script would most likely open a dialog: that fails too.
-    page.on("dialog", lambda dialog: opened.console_errors.append(f"{page.url}: a dialog"))
+    opened = await watched_tab(context, request.node.name, ARTIFACTS)
     try:
         yield opened
     finally:
         await context.close()
-    assert not opened.console_errors, "pages logged console errors:\n" + "\n".join(
-        opened.console_errors
-    )
+    opened.assert_quiet()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
