@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # cogs.bot imports this module
 log = logging.getLogger(__name__)
 
 TITLE = "Ladder queue"
+STOP_GRACE_SECONDS = 2.0  # a stop waits this long for a tick under way (a send and its save)
 
 
 def board_embed(text: str) -> nextcord.Embed:
@@ -42,6 +43,7 @@ class QueueBoard:
         self.channel_id = channel_id
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.edits = 0  # for tests and logs: edits and sends made
         self.sends = 0
 
@@ -50,12 +52,21 @@ class QueueBoard:
             self._task = asyncio.create_task(self._run(), name="queue-board")
             self._task.add_done_callback(self._done)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Let a tick under way finish (a message sent is then also saved, so a restart finds it
+        instead of sending a second board), at most `grace` seconds; then end the loop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        if not self.bot.is_ready():  # still waiting to connect: no tick under way
+            task.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     def _done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
@@ -63,12 +74,13 @@ class QueueBoard:
 
     async def _run(self) -> None:
         await self.bot.wait_until_ready()
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.update()
             except Exception:
                 log.exception("Updating the queue board failed; trying again")
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
 
     async def _channel(self) -> nextcord.TextChannel | None:
         found = self.bot.get_channel(self.channel_id)
