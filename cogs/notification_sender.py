@@ -23,11 +23,13 @@ from typing import Protocol
 
 import nextcord
 
+from ladder.errors import StorageBusyError
 from services.notifications import Due
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER = 1.0
+FINISH_ATTEMPTS = 5  # tries to record an outcome while the database is busy
 
 
 class Outcomes(Protocol):
@@ -146,7 +148,7 @@ class NotificationSender:
             try:
                 outcome = await self._deliver(item)
                 self.counts[outcome] += 1
-                await self._outcomes.finish(item.due, outcome)
+                await self._finish(item.due, outcome)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -156,6 +158,18 @@ class NotificationSender:
                 if not self._in_flight:
                     self._quiet.set()
                 self._queue.task_done()
+
+    async def _finish(self, due: Due, outcome: str) -> None:
+        """Record the outcome; a busy database is tried again (a DM already sent must not stay
+        logged as unsent), up to FINISH_ATTEMPTS times with a growing pause."""
+        for attempt in range(1, FINISH_ATTEMPTS + 1):
+            try:
+                await self._outcomes.finish(due, outcome)
+                return
+            except StorageBusyError:
+                if attempt == FINISH_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.05 * 2**attempt)
 
     async def _deliver(self, item: Outgoing) -> str:
         due = item.due
