@@ -160,6 +160,22 @@ def load_users(path: Path, count: int, rng: random.Random) -> list[tuple[int, st
     return rng.sample(rows, count + 1)
 
 
+def data_without_cooldowns(root: Path, workdir: Path) -> Path | None:
+    """A copy of the variant's data/ with its [cooldowns] off, or None if it has none. The load
+    is the issue's 200 players at up to 1000/s, 5 commands/s each: with the cooldowns on, most
+    would be refused (cheaply) and the bench would not measure the commands' work."""
+    from tests.e2e.harness import NO_COOLDOWNS, set_ladder_settings  # the tests' own switch
+
+    toml = root / "data" / "ladder.toml"
+    text = toml.read_text(encoding="utf-8") if toml.exists() else ""
+    if "[cooldowns]" not in text:
+        return None
+    data = workdir / "data"
+    shutil.copytree(root / "data", data, ignore=shutil.ignore_patterns("*.db*"))
+    (data / "ladder.toml").write_text(set_ladder_settings(text, NO_COOLDOWNS), encoding="utf-8")
+    return data
+
+
 async def start_variant(variant: Variant, folder: Path, args: argparse.Namespace) -> None:
     fake = variant.fake = await FakeDiscord().start()
     rng = random.Random(args.seed)
@@ -199,6 +215,9 @@ async def start_variant(variant: Variant, folder: Path, args: argparse.Namespace
         "PYTHONUNBUFFERED": "1",
         "WEB_ENABLED": "false",  # the website: not measured here, and one port for all
     }
+    quiet = None if variant.echo or args.cooldowns else data_without_cooldowns(cwd, workdir)
+    if quiet is not None:
+        env["DATA_DIR"] = str(quiet)
     after = fake.ready_count
     log = (workdir / "bot.log").open("wb")
     variant.proc = await asyncio.create_subprocess_exec(
@@ -586,6 +605,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--matches", type=int, default=50_000)
     parser.add_argument("--users", type=int, default=200, help="players sending the load")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cooldowns", action="store_true",
+                        help="keep data/ladder.toml's cooldowns (off by default: see "
+                             "data_without_cooldowns)")  # fmt: skip
     parser.add_argument("--soak", type=float, default=0, help="seconds at --soak-rate")
     parser.add_argument("--soak-rate", type=int, default=500)
     parser.add_argument("--profile", type=int, default=None, help="py-spy the bot at this level")
