@@ -8,8 +8,7 @@ load, a script error) — checked after the test body, with the screenshots alre
 
 Chromium comes from Debian (`apt-get install -y chromium`; .ci/run installs it when missing):
 Playwright's own browser download does not work here. Without a `chromium` on PATH the tests
-are skipped on a developer's machine and fail under CI (CI=true), where .ci/run should have
-installed it.
+fail with that command (tests/support/browser.py), never skip.
 """
 
 from __future__ import annotations
