@@ -174,6 +174,7 @@ class CommandLogWriter:
         self._clock = clock
         self._wake = asyncio.Event()  # set by record() when batch_size rows wait, and by close()
         self._nudge = asyncio.Event()  # cuts a retry backoff short (close() sets it)
+        self._batch_ended = asyncio.Event()  # set after each batch (see written_at_least)
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._give_up = False
@@ -288,6 +289,13 @@ class CommandLogWriter:
             last_error=self._last_error,
         )
 
+    async def written_at_least(self, rows: int) -> None:
+        """Return once `rows` rows have been committed, or the writer has stopped; woken by
+        each batch's end (callers bound the wait with a timeout)."""
+        while self._written < rows and not self._stopped:
+            self._batch_ended.clear()
+            await self._batch_ended.wait()
+
     async def recent_calls(self, since: datetime, percentile: int) -> RecentCalls:
         """Count the rows written since `since`; take the nearest-rank `percentile` (1-100)
         of their durations. Rows still queued are not counted."""
@@ -328,7 +336,9 @@ class CommandLogWriter:
                 raise
             finally:
                 self._in_flight = 0
+                self._batch_ended.set()
         self._stop_accepting()
+        self._batch_ended.set()
 
     def _stop_accepting(self) -> None:
         """Refuse new rows from now on; whatever is still queued is lost."""

@@ -55,13 +55,13 @@ class Host:
 
 
 async def wait_written(writer: CommandLogWriter, rows: int, within: float = 10.0) -> None:
-    """Wait until the writer has committed `rows` rows."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while writer.stats().written < rows:  # polling a condition, with a deadline
-        if loop.time() > deadline:
-            raise AssertionError(f"the log writer wrote {writer.stats()} of {rows} rows")
-        await asyncio.sleep(0.01)
+    """Wait until the writer has committed `rows` rows (woken by each batch it ends)."""
+    try:
+        async with asyncio.timeout(within):
+            await writer.written_at_least(rows)
+    except TimeoutError:
+        raise AssertionError(f"the log writer wrote {writer.stats()} of {rows} rows") from None
+    assert writer.stats().written >= rows, f"the writer stopped: {writer.stats()}"
 
 
 def snowflake(moment: datetime, sequence: int) -> int:
