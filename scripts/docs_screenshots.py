@@ -20,7 +20,7 @@ from playwright.async_api import FloatRect, ViewportSize, async_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.web.browser.conftest import CHROMIUM_ARGS  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS  # noqa: E402
 from tests.web.host_seed import open_host  # noqa: E402
 from tests.web.seed import open_site, seed_ladder  # noqa: E402
 from web.app import create_app  # noqa: E402
