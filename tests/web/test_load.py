@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -21,16 +22,22 @@ async def test_requests_past_the_line_are_refused_at_once():
         await release.wait()
         return web.Response(text="ok")
 
-    app = web.Application(middlewares=[gate.middleware])
+    in_line = asyncio.Event()
+
+    @web.middleware
+    async def arriving(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.query["n"] == "2":
+            in_line.set()  # the gate counts it before its first await, so before we wake
+        return await handler(request)
+
+    app = web.Application(middlewares=[arriving, gate.middleware])
     app.router.add_get("/", slow)
     async with TestClient(TestServer(app)) as client:
         first = asyncio.create_task(client.get("/?n=1"))
         await started.wait()
         second = asyncio.create_task(client.get("/?n=2"))
-        deadline = asyncio.get_running_loop().time() + 5
-        while gate.waiting < 1:  # the second is in line
-            assert asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.005)
+        await asyncio.wait_for(in_line.wait(), 5)
+        assert gate.waiting == 1  # the second is in line
         third = await client.get("/?n=3")
         assert third.status == 503 and third.headers["Retry-After"] == "2"
         assert gate.refused == 1
