@@ -47,18 +47,22 @@ async def test_stop_lets_a_running_request_finish():
         await release.wait()
         return web.Response(text="finished")
 
+    shutting_down = asyncio.Event()
+
+    async def on_shutdown(app: web.Application) -> None:  # after the sites stop listening
+        shutting_down.set()
+
     app = web.Application()
     app.router.add_get("/slow", slow)
+    app.on_shutdown.append(on_shutdown)
     server = WebServer(app, "127.0.0.1", 0)
     await server.start()
     async with aiohttp.ClientSession() as session:
         request = asyncio.create_task(session.get(f"{server.url}slow"))
         await started.wait()
         stopping = asyncio.create_task(server.stop())
-        deadline = asyncio.get_running_loop().time() + 5
-        while await _accepts(server.port):  # stops listening first
-            assert asyncio.get_running_loop().time() < deadline, "still listening"
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(shutting_down.wait(), 5)
+        assert not await _accepts(server.port), "still listening"  # it stops listening first
         assert not stopping.done()  # ... then waits for the running request
         release.set()
         response = await request
