@@ -102,10 +102,11 @@ def parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """Return the packaged migrations as (version, name, sql), in order, checking the numbering."""
+def migrations(folder: str = "migrations") -> list[tuple[int, str, str]]:
+    """Return the packaged migrations in `folder` (SQLite's; `migrations_pg` for PostgreSQL) as
+    (version, name, sql), in order, checking the numbering."""
     found = []
-    for entry in resources.files("storage").joinpath("migrations").iterdir():
+    for entry in resources.files("storage").joinpath(folder).iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))

@@ -37,7 +37,6 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -52,6 +51,7 @@ from storage.database import (
     ReadConnection,
     SchemaTooNewError,
     _busy,
+    migrations,
 )
 
 log = logging.getLogger(__name__)
@@ -88,16 +88,7 @@ def redact(url: str) -> str:
 
 def pg_migrations() -> list[tuple[int, str, str]]:
     """The PostgreSQL migrations as (version, name, sql), in order, checking the numbering."""
-    found = []
-    for entry in resources.files("storage").joinpath("migrations_pg").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    for expected, (version, name, _) in enumerate(found, start=1):
-        if version != expected:
-            raise RuntimeError(f"migration {name} is out of sequence: expected {expected:04d}_*")
-    return found
+    return migrations("migrations_pg")
 
 
 class Statement:
