@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.async_api import Locator, Page, expect
@@ -95,4 +96,8 @@ async def join_queue(page: Page, race: str) -> None:
     await expect(select_named(offer, "queue_view:races").locator(
         f'option[value="{race}"]:checked')).to_have_count(1)
     await click(page, "Join", offer)
-    await expect(message_with(page, "You are in the queue")).to_be_visible()
+    # The second player to join is matched at once, and the bot edits the
+    # queue reply to say so before the page may ever show the first text.
+    joined = messages(page).filter(
+        has_text=re.compile("You are in the queue|A match was found: you left the queue")).last
+    await expect(joined).to_be_visible()
