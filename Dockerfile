@@ -20,8 +20,13 @@ COPY cogs ./cogs
 COPY ladder ./ladder
 COPY services ./services
 COPY storage ./storage
+COPY web ./web
+COPY i18n ./i18n
+# The translations are committed as .po; the image carries them compiled (.mo) as well.
 RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install .
+ && /opt/venv/bin/pip install . \
+ && /opt/venv/bin/pybabel -q compile -d i18n/locales -D ladderbot \
+ && /opt/venv/bin/pip install --no-deps --force-reinstall .
 
 # --- run ----------------------------------------------------------------------------------
 FROM python:3.12-slim

@@ -31,6 +31,7 @@ import nextcord
 from app.flow import DEFAULT_THRESHOLD_MS, Admission, FlowTracker, log_flow
 from cogs.client import interaction_data, ladder_bot, user_of
 from cogs.responses import describe_error, send_error
+from i18n import N_, choose, restore, use
 from ladder.cooldowns import Cooldowns
 from ladder.errors import GuardRefusal, LadderError
 from ladder.guards import Access, CommandRule, check_access
@@ -41,11 +42,11 @@ log = logging.getLogger(__name__)
 
 RULE_ATTRIBUTE = "__ladder_rule__"
 STOPPING = GuardRefusal(
-    "stopping", "The ladder is restarting right now. Please try again in a minute."
+    "stopping", N_("The ladder is restarting right now. Please try again in a minute.")
 )
 # Discord's error code for an interaction it no longer accepts an answer to (its window passed).
 UNKNOWN_INTERACTION = 10062
-NOT_YOURS = GuardRefusal("owner", "These buttons belong to someone else's command.")
+NOT_YOURS = GuardRefusal("owner", N_("These buttons belong to someone else's command."))
 
 
 class CommandLog(Protocol):
@@ -153,8 +154,24 @@ class CommandPipeline:
         """Run one interaction through every stage; never raises into nextcord.
 
         `route` names a component or modal in the log (default: the command's name);
-        `owner_id`, when set, is the only user who may use it.
+        `owner_id`, when set, is the only user who may use it. Everything it writes is in the
+        caller's language (i18n): their Discord client's until their record is loaded, then
+        their /language choice if they made one.
         """
+        language = use(choose(None, getattr(interaction, "locale", None)))
+        try:
+            await self._run(interaction, rule, handler, route, owner_id)
+        finally:
+            restore(language)
+
+    async def _run(
+        self,
+        interaction: nextcord.Interaction,
+        rule: CommandRule,
+        handler: Callable[[], Awaitable[Any]],
+        route: str | None,
+        owner_id: int | None,
+    ) -> None:
         kind = _KINDS.get(getattr(interaction, "type", None), Kind.SLASH)
         command = route or _command_name(interaction)
         flow = FlowTracker(
@@ -202,6 +219,8 @@ class CommandPipeline:
         flow.checkpoint("turn")
         try:
             player = await self._players.get(user.id)
+            if player is not None and player.language is not None:
+                use(player.language)  # run() restores the language it found
             flow.checkpoint("player_loaded")
             if owner_id is not None and user.id != owner_id:
                 raise NOT_YOURS

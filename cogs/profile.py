@@ -23,6 +23,7 @@ from cogs.responses import SUCCESS_COLOUR
 from cogs.seasons import profile_season_embed, rating_notes
 from cogs.text import plain
 from cogs.web_links import player_link
+from i18n import LOCALES, NATIVE_NAMES, _, choose, command_names, descriptions, speaking
 from ladder.countries import search_countries
 from ladder.guards import Access
 from ladder.players import Player, describe_country, validate_country
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # cogs.bot imports this module
     from cogs.bot import LadderBot
 
 FIELD_VALUE = 1024  # Discord's limit on an embed field's value
+AUTO = "auto"  # /language's choice that follows the Discord app
 RESULT_WORD = {"win": "Win", "loss": "Loss", "draw": "Draw"}
 
 
@@ -182,6 +184,36 @@ class ProfileCog(commands.Cog):
             description=f"Your country {text} {describe_country(code)}.", colour=SUCCESS_COLOUR
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @nextcord.slash_command(
+        name="language",
+        description="Choose the language the bot writes to you in",
+        name_localizations=command_names("language"),
+        description_localizations=descriptions("Choose the language the bot writes to you in"),
+    )
+    @guarded(Access.ANYONE)
+    async def language(
+        self,
+        interaction: nextcord.Interaction,
+        language: str = nextcord.SlashOption(
+            description="Your language, or your Discord app's",
+            choices={**{NATIVE_NAMES[code]: code for code in LOCALES}, "Discord": AUTO},
+            name_localizations=command_names("language"),
+            description_localizations=descriptions("Your language, or your Discord app's"),
+        ),
+    ) -> None:
+        """Choose the language the bot writes to you in."""
+        user = user_of(interaction)
+        chosen = None if language == AUTO else language
+        await self.bot.players.set_language(user.id, user.name, chosen)
+        # This answer is already in the new language.
+        with speaking(choose(chosen, interaction.locale)):
+            if chosen is None:
+                text = _("I will write to you in the language of your Discord app.")
+            else:
+                text = _("I will write to you in {language}.", language=NATIVE_NAMES[chosen])
+            embed = nextcord.Embed(description=text, colour=SUCCESS_COLOUR)
+            await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @setcountry.on_autocomplete("country")
     @guarded(Access.TERMS)

@@ -11,6 +11,7 @@ from typing import Any
 
 import nextcord
 
+from i18n import N_, _
 from ladder.errors import LadderError
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ ERROR_COLOUR = nextcord.Colour.red()
 INFO_COLOUR = nextcord.Colour.blurple()
 SUCCESS_COLOUR = nextcord.Colour.green()
 
-APOLOGY = (
+APOLOGY = N_(
     "Sorry, something went wrong on our side. It has been logged for the admins; "
     "please try again in a moment."
 )
@@ -35,9 +36,9 @@ def describe_error(error: BaseException, *, where: str) -> nextcord.Embed:
     if isinstance(error, LadderError):
         # %r: the message can quote what a player typed; it must not start a log line of its own.
         log.debug("%s refused: %r", where, error.user_message)
-        return error_embed(error.title, error.user_message)
+        return error_embed(error.translated_title(), error.translated())
     log.error("Unexpected error in %s", where, exc_info=error)
-    return error_embed("Something went wrong", APOLOGY)
+    return error_embed(_("Something went wrong"), _(APOLOGY))
 
 
 async def send_error(

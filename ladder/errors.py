@@ -8,6 +8,9 @@ pipeline logs with a traceback while the player gets a short apology.
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from i18n import N_, _, lazy
 
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f\u2028\u2029]+")
 
@@ -22,22 +25,39 @@ def quoted(value: str, limit: int = 64) -> str:
 
 
 class LadderError(Exception):
-    """A known, expected failure whose message can be shown to the player."""
+    """A known, expected failure whose message can be shown to the player.
 
-    title = "That didn't work"
+    `message` is an English source text with {named} placeholders filled from `params`; the
+    pipeline shows it translated (`translated()`), logs and tests read `user_message` (English).
+    """
 
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+    title = N_("That didn't work")
+
+    def __init__(self, message: str, /, **params: Any) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(self.user_message)
+
+    @property
+    def user_message(self) -> str:
+        """The message in English, with its values."""
+        return lazy(self.message, **self.params).english()
+
+    def translated(self) -> str:
+        """The message in the current language (see i18n)."""
+        return _(self.message, **self.params)
+
+    def translated_title(self) -> str:
+        return _(self.title)
 
 
 class ValidationError(LadderError):
     """Input broke a rule; nothing was written."""
 
-    title = "Please check your input"
+    title = N_("Please check your input")
 
-    def __init__(self, field: str, user_message: str) -> None:
-        super().__init__(user_message)
+    def __init__(self, field: str, message: str, /, **params: Any) -> None:
+        super().__init__(message, **params)
         self.field = field
 
 
@@ -45,27 +65,40 @@ class NameTakenError(ValidationError):
     """Another player already goes by this name."""
 
     def __init__(self, field: str, name: str) -> None:
-        super().__init__(field, f"The name {quoted(name)} is already taken. Please choose another.")
+        super().__init__(
+            field, N_("The name {name} is already taken. Please choose another."), name=quoted(name)
+        )
         self.name = name
 
 
 class GuardRefusal(LadderError):
     """A guard refused the command before it ran; `guard` is what is logged as the outcome."""
 
-    title = "Not yet"
+    title = N_("Not yet")
 
-    def __init__(self, guard: str, user_message: str) -> None:
-        super().__init__(user_message)
+    def __init__(self, guard: str, message: str, /, **params: Any) -> None:
+        super().__init__(message, **params)
         self.guard = guard
+
+
+# One whole sentence per kind of thing (a translation cannot assemble "No {kind}" from a word).
+_NOT_FOUND = {
+    "race": N_("No race `{key}` was found."),
+    "region": N_("No region `{key}` was found."),
+    "match": N_("No match `{key}` was found."),
+    "player": N_("No player `{key}` was found."),
+    "replay": N_("No replay `{key}` was found."),
+    "open match": N_("You have no match to upload a replay for."),
+}
 
 
 class NotFoundError(LadderError):
     """A player, match or dispute the input named does not exist."""
 
-    title = "Not found"
+    title = N_("Not found")
 
     def __init__(self, kind: str, key: object) -> None:
-        super().__init__(f"No {kind} `{key}` was found.")
+        super().__init__(_NOT_FOUND.get(kind, N_("Nothing called `{key}` was found.")), key=key)
         self.kind = kind
         self.key = key
 
@@ -73,13 +106,15 @@ class NotFoundError(LadderError):
 class ConflictError(LadderError):
     """The action no longer fits the current state (already queued, already reported, ...)."""
 
-    title = "Can't do that now"
+    title = N_("Can't do that now")
 
 
 class StorageBusyError(LadderError):
     """The database could not take a write just now (locked, read-only or full)."""
 
-    title = "Please try again"
+    title = N_("Please try again")
 
     def __init__(self) -> None:
-        super().__init__("The ladder's database is busy right now. Please try again in a minute.")
+        super().__init__(
+            N_("The ladder's database is busy right now. Please try again in a minute.")
+        )

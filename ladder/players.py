@@ -47,6 +47,8 @@ class Player:
     completed_setup: bool = False
     completed_setup_at: datetime | None = None
     banned: bool = False
+    # The language chosen with /language (an i18n locale), or None to follow Discord's.
+    language: str | None = None
 
     @property
     def display_name(self) -> str:

@@ -43,4 +43,8 @@ ensure_venv() {
         rm -f .venv/.installed-*
         touch "$stamp"
     fi
+    # The translations the bot reads (i18n/): compiled from the committed .po files.
+    if compgen -G "i18n/locales/*/LC_MESSAGES/*.po" >/dev/null; then
+        .venv/bin/pybabel -q compile -d i18n/locales -D ladderbot
+    fi
 }

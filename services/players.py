@@ -15,6 +15,8 @@ from enum import StrEnum
 import aiosqlite
 
 from cache.players import PlayerCache
+from i18n import LOCALES, N_
+from ladder.errors import ValidationError
 from ladder.players import Change, Player, ProfileDraft
 from ladder.records import QueueStatus
 from services.transactions import write_transaction
@@ -115,6 +117,17 @@ class PlayerService:
     async def set_country(self, uid: int, country: str) -> Change | None:
         """Change the player's country; None if it was already set."""
         change = await self._players.set_country(uid, country)
+        if change is not None:
+            await self._publish(uid)
+        return change
+
+    async def set_language(
+        self, uid: int, discord_name: str, language: str | None
+    ) -> Change | None:
+        """Choose the language the bot writes to the player in (None: their Discord client's)."""
+        if language is not None and language not in LOCALES:
+            raise ValidationError("language", N_("Please pick one of the languages offered."))
+        change = await self._players.set_language(uid, discord_name, language)
         if change is not None:
             await self._publish(uid)
         return change

@@ -142,7 +142,7 @@ class QueueService:
         try:
             check_access(QUEUE_RULE, player, is_admin=False, in_dm=True, dm_only_enabled=False)
         except GuardRefusal as refusal:
-            raise ConflictError(refusal.user_message) from None
+            raise ConflictError(refusal.message, **refusal.params) from None
         await self._check_free_to_queue(conn, uid)
 
     async def _check_free_to_queue(self, conn: Reader, uid: int) -> None:

@@ -125,7 +125,7 @@ class ReplayService:
             return match
         found = await self._replays.latest_match_of(conn, uid)
         if found is None:
-            raise NotFoundError("match of yours to upload a replay for", "—")
+            raise NotFoundError("open match", "—")
         return await self._core.require_match(conn, found)
 
     async def of_match(self, match_id: int) -> list[ReplayRecord]:

@@ -43,6 +43,7 @@ def _player(row: sqlite3.Row) -> Player:
         completed_setup=bool(row["completed_setup"]),
         completed_setup_at=parse_time(row["completed_setup_at"]),
         banned=bool(row["banned"]),
+        language=row["language"],
     )
 
 
@@ -221,6 +222,24 @@ class PlayerRepository:
                 (country, now, uid),
             )
             change = ("country", row["country"], country)
+            await self._log(conn, uid, uid, now, [change])
+        return change
+
+    async def set_language(
+        self, uid: int, discord_name: str, language: str | None
+    ) -> Change | None:
+        """Set the player's language (None: follow Discord's), creating a bare record for a
+        newcomer; None if it was already so."""
+        now = utc_now()
+        async with self._write(uid) as conn:
+            old = await self._ensure(conn, uid, discord_name, now)
+            if old.language == language:
+                return None
+            await conn.execute(
+                "UPDATE players SET language = ?, updated_at = ? WHERE discord_uid = ?",
+                (language, now, uid),
+            )
+            change = ("language", old.language, language)
             await self._log(conn, uid, uid, now, [change])
         return change
 

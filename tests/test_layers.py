@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the host's CLI and status, the website), and the entry point that wires them — beside it the
 # playground, which runs that entry point against the local Discord (and bot.py starts it).
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"ladder"}),
+    frozenset({"i18n", "ladder"}),
     frozenset({"cache", "storage"}),
     frozenset({"services"}),
     frozenset({"cogs", "app", "web"}),

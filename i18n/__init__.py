@@ -1,0 +1,275 @@
+"""What players read, in their language: one translation function backed by gettext catalogs.
+
+    from i18n import N_, _, n_
+
+    _("You are in the queue for {minutes} minutes.", minutes=5)   # in the current language
+    n_("{count} win", "{count} wins", wins)                          # plural forms ({count} = n)
+    TITLE = N_("Match found")  # marks a constant for extraction; _(TITLE) translates it later
+
+Placeholders are named, in ``str.format`` style; the catalogs (``i18n/locales/<locale>/
+LC_MESSAGES/ladderbot.po``) must keep every one of them (tests/i18n checks it). The current
+language is a context variable: the command pipeline sets it to the caller's language for the
+whole interaction, and code that writes to someone else (a match found, a dispute for an admin)
+wraps that in ``with speaking(their_language):``. Look-ups are dict reads on catalogs loaded
+once; nothing here does I/O after the first use of a language.
+
+Babel compiles the ``.po`` files to ``.mo`` (``scripts/translations.sh compile``, run by the
+set-up); a missing or stale ``.mo`` is compiled in memory from its ``.po`` instead, so a
+checkout works before the set-up has run.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, dates, lists, numbers
+from babel.messages import mofile, pofile
+from babel.support import NullTranslations, Translations
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "ladderbot"
+LOCALE_DIR = Path(__file__).resolve().parent / "locales"
+SOURCE = "en"
+# Ours, in the order /language offers them; each with its own name for the menu.
+LOCALES: tuple[str, ...] = ("en", "es", "ko", "ru", "zh_CN")
+NATIVE_NAMES: Mapping[str, str] = {
+    "en": "English",
+    "es": "Español",
+    "ko": "한국어",
+    "ru": "Русский",
+    "zh_CN": "简体中文",
+}
+# Discord's locale codes for each of ours (for command name and description localisations).
+DISCORD_LOCALES: Mapping[str, tuple[str, ...]] = {
+    "es": ("es-ES", "es-419"),
+    "ko": ("ko",),
+    "ru": ("ru",),
+    "zh_CN": ("zh-CN",),
+}
+_FROM_DISCORD = {code: ours for ours, codes in DISCORD_LOCALES.items() for code in codes}
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("language", default=SOURCE)
+
+
+def N_(msgid: str) -> str:
+    """Mark `msgid` for extraction without translating it (for constants; translate at use)."""
+    return msgid
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A message to translate later, in whichever language is current when it is shown.
+
+    Used where the text is chosen in one place and shown in another (an error raised by the
+    domain, a label picked by a rule); `str()` renders it in the current language."""
+
+    msgid: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return _(self.msgid, **self.params)
+
+    def english(self) -> str:
+        """The source text with its values (for logs and for hosts)."""
+        return _format(self.msgid, self.params, SOURCE)
+
+
+def lazy(msgid: str, /, **params: Any) -> Text:
+    """`msgid` with its values, translated when shown (see `Text`)."""
+    return Text(msgid, params)
+
+
+def current() -> str:
+    """The language of what is being written now."""
+    return _current.get()
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[str]:
+    """Write in `language` (one of LOCALES; anything else means English) inside the block."""
+    chosen = language if language in LOCALES else SOURCE
+    token = _current.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _current.reset(token)
+
+
+def use(language: str | None) -> contextvars.Token[str]:
+    """Set the current language until `_current.reset(token)` (for code that cannot use `with`)."""
+    return _current.set(language if language in LOCALES else SOURCE)
+
+
+def restore(token: contextvars.Token[str]) -> None:
+    _current.reset(token)
+
+
+def from_discord(tag: str | None) -> str | None:
+    """One of our locales for a Discord locale code ("es-419", "zh-CN", "en-GB"), else None."""
+    if not tag:
+        return None
+    tag = str(tag)
+    if tag in _FROM_DISCORD:
+        return _FROM_DISCORD[tag]
+    base = tag.split("-")[0].split("_")[0].lower()
+    if base == "en":
+        return SOURCE
+    if base in LOCALES:
+        return base
+    return None
+
+
+def choose(chosen: str | None, discord_locale: str | None) -> str:
+    """The language to answer in: the player's own choice, else their Discord client's, else
+    English."""
+    if chosen in LOCALES:
+        return chosen
+    return from_discord(discord_locale) or SOURCE
+
+
+# --- catalogs ---------------------------------------------------------------------------
+
+
+def _po_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@functools.cache
+def catalog(language: str) -> NullTranslations:
+    """The compiled catalog of `language` (the source language has none: its text is the id)."""
+    if language == SOURCE or language not in LOCALES:
+        return NullTranslations()
+    po = _po_path(language)
+    mo = po.with_suffix(".mo")
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as f:
+            return Translations(f, domain=DOMAIN)
+    if not po.exists():
+        log.warning("No catalog for %s at %s: its players read English", language, po)
+        return NullTranslations()
+    return Translations(_compiled(po), domain=DOMAIN)
+
+
+def _compiled(po: Path) -> Any:
+    """Compile a .po in memory (when the set-up has not compiled it yet)."""
+    import io
+
+    with po.open("rb") as f:
+        parsed = pofile.read_po(f, domain=DOMAIN)
+    buffer = io.BytesIO()
+    mofile.write_mo(buffer, parsed, use_fuzzy=False)
+    buffer.seek(0)
+    return buffer
+
+
+def _format(text: str, params: Mapping[str, Any], language: str) -> str:
+    if not params:
+        return text
+    values = {k: (_in(language, v.msgid, v.params) if isinstance(v, Text) else v)
+              for k, v in params.items()}
+    return text.format(**values)
+
+
+def _in(language: str, msgid: str, params: Mapping[str, Any]) -> str:
+    return _format(catalog(language).gettext(msgid) if msgid else msgid, params, language)
+
+
+def _(msgid: str, /, **params: Any) -> str:
+    """`msgid` in the current language, with `params` put into its {placeholders}."""
+    return _in(_current.get(), msgid, params)
+
+
+def n_(singular: str, plural: str, n: int, /, **params: Any) -> str:
+    """The plural form of the current language for `n`; ``{count}`` is `n` (formatted)."""
+    language = _current.get()
+    text = catalog(language).ngettext(singular, plural, n)
+    return _format(text, {"count": format_number(n), **params}, language)
+
+
+def p_(context: str, msgid: str, /, **params: Any) -> str:
+    """`msgid` as meant in `context` (e.g. "command" for a slash command's name)."""
+    language = _current.get()
+    return _format(str(catalog(language).pgettext(context, msgid)), params, language)
+
+
+def translate(language: str, msgid: str, /, **params: Any) -> str:
+    """`msgid` in `language`, whatever the current one is."""
+    return _in(language if language in LOCALES else SOURCE, msgid, params)
+
+
+# --- slash command localisations ----------------------------------------------------------
+
+
+def discord_localizations(msgid: str, context: str | None = None) -> dict[str, str]:
+    """{Discord locale code: translation} of `msgid` for every language that translates it, for
+    nextcord's name_localizations / description_localizations. Evaluated when the command is
+    defined; the catalogs load then."""
+    found: dict[str, str] = {}
+    for language, codes in DISCORD_LOCALES.items():
+        book = catalog(language)
+        text = str(book.pgettext(context, msgid)) if context else book.gettext(msgid)
+        if text and text != msgid:
+            for code in codes:
+                found[code] = text
+    return found
+
+
+def command_names(name: str) -> dict[str, str]:
+    """name_localizations for a command, option or group called `name` (msgctxt "command")."""
+    return discord_localizations(name, "command")
+
+
+def descriptions(text: str) -> dict[str, str]:
+    """description_localizations for a command's or option's description."""
+    return discord_localizations(text)
+
+
+def choice_names(choices: Iterable[str]) -> dict[str, dict[str, str]]:
+    """choice_localizations for option choices shown as `choices` (msgctxt "choice")."""
+    return {c: loc for c in choices if (loc := discord_localizations(c, "choice"))}
+
+
+# --- numbers, dates and lists -----------------------------------------------------------
+
+
+@functools.cache
+def babel_locale(language: str) -> Locale:
+    return Locale.parse(language if language in LOCALES else SOURCE)
+
+
+def format_number(value: float | int) -> str:
+    return numbers.format_decimal(value, locale=babel_locale(_current.get()))
+
+
+def format_percent(value: float) -> str:
+    return numbers.format_percent(value, locale=babel_locale(_current.get()))
+
+
+def format_date(value: date | datetime, style: str = "medium") -> str:
+    return dates.format_date(value, format=style, locale=babel_locale(_current.get()))
+
+
+def format_datetime(value: datetime, style: str = "medium") -> str:
+    return dates.format_datetime(value, format=style, locale=babel_locale(_current.get()))
+
+
+def format_list(items: Iterable[str], style: str = "standard") -> str:
+    values = list(items)
+    if not values:
+        return ""
+    return lists.format_list(values, style=style, locale=babel_locale(_current.get()))  # type: ignore[arg-type]
+
+
+def available(language: str) -> bool:
+    """Whether `language` has a catalog in this checkout (English always has)."""
+    return language == SOURCE or _po_path(language).exists()
+
