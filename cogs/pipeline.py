@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import nextcord
+from cachetools import LRUCache
 
 from app.flow import DEFAULT_THRESHOLD_MS, Admission, FlowTracker, log_flow
 from cogs.client import interaction_data, ladder_bot, user_of
@@ -121,6 +122,10 @@ class CommandPipeline:
         self._admin_ids = admin_ids
         self._dm_only = dm_only
         self._thresholds = dict(thresholds_ms or {})
+        # The Discord app language each user last wrote from, for what the bot writes to them
+        # unprompted (language_of); in memory only: after a restart, until they next write, a
+        # player without a /language choice reads English.
+        self._seen_locales: LRUCache[int, str] = LRUCache(maxsize=200_000)
         self._running = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -158,7 +163,12 @@ class CommandPipeline:
         caller's language (i18n): their Discord client's until their record is loaded, then
         their /language choice if they made one.
         """
-        language = use(choose(None, getattr(interaction, "locale", None)))
+        discord_locale = getattr(interaction, "locale", None)
+        if discord_locale:
+            uid = user_of(interaction).id
+            if self._seen_locales.get(uid) != discord_locale:
+                self._seen_locales[uid] = discord_locale
+        language = use(choose(None, discord_locale))
         try:
             await self._run(interaction, rule, handler, route, owner_id)
         finally:
@@ -267,6 +277,13 @@ class CommandPipeline:
             log_flow(flow.finish(outcome))
             self.admission.leave()
             self._finished()
+
+    async def language_of(self, uid: int) -> str:
+        """The language to write to `uid` in when they did not ask (a match found, a dispute for
+        an admin, a notification): their /language choice, else their Discord app's as last
+        seen, else English. Use it as ``with speaking(await pipeline.language_of(uid)):``."""
+        player = await self._players.get(uid)
+        return choose(player.language if player else None, self._seen_locales.get(uid))
 
     def _cooldown(self, uid: int, command: str, kind: Kind) -> GuardRefusal | None:
         # Autocompletes fire per keystroke and are not counted; admins are exempt.
