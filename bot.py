@@ -35,6 +35,7 @@ from app.running import AlreadyRunningError, RunningLock
 from app.settings import Settings, SettingsError, load_settings
 from cache.players import PlayerCache
 from cogs.bot import LadderBot
+from cogs.localize import all_commands, localize_commands
 from cogs.notify import QueueNotifications
 from cogs.pipeline import CommandPipeline
 from cogs.queue_board import QueueBoard
@@ -189,6 +190,8 @@ async def build_bot(
     # PostgreSQL, in DATABASE_PATH's folder all the same (DATA_DIR by default).
     replay_files = ReplayFiles(settings.database_path.parent / ladder.replay.folder)
     bot.replays = ReplayService(core, bot.admin, files=replay_files)
+    # Command names and descriptions in the players' languages, before they are synced.
+    localize_commands(all_commands(bot))
     return bot
 
 

@@ -14,6 +14,7 @@ extract() {
         --project=ladderbot --no-wrap \
         -k _ -k N_ -k n_:1,2 -k p_:1c,2 -k lazy -k translate:2 \
         -o "$POT" "${SOURCES[@]}"
+    .venv/bin/python scripts/command_strings.py "$POT" >/dev/null
 }
 case "${1:-}" in
     extract) extract ;;
