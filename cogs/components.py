@@ -22,6 +22,7 @@ import nextcord
 
 from cogs.client import interaction_data, ladder_bot
 from cogs.pipeline import COMPONENT_RULE, route_of
+from i18n import N_
 from ladder.errors import GuardRefusal
 from ladder.guards import Access, CommandRule
 
@@ -39,12 +40,15 @@ _UID = re.compile(r"[1-9][0-9]{0,19}")
 class ExpiredComponent(GuardRefusal):
     """A button, select or modal whose custom_id no route answers, or whose state is gone."""
 
-    title = "This has expired"
+    title = N_("This has expired")
 
 
 EXPIRED = ExpiredComponent(
     "expired",
-    "These buttons are from an earlier session or waited too long. Please run the command again.",
+    N_(
+        "These buttons are from an earlier session or waited too long. "
+        "Please run the command again."
+    ),
 )
 
 

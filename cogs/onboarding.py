@@ -38,6 +38,7 @@ from cogs.components import (
 from cogs.embeds import profile_draft_embed, terms_embed
 from cogs.pipeline import guarded
 from cogs.responses import SUCCESS_COLOUR
+from i18n import N_, _, n_
 from ladder.countries import country_pages
 from ladder.errors import ValidationError
 from ladder.guards import Access
@@ -65,6 +66,14 @@ PICKS = ("country_page", "country", "region")
 BUTTONS = ("confirm", "restart", "cancel")
 _ID = re.compile(r"[1-9][0-9]{0,17}")  # a draft id: ASCII digits, small enough for SQLite
 _PAGE = re.compile(r"0|[1-9][0-9]{0,2}")
+# What a select asks for when a client sends a value it did not offer (one sentence per select).
+_PICK_FROM_LIST = {
+    "country_page": N_("Please pick a part of the alphabet from the list."),
+    "country": N_("Please pick a country from the list."),
+    "region": N_("Please pick a region from the list."),
+}
+# Discord's limits on what a modal shows: its title and its text inputs' labels.
+MODAL_TEXT = 45
 
 
 class OnboardingCog(commands.Cog):
@@ -78,7 +87,9 @@ class OnboardingCog(commands.Cog):
         # As /setup: the terms may have been declined since the preview was shown.
         bot.router.register(SETUP, self._on_setup, access=Access.TERMS, owner=uid_part(1))
 
-    @nextcord.slash_command(name="termsofservice", description="Read and accept the ladder's terms")
+    @nextcord.slash_command(
+        name="termsofservice", description=N_("Read and accept the ladder's terms. Start here.")
+    )
     @guarded(Access.ANYONE)
     async def termsofservice(self, interaction: nextcord.Interaction) -> None:
         """Read the ladder's terms and accept them. **Start here.**"""
@@ -87,7 +98,7 @@ class OnboardingCog(commands.Cog):
             embed=terms_embed(self.bot.terms_text, player), view=terms_buttons(), ephemeral=True
         )
 
-    @nextcord.slash_command(name="setup", description="Set up your ladder profile")
+    @nextcord.slash_command(name="setup", description=N_("Set up your ladder profile"))
     @guarded(Access.TERMS)
     async def setup(self, interaction: nextcord.Interaction) -> None:
         """Set your player name, battletag, alt names, country and region."""
@@ -125,10 +136,10 @@ class OnboardingCog(commands.Cog):
         if action == "country_page":
             pages = country_pages()
             offered: Collection[str] = [str(i) for i in range(len(pages))]
-            page = int(_offered(interaction, offered, "a part of the alphabet"))
+            page = int(_offered(interaction, offered, action))
         elif action in ("country", "region"):
             offered = _countries_on(page) if action == "country" else regions
-            picked = _offered(interaction, offered, f"a {action}")
+            picked = _offered(interaction, offered, action)
             draft = await drafts.pick(draft_id, uid, action, picked)
             if draft is None:
                 raise EXPIRED
@@ -141,7 +152,7 @@ class OnboardingCog(commands.Cog):
         else:  # cancel
             await drafts.discard(draft_id, uid)
             await interaction.response.edit_message(
-                content="Setup cancelled; nothing was saved.", embed=None, view=None
+                content=_("Setup cancelled; nothing was saved."), embed=None, view=None
             )
             return
         embed, view = setup_preview(uid, draft_id, draft, regions, page)
@@ -188,14 +199,18 @@ class OnboardingCog(commands.Cog):
         # Saved: the draft has done its job (a second Confirm finds it gone: "expired").
         await self.bot.setup_drafts.discard(draft_id, user.id)
         embed = profile_draft_embed(draft, regions)
-        embed.title = "Profile saved"
+        embed.title = _("Profile saved")
         embed.colour = SUCCESS_COLOUR
         # The draft's "pick your country and region below" no longer holds: nothing is below.
-        embed.description = "Your profile is saved as shown."
+        embed.description = _("Your profile is saved as shown.")
         embed.set_footer(
-            text=f"{len(changes)} change(s) saved. Next: /queue to play, /profile to see it."
+            text=n_(
+                "{count} change saved. Next: /queue to play, /profile to see it.",
+                "{count} changes saved. Next: /queue to play, /profile to see it.",
+                len(changes),
+            )
             if changes
-            else "Nothing changed."
+            else _("Nothing changed.")
         )
         await interaction.response.edit_message(embed=embed, view=None)
 
@@ -204,41 +219,55 @@ class OnboardingCog(commands.Cog):
 
 
 def terms_buttons() -> nextcord.ui.View:
-    """Accept / Decline under the terms; these exact custom_ids are on old messages too."""
+    """Accept / Decline under the terms, in the current language (build it inside the
+    interaction); these exact custom_ids are on old messages too."""
     return frozen_view(
         nextcord.ui.Button(
-            label="Accept", style=nextcord.ButtonStyle.green, custom_id=custom_id(TERMS, "accept")
+            label=_("Accept"),
+            style=nextcord.ButtonStyle.green,
+            custom_id=custom_id(TERMS, "accept"),
         ),
         nextcord.ui.Button(
-            label="Decline", style=nextcord.ButtonStyle.grey, custom_id=custom_id(TERMS, "decline")
+            label=_("Decline"),
+            style=nextcord.ButtonStyle.grey,
+            custom_id=custom_id(TERMS, "decline"),
         ),
     )
 
 
 def setup_modal(uid: int, draft_id: int, draft: SetupDraft) -> nextcord.ui.Modal:
-    """Step 1 of /setup: names and battletag, prefilled from the record or the draft."""
+    """Step 1 of /setup: names and battletag, prefilled from the record or the draft, in the
+    current language. Discord refuses a modal whose title or labels pass 45 characters, so a
+    longer translation is cut rather than breaking /setup."""
     modal = nextcord.ui.Modal(
-        title="Set up your ladder profile",
+        # Translators: at most 45 characters (Discord's limit for a form's title).
+        title=_("Set up your ladder profile")[:MODAL_TEXT],
         custom_id=custom_id(SETUP, "modal", uid, draft_id),
         auto_defer=False,
     )
     alts = (*draft.alt_names, "", "")
+    name_rule = n_(
+        "letters, digits, _ or - (at most {count} character)",
+        "letters, digits, _ or - (at most {count} characters)",
+        NAME_MAX,
+    )
+    # Translators: an example battletag (a name, "#" and digits), shown in an empty field.
+    battletag_example = _("Name#1234")
     for label, field, value, required in (
-        ("Player name", NAME_INPUT, draft.player_name, True),
-        ("Battletag (Name#1234)", BATTLETAG_INPUT, draft.battletag, True),
-        ("Alt name 1 (optional)", ALT_INPUTS[0], alts[0], False),
-        ("Alt name 2 (optional)", ALT_INPUTS[1], alts[1], False),
+        # Translators: this and the next three labels: at most 45 characters (Discord's limit).
+        (_("Player name"), NAME_INPUT, draft.player_name, True),
+        (_("Battletag (Name#1234)"), BATTLETAG_INPUT, draft.battletag, True),
+        (_("Alt name 1 (optional)"), ALT_INPUTS[0], alts[0], False),
+        (_("Alt name 2 (optional)"), ALT_INPUTS[1], alts[1], False),
     ):
         modal.add_item(
             nextcord.ui.TextInput(
-                label=label,
+                label=label[:MODAL_TEXT],
                 custom_id=field,
                 default_value=value or None,
                 required=required,
                 max_length=32,
-                placeholder=f"letters, digits, _ or - ({NAME_MAX} at most)"
-                if "name" in field
-                else "Name#1234",
+                placeholder=name_rule if "name" in field else battletag_example,
             )
         )
     return frozen_modal(modal)
@@ -252,37 +281,40 @@ def setup_preview(
     page: int | None = None,
 ) -> tuple[nextcord.Embed, nextcord.ui.View]:
     """Steps 2 and 3 of /setup: country (its page, then itself) and region, then Confirm /
-    Restart / Cancel. `page`: the country page shown (default: the draft's country's)."""
+    Restart / Cancel, in the current language (build it inside the interaction). `page`: the
+    country page shown (default: the draft's country's)."""
     pages = country_pages()
     if page is None:
-        page = next((i for i, (_, codes) in enumerate(pages) if draft.country in dict(codes)), None)
+        page = next(
+            (i for i, (_label, codes) in enumerate(pages) if draft.country in dict(codes)), None
+        )
 
     def cid(action: str) -> str:
         return custom_id(SETUP, action, uid, draft_id, 0 if page is None else page + 1)
 
     page_select: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
         custom_id=cid("country_page"),
-        placeholder="Country: first pick its place in the alphabet",
+        placeholder=_("Country: first pick its place in the alphabet"),
         options=[
             nextcord.SelectOption(label=label, value=str(i), default=i == page)
-            for i, (label, _) in enumerate(pages)
+            for i, (label, _codes) in enumerate(pages)
         ],
         row=0,
     )
     codes = list(pages[page][1]) if page is not None else []
     country_select: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
         custom_id=cid("country"),
-        placeholder="Then your country",
+        placeholder=_("Then your country"),
         options=[
             nextcord.SelectOption(label=name[:100], value=code, default=code == draft.country)
-            for code, name in codes or [("--", "Pick a part of the alphabet above first")]
+            for code, name in codes or [("--", _("Pick a part of the alphabet above first"))]
         ],
         disabled=not codes,
         row=1,
     )
     region_select: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
         custom_id=cid("region"),
-        placeholder="Your region",
+        placeholder=_("Your region"),
         options=[
             nextcord.SelectOption(label=name, value=code, default=code == draft.region)
             for code, name in regions.items()
@@ -291,17 +323,17 @@ def setup_preview(
     )
     buttons: tuple[nextcord.ui.Button[nextcord.ui.View], ...] = (
         nextcord.ui.Button(
-            label="Confirm",
+            label=_("Confirm"),
             style=nextcord.ButtonStyle.green,
             custom_id=cid("confirm"),
             disabled=not draft.complete,
             row=3,
         ),
         nextcord.ui.Button(
-            label="Restart", style=nextcord.ButtonStyle.grey, custom_id=cid("restart"), row=3
+            label=_("Restart"), style=nextcord.ButtonStyle.grey, custom_id=cid("restart"), row=3
         ),
         nextcord.ui.Button(
-            label="Cancel", style=nextcord.ButtonStyle.red, custom_id=cid("cancel"), row=3
+            label=_("Cancel"), style=nextcord.ButtonStyle.red, custom_id=cid("cancel"), row=3
         ),
     )
     view = frozen_view(page_select, country_select, region_select, *buttons)
@@ -334,12 +366,13 @@ def _is_draft_id(part: str, *, modal: bool = False) -> bool:
 
 def _countries_on(page: int | None) -> list[str]:
     """The country codes the preview's country select offers on `page`."""
-    return [code for code, _ in country_pages()[page][1]] if page is not None else []
+    return [code for code, _name in country_pages()[page][1]] if page is not None else []
 
 
-def _offered(interaction: nextcord.Interaction, offered: Collection[str], what: str) -> str:
-    """The one value a select sent, which must be one it offered (a client can send any)."""
+def _offered(interaction: nextcord.Interaction, offered: Collection[str], pick: str) -> str:
+    """The one value the `pick` select sent, which must be one it offered (a client can send
+    any)."""
     values = selected(interaction)
     if len(values) != 1 or values[0] not in offered:
-        raise ValidationError("select", f"Please pick {what} from the list.")
+        raise ValidationError("select", _PICK_FROM_LIST[pick])
     return values[0]

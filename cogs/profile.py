@@ -23,7 +23,18 @@ from cogs.responses import SUCCESS_COLOUR
 from cogs.seasons import profile_season_embed, rating_notes
 from cogs.text import plain
 from cogs.web_links import player_link
-from i18n import LOCALES, NATIVE_NAMES, _, choose, command_names, descriptions, speaking
+from i18n import (
+    LOCALES,
+    N_,
+    NATIVE_NAMES,
+    _,
+    choose,
+    command_names,
+    descriptions,
+    format_number,
+    n_,
+    speaking,
+)
 from ladder.countries import search_countries
 from ladder.guards import Access
 from ladder.players import Player, describe_country, validate_country
@@ -36,15 +47,30 @@ if TYPE_CHECKING:  # cogs.bot imports this module
 
 FIELD_VALUE = 1024  # Discord's limit on an embed field's value
 AUTO = "auto"  # /language's choice that follows the Discord app
-RESULT_WORD = {"win": "Win", "loss": "Loss", "draw": "Draw"}
+# A match's result as a recent match line says it (msgids: translate with _() when shown).
+RESULT_WORD = {
+    # Translators: a match's result, in the list of a player's recent matches.
+    "win": N_("Win"),
+    # Translators: a match's result, in the list of a player's recent matches.
+    "loss": N_("Loss"),
+    # Translators: a match's result, in the list of a player's recent matches.
+    "draw": N_("Draw"),
+}
 
 
 def _when(moment: datetime | None, style: str = "R") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>" if moment else "never"
+    """A Discord timestamp (each client shows it in its own language), or "never"."""
+    return f"<t:{int(moment.timestamp())}:{style}>" if moment else _("never")
 
 
 def _record(record: Record) -> str:
-    return f"{record.wins}W {record.losses}L {record.draws}D"
+    # Translators: wins, losses and draws, kept short ("3W 1L 0D").
+    return _(
+        "{wins}W {losses}L {draws}D",
+        wins=format_number(record.wins),
+        losses=format_number(record.losses),
+        draws=format_number(record.draws),
+    )
 
 
 def _field(lines: list[str], empty: str) -> str:
@@ -77,14 +103,28 @@ def ladder_profile_embed(
     lines = []
     for rating in profile.ratings:
         rank = standings.rank(player.discord_uid, rating.race, now) if standings else None
+        where: list[str] = []
         if rank is not None:
-            where = f" · rank **{rank.letter}** (#{rank.position:,} of {rank.total:,})"
+            where.append(
+                _(
+                    "rank **{letter}** (#{position} of {total})",
+                    letter=rank.letter,
+                    position=format_number(rank.position),
+                    total=format_number(rank.total),
+                )
+            )
         elif standings is None:
-            where = ""  # ranks unknown: say nothing rather than "unranked"
+            pass  # ranks unknown: say nothing rather than "unranked"
         elif rating.games:
-            where = f" · unranked (no game in {inactive} days)"
+            where.append(
+                n_(
+                    "unranked (no game in {count} day)",
+                    "unranked (no game in {count} days)",
+                    inactive,
+                )
+            )
         else:
-            where = " · unranked (no games yet)"
+            where.append(_("unranked (no games yet)"))
         shown, notice = str(rating.mmr), ""
         if system is not None:
             shown, notice = rating_notes(
@@ -96,34 +136,54 @@ def ladder_profile_embed(
                 rating.last_played_at,
                 now,
             )
+        # Translators: {mmr} is a number, with "?" while the rating is provisional.
+        head = _("**{race}** — {mmr} MMR", race=race_names.get(rating.race, rating.race), mmr=shown)
+        played = (
+            _("last played {when}", when=_when(rating.last_played_at))
+            if rating.last_played_at
+            else _("never played")
+        )
         lines.append(
-            f"**{race_names.get(rating.race, rating.race)}** — {shown} MMR{where} · "
-            f"{_record(rating.record)} · last played {_when(rating.last_played_at)}"
+            " · ".join([head, *where, _record(rating.record), played])
             + (f"\n  ↳ {notice}" if notice else "")
         )
     embed.add_field(
-        name="Ratings", value=_field(lines, "No rated games yet: `/queue` to play."), inline=False
+        name=_("Ratings"),
+        value=_field(lines, _("No rated games yet: `/queue` to play.")),
+        inline=False,
     )
-    records = [f"Overall: {_record(profile.overall)}"] + [
-        f"Last {days} days: {_record(record)}" for days, record in profile.windows
+    records = [_("Overall: {record}", record=_record(profile.overall))] + [
+        n_("Last {count} day: {record}", "Last {count} days: {record}", days, record=_record(r))
+        for days, r in profile.windows
     ]
-    embed.add_field(name="Record", value="\n".join(records), inline=True)
-    embed.add_field(name="Last played", value=_when(profile.last_played_at, "f"), inline=True)
+    embed.add_field(name=_("Record"), value="\n".join(records), inline=True)
+    embed.add_field(name=_("Last played"), value=_when(profile.last_played_at, "f"), inline=True)
     embed.add_field(
-        name="Aborts left",
-        value=f"{profile.aborts.left} of {profile.aborts.allowance} this month",
+        name=_("Aborts left"),
+        value=_(
+            "{left} of {allowance} this month",
+            left=format_number(profile.aborts.left),
+            allowance=format_number(profile.aborts.allowance),
+        ),
         inline=True,
     )
     recent = []
     for m in profile.recent:
         change = "" if m.mmr_change is None else f" · {m.mmr_change:+d}"
         opponent = plain(m.opponent_name, 32) or str(m.opponent_uid)
-        recent.append(
-            f"{_when(m.ended_at, 'd')} **{RESULT_WORD.get(m.result, m.result)}** vs "
-            f"**{opponent}** ({race_names.get(m.opponent_race, m.opponent_race)}) as "
-            f"{race_names.get(m.race, m.race)} on {m.map}{change}"
+        result = RESULT_WORD.get(m.result)
+        # Translators: {date} is a date, {result} is "Win", "Loss" or "Draw", {map} a map name.
+        line = _(
+            "{date} **{result}** vs **{opponent}** ({opponent_race}) as {race} on {map}",
+            date=_when(m.ended_at, "d"),
+            result=_(result) if result else m.result,
+            opponent=opponent,
+            opponent_race=race_names.get(m.opponent_race, m.opponent_race),
+            race=race_names.get(m.race, m.race),
+            map=m.map,
         )
-    embed.add_field(name="Recent matches", value=_field(recent, "None yet."), inline=False)
+        recent.append(line + change)
+    embed.add_field(name=_("Recent matches"), value=_field(recent, _("None yet.")), inline=False)
     return embed
 
 
@@ -133,13 +193,13 @@ class ProfileCog(commands.Cog):
     def __init__(self, bot: LadderBot) -> None:
         self.bot = bot
 
-    @nextcord.slash_command(name="profile", description="Show your ladder profile")
+    @nextcord.slash_command(name="profile", description=N_("Show your ladder profile"))
     @guarded(Access.TERMS)
     async def profile(
         self,
         interaction: nextcord.Interaction,
         season: int | None = nextcord.SlashOption(
-            description="A past season's number, to see your final standing in it",
+            description=N_("A past season's number, to see your final standing in it"),
             required=False,
             min_value=1,
         ),
@@ -148,7 +208,7 @@ class ProfileCog(commands.Cog):
         uid = user_of(interaction).id
         player = await self.bot.players.require(uid)
         if season is not None and self.bot.seasons is not None:
-            past, entries, _ = await self.bot.seasons.standings_of(season, top=0, uid=uid)
+            past, entries, _names = await self.bot.seasons.standings_of(season, top=0, uid=uid)
             embed = profile_season_embed(past, entries, player.display_name, self.bot.race_names)
             await interaction.response.send_message(embed=embed, ephemeral=True)
             return
@@ -166,28 +226,31 @@ class ProfileCog(commands.Cog):
         embed.url = player_link(self.bot.web_base_url, player.display_name)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @nextcord.slash_command(name="setcountry", description="Change the country on your profile")
+    @nextcord.slash_command(name="setcountry", description=N_("Change the country on your profile"))
     @guarded(Access.TERMS)
     async def setcountry(
         self,
         interaction: nextcord.Interaction,
         country: str = nextcord.SlashOption(
-            description="Start typing your country's name", autocomplete=True, max_length=100
+            description=N_("Start typing your country's name"), autocomplete=True, max_length=100
         ),
     ) -> None:
         """Change your country."""
         code = validate_country(country)
         uid = user_of(interaction).id
         change = await self.bot.players.set_country(uid, code)  # the standings follow it
-        text = "is now" if change else "was already"
-        embed = nextcord.Embed(
-            description=f"Your country {text} {describe_country(code)}.", colour=SUCCESS_COLOUR
+        country_shown = describe_country(code)
+        text = (
+            _("Your country is now {country}.", country=country_shown)
+            if change
+            else _("Your country was already {country}.", country=country_shown)
         )
+        embed = nextcord.Embed(description=text, colour=SUCCESS_COLOUR)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @nextcord.slash_command(
         name="language",
-        description="Choose the language the bot writes to you in",
+        description=N_("Choose the language the bot writes to you in"),
         name_localizations=command_names("language"),
         description_localizations=descriptions("Choose the language the bot writes to you in"),
     )
@@ -196,7 +259,7 @@ class ProfileCog(commands.Cog):
         self,
         interaction: nextcord.Interaction,
         language: str = nextcord.SlashOption(
-            description="Your language, or your Discord app's",
+            description=N_("Your language, or your Discord app's"),
             choices={**{NATIVE_NAMES[code]: code for code in LOCALES}, "Discord": AUTO},
             name_localizations=command_names("language"),
             description_localizations=descriptions("Your language, or your Discord app's"),
@@ -222,7 +285,7 @@ class ProfileCog(commands.Cog):
             {name[:100]: code for code, name in search_countries(country or "")}
         )
 
-    @nextcord.slash_command(name="help", description="What each ladder command does")
+    @nextcord.slash_command(name="help", description=N_("What each ladder command does"))
     @guarded(Access.ANYONE, dm_only=False)
     async def help(self, interaction: nextcord.Interaction) -> None:
         """This list."""

@@ -10,11 +10,17 @@ connects. Checked here, for every cog in ``cogs.bot.COGS``:
 * the bot keeps no nextcord views (none registered, no View or Modal subclass in the cogs);
 * every custom_id of the components its cogs send, drawn with the largest ids they can carry,
   fits Discord's 100 characters, names one component of its message, and goes to a route the
-  ComponentRouter has.
+  ComponentRouter has;
+* the match and queue messages are written in their reader's language, each player's own;
+* /help and the onboarding components are built in the language current when they are built,
+  and every player command's description is a msgid the catalogs can hold.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import gettext
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -23,21 +29,27 @@ from typing import Any
 
 import nextcord
 import pytest
+from babel.messages.extract import extract
 
+import i18n
 from app.settings import REPO_ROOT, load_settings
 from bot import build_bot
 from cogs.admin import confirm_buttons
 from cogs.admin_ui import page_buttons
 from cogs.bot import COGS, LadderBot
-from cogs.embeds import help_entries
+from cogs.embeds import help_embed, help_entries, profile_draft_embed, profile_embed, terms_embed
 from cogs.leaderboard import BoardState
-from cogs.match_ui import leave_queue_button
+from cogs.match_ui import leave_queue_button, match_buttons, match_embed, queue_embed
+from cogs.matches import LEFT_QUEUE_TEXT, _shown_in_another_language, digest
 from cogs.onboarding import setup_modal, setup_preview, terms_buttons
 from cogs.pipeline import RULE_ATTRIBUTE
 from cogs.queue_menu import QueueMenu, menu_view
 from ladder.config import load_ladder_config
 from ladder.guards import CommandRule
-from ladder.players import SetupDraft
+from ladder.players import Player, SetupDraft
+from ladder.rating import Result
+from ladder.records import MatchRecord, QueueStatus
+from ladder.reports import MatchStatus, Outcome
 from storage.command_log import CommandLogWriter
 from storage.database import Database
 
@@ -191,3 +203,205 @@ async def test_help_is_built_from_the_registered_commands(bot: LadderBot) -> Non
     assert text["/queue"].endswith("Needs /setup.")
     assert text["/profile"].endswith("Needs the terms.")
     assert all(t.strip() for t in text.values())
+
+
+# The modules whose commands are converted to translated text (the others are being converted).
+TRANSLATED_COGS = frozenset({"cogs.onboarding", "cogs.profile"})
+
+
+def _msgids(module: str) -> set[str]:
+    """The msgids Babel extracts from a module, as scripts/translations.sh extract does."""
+    path = sys.modules[module].__file__
+    assert path is not None
+    with open(path, "rb") as source:
+        found = extract("python", source, {"N_": None, "_": None})
+        return {message for _line, message, _c, _ctx in found if isinstance(message, str)}
+
+
+async def test_player_command_descriptions_are_msgids(bot: LadderBot) -> None:
+    """/help shows each description translated: it must be extracted (``description=N_(...)``)."""
+    checked = []
+    for command in _all_commands(bot):
+        rule = getattr(command.callback, RULE_ATTRIBUTE, None)
+        module = command.callback.__module__
+        if rule is None or rule.access.name == "ADMIN" or module not in TRANSLATED_COGS:
+            continue
+        found = _msgids(module)
+        texts = [command.description, *(o.description for o in command.options.values())]
+        missing = [t for t in texts if t not in found]
+        assert not missing, f"/{command.name}: not wrapped in N_(): {missing}"
+        checked.append(command.name)
+    assert {"termsofservice", "setup", "profile", "setcountry", "language", "help"} <= set(checked)
+
+
+class _Marked(gettext.NullTranslations):
+    """A catalog that 'translates' every text by marking it, so a test sees what went through."""
+
+    def gettext(self, message: str) -> str:
+        return f"‹{message}›"
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return f"‹{msgid1 if n == 1 else msgid2}›"
+
+
+@pytest.fixture
+def marked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spanish 'translates' by marking; the other languages stay English."""
+    monkeypatch.setattr(
+        i18n,
+        "catalog",
+        lambda language: _Marked() if language == "es" else gettext.NullTranslations(),
+    )
+
+
+def _texts(components: Any) -> list[str]:
+    """Labels and placeholders of components, rows and modals (their titles too)."""
+    found = []
+    for component in components:
+        found += [component[k] for k in ("label", "placeholder", "title") if component.get(k)]
+        found += _texts(component.get("components", []))
+    return found
+
+
+async def test_help_is_in_the_current_language(bot: LadderBot, marked: None) -> None:
+    english = dict(help_entries(bot.get_all_application_commands()))
+    with i18n.speaking("es"):
+        spanish = dict(help_entries(bot.get_all_application_commands()))
+        title = help_embed(spanish.items()).title
+    assert english.keys() == spanish.keys()  # command names are not translated
+    assert title == "‹ladderbot commands›"
+    assert spanish["/help"] == "‹What each ladder command does›"
+    assert spanish["/profile"] == "‹Show your ladder profile› ‹Needs the terms.›"
+    assert spanish["/queue"].endswith(" ‹Needs /setup.›")
+    assert english["/profile"] == "Show your ladder profile Needs the terms."
+
+
+async def test_onboarding_components_are_built_in_the_current_language(
+    bot: LadderBot, marked: None
+) -> None:
+    """Labels, placeholders and titles are read when a message is built, not at import."""
+    draft = SetupDraft("Alice", "Alice#1234", ("Al",), "FR", next(iter(bot.regions)))
+    with i18n.speaking("es"):
+        built = {
+            "terms": terms_buttons().to_components(),
+            "preview": setup_preview(1, 2, draft, bot.regions, 0)[1].to_components(),
+            "modal": [setup_modal(1, 2, draft).to_dict()],
+        }
+    for name, components in built.items():
+        texts = _texts(components)
+        assert texts, name
+        # Option labels are country and region names; everything else is ours.
+        assert all(t.startswith("‹") for t in texts), (name, texts)
+    english = _texts(terms_buttons().to_components())
+    assert english == ["Accept", "Decline"]
+
+
+def test_onboarding_and_profile_embeds_render_in_every_language() -> None:
+    """Every placeholder is filled in each language (no KeyError from a catalog's msgstr)."""
+    moment = datetime(2026, 12, 5, 6, 30, tzinfo=UTC)
+    player = Player(
+        discord_uid=1,
+        discord_name="alice",
+        player_name="Alice",
+        battletag="Alice#1234",
+        country="FR",
+        region="EU",
+        accepted_tos=True,
+        accepted_tos_at=moment,
+        completed_setup=True,
+    )
+    draft = SetupDraft("Alice", "Alice#1234", (), None, None)
+    for language in i18n.LOCALES:
+        with i18n.speaking(language):
+            embeds = [
+                terms_embed("Play fair.", player),
+                profile_draft_embed(draft, {"EU": "Europe"}),
+                profile_embed(player, {"EU": "Europe"}),
+            ]
+        assert all(e.title for e in embeds), language
+        assert embeds[0].fields[0].value and "<t:" in embeds[0].fields[0].value
+        assert embeds[2].footer.text and "2026" in embeds[2].footer.text, language
+
+
+# --- the match and queue messages, each in its reader's language ----------------------------
+
+NOW = datetime.now(UTC)
+MATCH = MatchRecord(
+    id=7,
+    status=MatchStatus.AWAITING_CONFIRMATION,
+    player1_uid=11,
+    player1_race="bw_terran",
+    player1_mmr=1500,
+    player2_uid=12,
+    player2_race="bw_zerg",
+    player2_mmr=1480,
+    map="Eclipse",
+    created_at=NOW,
+    confirm_deadline=NOW,
+    report_deadline=NOW,
+)
+
+
+def _shown_texts(embed: nextcord.Embed, view: nextcord.ui.View | None) -> list[str]:
+    """An embed's title, description, field names and values, and its buttons' labels."""
+    shown = embed.to_dict()
+    texts = [shown["title"], shown.get("description")]
+    texts += [text for f in shown.get("fields", []) for text in (f["name"], f["value"])]
+    texts += [getattr(item, "label", None) for item in (view.children if view else [])]
+    return [text for text in texts if text]
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        {"status": MatchStatus.IN_PROGRESS, "player1_report": Outcome.WIN},
+        {"status": MatchStatus.FINISHED, "result": Result.P2_WIN, "mmr_change": -20},
+        {"status": MatchStatus.DISPUTED},
+        {"status": MatchStatus.ABORTED},
+    ],
+)
+async def test_match_and_queue_texts_are_translated(
+    bot: LadderBot, marked: None, state: dict[str, Any]
+) -> None:
+    """Everything the bot words is translated; names, the map and timestamps are as they are."""
+    config = bot.ladder_config
+    match = dataclasses.replace(MATCH, **state)
+    with i18n.speaking("es"):
+        embed = match_embed(match, 11, {11: "Alice", 12: "Bob"}, config)
+        texts = _shown_texts(embed, match_buttons(match, 11, 2))
+        joined = QueueStatus(11, ("bw_terran",), (), NOW, 0)
+        texts += _shown_texts(queue_embed(joined, config), leave_queue_button())
+        texts += [i18n._(text) for text in LEFT_QUEUE_TEXT.values()]
+    as_is = {"Bob", "Eclipse", config.race("bw_terran").name, f"<t:{int(NOW.timestamp())}:R>"}
+    assert [text for text in texts if not text.startswith("‹") and text not in as_is] == []
+    if "mmr_change" in state:
+        assert "‹{result} · your MMR -20›".format(result="‹Bob won›") in texts
+
+
+async def test_each_player_reads_their_match_message_in_their_language(
+    bot: LadderBot, marked: None
+) -> None:
+    """Both players get a message of their own: Alice chose Spanish, Bob reads English."""
+    await bot.players.set_language(11, "Alice", "es")
+    alice = await bot.notifier.render(MATCH, 11)
+    bob = await bot.notifier.render(MATCH, 12)
+    status = "‹Match found — confirm before the deadline›"
+    assert alice["embed"].title == f"‹Match #7: {status}›"
+    assert alice["view"].children[0].label == "‹Confirm›"
+    assert bob["embed"].title == "Match #7: Match found — confirm before the deadline"
+    confirm, abort = (b.label for b in bob["view"].children)
+    assert confirm == "Confirm" and abort.startswith("Abort (") and abort.endswith("this month)")
+
+
+async def test_a_message_showing_the_match_in_another_language_is_left_alone(
+    bot: LadderBot, marked: None
+) -> None:
+    """After a restart the bot may not know a player's app language yet: a message written in
+    it that shows the match as stored needs no edit into English; a changed match does."""
+    draw = await bot.notifier._drawing(MATCH, 11)
+    spanish = digest(draw("es"))
+    assert digest(draw("en")) != spanish
+    assert _shown_in_another_language(draw, "en", spanish)
+    on = await bot.notifier._drawing(dataclasses.replace(MATCH, status=MatchStatus.IN_PROGRESS), 11)
+    assert not _shown_in_another_language(on, "en", spanish)

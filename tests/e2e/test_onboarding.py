@@ -251,7 +251,7 @@ async def test_setup_again_is_prefilled_and_saves_only_the_changes(
     preview = await submitted.reply()
     assert "Sweden" in preview.text  # country and region come from the record
     saved = await (await fake.click(finn, preview, label="Confirm")).reply()
-    assert "1 change(s)" in saved.text
+    assert "1 change saved" in saved.text
 
     row = player_row(bot, finn)
     assert (row["player_name"], row["battletag"], row["country"]) == ("Finn", "Finn#9999", "SE")
