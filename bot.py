@@ -48,7 +48,7 @@ from services.ladder_core import LadderCore
 from services.leaderboard import LeaderboardService
 from services.matches import MatchService
 from services.notifications import NotificationService
-from services.players import PlayerChanges, PlayerService
+from services.players import ChangesElsewhere, PlayerChanges, PlayerService
 from services.public import PublicLadder
 from services.queue import QueueService
 from services.queue_board import QueueBoardService
@@ -59,9 +59,10 @@ from services.web_login import WebLoginService
 from storage.command_log import CommandLogWriter
 from storage.database import Database, SchemaTooNewError
 from storage.history import HistoryRepository
+from storage.leader import Leadership, SoleLeader
 from storage.leaderboard import LeaderboardRepository
-from storage.players import PlayerRepository
-from storage.postgres import PostgresDatabase, open_database
+from storage.players import PLAYERS_CHANNEL, PlayerRepository
+from storage.postgres import Listener, PostgresDatabase, open_database
 from storage.postgres_command_log import PostgresCommandLogWriter
 from storage.queue import QueueRepository
 from storage.replays import ReplayFiles
@@ -222,6 +223,38 @@ def build_website(settings: Settings, bot: LadderBot) -> WebServer:
     return WebServer(app, settings.web_host, settings.web_port)
 
 
+def once_only_work(bot: LadderBot) -> Leadership | SoleLeader:
+    """Matchmaking waves, match deadlines, the queue board and queue notifications run in one
+    process: on PostgreSQL the elected leader (storage.leader), on SQLite the only process."""
+    if not isinstance(bot.db, PostgresDatabase):
+        return SoleLeader(bot.loops.start, bot.loops.stop)
+
+    async def step_down() -> None:
+        await bot.loops.stop()
+        # A stopped queue board or notification loop does not start again: the next term as
+        # leader gets new ones (their state is in the database).
+        if bot.queue_board is not None:
+            board = bot.queue_board
+            bot.queue_board = QueueBoard(bot, board.service, board.channel_id, board.interval)
+        if bot.queue_notifications is not None:
+            bot.queue_notifications = QueueNotifications(bot, bot.queue_notifications.service)
+
+    # Deadlines set by another process's commands: the leader's deadline loop reads the next
+    # one again at each check of the lock, so none fires more than a check late.
+    return Leadership(bot.db.url, bot.loops.start, step_down, on_check=bot.loops.poke)
+
+
+def follow_other_processes(bot: LadderBot) -> tuple[ChangesElsewhere, Listener | None]:
+    """On PostgreSQL, other processes' player writes reach this one's cache and standings."""
+    elsewhere = bot.players.changes_elsewhere()
+    if not isinstance(bot.db, PostgresDatabase):
+        return elsewhere, None
+    listener = bot.db.listener(
+        PLAYERS_CHANNEL, lambda payload: elsewhere.changed(int(payload)), elsewhere.missed
+    )
+    return elsewhere, listener
+
+
 async def serve(
     settings: Settings, ladder: LadderConfig, stop: asyncio.Event | None = None
 ) -> int:
@@ -289,7 +322,12 @@ async def _serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, request_stop)
     status = 0
-    bot.loops.start()
+    elsewhere, listener = follow_other_processes(bot)
+    elsewhere.start()
+    if listener is not None:
+        await listener.start()
+    leadership = once_only_work(bot)
+    await leadership.start()
     try:
         runner = asyncio.create_task(bot.start(settings.token), name="discord-client")
         stopper = asyncio.create_task(stop.wait(), name="stop-signal")
@@ -302,7 +340,7 @@ async def _serve(
     finally:
         # Reverse order of construction: loops and commands, the client, the writer, the database.
         pipeline.stop_accepting()
-        await bot.loops.stop()
+        await leadership.close()  # the loops stop; on PostgreSQL another process takes over
         if website is not None:  # stops listening; requests already running finish
             await website.stop()
         await pipeline.wait_idle(IN_FLIGHT_GRACE_SECONDS)
@@ -314,6 +352,9 @@ async def _serve(
             runner.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await runner
+        if listener is not None:
+            await listener.close()
+        await elsewhere.close()
         await command_log.close()
         await db.close()
         for signum in (signal.SIGINT, signal.SIGTERM):

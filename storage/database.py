@@ -231,6 +231,12 @@ class Database:
             raise
         return db
 
+    async def notify(self, conn: aiosqlite.Connection, channel: str, payload: str) -> None:
+        """Tell the other processes on this database, when `conn`'s transaction commits.
+
+        Nothing on SQLite: one process owns the file, and its writers clear its own caches.
+        """
+
     async def close(self) -> None:
         """Close both connections; callers stop writing first."""
         try:

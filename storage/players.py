@@ -1,7 +1,9 @@
 """The players aggregate: records, their names, and the log of what changed on them.
 
 Reads go through the player cache; every write clears the player's cache entry once its
-transaction has committed, so the next read sees the write.
+transaction has committed, so the next read sees the write. On PostgreSQL, where several bot
+processes may share the database, every write also sends the player's uid on PLAYERS_CHANNEL
+inside its transaction; each process listens and clears its own entry (bot.py wires it).
 
 Names and battletags are unique by key (ladder.names): player_names holds each name's two
 skeleton keys, player_battletags each battletag's key, and their primary and unique keys are
@@ -26,6 +28,10 @@ from ladder.players import BattletagTakenError, Change, Player, ProfileDraft, pr
 from storage.database import Database, parse_time, utc_now
 
 log = logging.getLogger(__name__)
+
+# Every write to a player announces its uid here (PostgreSQL: NOTIFY, delivered on commit), so
+# the other bot processes on the database drop their cache entry (see `changed_elsewhere`).
+PLAYERS_CHANNEL = "ladder_players"
 
 
 def _player(row: sqlite3.Row) -> Player:
@@ -217,6 +223,7 @@ class PlayerRepository:
                 raise NotFoundError("player", uid)
             if row["country"] == country:
                 return None
+            await self._db.notify(conn, PLAYERS_CHANNEL, str(uid))
             await conn.execute(
                 "UPDATE players SET country = ?, updated_at = ? WHERE discord_uid = ?",
                 (country, now, uid),
@@ -275,6 +282,10 @@ class PlayerRepository:
         )
         return [tuple(row) for row in rows]
 
+    def changed_elsewhere(self, uid: int) -> None:
+        """Another process wrote this player: drop what this process's cache holds of him."""
+        self.cache.invalidate(uid)
+
     @asynccontextmanager
     async def _write(self, uid: int) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction on one player; whatever happens, the cache entry is cleared."""
@@ -289,7 +300,11 @@ class PlayerRepository:
     async def _ensure(
         self, conn: aiosqlite.Connection, uid: int, discord_name: str, now: str
     ) -> Player:
-        """Return the player's row inside the transaction, inserting a bare one if missing."""
+        """Return the player's row inside the transaction, inserting a bare one if missing.
+
+        Every write to a player starts here (or in set_country): here it is announced too.
+        """
+        await self._db.notify(conn, PLAYERS_CHANNEL, str(uid))
         await conn.execute(
             "INSERT INTO players (discord_uid, discord_name, created_at, updated_at)"
             " VALUES (?, ?, ?, ?)"

@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Held (session level) while migrating, so two processes starting at once migrate once.
 MIGRATION_LOCK_KEY = 0x1AD0E4
+LISTEN_RETRY_SECONDS = 2.0
 _INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.I)
 _RETURNING = re.compile(r"\bRETURNING\b", re.I)
 # SQLite's `IS [NOT]` between values (row values, parameters) is PostgreSQL's [NOT] DISTINCT FROM;
@@ -486,12 +487,127 @@ class PostgresDatabase(Database):
         finally:
             self._write_lock.release()
 
+    async def notify(self, conn: aiosqlite.Connection, channel: str, payload: str) -> None:
+        """NOTIFY inside `conn`'s transaction: delivered to every listener on commit, never on
+        a rollback."""
+        await conn.execute("SELECT pg_notify(?, ?)", (channel, payload))
+
+    def listener(
+        self,
+        channel: str,
+        on_message: Callable[[str], None],
+        on_reset: Callable[[], None],
+        retry_seconds: float = LISTEN_RETRY_SECONDS,
+    ) -> Listener:
+        """A `Listener` on this database (not started)."""
+        return Listener(self.url, channel, on_message, on_reset, retry_seconds)
+
     async def fetchone(self, sql: str, params: Params = ()) -> Any:
         rows = await self._pool_conn.execute_fetchall(sql, params)
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
         return list(await self._pool_conn.execute_fetchall(sql, params))
+
+
+class Listener:
+    """LISTEN on `channel` over a connection of its own, for as long as it runs.
+
+    `on_message(payload)` is called for each notification, in the event loop, as it arrives.
+    Notifications sent while no connection listens are lost, so `on_reset()` is called when the
+    connection is lost and again each time listening starts (the first time too): whoever
+    keeps state the notifications keep fresh (a cache) drops all of it then. A lost connection
+    is noticed at once when the socket closes, or by a check every `retry_seconds`; connecting
+    again is tried every `retry_seconds`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        channel: str,
+        on_message: Callable[[str], None],
+        on_reset: Callable[[], None],
+        retry_seconds: float = 2.0,
+    ) -> None:
+        self.url = url
+        self.channel = channel
+        self.retry_seconds = retry_seconds
+        self._on_message = on_message
+        self._on_reset = on_reset
+        self.listening = asyncio.Event()  # set while LISTEN is in force
+        self.resets = 0
+        self._conn: asyncpg.Connection[Any] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, within: float = 10.0) -> None:
+        """Start listening; wait (at most `within` seconds) until the first LISTEN is in force."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"listen-{self.channel}")
+            self._task.add_done_callback(self._done)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.listening.wait(), within)
+        if not self.listening.is_set():
+            log.warning("Not listening on %s yet: trying again in the background", self.channel)
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._drop()
+
+    def connection_pid(self) -> int | None:
+        """The server process of the listening connection (for tests that cut it)."""
+        return self._conn.get_server_pid() if self._conn is not None else None
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Listening on %s crashed", self.channel, exc_info=task.exception())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except (*_ERRORS, TimeoutError) as exc:
+                log.warning("Listening on %s failed: %s", self.channel, exc)
+            self._drop()
+            if self.listening.is_set():
+                self.listening.clear()
+                self._reset()
+            await asyncio.sleep(self.retry_seconds)
+
+    async def _listen(self) -> None:
+        lost = asyncio.Event()
+        self._conn = conn = await asyncpg.connect(self.url, timeout=self.retry_seconds * 5)
+        conn.add_termination_listener(lambda _conn: lost.set())
+        await conn.add_listener(self.channel, self._received)
+        self._reset()  # whatever was missed before this LISTEN
+        self.listening.set()
+        while not conn.is_closed():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), self.retry_seconds)
+            if lost.is_set() or conn.is_closed():
+                return
+            await conn.fetchval("SELECT 1", timeout=self.retry_seconds)
+
+    def _received(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
+        try:
+            self._on_message(str(payload))
+        except Exception:
+            log.exception("Handling a notification on %s failed: %r", self.channel, payload)
+
+    def _reset(self) -> None:
+        self.resets += 1
+        try:
+            self._on_reset()
+        except Exception:
+            log.exception("Resetting after the %s listener's reconnect failed", self.channel)
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            conn.terminate()
 
 
 async def _quietly(step: Any) -> None:

@@ -1,0 +1,187 @@
+"""Which bot process does the work that must happen once: the leader.
+
+Several bot processes may share one PostgreSQL database. Matchmaking waves, match deadlines, the
+queue board and queue notifications must run in exactly one of them, or players would be paired
+twice and told twice. The leader is the process whose own connection holds a session-level
+advisory lock (`pg_try_advisory_lock`). The lock lives as long as that connection's session, so
+when the leader dies (even by SIGKILL) the server releases it, and the next process to try takes
+over. The other processes try again every `retry_seconds`.
+
+The lock is held on a connection of its own, never a pooled one: a pooled connection goes back
+to the pool, and a lock on it would outlive its use or be released by a stranger. While leading,
+the connection is checked every `retry_seconds`; if it is lost, the leader stops its once-only
+work at once (`on_deposed`) and goes back to trying.
+
+On SQLite one process owns the database file (app.running), so it always leads: `SoleLeader`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+# The advisory lock key of the leader (the migration lock is storage.postgres.MIGRATION_LOCK_KEY).
+LEADER_LOCK_KEY: Final = 0x1AD0E5
+RETRY_SECONDS: Final = 2.0
+# What pg_stat_activity shows for the lock's connection: which process leads, for people and tests.
+APPLICATION_NAME: Final = "ladderbot leader {pid}"
+
+_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+Elected = Callable[[], None]
+Deposed = Callable[[], Awaitable[None]]
+
+
+class SoleLeader:
+    """The only process on its database (SQLite): it leads from start to stop."""
+
+    def __init__(self, on_elected: Elected, on_deposed: Deposed) -> None:
+        self._on_elected = on_elected
+        self._on_deposed = on_deposed
+        self.is_leader = False
+
+    async def start(self) -> None:
+        self.is_leader = True
+        self._on_elected()
+
+    async def close(self) -> None:
+        if self.is_leader:
+            self.is_leader = False
+            await self._on_deposed()
+
+
+class Leadership:
+    """Take part in the election on `url`: run `on_elected` when this process becomes the
+    leader, await `on_deposed` when it stops being it (lost connection, or `close`)."""
+
+    def __init__(
+        self,
+        url: str,
+        on_elected: Elected,
+        on_deposed: Deposed,
+        *,
+        retry_seconds: float = RETRY_SECONDS,
+        on_check: Callable[[], None] | None = None,
+        key: int = LEADER_LOCK_KEY,
+    ) -> None:
+        self.url = url
+        self.key = key
+        self.retry_seconds = retry_seconds
+        self._on_elected = on_elected
+        self._on_deposed = on_deposed
+        self._on_check = on_check  # called at each check of the lock while leading
+        self.is_leader = False
+        self.elected = asyncio.Event()  # set while this process leads
+        self.deposed = asyncio.Event()  # set while it does not
+        self.deposed.set()
+        self.terms = 0  # how many times this process became the leader
+        self._conn: asyncpg.Connection[Any] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start taking part; returns at once (the first try happens in the background)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="leader-election")
+            self._task.add_done_callback(self._done)
+
+    async def close(self) -> None:
+        """Stop the once-only work if leading, then release the lock (close its connection)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._step_down()
+        await self._disconnect()
+
+    def lock_connection_pid(self) -> int | None:
+        """The server process of the lock's connection (for tests that cut it)."""
+        return self._conn.get_server_pid() if self._conn is not None else None
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("The leader election crashed", exc_info=task.exception())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if await self._try_lock():
+                    await self._lead()
+            except _ERRORS as exc:
+                log.warning("Leader election: the database connection failed: %s", exc)
+                self._drop()
+            if self.is_leader:
+                # Ended while leading: the lock's session goes too, so the lock is surely free
+                # for the next leader (a connection that failed a check may still hold it).
+                self._drop()
+                await self._step_down()
+            await asyncio.sleep(self.retry_seconds)
+
+    async def _try_lock(self) -> bool:
+        if self._conn is None:
+            self._conn = await asyncpg.connect(
+                self.url,
+                timeout=self.retry_seconds * 5,
+                server_settings={"application_name": APPLICATION_NAME.format(pid=os.getpid())},
+            )
+        got = await self._conn.fetchval(
+            "SELECT pg_try_advisory_lock($1)", self.key, timeout=self.retry_seconds * 5
+        )
+        return bool(got)
+
+    async def _lead(self) -> None:
+        """Hold the lock until its connection is lost or fails a check."""
+        conn = self._conn
+        assert conn is not None
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _conn: lost.set())
+        self.is_leader = True
+        self.terms += 1
+        self.deposed.clear()
+        self.elected.set()
+        log.info("This process is now the leader: it runs matchmaking, deadlines and the board")
+        self._on_elected()
+        while not conn.is_closed():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), self.retry_seconds)
+            if lost.is_set() or conn.is_closed():
+                break
+            # A connection cut without a word (a host gone, a firewall) fails this check.
+            await conn.fetchval("SELECT 1", timeout=self.retry_seconds)
+            if self._on_check is not None:
+                self._on_check()
+        log.warning("Lost the leader lock's connection: stopping matchmaking, deadlines, board")
+
+    async def _step_down(self) -> None:
+        if not self.is_leader:
+            return
+        self.is_leader = False
+        self.elected.clear()
+        try:
+            await self._on_deposed()
+        except Exception:
+            log.exception("Stopping the leader's work failed")
+        finally:
+            self.deposed.set()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            conn.terminate()
+
+    async def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None or conn.is_closed():
+            return
+        try:
+            await asyncio.wait_for(conn.close(), self.retry_seconds)
+        except (*_ERRORS, asyncio.CancelledError):
+            conn.terminate()
