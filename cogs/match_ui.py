@@ -1,4 +1,8 @@
-"""How a match and a queue place look to a player: embeds and routed buttons, no I/O."""
+"""How a match and a queue place look to a player: embeds and routed buttons, no I/O.
+
+Everything here is written in the current language (i18n): the caller sets it for whoever will
+read the message (the Notifier, per recipient). Names, races and maps are shown as they are.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +15,32 @@ from cogs.components import custom_id, frozen_view
 from cogs.responses import ERROR_COLOUR, INFO_COLOUR, SUCCESS_COLOUR
 from cogs.text import plain
 from cogs.web_links import match_link
+from i18n import N_, _, n_
 from ladder.config import LadderConfig
 from ladder.records import MatchRecord, QueueStatus
 
 STATUS_TEXT = {
-    "awaiting_confirmation": "Match found — confirm before the deadline",
-    "in_progress": "Match on — play, then report the result",
-    "finished": "Match finished",
-    "disputed": "Disputed — an admin will rule",
-    "cancelled": "Cancelled — not confirmed in time",
-    "aborted": "Aborted",
-    "invalidated": "Invalidated — no rating change",
+    "awaiting_confirmation": N_("Match found — confirm before the deadline"),
+    "in_progress": N_("Match on — play, then report the result"),
+    "finished": N_("Match finished"),
+    "disputed": N_("Disputed — an admin will rule"),
+    "cancelled": N_("Cancelled — not confirmed in time"),
+    "aborted": N_("Aborted"),
+    "invalidated": N_("Invalidated — no rating change"),
 }
-RESULT_TEXT = {"p1_win": "{p1} won", "p2_win": "{p2} won", "draw": "Draw"}
+# Translators: {p1} and {p2} are the players' names.
+RESULT_TEXT = {"p1_win": N_("{p1} won"), "p2_win": N_("{p2} won"), "draw": N_("Draw")}
 NAME_SHOWN = 64  # characters of a player's name, escapes included (a field name takes 256)
 
 
 def ts(moment: datetime | None, style: str = "R") -> str:
     """A Discord timestamp that every client renders in its own time zone, updating live."""
     return f"<t:{int(moment.timestamp())}:{style}>" if moment else "—"
+
+
+def status_text(status: str) -> str:
+    """A match's status as its title says it (an unknown one as stored)."""
+    return _(STATUS_TEXT[status]) if status in STATUS_TEXT else status
 
 
 def shown_name(names: Mapping[int, str], uid: int, fallback: str) -> str:
@@ -54,39 +65,55 @@ def match_embed(
         "aborted": ERROR_COLOUR,
     }.get(status, INFO_COLOUR)
     embed = nextcord.Embed(
-        title=f"Match #{match.id}: {STATUS_TEXT.get(status, status)}",
+        title=_("Match #{id}: {status}", id=match.id, status=status_text(status)),
         colour=colour,
         url=match_link(web_base_url, match.id),
     )
     for side in (1, 2):
         uid = getattr(match, f"player{side}_uid")
         race = config.race(getattr(match, f"player{side}_race")).name
-        you = " (you)" if uid == viewer else ""
+        name = shown_name(names, uid, _("Player {number}", number=side))
         embed.add_field(
-            name=f"{shown_name(names, uid, f'Player {side}')}{you}",
-            value=f"{race} · {getattr(match, f'player{side}_mmr')} MMR",
+            # Translators: the field of the player reading the message; {name} is their name.
+            name=_("{name} (you)", name=name) if uid == viewer else name,
+            # Translators: {race} is a race's name; {mmr} a rating, shown without separators.
+            value=_("{race} · {mmr} MMR", race=race, mmr=getattr(match, f"player{side}_mmr")),
         )
-    embed.add_field(name="Map", value=match.map, inline=False)
+    # Translators: the field that names the map the match is played on.
+    embed.add_field(name=_("Map"), value=match.map, inline=False)
     if status == "awaiting_confirmation":
-        embed.add_field(name="Confirm", value=f"before {ts(match.confirm_deadline)}")
-    elif status == "in_progress":
-        embed.add_field(name="Report", value=f"by {ts(match.report_deadline)}")
         embed.add_field(
-            name="Replay",
-            value="Upload it here with `/replay file:` (the .SC2Replay): it is checked "
-            "against this match and can report the result for you.",
+            name=_("Confirm"),
+            # Translators: under "Confirm": the deadline, e.g. "before in 5 minutes".
+            value=_("before {time}", time=ts(match.confirm_deadline)),
+        )
+    elif status == "in_progress":
+        embed.add_field(
+            name=_("Report"),
+            # Translators: under "Report" (the result): the deadline, e.g. "by in 2 hours".
+            value=_("by {time}", time=ts(match.report_deadline)),
+        )
+        embed.add_field(
+            name=_("Replay"),
+            value=_(
+                "Upload it here with `/replay file:` (the .SC2Replay): it is checked "
+                "against this match and can report the result for you."
+            ),
             inline=False,
         )
     if match.result:
-        text = RESULT_TEXT[str(match.result)].format(
-            p1=shown_name(names, match.player1_uid, "Player 1"),
-            p2=shown_name(names, match.player2_uid, "Player 2"),
+        text = _(
+            RESULT_TEXT[str(match.result)],
+            p1=shown_name(names, match.player1_uid, _("Player {number}", number=1)),
+            p2=shown_name(names, match.player2_uid, _("Player {number}", number=2)),
         )
         change = match.mmr_change_of(viewer) if viewer in match.players else None
-        mmr = f" · your MMR {change:+d}" if change is not None else ""
-        embed.add_field(name="Result", value=f"{text}{mmr}", inline=False)
+        if change is not None:
+            # Translators: {result} is e.g. "Alice won"; {change} a signed number, e.g. +20.
+            text = _("{result} · your MMR {change}", result=text, change=f"{change:+d}")
+        embed.add_field(name=_("Result"), value=text, inline=False)
     if status == "disputed":
-        embed.description = (
+        embed.description = _(
             "You and your opponent reported different results. An admin has been told and "
             "will rule. Add evidence (a note and a replay or screenshot link) below."
         )
@@ -98,7 +125,7 @@ def match_buttons(match: MatchRecord, viewer: int, aborts_left: int) -> nextcord
     status = str(match.status)
     items: list[nextcord.ui.Item] = []
     abort: nextcord.ui.Button[nextcord.ui.View] = nextcord.ui.Button(
-        label=f"Abort ({aborts_left} left this month)",
+        label=n_("Abort ({count} left this month)", "Abort ({count} left this month)", aborts_left),
         style=nextcord.ButtonStyle.red,
         custom_id=custom_id("match", match.id, "abort"),
         disabled=aborts_left <= 0,
@@ -107,7 +134,7 @@ def match_buttons(match: MatchRecord, viewer: int, aborts_left: int) -> nextcord
         confirmed = match.confirmed_by(viewer)
         items.append(
             nextcord.ui.Button(
-                label="Confirmed — waiting for opponent" if confirmed else "Confirm",
+                label=_("Confirmed — waiting for opponent") if confirmed else _("Confirm"),
                 style=nextcord.ButtonStyle.green,
                 custom_id=custom_id("match", match.id, "confirm"),
                 disabled=confirmed,
@@ -117,9 +144,9 @@ def match_buttons(match: MatchRecord, viewer: int, aborts_left: int) -> nextcord
     elif status == "in_progress":
         mine = match.report_of(viewer)
         for outcome, label, style in (
-            ("win", "I won", nextcord.ButtonStyle.green),
-            ("loss", "I lost", nextcord.ButtonStyle.red),
-            ("draw", "Draw", nextcord.ButtonStyle.grey),
+            ("win", _("I won"), nextcord.ButtonStyle.green),
+            ("loss", _("I lost"), nextcord.ButtonStyle.red),
+            ("draw", _("Draw"), nextcord.ButtonStyle.grey),
         ):
             items.append(
                 nextcord.ui.Button(
@@ -134,7 +161,7 @@ def match_buttons(match: MatchRecord, viewer: int, aborts_left: int) -> nextcord
     elif status == "disputed":
         items.append(
             nextcord.ui.Button(
-                label="Add evidence",
+                label=_("Add evidence"),
                 style=nextcord.ButtonStyle.blurple,
                 custom_id=custom_id("match", match.id, "evidence"),
             )
@@ -145,13 +172,14 @@ def match_buttons(match: MatchRecord, viewer: int, aborts_left: int) -> nextcord
 def queue_embed(status: QueueStatus, config: LadderConfig) -> nextcord.Embed:
     """The queue message: races, vetoes, and the time waited (rendered live by Discord)."""
     races = ", ".join(config.race(code).name for code in status.races)
-    vetoes = ", ".join(status.vetoes) or "none"
-    embed = nextcord.Embed(title="You are in the queue", colour=INFO_COLOUR)
-    embed.description = (
-        f"Waiting since {ts(status.joined_at)}. You will get a message when a match is found."
+    vetoes = ", ".join(status.vetoes) or _("none")
+    embed = nextcord.Embed(title=_("You are in the queue"), colour=INFO_COLOUR)
+    embed.description = _(
+        "Waiting since {time}. You will get a message when a match is found.",
+        time=ts(status.joined_at),
     )
-    embed.add_field(name="Races", value=races)
-    embed.add_field(name="Vetoed maps", value=vetoes)
+    embed.add_field(name=_("Races"), value=races)
+    embed.add_field(name=_("Vetoed maps"), value=vetoes)
     return embed
 
 
@@ -159,7 +187,7 @@ def leave_queue_button() -> nextcord.ui.View:
     """The Cancel button under the queue message; routed, so it works after a restart."""
     return frozen_view(
         nextcord.ui.Button(
-            label="Cancel (leave the queue)",
+            label=_("Cancel (leave the queue)"),
             style=nextcord.ButtonStyle.red,
             custom_id=custom_id("queue", "leave"),
         )

@@ -1,5 +1,9 @@
 """Match buttons (confirm, abort, report, evidence) and the messages that tell players and
-admins what happened to a match."""
+admins what happened to a match.
+
+Each player has a match message of their own (a DM), so each is written in its reader's
+language (`CommandPipeline.language_of`), also when the other player's click changed it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import json
 import logging
 import re
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +25,7 @@ from cogs.client import interaction_data, user_of
 from cogs.components import custom_id, frozen_modal
 from cogs.match_ui import match_buttons, match_embed
 from cogs.responses import INFO_COLOUR
+from i18n import LOCALES, N_, SOURCE, _, speaking
 from ladder.errors import ValidationError
 from ladder.guards import Access
 from ladder.records import MatchRecord, MatchUpdate, QueueStatus
@@ -38,12 +43,15 @@ OUTCOMES = ("win", "loss", "draw")
 DM_CONCURRENCY = 16
 # What a queue message says once its player left the queue other than by Cancel.
 LEFT_QUEUE_TEXT = {
-    LeftQueue.MATCHED: "A match was found: you left the queue. See the match message.",
-    LeftQueue.DECLINED: "You declined the terms, so you left the queue.",
-    LeftQueue.DEQUEUED: "An admin took you out of the queue. Use /queue to join again.",
-    LeftQueue.CLEARED: "An admin emptied the queue: you are no longer queued. Use /queue again.",
-    LeftQueue.BANNED: "You are no longer in the queue.",
+    LeftQueue.MATCHED: N_("A match was found: you left the queue. See the match message."),
+    LeftQueue.DECLINED: N_("You declined the terms, so you left the queue."),
+    LeftQueue.DEQUEUED: N_("An admin took you out of the queue. Use /queue to join again."),
+    LeftQueue.CLEARED: N_(
+        "An admin emptied the queue: you are no longer queued. Use /queue again."
+    ),
+    LeftQueue.BANNED: N_("You are no longer in the queue."),
 }
+UNRECOGNISED = N_("This button is not recognised any more.")
 # At start, the messages of matches ended this recently are checked too (an edit lost at a stop).
 REPAIR_WINDOW = timedelta(days=1)
 
@@ -67,7 +75,7 @@ class MatchCog(commands.Cog):
             await matches.add_evidence(match_id, uid, note or None, url or None)
             await interaction.response.send_message(
                 embed=nextcord.Embed(
-                    description="Evidence added for the admins.", colour=INFO_COLOUR
+                    description=_("Evidence added for the admins."), colour=INFO_COLOUR
                 ),
                 ephemeral=True,
             )
@@ -79,7 +87,7 @@ class MatchCog(commands.Cog):
         elif action == "report" and rest and rest[0] in OUTCOMES:
             update = await matches.report(match_id, uid, rest[0])
         else:
-            raise ValidationError("custom_id", "This button is not recognised any more.")
+            raise ValidationError("custom_id", UNRECOGNISED)
         # No lock is held while Discord answers: the clicker's message shows the state read
         # after the action, and `refresh` below repairs it if a newer state was shown meanwhile.
         notifier = self.bot.notifier
@@ -99,13 +107,13 @@ class EvidenceModal(nextcord.ui.Modal):
 
     def __init__(self, match_id: int) -> None:
         super().__init__(
-            title=f"Evidence for match #{match_id}",
+            title=_("Evidence for match #{id}", id=match_id),
             custom_id=custom_id("match", match_id, "evidence_submit"),
             auto_defer=False,
         )
         self.add_item(
             nextcord.ui.TextInput(
-                label="What happened",
+                label=_("What happened"),
                 custom_id="evidence:note",
                 style=nextcord.TextInputStyle.paragraph,
                 required=False,
@@ -114,7 +122,7 @@ class EvidenceModal(nextcord.ui.Modal):
         )
         self.add_item(
             nextcord.ui.TextInput(
-                label="Replay or screenshot link (https://...)",
+                label=_("Replay or screenshot link (https://...)"),
                 custom_id="evidence:url",
                 required=False,
                 max_length=500,
@@ -125,7 +133,7 @@ class EvidenceModal(nextcord.ui.Modal):
 def _parse(parts: list[str]) -> list:
     # ASCII digits only, and small enough for SQLite ("²".isdigit() is true; int() refuses it).
     if len(parts) < 2 or not re.fullmatch(r"[0-9]{1,18}", parts[0]):
-        raise ValidationError("custom_id", "This button is not recognised any more.")
+        raise ValidationError("custom_id", UNRECOGNISED)
     return [int(parts[0]), *parts[1:]]
 
 
@@ -135,6 +143,18 @@ def _modal_values(interaction: nextcord.Interaction) -> tuple[str, str]:
         for component in row.get("components", []):
             values[component.get("custom_id", "")] = component.get("value", "")
     return values.get("evidence:note", "").strip(), values.get("evidence:url", "").strip()
+
+
+def _shown_in_another_language(
+    draw: Callable[[str], dict], language: str, shown: str | None
+) -> bool:
+    """Whether a message already shows this state in a language other than `language`.
+
+    Then it is left as it is: after a restart the bot knows a player's Discord app language
+    again only once they next use it, and a message written in it is not worth an edit that
+    only turns it into English (repair would otherwise edit every such message at each start).
+    """
+    return any(digest(draw(other)) == shown for other in LOCALES if other != language)
 
 
 def digest(payload: Mapping[str, Any]) -> str:
@@ -186,15 +206,25 @@ class Notifier:
         return names
 
     async def render(self, match: MatchRecord, viewer: int) -> dict:
-        """The embed and buttons of `match` for one of its players."""
+        """The embed and buttons of `match` for one of its players, in that player's language
+        (their own message: also when someone else's click or a deadline changed it)."""
+        draw = await self._drawing(match, viewer)
+        return draw(await self.bot.pipeline.language_of(viewer))
+
+    async def _drawing(self, match: MatchRecord, viewer: int) -> Callable[[str], dict]:
+        """Read what `viewer`'s match message needs once; the result draws it in a language."""
         names = await self.names(match.player1_uid, match.player2_uid)
         aborts = await self.bot.matches.aborts_left(viewer)
-        return {
-            "embed": match_embed(
-                match, viewer, names, self.bot.ladder_config, self.bot.web_base_url
-            ),
-            "view": match_buttons(match, viewer, aborts),
-        }
+        config, web = self.bot.ladder_config, self.bot.web_base_url
+
+        def draw(language: str) -> dict:
+            with speaking(language):
+                return {
+                    "embed": match_embed(match, viewer, names, config, web),
+                    "view": match_buttons(match, viewer, aborts),
+                }
+
+        return draw
 
     async def shown(self, match_id: int, uid: int, message_id: int, payload: dict) -> None:
         """Record that `uid`'s message of the match now shows `payload`."""
@@ -291,12 +321,14 @@ class Notifier:
         task.add_done_callback(self._background.discard)
 
     async def _edit_queue_message(self, uid: int, message_id: int, text: str) -> None:
+        """Replace `uid`'s queue message with `text` (an untranslated message id), in their
+        language."""
+        with speaking(await self.bot.pipeline.language_of(uid)):
+            embed = nextcord.Embed(description=_(text), colour=INFO_COLOUR)
         async with self._slots:
             try:
                 channel = await self.bot.create_dm(nextcord.Object(id=uid))
-                await channel.get_partial_message(message_id).edit(
-                    embed=nextcord.Embed(description=text, colour=INFO_COLOUR), view=None
-                )
+                await channel.get_partial_message(message_id).edit(embed=embed, view=None)
             except nextcord.HTTPException as exc:
                 log.warning("Could not update the queue message of %s: %s", uid, exc)
 
@@ -332,7 +364,7 @@ class Notifier:
         """Wait for the edits and DMs on their way (at a stop, before the database closes)."""
         pending = [*self._refreshing.values(), *self._sending.values(), *self._background]
         if pending:
-            _, late = await asyncio.wait(pending, timeout=timeout)
+            _finished, late = await asyncio.wait(pending, timeout=timeout)
             if late:
                 log.warning("%d match message update(s) unfinished at stop", len(late))
 
@@ -363,10 +395,12 @@ class Notifier:
             found = await matches.match_message(match_id, uid)
             if found is None:
                 return
-            _, message_id, shown = found
+            _channel_id, message_id, shown = found
             match = await matches.get_match(match_id)
-            payload = await self.render(match, uid)
-            if digest(payload) == shown:
+            draw = await self._drawing(match, uid)
+            language = await self.bot.pipeline.language_of(uid)
+            payload = draw(language)
+            if digest(payload) == shown or _shown_in_another_language(draw, language, shown):
                 return  # already shows this: no REST call from the shared rate limit
             try:
                 # A DMChannel (cached after the first call): nextcord 3.2.0 cannot build a
@@ -379,19 +413,23 @@ class Notifier:
             await self.shown(match_id, uid, message_id, payload)
 
     async def dispute_opened(self, match: MatchRecord) -> None:
-        """Tell admins: in the admin channel if one is set, else by DM."""
+        """Tell admins: in the admin channel if one is set (in English, as it is shared), else
+        by DM, each in their language."""
         names = await self.names(match.player1_uid, match.player2_uid)
-        embed = dispute_notice_embed(match, names)  # player names escaped
-        targets: list[nextcord.abc.Messageable] = []
+        targets: list[tuple[nextcord.abc.Messageable, str]] = []
         if self.admin_channel_id:
-            targets.append(self.bot.get_partial_messageable(self.admin_channel_id))
+            targets.append((self.bot.get_partial_messageable(self.admin_channel_id), SOURCE))
         else:
             for admin in self.admin_ids:
                 try:
-                    targets.append(await self.bot.create_dm(nextcord.Object(id=admin)))
+                    dm = await self.bot.create_dm(nextcord.Object(id=admin))
                 except nextcord.HTTPException as exc:
                     log.warning("Could not open a DM with admin %s: %s", admin, exc)
-        for target in targets:
+                    continue
+                targets.append((dm, await self.bot.pipeline.language_of(admin)))
+        for target, language in targets:
+            with speaking(language):
+                embed = dispute_notice_embed(match, names)  # player names escaped
             try:
                 await target.send(embed=embed)
             except nextcord.HTTPException as exc:

@@ -27,6 +27,7 @@ from cogs.queue_menu import (
     pick_vetoes,
 )
 from cogs.responses import INFO_COLOUR
+from i18n import N_, _
 from ladder.guards import Access
 
 if TYPE_CHECKING:  # cogs.bot imports this module
@@ -45,7 +46,7 @@ class QueueCog(commands.Cog):
         # profile may have changed since it was shown).
         bot.router.register(PREFIX, self._on_menu, access=Access.SETUP, owner=uid_part(1))
 
-    @nextcord.slash_command(name="queue", description="Look for a ranked match")
+    @nextcord.slash_command(name="queue", description=N_("Look for a ranked match"))
     @guarded(Access.SETUP)
     async def queue(self, interaction: nextcord.Interaction) -> None:
         """Look for a match: pick races and map vetoes, then Join."""
@@ -66,7 +67,7 @@ class QueueCog(commands.Cog):
 
     async def _on_queue_button(self, interaction: nextcord.Interaction, parts: list[str]) -> None:
         left = await self.bot.queue.leave_queue(user_of(interaction).id)
-        text = "You left the queue." if left else "You were not in the queue any more."
+        text = _("You left the queue.") if left else _("You were not in the queue any more.")
         await interaction.response.edit_message(
             embed=nextcord.Embed(description=text, colour=INFO_COLOUR), view=None
         )
@@ -84,7 +85,7 @@ class QueueCog(commands.Cog):
             return
         else:  # cancel
             await interaction.response.edit_message(
-                embed=nextcord.Embed(description="Not queued.", colour=INFO_COLOUR), view=None
+                embed=nextcord.Embed(description=_("Not queued."), colour=INFO_COLOUR), view=None
             )
             return
         await interaction.response.edit_message(

@@ -5,6 +5,9 @@ changed, recreated when someone deletes it, its id kept in SQLite so a restart r
 Each tick reads the board's text (QueueBoardService); if it differs from what the message
 shows, the message is edited (a deleted one is sent again). If nothing changed, the message is
 only looked up, so a deletion is noticed within a tick even in a quiet queue.
+
+The board is one message in a shared channel, read by players of every language: it is
+written in the source language (English), whatever language the code that starts it is in.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING
 import nextcord
 
 from cogs.responses import INFO_COLOUR
+from i18n import N_, SOURCE, _, speaking
 from services.queue_board import QueueBoardService
 
 if TYPE_CHECKING:  # cogs.bot imports this module
@@ -24,12 +28,13 @@ if TYPE_CHECKING:  # cogs.bot imports this module
 
 log = logging.getLogger(__name__)
 
-TITLE = "Ladder queue"
+TITLE = N_("Ladder queue")
 STOP_GRACE_SECONDS = 2.0  # a stop waits this long for a tick under way (a send and its save)
 
 
 def board_embed(text: str) -> nextcord.Embed:
-    return nextcord.Embed(title=TITLE, description=text, colour=INFO_COLOUR)
+    """The board's message, in the current language (`update` makes it English)."""
+    return nextcord.Embed(title=_(TITLE), description=text, colour=INFO_COLOUR)
 
 
 class QueueBoard:
@@ -96,7 +101,11 @@ class QueueBoard:
         return found
 
     async def update(self) -> None:
-        """One tick: send, edit or only check the board's message."""
+        """One tick: send, edit or only check the board's message (in English: see above)."""
+        with speaking(SOURCE):
+            await self._update()
+
+    async def _update(self) -> None:
         text = await self.service.text()
         stored = await self.service.message(self.channel_id)
         channel = await self._channel()

@@ -24,6 +24,7 @@ import nextcord
 
 from cogs.components import EXPIRED, custom_id, frozen_view
 from cogs.responses import INFO_COLOUR
+from i18n import N_, _, n_
 from ladder.config import LadderConfig
 from ladder.errors import ValidationError
 
@@ -96,7 +97,7 @@ def decode(parts: Sequence[str], config: LadderConfig) -> tuple[QueueMenu, str]:
 def pick_races(values: Sequence[str], config: LadderConfig) -> tuple[str, ...]:
     """The races a race select sent: at least one, each one of the ladder's."""
     if not values or any(v not in config.race_codes for v in values):
-        raise ValidationError("races", "Please pick one or more races from the list.")
+        raise ValidationError("races", N_("Please pick one or more races from the list."))
     return tuple(code for code in config.race_codes if code in values)
 
 
@@ -104,18 +105,22 @@ def pick_vetoes(values: Sequence[str], config: LadderConfig) -> tuple[str, ...]:
     """The maps a veto select sent: each one it offers, no more than the ladder allows."""
     offered = {m[:100]: m for m in vetoable(config)}  # an option's value is at most 100 long
     if any(v not in offered for v in values) or len(set(values)) > config.max_vetoes:
+        # Worded so that no noun follows the number: an error has one text, no plural forms.
         raise ValidationError(
-            "vetoes", f"Please pick up to {config.max_vetoes} maps from the list to veto."
+            "vetoes",
+            N_("Please pick at most {count} of the maps in the list to veto."),
+            count=config.max_vetoes,
         )
     return tuple(m for value, m in offered.items() if value in values)
 
 
 def menu_embed(menu: QueueMenu, config: LadderConfig) -> nextcord.Embed:
-    embed = nextcord.Embed(title="Queue for a match", colour=INFO_COLOUR)
-    embed.description = "Pick your races and the maps you veto, then **Join**."
-    names = ", ".join(config.race(code).name for code in menu.races) or "pick below"
-    embed.add_field(name="Races", value=names)
-    embed.add_field(name="Vetoed maps", value=", ".join(menu.vetoes) or "none")
+    embed = nextcord.Embed(title=_("Queue for a match"), colour=INFO_COLOUR)
+    # Translators: **Join** is the label of the button below; keep the two the same.
+    embed.description = _("Pick your races and the maps you veto, then **Join**.")
+    names = ", ".join(config.race(code).name for code in menu.races) or _("pick below")
+    embed.add_field(name=_("Races"), value=names)
+    embed.add_field(name=_("Vetoed maps"), value=", ".join(menu.vetoes) or _("none"))
     return embed
 
 
@@ -124,7 +129,7 @@ def menu_view(menu: QueueMenu, config: LadderConfig) -> nextcord.ui.View:
     items: list[nextcord.ui.Item] = [
         nextcord.ui.StringSelect(
             custom_id=encode(menu, "races", config),
-            placeholder="Races you will play",
+            placeholder=_("Races you will play"),
             min_values=1,
             max_values=len(config.races),
             options=[
@@ -139,7 +144,11 @@ def menu_view(menu: QueueMenu, config: LadderConfig) -> nextcord.ui.View:
         items.append(
             nextcord.ui.StringSelect(
                 custom_id=encode(menu, "vetoes", config),
-                placeholder=f"Maps you will not play (up to {config.max_vetoes})",
+                placeholder=n_(
+                    "Maps you will not play (up to {count})",
+                    "Maps you will not play (up to {count})",
+                    config.max_vetoes,
+                ),
                 min_values=0,
                 max_values=min(config.max_vetoes, len(maps)),
                 options=[
@@ -151,13 +160,13 @@ def menu_view(menu: QueueMenu, config: LadderConfig) -> nextcord.ui.View:
         )
     items += [
         nextcord.ui.Button(
-            label="Join",
+            label=_("Join"),
             style=nextcord.ButtonStyle.green,
             custom_id=encode(menu, "join", config),
             row=2,
         ),
         nextcord.ui.Button(
-            label="Cancel",
+            label=_("Cancel"),
             style=nextcord.ButtonStyle.grey,
             custom_id=encode(menu, "cancel", config),
             row=2,

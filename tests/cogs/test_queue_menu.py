@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
+from babel.support import NullTranslations
 from hypothesis import given
 from hypothesis import strategies as st
 
+import i18n
 from app.settings import REPO_ROOT
 from cogs.components import EXPIRED
 from cogs.queue_menu import (
     QueueMenu,
     decode,
     encode,
+    menu_embed,
     menu_view,
     pick_races,
     pick_vetoes,
@@ -94,3 +98,32 @@ async def test_the_menu_shows_its_state() -> None:
     races, vetoes = (item for item in view.children if hasattr(item, "options"))
     assert [o.value for o in races.options if o.default] == ["bw_zerg"]
     assert [o.value for o in vetoes.options if o.default] == ["Eclipse"]
+
+
+class Marked(NullTranslations):
+    """A catalog that translates every message by putting it in ⟦⟧, to show what went through."""
+
+    def gettext(self, message: str) -> str:
+        return f"⟦{message}⟧"
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return f"⟦{singular if n == 1 else plural}⟧"
+
+
+async def test_the_menu_is_written_in_the_readers_language(monkeypatch) -> None:
+    real = i18n.catalog
+    monkeypatch.setattr(i18n, "catalog", lambda lang: Marked() if lang == "ko" else real(lang))
+    menu = QueueMenu(5, ("bw_zerg",), ())
+    with i18n.speaking("ko"):
+        embed = menu_embed(menu, CONFIG).to_dict()
+        view = menu_view(menu, CONFIG)
+    ours = [embed["title"], embed["description"]]
+    ours += [f["name"] for f in embed["fields"]] + [embed["fields"][1]["value"]]  # "none"
+    for item in view.children:
+        shown: dict[str, Any] = dict(item.to_component_dict())
+        ours.append(shown.get("label") or shown["placeholder"])
+    assert all(text.startswith("⟦") for text in ours), ours
+    assert embed["fields"][0]["value"] == CONFIG.race("bw_zerg").name  # a name, as it is
+    assert f"(up to {CONFIG.max_vetoes})⟧" in getattr(view.children[1], "placeholder", "")
+    # English, the source, by default.
+    assert menu_embed(menu, CONFIG).title == "Queue for a match"
