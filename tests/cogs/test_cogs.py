@@ -206,7 +206,7 @@ async def test_help_is_built_from_the_registered_commands(bot: LadderBot) -> Non
 
 
 # The modules whose commands are converted to translated text (the others are being converted).
-TRANSLATED_COGS = frozenset({"cogs.onboarding", "cogs.profile"})
+TRANSLATED_COGS = frozenset({"cogs.onboarding", "cogs.profile", "cogs.queue"})
 
 
 def _msgids(module: str) -> set[str]:
@@ -231,7 +231,9 @@ async def test_player_command_descriptions_are_msgids(bot: LadderBot) -> None:
         missing = [t for t in texts if t not in found]
         assert not missing, f"/{command.name}: not wrapped in N_(): {missing}"
         checked.append(command.name)
-    assert {"termsofservice", "setup", "profile", "setcountry", "language", "help"} <= set(checked)
+    assert {"termsofservice", "setup", "profile", "setcountry", "language", "help", "queue"} <= set(
+        checked
+    )
 
 
 class _Marked(gettext.NullTranslations):
