@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from i18n import babel_locale, current
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def weekday_name(weekday: int) -> str:
+    """The name of a weekday (Monday = 0) in the current language (CLDR's, through Babel)."""
+    return str(babel_locale(current()).days["format"]["wide"][weekday])
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +25,8 @@ class BusyHour:
     joins: int
 
     def __str__(self) -> str:
-        return f"{WEEKDAYS[self.weekday]} {self.hour:02d}:00-{(self.hour + 1) % 24:02d}:00"
+        """E.g. "Monday 20:00-21:00", the weekday in the current language."""
+        return f"{weekday_name(self.weekday)} {self.hour:02d}:00-{(self.hour + 1) % 24:02d}:00"
 
 
 def best_hours(

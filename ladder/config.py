@@ -14,16 +14,19 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn
 
+from i18n import LOCALES, current
 from ladder.errors import NotFoundError, ValidationError
 
 
 class ConfigError(ValidationError):
-    """The ladder settings file is unreadable or breaks a rule; `field` is the key at fault."""
+    """The ladder settings file is unreadable or breaks a rule; `field` is the key at fault.
+
+    For the host at start-up, so in English (not marked for translation)."""
 
     title = "Bad ladder settings"
 
@@ -32,20 +35,74 @@ class ConfigError(ValidationError):
         self.source = source
 
 
+# A name per language: ((locale, name), ...), a tuple so that settings stay hashable.
+type LocalNames = tuple[tuple[str, str], ...]
+
+
+def _in_language(name: str, names: LocalNames, language: str) -> str:
+    for locale, local in names:
+        if locale == language:
+            return local
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class Race:
-    """A race (faction) players queue with; `code` is stored, `name` is shown."""
+    """A race (faction) players queue with; `code` is stored, `name` is shown (English), and
+    `names` holds its name in other languages (i18n locales)."""
 
     code: str
     name: str
+    names: LocalNames = ()
+
+    @property
+    def local_name(self) -> str:
+        """The name in the current language (i18n), else `name`."""
+        return _in_language(self.name, self.names, current())
 
 
 @dataclass(frozen=True, slots=True)
 class Region:
-    """A region players pick in their profile; `code` is stored, `name` is shown."""
+    """A region players pick in their profile; `code` is stored, `name` is shown (English), and
+    `names` holds its name in other languages (i18n locales)."""
 
     code: str
     name: str
+    names: LocalNames = ()
+
+    @property
+    def local_name(self) -> str:
+        """The name in the current language (i18n), else `name`."""
+        return _in_language(self.name, self.names, current())
+
+
+class NamesByCode(Mapping[str, str]):
+    """code → name, each read in the current language when looked up (i18n), in file order.
+
+    Build it once at start-up and keep it: `names[code]`, `names.get(code, code)` and
+    `names.items()` give the current language's names wherever they are read. (A `dict()` of
+    it is a snapshot in one language: keep the mapping itself instead.)"""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: tuple[Race, ...] | tuple[Region, ...]) -> None:
+        self._items: dict[str, Race | Region] = {item.code: item for item in items}
+
+    def __getitem__(self, code: str) -> str:
+        return self._items[code].local_name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def english(self) -> dict[str, str]:
+        """code → English name (for logs and hosts)."""
+        return {code: item.name for code, item in self._items.items()}
+
+    def __repr__(self) -> str:
+        return f"NamesByCode({self.english()!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +235,6 @@ class CooldownConfig:
     budget_seconds: float = 10
 
 
-
 @dataclass(frozen=True, slots=True)
 class NotificationConfig:
     """Queue notifications (/notify): how long a player waits before subscribers hear of him,
@@ -213,24 +269,51 @@ class RankConfig:
     inactive_days: int = 14
 
 
+def _names(es: str, ko: str, ru: str, zh_cn: str) -> LocalNames:
+    return (("es", es), ("ko", ko), ("ru", ru), ("zh_CN", zh_cn))
+
+
+# The same as data/ladder.toml ships (a test keeps them equal).
 DEFAULT_RACES: tuple[Race, ...] = (
-    Race("bw_terran", "BW Terran"),
-    Race("bw_zerg", "BW Zerg"),
-    Race("bw_protoss", "BW Protoss"),
-    Race("sc2_terran", "SC2 Terran"),
-    Race("sc2_zerg", "SC2 Zerg"),
-    Race("sc2_protoss", "SC2 Protoss"),
+    Race(
+        "bw_terran",
+        "BW Terran",
+        _names("BW Terran", "브루드워 테란", "BW Терраны", "母巢之战 人族"),
+    ),
+    Race("bw_zerg", "BW Zerg", _names("BW Zerg", "브루드워 저그", "BW Зерги", "母巢之战 虫族")),
+    Race(
+        "bw_protoss",
+        "BW Protoss",
+        _names("BW Protoss", "브루드워 프로토스", "BW Протоссы", "母巢之战 神族"),
+    ),
+    Race(
+        "sc2_terran", "SC2 Terran", _names("SC2 Terran", "스타2 테란", "SC2 Терраны", "星际2 人族")
+    ),
+    Race("sc2_zerg", "SC2 Zerg", _names("SC2 Zerg", "스타2 저그", "SC2 Зерги", "星际2 虫族")),
+    Race(
+        "sc2_protoss",
+        "SC2 Protoss",
+        _names("SC2 Protoss", "스타2 프로토스", "SC2 Протоссы", "星际2 神族"),
+    ),
 )
 
 DEFAULT_REGIONS: tuple[Region, ...] = (
-    Region("NA", "North America"),
-    Region("SA", "South America"),
-    Region("EU", "Europe"),
-    Region("CIS", "Russia and CIS"),
-    Region("KR", "Korea"),
-    Region("CN", "China"),
-    Region("SEA", "Southeast Asia"),
-    Region("OCE", "Oceania"),
+    Region("NA", "North America", _names("Norteamérica", "북미", "Северная Америка", "北美")),
+    Region("SA", "South America", _names("Sudamérica", "남미", "Южная Америка", "南美")),
+    Region("EU", "Europe", _names("Europa", "유럽", "Европа", "欧洲")),
+    Region(
+        "CIS",
+        "Russia and CIS",
+        _names("Rusia y la CEI", "러시아 및 CIS", "Россия и СНГ", "俄罗斯及独联体"),
+    ),
+    Region("KR", "Korea", _names("Corea", "한국", "Корея", "韩国")),
+    Region("CN", "China", _names("China", "중국", "Китай", "中国")),
+    Region(
+        "SEA",
+        "Southeast Asia",
+        _names("Sudeste Asiático", "동남아시아", "Юго-Восточная Азия", "东南亚"),
+    ),
+    Region("OCE", "Oceania", _names("Oceanía", "오세아니아", "Океания", "大洋洲")),
 )
 
 DEFAULT_MAX_VETOES = 4
@@ -242,6 +325,8 @@ class LadderConfig:
 
     map_pool: tuple[str, ...]
     max_vetoes: int = DEFAULT_MAX_VETOES
+    # Optional names of pool maps in other languages: ((map, ((locale, name), ...)), ...).
+    map_names: tuple[tuple[str, LocalNames], ...] = ()
     races: tuple[Race, ...] = DEFAULT_RACES
     regions: tuple[Region, ...] = DEFAULT_REGIONS
     matchmaking: MatchmakingConfig = MatchmakingConfig()
@@ -278,6 +363,37 @@ class LadderConfig:
             if region.code == code:
                 return region
         raise NotFoundError("region", code)
+
+    @property
+    def race_names(self) -> NamesByCode:
+        """code → race name in the current language (read at each look-up), in file order."""
+        return NamesByCode(self.races)
+
+    @property
+    def region_names(self) -> NamesByCode:
+        """code → region name in the current language (read at each look-up), in file order."""
+        return NamesByCode(self.regions)
+
+    def race_name(self, code: str) -> str:
+        """The race's name in the current language; the code itself if there is no such race."""
+        for race in self.races:
+            if race.code == code:
+                return race.local_name
+        return code
+
+    def region_name(self, code: str) -> str:
+        """The region's name in the current language; the code itself if there is none."""
+        for region in self.regions:
+            if region.code == code:
+                return region.local_name
+        return code
+
+    def map_name(self, name: str) -> str:
+        """A pool map's name as shown in the current language (most maps keep their name)."""
+        for pool_name, names in self.map_names:
+            if pool_name == name:
+                return _in_language(name, names, current())
+        return name
 
 
 _RACE_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -371,8 +487,24 @@ def _coded_list(
         if code in seen:
             t.fail("code", f"{code!r} is listed twice")
         seen.add(code)
-        out.append(cls(code, t.string("name", _REQUIRED)))
+        out.append(cls(code, t.string("name", _REQUIRED), _local_names(t, "names")))
         t.finish()
+    return tuple(out)
+
+
+def _local_names(t: _Table, name: str) -> LocalNames:
+    """An optional table of names per language: `{ ko = "...", ru = "..." }`, whose keys must
+    be the bot's languages (i18n.LOCALES) and whose values non-empty strings."""
+    if not t.has(name):
+        t.used.add(name)
+        return ()
+    table = t.table(name)
+    out = []
+    for locale in table.data:
+        if locale not in LOCALES:
+            table.fail(locale, f"is not one of the bot's languages ({', '.join(LOCALES)})")
+        out.append((locale, table.string(locale, _REQUIRED)))
+    table.finish()
     return tuple(out)
 
 
@@ -393,6 +525,13 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
         if m.strip() in maps:
             season.fail(f"map_pool[{i}]", f"{m.strip()!r} is listed twice")
         maps.append(m.strip())
+    map_names = []
+    names_table = season.table("map_names")
+    for map_name in names_table.data:
+        if map_name not in maps:
+            names_table.fail(repr(map_name), "must be a map of season.map_pool")
+        map_names.append((map_name, _local_names(names_table, map_name)))
+    names_table.finish()
     max_vetoes = season.integer("max_vetoes", DEFAULT_MAX_VETOES, positive=False)
     d_se = SeasonConfig()
     soft_reset = season.get("soft_reset", d_se.soft_reset)
@@ -510,6 +649,7 @@ def parse_ladder_config(data: Mapping[str, Any], source: str = "ladder.toml") ->
     return LadderConfig(
         map_pool=tuple(maps),
         max_vetoes=max_vetoes,
+        map_names=tuple(map_names),
         races=races,
         regions=regions,
         matchmaking=matchmaking,

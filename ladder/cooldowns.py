@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from i18n import SOURCE, n_, speaking
 from ladder.config import CooldownConfig
 from ladder.errors import GuardRefusal
 
@@ -32,13 +33,37 @@ class Cooldown:
 
     def refusal(self) -> GuardRefusal:
         """The refusal the player sees (logged as outcome `refused:cooldown`)."""
-        wait = max(1, math.ceil(self.retry_after))
-        unit = "second" if wait == 1 else "seconds"
-        if self.what == "budget":
-            text = f"You are sending commands too fast. Try again in {wait} {unit}."
-        else:
-            text = f"You just used this. Try again in {wait} {unit}."
-        return GuardRefusal("cooldown", text)
+        return CooldownRefusal(self.what == "budget", max(1, math.ceil(self.retry_after)))
+
+
+class CooldownRefusal(GuardRefusal):
+    """A cooldown's refusal: the seconds to wait, in the plural form the current language uses
+    for that number (`n_` is called where the text is shown, so it is extracted as a plural)."""
+
+    def __init__(self, budget: bool, seconds: int) -> None:
+        self.budget = budget
+        self.seconds = seconds
+        with speaking(SOURCE):
+            english = self.translated()
+        super().__init__("cooldown", english)
+
+    @property
+    def user_message(self) -> str:
+        with speaking(SOURCE):
+            return self.translated()
+
+    def translated(self) -> str:
+        if self.budget:
+            return n_(
+                "You are sending commands too fast. Try again in {count} second.",
+                "You are sending commands too fast. Try again in {count} seconds.",
+                self.seconds,
+            )
+        return n_(
+            "You just used this. Try again in {count} second.",
+            "You just used this. Try again in {count} seconds.",
+            self.seconds,
+        )
 
 
 def command_key(command: str, commands: Mapping[str, float]) -> str | None:

@@ -1,13 +1,24 @@
-"""ISO 3166-1 countries, from pycountry (maintained upstream, not a hand-kept list)."""
+"""ISO 3166-1 countries, from pycountry (maintained upstream, not a hand-kept list).
+
+Names are shown in the current language (i18n): pycountry ships its own gettext catalogs of
+ISO 3166-1 names (domain "iso3166-1", `pycountry.LOCALES_DIR`), read once per language. A
+search matches the localised name as well as the English names and the codes, so a player
+can type either.
+"""
 
 from __future__ import annotations
 
+import gettext
 import unicodedata
 from functools import cache
 
+import icu
 import pycountry
 
+from i18n import SOURCE, current
+
 AUTOCOMPLETE_LIMIT = 25  # Discord's maximum number of autocomplete choices
+_ISO_DOMAIN = "iso3166-1"
 
 
 def _fold(text: str) -> str:
@@ -16,32 +27,75 @@ def _fold(text: str) -> str:
 
 
 @cache
-def _countries() -> tuple[tuple[str, str, str], ...]:
-    """(alpha_2, display name, folded search text), sorted by display name."""
-    rows = []
-    for country in pycountry.countries:
-        name = getattr(country, "common_name", None) or country.name
-        search = " ".join(
-            _fold(n)
-            for n in (name, country.name, getattr(country, "official_name", ""), country.alpha_3)
-            if n
-        )
-        rows.append((country.alpha_2, name, search))
-    return tuple(sorted(rows, key=lambda row: _fold(row[1])))
+def _catalog(language: str) -> gettext.NullTranslations:
+    """pycountry's catalog of country names in `language` (none for English)."""
+    if language == SOURCE:
+        return gettext.NullTranslations()
+    return gettext.translation(
+        _ISO_DOMAIN, pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+def _local_name(country: object, english: str, language: str) -> str:
+    """The country's name in `language`: its common name translated if the catalog has it,
+    else its ISO name translated, else the English display name."""
+    book = _catalog(language)
+    for source in (getattr(country, "common_name", None), getattr(country, "name", None)):
+        if source:
+            translated = book.gettext(source)
+            if translated != source:
+                return translated
+    return english
 
 
 @cache
-def _by_code() -> dict[str, str]:
-    return {code: name for code, name, _ in _countries()}
+def _countries(language: str = SOURCE) -> tuple[tuple[str, str, str], ...]:
+    """(alpha_2, display name, folded search text) in `language`, sorted by display name.
+
+    The search text holds the localised name and every English name and code, so a search in
+    any language also finds a country by its English name or its alpha-3 code."""
+    rows = []
+    for country in pycountry.countries:
+        english = getattr(country, "common_name", None) or country.name
+        name = english if language == SOURCE else _local_name(country, english, language)
+        search = " ".join(
+            _fold(n)
+            for n in (
+                name,
+                english,
+                country.name,
+                getattr(country, "official_name", ""),
+                country.alpha_3,
+            )
+            if n
+        )
+        rows.append((country.alpha_2, name, search))
+    if language == SOURCE:
+        return tuple(sorted(rows, key=lambda row: _fold(row[1])))
+    # The language's own alphabetical order (ICU's collation: pinyin for Chinese, ...).
+    collator = icu.Collator.createInstance(icu.Locale(language))
+    return tuple(sorted(rows, key=lambda row: collator.getSortKey(row[1])))
+
+
+@cache
+def _by_code(language: str = SOURCE) -> dict[str, str]:
+    return {code: name for code, name, _ in _countries(language)}
 
 
 def country_name(code: str) -> str:
-    """The display name of an alpha-2 code ('FR' → 'France'); the code itself if unknown."""
-    return _by_code().get(code.upper(), code)
+    """The display name of an alpha-2 code in the current language ('FR' → 'France'); the
+    code itself if unknown."""
+    return _by_code(current()).get(code.upper(), code)
+
+
+def english_country_name(code: str) -> str:
+    """The English display name of an alpha-2 code (for logs and hosts)."""
+    return _by_code(SOURCE).get(code.upper(), code)
 
 
 def resolve_country(text: str) -> str | None:
-    """Return the alpha-2 code for an alpha-2 or alpha-3 code or a name; None if there is none."""
+    """Return the alpha-2 code for an alpha-2 or alpha-3 code or a name (English, or in the
+    current language); None if there is none."""
     wanted = text.strip()
     if not wanted:
         return None
@@ -58,31 +112,49 @@ def resolve_country(text: str) -> str | None:
         )
         if folded in (_fold(n) for n in names if n):
             return country.alpha_2
+    language = current()
+    if language != SOURCE:
+        for code, name, _ in _countries(language):
+            if _fold(name) == folded:
+                return code
     return None
 
 
 def search_countries(text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[tuple[str, str]]:
-    """Return up to `limit` (code, name) pairs matching `text`: prefix matches first."""
+    """Return up to `limit` (code, name) pairs matching `text`, names in the current
+    language: prefix matches (of the shown name or the English one, or the code) first."""
+    rows = _countries(current())
     folded = _fold(text.strip())
     if not folded:
-        return [(code, name) for code, name, _ in _countries()[:limit]]
+        return [(code, name) for code, name, _ in rows[:limit]]
+    english = _by_code(SOURCE)
     prefix, inner = [], []
-    for code, name, search in _countries():
-        if _fold(name).startswith(folded) or code.casefold() == folded:
+    for code, name, search in rows:
+        if (
+            _fold(name).startswith(folded)
+            or _fold(english[code]).startswith(folded)
+            or code.casefold() == folded
+        ):
             prefix.append((code, name))
         elif folded in search:
             inner.append((code, name))
     return (prefix + inner)[:limit]
 
 
-@cache
 def country_pages(page_size: int = 25) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     """Split the sorted country list into pages that fit one select: (label, ((code, name), ...)).
 
     A label names the first and last country of its page ("Afghanistan – Burundi"), so a player
-    can find any of the ~250 countries with two selects of at most 25 options each.
+    can find any of the ~250 countries with two selects of at most 25 options each. Names and
+    their order are the current language's, so a page number means the same page only within
+    one language.
     """
-    rows = [(code, name) for code, name, _ in _countries()]
+    return _pages(current(), page_size)
+
+
+@cache
+def _pages(language: str, page_size: int) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    rows = [(code, name) for code, name, _ in _countries(language)]
     pages = []
     for start in range(0, len(rows), page_size):
         chunk = tuple(rows[start : start + page_size])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from i18n import N_
 from ladder.errors import GuardRefusal
 from ladder.players import Player
 
@@ -30,15 +31,16 @@ class CommandRule:
     dm_only: bool = True
 
 
+# English message ids; GuardRefusal carries one and the pipeline shows it translated.
 REFUSALS = {
-    "banned": "You are banned from this ladder. If you think this is a mistake, ask an admin.",
-    "admin": "Only ladder admins can use this command.",
-    "dm_only": (
+    "banned": N_("You are banned from this ladder. If you think this is a mistake, ask an admin."),
+    "admin": N_("Only ladder admins can use this command."),
+    "dm_only": N_(
         "Please use this command in a direct message with me: click my name, "
         "choose **Message**, and run it there."
     ),
-    "terms": "Please accept the terms of service first: use `/termsofservice`.",
-    "setup": "Please set up your profile first: use `/setup`.",
+    "terms": N_("Please accept the terms of service first: use `/termsofservice`."),
+    "setup": N_("Please set up your profile first: use `/setup`."),
 }
 
 

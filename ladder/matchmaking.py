@@ -46,6 +46,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from i18n import N_
 from ladder.config import MatchmakingConfig
 from ladder.errors import ValidationError, quoted
 
@@ -136,11 +137,16 @@ def validate_vetoes(
     chosen = list(vetoes)
     unknown = [m for m in chosen if m not in map_pool]
     if unknown:
-        raise ValidationError("vetoes", f"{quoted(unknown[0])} is not in this season's map pool.")
+        raise ValidationError(
+            "vetoes", N_("{map} is not in this season's map pool."), map=quoted(unknown[0])
+        )
     result = frozenset(chosen)
     if len(result) > max_vetoes:
         raise ValidationError(
-            "vetoes", f"You can veto at most {max_vetoes} maps; you picked {len(result)}."
+            "vetoes",
+            N_("You can veto at most {max} maps; you picked {count}."),
+            max=max_vetoes,
+            count=len(result),
         )
     return result
 

@@ -23,6 +23,7 @@ from datetime import datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from i18n import N_, _
 from ladder.errors import ValidationError, quoted
 
 _HHMM = re.compile(r"([01]?\d|2[0-3])[:h]?([0-5]\d)?")
@@ -94,8 +95,11 @@ def zone(name: str) -> ZoneInfo:
         pass
     raise ValidationError(
         "time_zone",
-        f"{quoted(cleaned[:64])} is not a time zone. Pick one from the list, "
-        "e.g. Europe/Berlin or America/New_York.",
+        N_(
+            "{zone} is not a time zone. Pick one from the list, "
+            "e.g. Europe/Berlin or America/New_York."
+        ),
+        zone=quoted(cleaned[:64]),
     )
 
 
@@ -124,12 +128,13 @@ def parse_quiet_hours(text: str) -> QuietHours | None:
         if times[0] is not None and times[1] is not None:
             if times[0] == times[1]:
                 raise ValidationError(
-                    "quiet_hours", "Quiet hours must start and end at different times."
+                    "quiet_hours", N_("Quiet hours must start and end at different times.")
                 )
             return QuietHours(times[0], times[1])
     raise ValidationError(
         "quiet_hours",
-        f"{quoted(text.strip()[:32])} is not a time range. Write it as 23:00-07:00, or off.",
+        N_("{text} is not a time range. Write it as 23:00-07:00, or off."),
+        text=quoted(text.strip()[:32]),
     )
 
 
@@ -214,21 +219,38 @@ def about_rating(mmr: int) -> int:
 
 
 def notice_text(race_name: str, region: str | None, mmr: int) -> str:
-    """The DM: "Someone is looking for a BW Zerg match in EU (about 1650). /queue to play.\""""
-    where = f" in {region}" if region else ""
+    """The DM, in the current language (render it in the subscriber's):
+    "Someone is looking for a BW Zerg match in EU (about 1650). /queue to play.\""""
     about = about_rating(mmr)
-    return f"Someone is looking for a {race_name} match{where} (about {about}). /queue to play."
+    if region:
+        return _(
+            "Someone is looking for a {race} match in {region} (about {rating}). /queue to play.",
+            race=race_name,
+            region=region,
+            rating=about,
+        )
+    return _(
+        "Someone is looking for a {race} match (about {rating}). /queue to play.",
+        race=race_name,
+        rating=about,
+    )
 
 
 def parse_codes(
-    text: str, known: Iterable[str], field: str, names: Mapping[str, str]
+    text: str,
+    known: Iterable[str],
+    field: str,
+    names: Mapping[str, str],
+    aliases: Iterable[tuple[str, str]] = (),
 ) -> frozenset[str]:
     """A comma-separated list of codes or names ("bw_zerg, SC2 Terran"); "all"/"" → empty
-    (all of them). An unknown one is a ValidationError naming it."""
+    (all of them). `aliases` are more (code, name) pairs to accept, such as the names in
+    other languages. An unknown one is a ValidationError naming it."""
     cleaned = text.strip()
     if cleaned.casefold() in ("", "all", "any"):
         return frozenset()
     by_key = {code.casefold(): code for code in known}
+    by_key.update({name.casefold(): code for code, name in aliases})
     by_key.update({name.casefold(): code for code, name in names.items()})
     chosen: set[str] = set()
     for part in cleaned.split(","):
@@ -236,9 +258,12 @@ def parse_codes(
         if not key:
             continue
         if key not in by_key:
-            options = ", ".join(known)
             raise ValidationError(
-                field, f"{quoted(part.strip()[:32])} is not one of: {options} (or all)."
+                field,
+                # Translators: {options} are codes (bw_zerg, EU); "all" is typed as is.
+                N_("{value} is not one of: {options} (or all)."),
+                value=quoted(part.strip()[:32]),
+                options=", ".join(known),
             )
         chosen.add(by_key[key])
     return frozenset(chosen)

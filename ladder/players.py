@@ -12,7 +12,11 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import icu
+
+from i18n import N_, SOURCE, Text, _, current, format_list, lazy
 from ladder.countries import country_name, resolve_country
 from ladder.errors import ValidationError, quoted
 from ladder.names import (
@@ -118,8 +122,11 @@ class BattletagTakenError(ValidationError):
     def __init__(self, battletag: str) -> None:
         super().__init__(
             "battletag",
-            f"The battletag {quoted(battletag)} is already used by another player: each Battle.net"
-            " account can have only one ladder player. If it is yours, please ask an admin.",
+            N_(
+                "The battletag {battletag} is already used by another player: each Battle.net"
+                " account can have only one ladder player. If it is yours, please ask an admin."
+            ),
+            battletag=quoted(battletag),
         )
         self.battletag = battletag
 
@@ -129,15 +136,113 @@ def names_clash(a: str, b: str) -> bool:
     return name_key(a) == name_key(b) or shape_key(a) == shape_key(b)
 
 
-def describe_char(ch: str) -> str:
-    """Name a character so that invisible and control characters show up in a message."""
+def describe_char(ch: str) -> str | Text:
+    """Name a character so that invisible and control characters show up in a message: the
+    character in backticks, or a description (a `Text`, shown in the current language)."""
     if ch == " ":
-        return "a space"
+        return lazy("a space")
     visible = ch.isprintable() and not ch.isspace() and not is_ignorable(ch)
     if visible and unicodedata.category(ch) != "Cf":
         return f"`{ch}`"
     name = unicodedata.name(ch, "control character")
-    return f"an invisible {name.lower()} (U+{ord(ch):04X})"
+    # Translators: {name} is the character's Unicode name, in English; {code} like U+200B.
+    return lazy("an invisible {name} (U+{code})", name=name.lower(), code=f"{ord(ch):04X}")
+
+
+class _Scripts:
+    """Script names (ICU's English ones, from ladder.names.mixed_scripts) as a list shown in
+    the current language: "Latin and Cyrillic", "로마자 및 키릴 문자"."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __str__(self) -> str:
+        language = current()
+        if language == SOURCE:
+            return format_list(self.names)
+        shown = []
+        for name in self.names:
+            try:
+                code = icu.Script(icu.Script.getCode(name.replace(" ", "_"))[0]).getShortName()
+                shown.append(icu.Locale(f"und_{code}").getDisplayScript(icu.Locale(language)))
+            except (icu.ICUError, IndexError, ValueError):
+                shown.append(name)
+        return format_list(shown)
+
+
+# One whole sentence per field and rule ("Player name ..." / "Alt name {number} ..."): a
+# translation cannot assemble a sentence from a label.
+_NAME_RULES: dict[str, tuple[str, str]] = {
+    "required": (N_("Player name is required."), N_("Alt name {number} is required.")),
+    "characters": (
+        N_("Player name may contain only letters, digits, `_` and `-`; {char} is not allowed."),
+        N_(
+            "Alt name {number} may contain only letters, digits, `_` and `-`; {char} is not "
+            "allowed."
+        ),
+    ),
+    "not_recommended": (
+        N_(
+            "Player name may not contain {char} ({char_name}): Unicode does not recommend it in "
+            "names, as it is rare or easily mistaken for another character."
+        ),
+        N_(
+            "Alt name {number} may not contain {char} ({char_name}): Unicode does not recommend "
+            "it in names, as it is rare or easily mistaken for another character."
+        ),
+    ),
+    "length": (
+        N_("Player name must be {min}–{max} characters long; {name} has {length}."),
+        N_("Alt name {number} must be {min}–{max} characters long; {name} has {length}."),
+    ),
+    "scripts": (
+        N_(
+            "Player name {name} mixes {scripts} characters, so it could pass for another name. "
+            "Please use one script: all Latin, all Cyrillic, all Hangul, and so on (Japanese "
+            "kana with kanji, or Korean Hangul with Hanja, count as one)."
+        ),
+        N_(
+            "Alt name {number} {name} mixes {scripts} characters, so it could pass for another "
+            "name. Please use one script: all Latin, all Cyrillic, all Hangul, and so on "
+            "(Japanese kana with kanji, or Korean Hangul with Hanja, count as one)."
+        ),
+    ),
+    "some_scripts": (
+        N_(
+            "Player name {name} mixes characters of different scripts, so it could pass for "
+            "another name. Please use one script: all Latin, all Cyrillic, all Hangul, and so on "
+            "(Japanese kana with kanji, or Korean Hangul with Hanja, count as one)."
+        ),
+        N_(
+            "Alt name {number} {name} mixes characters of different scripts, so it could pass "
+            "for another name. Please use one script: all Latin, all Cyrillic, all Hangul, and "
+            "so on (Japanese kana with kanji, or Korean Hangul with Hanja, count as one)."
+        ),
+    ),
+    "digits": (
+        N_(
+            "Player name {name} mixes digits of different number systems, so it could pass for "
+            "another name. Please use one kind of digit."
+        ),
+        N_(
+            "Alt name {number} {name} mixes digits of different number systems, so it could "
+            "pass for another name. Please use one kind of digit."
+        ),
+    ),
+}
+
+
+def _name_error(field: str, rule: str, **params: Any) -> ValidationError:
+    """The ValidationError of `rule` for the name in `field` (player_name or alt_name_N)."""
+    main, alt = _NAME_RULES[rule]
+    if field.startswith("alt_name_"):
+        return ValidationError(field, alt, number=int(field.removeprefix("alt_name_")), **params)
+    return ValidationError(field, main, **params)
 
 
 def _is_name_char(ch: str) -> bool:
@@ -145,62 +250,50 @@ def _is_name_char(ch: str) -> bool:
     return category.startswith("L") or category == "Nd" or ch in "_-"
 
 
-def validate_name(value: str, *, label: str = "Player name", field: str = "player_name") -> str:
+def validate_name(value: str, *, field: str = "player_name") -> str:
     """Return the name (NFKC-normalised) or raise ValidationError saying which rule it broke.
 
+    `field` is "player_name" or "alt_name_1"/"alt_name_2"; each has its own messages.
     NFKC turns full-width and other compatibility letters into the plain ones (`Ｂｏｂ` is
     stored as `Bob`), so a name is always written the one way its skeleton is computed from.
     """
     name = unicodedata.normalize("NFC", value or "").strip()
     if not name:
-        raise ValidationError(field, f"{label} is required.")
+        raise _name_error(field, "required")
     for ch in name:
         # Hangul fillers are letters to Unicode (Lo), and draw as nothing.
         if not _is_name_char(ch) or is_ignorable(ch):
-            raise ValidationError(
-                field,
-                f"{label} may contain only letters, digits, `_` and `-`; "
-                f"{describe_char(ch)} is not allowed.",
-            )
-    _check_length(name, label, field)
+            raise _name_error(field, "characters", char=describe_char(ch))
+    _check_length(name, field)
     for ch in name:
         if not all(_is_name_char(c) and is_allowed(c) for c in unicodedata.normalize("NFKC", ch)):
-            raise ValidationError(
+            raise _name_error(
                 field,
-                f"{label} may not contain {describe_char(ch)} "
-                f"({unicodedata.name(ch, 'unnamed').lower()}): Unicode does not recommend it "
-                "in names, as it is rare or easily mistaken for another character.",
+                "not_recommended",
+                char=describe_char(ch),
+                char_name=unicodedata.name(ch, "unnamed").lower(),
             )
     name = unicodedata.normalize("NFKC", name)
-    _check_length(name, label, field)
+    _check_length(name, field)
     scripts = mixed_scripts(name)
     if scripts is not None:
-        mixed = (
-            f"{', '.join(scripts[:-1])} and {scripts[-1]} characters"
-            if len(scripts) > 1
-            else "characters of different scripts"
-        )
-        raise ValidationError(
-            field,
-            f"{label} {quoted(name)} mixes {mixed}, so it could pass for another name. Please use "
-            "one script: all Latin, all Cyrillic, all Hangul, and so on (Japanese kana with "
-            "kanji, or Korean Hangul with Hanja, count as one).",
-        )
+        if len(scripts) > 1:
+            raise _name_error(field, "scripts", name=quoted(name), scripts=_Scripts(scripts))
+        raise _name_error(field, "some_scripts", name=quoted(name))
     if mixes_number_systems(name):
-        raise ValidationError(
-            field,
-            f"{label} {quoted(name)} mixes digits of different number systems, so it could pass "
-            "for another name. Please use one kind of digit.",
-        )
+        raise _name_error(field, "digits", name=quoted(name))
     return name
 
 
-def _check_length(name: str, label: str, field: str) -> None:
+def _check_length(name: str, field: str) -> None:
     if not NAME_MIN <= len(name) <= NAME_MAX:
-        raise ValidationError(
+        raise _name_error(
             field,
-            f"{label} must be {NAME_MIN}–{NAME_MAX} characters long; "
-            f"{quoted(name, NAME_MAX + 20)} has {len(name)}.",
+            "length",
+            min=NAME_MIN,
+            max=NAME_MAX,
+            name=quoted(name, NAME_MAX + 20),
+            length=len(name),
         )
 
 
@@ -208,11 +301,12 @@ def validate_battletag(value: str) -> str:
     """Return a battletag `Name#1234` or raise ValidationError naming the broken rule."""
     tag = unicodedata.normalize("NFC", value or "").strip()
     if not tag:
-        raise ValidationError("battletag", "Battletag is required, like `Name#1234`.")
+        raise ValidationError("battletag", N_("Battletag is required, like `Name#1234`."))
     match = _BATTLETAG.match(tag)
     if not match:
         raise ValidationError(
-            "battletag", "Battletag must look like `Name#1234`: a name, `#`, then 3–12 digits."
+            "battletag",
+            N_("Battletag must look like `Name#1234`: a name, `#`, then 3–12 digits."),
         )
     name, digits = match["name"], match["digits"]
     for ch in name:
@@ -220,17 +314,21 @@ def validate_battletag(value: str) -> str:
         if not (category.startswith("L") or category == "Nd") or is_ignorable(ch):
             raise ValidationError(
                 "battletag",
-                f"The name part of a battletag may contain only letters and digits; "
-                f"{describe_char(ch)} is not allowed.",
+                N_(
+                    "The name part of a battletag may contain only letters and digits; "
+                    "{char} is not allowed."
+                ),
+                char=describe_char(ch),
             )
     if len(name) > BATTLETAG_NAME_MAX:
         raise ValidationError(
             "battletag",
-            f"The name part of a battletag may be at most {BATTLETAG_NAME_MAX} characters.",
+            N_("The name part of a battletag may be at most {max} characters."),
+            max=BATTLETAG_NAME_MAX,
         )
     if not _ASCII_DIGITS.match(digits):
         raise ValidationError(
-            "battletag", "The part after `#` in a battletag must be 3–12 digits (0–9)."
+            "battletag", N_("The part after `#` in a battletag must be 3–12 digits (0–9).")
         )
     return f"{name}#{digits}"
 
@@ -241,11 +339,12 @@ def validate_alt_names(main: str, values: list[str | None]) -> tuple[str, ...]:
     for number, value in enumerate(values, start=1):
         if not value or not value.strip():
             continue
-        alt = validate_name(value, label=f"Alt name {number}", field=f"alt_name_{number}")
+        alt = validate_name(value, field=f"alt_name_{number}")
         if any(names_clash(alt, given) for given in (main, *alts)):
             raise ValidationError(
                 f"alt_name_{number}",
-                f"Alt name {number} repeats a name you already gave (or looks just like it).",
+                N_("Alt name {number} repeats a name you already gave (or looks just like it)."),
+                number=number,
             )
         alts.append(alt)
     return tuple(alts)
@@ -256,17 +355,34 @@ def validate_country(value: str) -> str:
     code = resolve_country(value or "")
     if code is None:
         raise ValidationError(
-            "country", "Please pick a country from the list (start typing its name)."
+            "country", N_("Please pick a country from the list (start typing its name).")
         )
     return code
+
+
+class _Regions:
+    """The regions a message lists, as "EU (Europe), NA (North America)", names in the
+    current language (they are read when the message is shown)."""
+
+    __slots__ = ("regions",)
+
+    def __init__(self, regions: Mapping[str, str]) -> None:
+        self.regions = regions
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{c} ({n})" for c, n in self.regions.items())
 
 
 def validate_region(value: str, regions: Mapping[str, str]) -> str:
     """Return the region code if `regions` knows it, or raise ValidationError listing them."""
     code = (value or "").strip().upper()
     if code not in regions:
-        known = ", ".join(f"{c} ({n})" for c, n in regions.items())
-        raise ValidationError("region", f"Please pick one of the regions: {known}.")
+        raise ValidationError(
+            "region", N_("Please pick one of the regions: {regions}."), regions=_Regions(regions)
+        )
     return code
 
 
@@ -304,8 +420,8 @@ def profile_changes(player: Player | None, draft: ProfileDraft) -> list[Change]:
 
 
 def describe_country(code: str | None) -> str:
-    """A country code as '🇫🇷 France', or 'not set'."""
+    """A country code as '🇫🇷 France' (the name in the current language), or 'not set'."""
     if not code:
-        return "not set"
+        return _("not set")
     flag = "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in code.upper())
     return f"{flag} {country_name(code)}"

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from i18n import N_, Text, _, lazy
 from ladder.errors import ValidationError, quoted
 from ladder.rating import Result
 
@@ -66,20 +67,26 @@ class Refusal(StrEnum):
 
 
 _UNREADABLE = {
-    "unreadable": "That file is not a StarCraft II replay the bot can read (damaged, cut short, "
-    "or another kind of file).",
-    "memory": "That file needs far more memory to read than a replay does, so it was not read.",
-    "timeout": "Reading that file took too long, so it was stopped. If it is a real replay, "
-    "please try once more.",
-    "crashed": "The replay reader stopped unexpectedly on that file. If it is a real replay, "
-    "please try once more.",
+    "unreadable": N_(
+        "That file is not a StarCraft II replay the bot can read (damaged, cut short, "
+        "or another kind of file)."
+    ),
+    "memory": N_("That file needs far more memory to read than a replay does, so it was not read."),
+    "timeout": N_(
+        "Reading that file took too long, so it was stopped. If it is a real replay, "
+        "please try once more."
+    ),
+    "crashed": N_(
+        "The replay reader stopped unexpectedly on that file. If it is a real replay, "
+        "please try once more."
+    ),
 }
 
 
 class ReplayUnreadableError(ValidationError):
     """The file could not be read as a replay; `reason` is one of the codes above."""
 
-    title = "Replay not read"
+    title = N_("Replay not read")
 
     def __init__(self, reason: str) -> None:
         super().__init__("file", _UNREADABLE.get(reason, _UNREADABLE["unreadable"]))
@@ -187,7 +194,7 @@ class Verdict:
     """The outcome of `verify`: verified with the proven result, or the first broken rule."""
 
     refusal: Refusal | None
-    message: str
+    message: Text  # shown in the current language when rendered (str(), an f-string)
     result: Result | None = None  # player 1's side of the match
     player1_slot: int | None = None  # which replay slot is the match's player 1
 
@@ -232,32 +239,44 @@ def verify(
     if len(players) > 2 and computers:
         return Verdict(
             Refusal.COOP,
-            f"This replay is a co-op or custom game with {len(players)} slots, some played by "
-            "the computer, not a 1v1 between two people.",
+            lazy(
+                "This replay is a co-op or custom game with {slots} slots, some played by "
+                "the computer, not a 1v1 between two people.",
+                slots=len(players),
+            ),
         )
     if len(players) != 2:
         return Verdict(
             Refusal.NOT_1V1,
-            f"This replay has {len(players)} players, not a 1v1 between two people.",
+            lazy(
+                "This replay has {count} players, not a 1v1 between two people.",
+                count=len(players),
+            ),
         )
     if computers:
         return Verdict(
             Refusal.COMPUTER,
-            f"This replay is a game against the computer ({quoted(computers[0].name)}), "
-            "not against your opponent.",
+            lazy(
+                "This replay is a game against the computer ({name}), not against your opponent.",
+                name=quoted(computers[0].name),
+            ),
         )
     first, second = players
     results = {first.result, second.result}
     if results not in ({"Win", "Loss"}, {"Tie"}):
-        return Verdict(Refusal.NO_RESULT, "This replay does not record who won the game.")
+        return Verdict(Refusal.NO_RESULT, lazy("This replay does not record who won the game."))
 
     slot = _slot_of_player1(facts, match)
     if slot is None:
-        shown = " and ".join(quoted(p.name) for p in players)
         return Verdict(
             Refusal.NAMES,
-            f"The players in this replay ({shown}) are not the two players of match "
-            f"#{match.match_id}: the names must be their battletag names or alt names.",
+            lazy(
+                "The players in this replay ({name1} and {name2}) are not the two players of "
+                "match #{match}: the names must be their battletag names or alt names.",
+                name1=quoted(first.name),
+                name2=quoted(second.name),
+                match=match.match_id,
+            ),
         )
     p1, p2 = (first, second) if slot == 0 else (second, first)
 
@@ -265,8 +284,12 @@ def verify(
     if map_key(pool_name) != map_key(match.map_name):
         return Verdict(
             Refusal.MAP,
-            f"This replay was played on {quoted(facts.map_name)}, but match #{match.match_id} "
-            f"is on {quoted(match.map_name)}.",
+            lazy(
+                "This replay was played on {replay_map}, but match #{match} is on {match_map}.",
+                replay_map=quoted(facts.map_name),
+                match=match.match_id,
+                match_map=quoted(match.map_name),
+            ),
         )
 
     race_codes = races or {}
@@ -275,28 +298,42 @@ def verify(
         if played is not None and expected in race_codes.values() and played != expected:
             return Verdict(
                 Refusal.RACE,
-                f"In this replay {quoted(player.name)} played {quoted(player.race)}, but queued "
-                f"for match #{match.match_id} as `{expected}`.",
+                lazy(
+                    # Translators: {race} is the replay's race name (`Terran`), {code} the
+                    # ladder's race code (`sc2_zerg`).
+                    "In this replay {name} played {race}, but queued for match #{match} as "
+                    "`{code}`.",
+                    name=quoted(player.name),
+                    race=quoted(player.race),
+                    match=match.match_id,
+                    code=expected,
+                ),
             )
 
     start = facts.start_time
     if start is None or start < match.created_at - CLOCK_SLACK:
-        return Verdict(
-            Refusal.TOO_EARLY,
-            f"This game was played before match #{match.match_id} was made"
-            + (f" (it started {start:%Y-%m-%d %H:%M} UTC)." if start else "."),
-        )
+        if start is None:
+            early = lazy(
+                "This game was played before match #{match} was made.", match=match.match_id
+            )
+        else:
+            early = lazy(
+                "This game was played before match #{match} was made (it started {time} UTC).",
+                match=match.match_id,
+                time=f"{start:%Y-%m-%d %H:%M}",
+            )
+        return Verdict(Refusal.TOO_EARLY, early)
     if match.report_deadline is not None and start > match.report_deadline:
         return Verdict(
             Refusal.TOO_LATE,
-            f"This game started after match #{match.match_id}'s report deadline.",
+            lazy("This game started after match #{match}'s report deadline.", match=match.match_id),
         )
 
     if p1.result == "Tie":
         result = Result.DRAW
     else:
         result = Result.P1_WIN if p1.result == "Win" else Result.P2_WIN
-    return Verdict(None, "The replay matches the match.", result, slot)
+    return Verdict(None, lazy("The replay matches the match."), result, slot)
 
 
 def _slot_of_player1(facts: ReplayFacts, match: MatchFacts) -> int | None:
@@ -313,26 +350,39 @@ def _slot_of_player1(facts: ReplayFacts, match: MatchFacts) -> int | None:
 
 
 def describe(facts: ReplayFacts) -> str:
-    """One line of what the replay shows, player text quoted (for messages and the admin)."""
-    people = " vs ".join(
-        f"{quoted(p.name, 32)} ({quoted(p.race, 16)}{', won' if p.result == 'Win' else ''})"
-        for p in facts.players[:4]
-    )
-    when = f", {facts.start_time:%Y-%m-%d %H:%M} UTC" if facts.start_time else ""
-    return f"{people} on {quoted(facts.map_name, 48)}{when}"
+    """One line of what the replay shows, player text quoted (for messages and the admin), in
+    the current language."""
+    people = []
+    for p in facts.players[:4]:
+        name, race = quoted(p.name, 32), quoted(p.race, 16)
+        if p.result == "Win":
+            people.append(_("{name} ({race}, won)", name=name, race=race))
+        else:
+            people.append(_("{name} ({race})", name=name, race=race))
+    # Translators: between the players of a replay: "`A` (`Zerg`) vs `B` (`Terran`)".
+    shown = _(" vs ").join(people)
+    if facts.start_time:
+        return _(
+            "{players} on {map}, {time} UTC",
+            players=shown,
+            map=quoted(facts.map_name, 48),
+            time=f"{facts.start_time:%Y-%m-%d %H:%M}",
+        )
+    return _("{players} on {map}", players=shown, map=quoted(facts.map_name, 48))
 
 
 # What a refusal means, short: for the admin's dispute view and the match page.
+# English message ids: translate where shown, `_(REFUSAL_TEXT[refusal])`.
 REFUSAL_TEXT: dict[Refusal, str] = {
-    Refusal.COOP: "a co-op or custom game, not a 1v1",
-    Refusal.NOT_1V1: "not a 1v1",
-    Refusal.COMPUTER: "a game against the computer",
-    Refusal.NO_RESULT: "no winner recorded",
-    Refusal.NAMES: "the names are not the two players'",
-    Refusal.MAP: "another map",
-    Refusal.RACE: "another race",
-    Refusal.TOO_EARLY: "played before the match was made",
-    Refusal.TOO_LATE: "played after the match's report deadline",
+    Refusal.COOP: N_("a co-op or custom game, not a 1v1"),
+    Refusal.NOT_1V1: N_("not a 1v1"),
+    Refusal.COMPUTER: N_("a game against the computer"),
+    Refusal.NO_RESULT: N_("no winner recorded"),
+    Refusal.NAMES: N_("the names are not the two players'"),
+    Refusal.MAP: N_("another map"),
+    Refusal.RACE: N_("another race"),
+    Refusal.TOO_EARLY: N_("played before the match was made"),
+    Refusal.TOO_LATE: N_("played after the match's report deadline"),
 }
 
 
@@ -367,7 +417,12 @@ class ReplayRecord:
         return self.refusal is None
 
     def proves(self) -> str:
-        """One line: what the replay shows and whether it verified (player text quoted)."""
+        """One line: what the replay shows and whether it verified (player text quoted), in
+        the current language."""
         if self.refusal is None:
-            return f"{describe(self.facts)}; verified"
-        return f"{describe(self.facts)}; not verified: {REFUSAL_TEXT[self.refusal]}"
+            return _("{replay}; verified", replay=describe(self.facts))
+        return _(
+            "{replay}; not verified: {reason}",
+            replay=describe(self.facts),
+            reason=_(REFUSAL_TEXT[self.refusal]),
+        )

@@ -47,6 +47,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from i18n import N_
 from ladder.errors import ConflictError
 from ladder.rating import Result
 
@@ -61,7 +62,7 @@ class NotInMatchError(MatchConflictError):
     """Someone who is not one of the two players acted on the match."""
 
     def __init__(self) -> None:
-        super().__init__("You are not a player in this match.")
+        super().__init__(N_("You are not a player in this match."))
 
 
 class DeadlinePassedError(MatchConflictError):
@@ -377,15 +378,30 @@ def _require_player(state: MatchState, player: int) -> None:
         raise NotInMatchError()
 
 
+_CLOSED = {
+    MatchStatus.FINISHED: N_("This match is already decided."),
+    MatchStatus.CANCELLED: N_("This match was cancelled: not everyone confirmed in time."),
+    MatchStatus.ABORTED: N_("This match was aborted."),
+    MatchStatus.INVALIDATED: N_("This match was invalidated and counts for nothing."),
+    MatchStatus.DISPUTED: N_("This match is disputed; an admin will decide it."),
+}
+
+# One whole sentence per outcome: a translation cannot put a word into "a **{outcome}**".
+_ALREADY_REPORTED = {
+    Outcome.WIN: N_(
+        "You already reported a **win**. If that was a mistake, ask an admin to fix it."
+    ),
+    Outcome.LOSS: N_(
+        "You already reported a **loss**. If that was a mistake, ask an admin to fix it."
+    ),
+    Outcome.DRAW: N_(
+        "You already reported a **draw**. If that was a mistake, ask an admin to fix it."
+    ),
+}
+
+
 def _closed(state: MatchState) -> MatchClosedError:
-    messages = {
-        MatchStatus.FINISHED: "This match is already decided.",
-        MatchStatus.CANCELLED: "This match was cancelled: not everyone confirmed in time.",
-        MatchStatus.ABORTED: "This match was aborted.",
-        MatchStatus.INVALIDATED: "This match was invalidated and counts for nothing.",
-        MatchStatus.DISPUTED: "This match is disputed; an admin will decide it.",
-    }
-    return MatchClosedError(messages.get(state.status, "This match is over."))
+    return MatchClosedError(_CLOSED.get(state.status, N_("This match is over.")))
 
 
 def _confirm(state: MatchState, player: int, now: datetime) -> Transition:
@@ -398,7 +414,7 @@ def _confirm(state: MatchState, player: int, now: datetime) -> Transition:
     if state.status is not MatchStatus.AWAITING_CONFIRMATION:
         raise _closed(state)
     if now >= state.confirm_deadline:
-        raise DeadlinePassedError("Too late: the time to confirm this match has run out.")
+        raise DeadlinePassedError(N_("Too late: the time to confirm this match has run out."))
     confirmed = state.confirmed | {player}
     if len(confirmed) < 2:
         return replace(state, confirmed=confirmed), (Confirmed(player),)
@@ -414,22 +430,26 @@ def _abort(state: MatchState, player: int, aborts_left: int, now: datetime) -> T
     if state.status is MatchStatus.ABORTED:
         if state.aborted_by == player:
             return state, _NOTHING  # double click: the abort is spent once
-        raise MatchClosedError("Your opponent already aborted this match; no abort was spent.")
+        raise MatchClosedError(N_("Your opponent already aborted this match; no abort was spent."))
     if state.status is MatchStatus.AWAITING_CONFIRMATION:
         if now >= state.confirm_deadline:
-            raise DeadlinePassedError("Too late: this match's confirmation time has run out.")
+            raise DeadlinePassedError(N_("Too late: this match's confirmation time has run out."))
     elif state.status is MatchStatus.IN_PROGRESS:
         if state.p1_report is not None or state.p2_report is not None:
-            raise WrongStateError("A result was already reported, so this match can't be aborted.")
+            raise WrongStateError(
+                N_("A result was already reported, so this match can't be aborted.")
+            )
         assert state.report_deadline is not None
         if now >= state.report_deadline:
-            raise DeadlinePassedError("Too late: this match's reporting time has run out.")
+            raise DeadlinePassedError(N_("Too late: this match's reporting time has run out."))
     else:
         raise _closed(state)
     if aborts_left <= 0:
         raise NoAbortsLeftError(
-            "You have no aborts left this month. Play the match, or wait until they refill "
-            "on the 1st (UTC)."
+            N_(
+                "You have no aborts left this month. Play the match, or wait until they refill "
+                "on the 1st (UTC)."
+            )
         )
     return replace(state, status=MatchStatus.ABORTED, aborted_by=player), (Aborted(player),)
 
@@ -440,16 +460,14 @@ def _report(state: MatchState, player: int, outcome: Outcome, now: datetime) -> 
     if mine is not None:
         if mine is outcome:
             return state, _NOTHING  # double click
-        raise ReportMismatchError(
-            f"You already reported a **{mine}**. If that was a mistake, ask an admin to fix it."
-        )
+        raise ReportMismatchError(_ALREADY_REPORTED[mine])
     if state.status is MatchStatus.AWAITING_CONFIRMATION:
-        raise WrongStateError("The match hasn't started yet: both players must confirm first.")
+        raise WrongStateError(N_("The match hasn't started yet: both players must confirm first."))
     if state.status is not MatchStatus.IN_PROGRESS:
         raise _closed(state)
     assert state.report_deadline is not None
     if now >= state.report_deadline:
-        raise DeadlinePassedError("Too late: the time to report this match has run out.")
+        raise DeadlinePassedError(N_("Too late: the time to report this match has run out."))
 
     if player == state.p1:
         state = replace(state, p1_report=outcome)
@@ -497,7 +515,7 @@ def _report_timeout(state: MatchState, now: datetime) -> Transition:
 def _rule(state: MatchState, admin: int, ruling: Ruling) -> Transition:
     if state.status not in _RULABLE:
         if state.status is MatchStatus.AWAITING_CONFIRMATION:
-            raise WrongStateError("This match hasn't started, so there is nothing to rule on.")
+            raise WrongStateError(N_("This match hasn't started, so there is nothing to rule on."))
         raise _closed(state)
     if ruling is Ruling.INVALIDATE:
         if state.status is MatchStatus.INVALIDATED:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from i18n import N_
 from ladder.errors import ValidationError
 from ladder.ranks import Shares, rank_for
 from ladder.rating import RatingKey
@@ -78,11 +79,13 @@ def valid_season_name(name: str | None) -> str:
     """Return a season's name, stripped, or raise ValidationError with what is wrong."""
     text = (name or "").strip()
     if not text:
-        raise ValidationError("name", "A season needs a name, for example `Spring 2027`.")
+        raise ValidationError("name", N_("A season needs a name, for example `Spring 2027`."))
     if len(text) > NAME_LIMIT:
-        raise ValidationError("name", f"A season's name can be at most {NAME_LIMIT} characters.")
+        raise ValidationError(
+            "name", N_("A season's name can be at most {max} characters."), max=NAME_LIMIT
+        )
     if any(ch in text for ch in "\n\r\t") or any("\ud800" <= ch <= "\udfff" for ch in text):
-        raise ValidationError("name", "A season's name must be one line of ordinary text.")
+        raise ValidationError("name", N_("A season's name must be one line of ordinary text."))
     return text
 
 

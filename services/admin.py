@@ -10,6 +10,7 @@ from dataclasses import replace
 from types import EllipsisType
 from typing import Any
 
+from i18n import N_
 from ladder.config import LadderConfig
 from ladder.errors import ConflictError, ValidationError
 from ladder.players import Player
@@ -67,7 +68,7 @@ class AdminService:
             value = Ruling(ruling)
         except ValueError:
             raise ValidationError(
-                "ruling", "A ruling is **p1_win**, **p2_win**, **draw** or **invalidate**."
+                "ruling", N_("A ruling is **p1_win**, **p2_win**, **draw** or **invalidate**.")
             ) from None
         reason = _valid_reason(reason)
         async with self._core.write() as conn:
@@ -75,8 +76,13 @@ class AdminService:
             before = await self._core.require_match(conn, match_id)
             if expected is not None and ruled_state(before) != ruled_state(expected):
                 raise ConflictError(
-                    f"Match #{match_id} changed since you asked: it is now "
-                    f"{_describe_match_state(before)}. Nothing was changed; run the command again."
+                    # Translators: {state} is a status and result code, e.g. `finished (p1_win)`.
+                    N_(
+                        "Match #{match} changed since you asked: it is now {state}. Nothing was "
+                        "changed; run the command again."
+                    ),
+                    match=match_id,
+                    state=_describe_match_state(before),
                 )
             ruled = AdminRuling(admin_uid, value)
             update, rows = await self._core.apply(conn, before, ruled, now)
@@ -125,16 +131,30 @@ class AdminService:
             if expected is not ...:
                 current = (await self._ratings.mmrs(conn, [key])).get(key)
                 if current != expected:
+                    if current is None:
+                        raise ConflictError(
+                            # Translators: {race} is a race code, e.g. `bw_zerg`.
+                            N_(
+                                "This player's {race} MMR changed since you asked: it is now "
+                                "unrated (no rating yet). Nothing was changed; run the command "
+                                "again."
+                            ),
+                            race=race,
+                        )
                     raise ConflictError(
-                        f"This player's {race} MMR changed since you asked: it is now "
-                        f"{_describe_mmr(current)}. Nothing was changed; run the command again."
+                        N_(
+                            "This player's {race} MMR changed since you asked: it is now "
+                            "{mmr}. Nothing was changed; run the command again."
+                        ),
+                        race=race,
+                        mmr=current,
                     )
             await self._ratings.ensure(conn, uid, [race], self.config.rating.start)
             old = (await self._ratings.mmrs(conn, [key]))[key]
             new = adjusted(old, kind, signed)
             if new < 0:  # refused inside the transaction: the rating made by ensure() goes too
                 raise ValidationError(
-                    "amount", f"That would take the MMR below 0: it is {old} now."
+                    "amount", N_("That would take the MMR below 0: it is {mmr} now."), mmr=old
                 )
             details = {"race": race, "mode": mode, "amount": amount, "old": old, "new": new}
             action_id = await self._admin.record(
@@ -268,31 +288,33 @@ def _value(enum: Any) -> Any:
 
 def _valid_reason(reason: str | None) -> str | None:
     if reason is not None and len(reason) > REASON_MAX:
-        raise ValidationError("reason", f"A reason may be at most {REASON_MAX} characters long.")
-    encodable("reason", reason, "The reason")
+        raise ValidationError(
+            "reason", N_("A reason may be at most {max} characters long."), max=REASON_MAX
+        )
+    encodable("reason", reason)
     return reason or None
 
 
 def _valid_adjustment(mode: str, amount: int) -> tuple[str, int]:
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise ValidationError("amount", "The amount must be a whole number.")
+        raise ValidationError("amount", N_("The amount must be a whole number."))
     if not 0 <= amount <= MMR_AMOUNT_MAX:
-        raise ValidationError("amount", f"The amount must be between 0 and {MMR_AMOUNT_MAX}.")
+        raise ValidationError(
+            "amount", N_("The amount must be between 0 and {max}."), max=MMR_AMOUNT_MAX
+        )
     if mode == "set":
         return "set", amount
     if amount == 0:
-        raise ValidationError("amount", "Adding or subtracting 0 changes nothing.")
+        raise ValidationError("amount", N_("Adding or subtracting 0 changes nothing."))
     if mode == "add":
         return "add", amount
     if mode == "subtract":
         return "add", -amount  # the log stores a subtraction as a negative add
-    raise ValidationError("mode", "The mode is **set**, **add** or **subtract**.")
+    raise ValidationError("mode", N_("The mode is **set**, **add** or **subtract**."))
 
 
 def _describe_match_state(match: MatchRecord) -> str:
+    """The match's status and result as codes ("finished (p1_win)"), the same in every
+    language."""
     status = _value(match.status)
     return f"{status} ({_value(match.result)})" if match.result is not None else status
-
-
-def _describe_mmr(mmr: int | None) -> str:
-    return "unrated (no rating yet)" if mmr is None else str(mmr)

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from ladder.config import LadderConfig
+from i18n import N_
+from ladder.config import LadderConfig, Race
 from ladder.errors import NotFoundError, ValidationError, quoted
 from ladder.rating import RatingChange, RatingKey
 from ladder.records import DisputeRecord, MatchRecord, MatchUpdate, QueueStatus, RatingRow
@@ -189,8 +190,12 @@ class LadderCore:
     def valid_race(self, race: str) -> str:
         """Return `race` if it is one of the ladder's race codes, else ValidationError."""
         if race not in self.config.race_codes:
-            known = ", ".join(f"{r.name} (`{r.code}`)" for r in self.config.races)
-            raise ValidationError("races", f"{quoted(race)} is not a race of this ladder: {known}.")
+            raise ValidationError(
+                "races",
+                N_("{race} is not a race of this ladder: {races}."),
+                race=quoted(race),
+                races=_RaceList(self.config.races),
+            )
         return race
 
 
@@ -206,9 +211,38 @@ def tell_left_queue(
             log.exception("A left-queue listener failed")
 
 
-def encodable(field: str, text: str | None, what: str) -> None:
-    """Refuse text that cannot be stored as UTF-8: a lone surrogate (a broken client's)."""
+# One whole sentence per field that takes free text.
+_BROKEN_TEXT = {
+    "reason": N_("The reason has a broken character (a lone surrogate); please type it again."),
+    "note": N_("The note has a broken character (a lone surrogate); please type it again."),
+    "url": N_("The link has a broken character (a lone surrogate); please type it again."),
+}
+
+
+def encodable(field: str, text: str | None) -> None:
+    """Refuse text that cannot be stored as UTF-8: a lone surrogate (a broken client's).
+    `field` is one of `_BROKEN_TEXT`'s."""
     if text is not None and any("\ud800" <= ch <= "\udfff" for ch in text):
         raise ValidationError(
-            field, f"{what} has a broken character (a lone surrogate); please type it again."
+            field,
+            _BROKEN_TEXT.get(
+                field,
+                N_("The text has a broken character (a lone surrogate); please type it again."),
+            ),
         )
+
+
+class _RaceList:
+    """The ladder's races as "BW Terran (`bw_terran`), ...", names in the language current
+    when the message is shown."""
+
+    __slots__ = ("races",)
+
+    def __init__(self, races: tuple[Race, ...]) -> None:
+        self.races = races
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{r.local_name} (`{r.code}`)" for r in self.races)

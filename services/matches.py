@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import aiosqlite
 
+from i18n import N_
 from ladder.config import LadderConfig
 from ladder.errors import ConflictError, ValidationError
 from ladder.records import DisputeRecord, MatchRecord, MatchUpdate
@@ -71,7 +72,9 @@ class MatchService:
         try:
             value = Outcome(outcome)
         except ValueError:
-            raise ValidationError("outcome", "A result is **win**, **loss** or **draw**.") from None
+            raise ValidationError(
+                "outcome", N_("A result is **win**, **loss** or **draw**.")
+            ) from None
         return await self._act(match_id, _event(Report(uid, value)))
 
     async def add_evidence(
@@ -86,12 +89,13 @@ class MatchService:
                 raise NotInMatchError()
             dispute = await self._disputes.of_match(conn, match_id)
             if dispute is None:
-                raise ConflictError("This match is not disputed, so it takes no evidence.")
+                raise ConflictError(N_("This match is not disputed, so it takes no evidence."))
             if not dispute.is_open:
-                raise ConflictError("An admin has already decided this dispute.")
+                raise ConflictError(N_("An admin has already decided this dispute."))
             if sum(e.uid == uid for e in dispute.evidence) >= EVIDENCE_PER_PLAYER_MAX:
                 raise ConflictError(
-                    f"You have already added {EVIDENCE_PER_PLAYER_MAX} pieces of evidence."
+                    N_("You have already added {count} pieces of evidence."),
+                    count=EVIDENCE_PER_PLAYER_MAX,
                 )
             await self._disputes.add_evidence(conn, dispute.id, uid, note, url, now)
             dispute = await self._disputes.of_match(conn, match_id)
@@ -202,14 +206,18 @@ def _valid_evidence(note: str | None, url: str | None) -> tuple[str | None, str 
     note = note if note and note.strip() else None
     url = url if url and url.strip() else None
     if note is None and url is None:
-        raise ValidationError("evidence", "Add a note, a link, or both.")
+        raise ValidationError("evidence", N_("Add a note, a link, or both."))
     if note is not None and len(note) > NOTE_MAX:
-        raise ValidationError("note", f"The note may be at most {NOTE_MAX} characters long.")
-    encodable("note", note, "The note")
-    encodable("url", url, "The link")
+        raise ValidationError(
+            "note", N_("The note may be at most {max} characters long."), max=NOTE_MAX
+        )
+    encodable("note", note)
+    encodable("url", url)
     if url is not None:
         if len(url) > URL_MAX:
-            raise ValidationError("url", f"The link may be at most {URL_MAX} characters long.")
+            raise ValidationError(
+                "url", N_("The link may be at most {max} characters long."), max=URL_MAX
+            )
         try:
             parts = urlsplit(url)
         except ValueError:
@@ -221,6 +229,6 @@ def _valid_evidence(note: str | None, url: str | None) -> tuple[str | None, str 
             or any(ch.isspace() for ch in url)
         ):
             raise ValidationError(
-                "url", "The link must be a web address starting with http:// or https://."
+                "url", N_("The link must be a web address starting with http:// or https://.")
             )
     return note, url

@@ -71,10 +71,12 @@ class NotificationService:
             changes["enabled"] = enabled
         if races is not None:
             names = {r.code: r.name for r in config.races}
-            changes["races"] = parse_codes(races, config.race_codes, "races", names)
+            local = [(r.code, n) for r in config.races for _, n in r.names]
+            changes["races"] = parse_codes(races, config.race_codes, "races", names, local)
         if regions is not None:
             names = {r.code: r.name for r in config.regions}
-            changes["regions"] = parse_codes(regions, config.region_codes, "regions", names)
+            local = [(r.code, n) for r in config.regions for _, n in r.names]
+            changes["regions"] = parse_codes(regions, config.region_codes, "regions", names, local)
         if quiet_hours is not None:
             changes["quiet"] = parse_quiet_hours(quiet_hours)
         if time_zone is not None:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import aiosqlite
 
+from i18n import N_
 from ladder.config import LadderConfig
 from ladder.errors import ConflictError, GuardRefusal, ValidationError
 from ladder.guards import Access, CommandRule, check_access
@@ -148,15 +149,17 @@ class QueueService:
     async def _check_free_to_queue(self, conn: Reader, uid: int) -> None:
         # The queue rule, written once: one queue entry per player, none while in a match.
         if await self._queue.get(conn, uid) is not None:
-            raise ConflictError("You are already in the queue. Use its Cancel button to leave.")
+            raise ConflictError(N_("You are already in the queue. Use its Cancel button to leave."))
         match = await self._matches.active_of(conn, uid)
         if match is not None:
-            raise ConflictError(f"You are in match #{match.id}: finish or abort it first.")
+            raise ConflictError(
+                N_("You are in match #{match}: finish or abort it first."), match=match.id
+            )
 
     def _valid_races(self, races: Sequence[str]) -> tuple[str, ...]:
         chosen = {self._core.valid_race(r) for r in races}
         if not chosen:
-            raise ValidationError("races", "Pick at least one race to queue with.")
+            raise ValidationError("races", N_("Pick at least one race to queue with."))
         return tuple(r for r in self.config.race_codes if r in chosen)
 
     def _valid_vetoes(self, vetoes: Sequence[str]) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ class QueueBoardService:
         self._core = core
         self._repo = QueueBoardRepository()
         config = core.config
-        self._race_names = {r.code: r.name for r in config.races}
+        self._race_names = config.race_names  # read in the current language
         self._race_order = config.race_codes
 
     async def text(self) -> str:

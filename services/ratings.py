@@ -24,6 +24,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from i18n import N_
 from ladder.config import DEFAULT_RANK_SHARES, RatingConfig
 from ladder.errors import ConflictError
 from ladder.ranks import Shares
@@ -109,7 +110,7 @@ class RatingLedger:
         except sqlite3.IntegrityError as exc:
             # The state machine never finalises twice; the UNIQUE(match_id) is the backstop.
             log.error("Match %s is already in the rating log: %s", match.id, exc)
-            raise ConflictError(f"Match #{match.id} was already rated.") from exc
+            raise ConflictError(N_("Match #{match} was already rated."), match=match.id) from exc
         season = await self._seasons.season_of_match(conn, match.id)
         now_season = (await self._seasons.current(conn)).number
         if season is not None and season != now_season:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from i18n import N_
 from ladder.config import ReplayConfig
 from ladder.errors import ConflictError, NotFoundError, ValidationError
 from ladder.rating import Result
@@ -145,10 +146,14 @@ class ReplayService:
         if replay is None:
             raise NotFoundError("replay", replay_id)
         if not replay.verified or replay.result is None:
-            raise ConflictError(f"Replay #{replay_id} is not verified, so it cannot decide.")
+            raise ConflictError(
+                N_("Replay #{replay} is not verified, so it cannot decide."), replay=replay_id
+            )
         match = await self._core.require_match(conn, replay.match_id)
         if not await self._replays.dispute_open(conn, match.id):
-            raise ConflictError(f"Match #{match.id} has no open dispute: it was already decided.")
+            raise ConflictError(
+                N_("Match #{match} has no open dispute: it was already decided."), match=match.id
+            )
         return await self._admin.resolve_match(
             admin_uid,
             match.id,
@@ -161,8 +166,11 @@ class ReplayService:
         used = await self._replays.by_hash(self._core.reader, sha256)
         if used is not None:
             raise ConflictError(
-                f"This replay file was already uploaded (for match #{used.match_id}). "
-                "Each game's replay counts once."
+                N_(
+                    "This replay file was already uploaded (for match #{match}). "
+                    "Each game's replay counts once."
+                ),
+                match=used.match_id,
             )
 
     async def _verify(self, facts: ReplayFacts, match: MatchRecord) -> Verdict:
@@ -264,10 +272,12 @@ class ReplayService:
 def check_file(filename: str, size: int, max_bytes: int) -> None:
     """Refuse a file that is not a `.SC2Replay` or is larger than `max_bytes`."""
     if not filename.casefold().endswith(REPLAY_SUFFIX):
-        raise ValidationError("file", "Please upload the game's `.SC2Replay` file.")
+        raise ValidationError("file", N_("Please upload the game's `.SC2Replay` file."))
     if size > max_bytes:
         raise ValidationError(
-            "file", f"That file is larger than {max_bytes // 1024} KB; a replay is much smaller."
+            "file",
+            N_("That file is larger than {size} KB; a replay is much smaller."),
+            size=max_bytes // 1024,
         )
     if size == 0:
-        raise ValidationError("file", "That file is empty.")
+        raise ValidationError("file", N_("That file is empty."))

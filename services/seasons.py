@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from i18n import N_
 from ladder.config import LadderConfig
 from ladder.errors import ValidationError
 from ladder.rating_systems import SeasonBreak, soft_reset_all
@@ -135,7 +136,10 @@ class SeasonService:
         if season is None:
             current = await self.current()
             raise ValidationError(
-                "season", f"There is no season {number}: seasons run from 1 to {current.number}."
+                "season",
+                N_("There is no season {number}: seasons run from 1 to {last}."),
+                number=number,
+                last=current.number,
             )
         return season
 
@@ -144,7 +148,9 @@ class SeasonService:
         season = await self.get(number)
         if season.is_current:
             raise ValidationError(
-                "season", f"Season {number} is the current season: it has no final standings yet."
+                "season",
+                N_("Season {number} is the current season: it has no final standings yet."),
+                number=number,
             )
         return await self._seasons.archive(self._core.reader, number)
 
@@ -166,7 +172,9 @@ class SeasonService:
         season = await self.get(number)
         if season.is_current:
             raise ValidationError(
-                "season", f"Season {number} is the current season: it has no final standings yet."
+                "season",
+                N_("Season {number} is the current season: it has no final standings yet."),
+                number=number,
             )
         return season
 

@@ -243,3 +243,77 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_ladder_config(neg)
     assert str(info.value) == f"{neg}: rating.k_factor must be a positive number"
+
+
+def test_names_per_language_are_read_and_shown_in_the_current_language() -> None:
+    from i18n import speaking
+
+    cfg = load_ladder_config(SHIPPED)
+    assert cfg.race("bw_terran").local_name == "BW Terran"  # English by default
+    names = cfg.race_names  # built once, read in whichever language is current
+    regions = cfg.region_names
+    with speaking("ko"):
+        assert cfg.race_name("bw_zerg") == "브루드워 저그"
+        assert names["sc2_protoss"] == "스타2 프로토스"
+        assert regions.get("EU") == "유럽"
+        assert cfg.region_name("NOPE") == "NOPE"
+    with speaking("ru"):
+        assert names["bw_terran"] == "BW Терраны" and regions["CIS"] == "Россия и СНГ"
+    with speaking("zh_CN"):
+        assert dict(names.items())["bw_terran"] == "母巢之战 人族"
+    assert list(names) == list(cfg.race_codes) and names["bw_terran"] == "BW Terran"
+    assert regions.english()["KR"] == "Korea"
+
+
+def test_a_language_without_a_name_falls_back_to_the_name() -> None:
+    from i18n import speaking
+
+    data = shipped()
+    data["races"] = [{"code": "x", "name": "Ex", "names": {"ko": "엑스"}}]
+    data["regions"] = [{"code": "EU", "name": "Europe"}]
+    data["replay"]["races"] = {}
+    cfg = parse_ladder_config(data)
+    with speaking("ru"):
+        assert cfg.race_name("x") == "Ex" and cfg.region_name("EU") == "Europe"
+    with speaking("ko"):
+        assert cfg.race_name("x") == "엑스"
+
+
+@pytest.mark.parametrize(
+    ("names", "field", "detail"),
+    [
+        ({"fr": "Terran"}, "races[0].names.fr", "is not one of the bot's languages"),
+        ({"ko": ""}, "races[0].names.ko", "must be a non-empty string"),
+        ({"ko": "   "}, "races[0].names.ko", "must be a non-empty string"),
+        ({"ko": 3}, "races[0].names.ko", "must be a non-empty string"),
+        ("테란", "races[0].names", "must be a table"),
+    ],
+)
+def test_bad_names_per_language(names: object, field: str, detail: str) -> None:
+    data = shipped()
+    data["races"][0]["names"] = names
+    err = error_for(data)
+    assert err.field == field
+    assert detail in err.user_message
+
+
+def test_bad_region_names() -> None:
+    data = shipped()
+    data["regions"][2]["names"] = {"zh-CN": "欧洲"}
+    err = error_for(data)
+    assert err.field == "regions[2].names.zh-CN"
+
+
+def test_map_names_per_language() -> None:
+    from i18n import speaking
+
+    data = shipped()
+    data["season"]["map_names"] = {"Fighting Spirit": {"ko": "투혼"}}
+    cfg = parse_ladder_config(data)
+    assert cfg.map_name("Fighting Spirit") == "Fighting Spirit"
+    with speaking("ko"):
+        assert cfg.map_name("Fighting Spirit") == "투혼" and cfg.map_name("Eclipse") == "Eclipse"
+    data["season"]["map_names"] = {"Nowhere": {"ko": "어디"}}
+    assert "must be a map of season.map_pool" in error_for(data).user_message
+    data["season"]["map_names"] = {"Eclipse": {"xx": "E"}}
+    assert error_for(data).field == "season.map_names.Eclipse.xx"
