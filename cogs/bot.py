@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -98,8 +99,8 @@ class LadderBot(commands.Bot):
         self.ladder_config = ladder_config
         self.leaderboard = leaderboard
         self.standings = standings
-        self.race_names = {race.code: race.name for race in ladder_config.races}
-        self.regions = {region.code: region.name for region in ladder_config.regions}
+        self.race_names: Mapping[str, str] = ladder_config.race_names  # in the reader's language
+        self.regions: Mapping[str, str] = ladder_config.region_names
         self.terms_text = terms_text
         self.web_base_url = web_base_url  # WEB_BASE_URL: links to the website, if set
         self.setup_drafts = setup_drafts
