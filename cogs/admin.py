@@ -12,6 +12,11 @@ transaction. AdminService writes each action to `admin_actions` with its reason.
 The disputes listing is paged; its Previous/Next buttons are routed by custom_id
 ("disputes:page:2") and read SQLite afresh on each click, so they work after a restart.
 Everything players typed is shown through `cogs.text`.
+
+Admins read the bot in their own language too: every answer goes through i18n, in the language
+the pipeline set for the admin who clicked. Codes an admin types or finds in the admin log
+(rulings such as ``p1_win``, race codes, actions such as ``adjust_mmr``) are shown as they are.
+`/admin status` is a host's diagnostic dump: its headings are translated, its values are not.
 """
 
 from __future__ import annotations
@@ -25,7 +30,14 @@ import nextcord
 from nextcord.ext import commands
 
 from app.status import collect_status, render_lines
-from cogs.admin_ui import PAGE_ROUTE, DisputesPage, disputes_page, parse_page, players_of
+from cogs.admin_ui import (
+    PAGE_ROUTE,
+    DisputesPage,
+    disputes_page,
+    parse_page,
+    players_of,
+    report_word,
+)
 from cogs.client import ladder_bot, user_of
 from cogs.components import EXPIRED, custom_id, frozen_view
 from cogs.match_ui import match_embed
@@ -33,8 +45,9 @@ from cogs.pipeline import NOT_YOURS, guarded
 from cogs.responses import INFO_COLOUR, SUCCESS_COLOUR, describe_error
 from cogs.seasons import escaped, season_title, started_embed, status_embed
 from cogs.text import plain
+from i18n import N_, _, n_
 from ladder.confirmations import AdminConfirmation
-from ladder.errors import GuardRefusal
+from ladder.errors import GuardRefusal, ValidationError
 from ladder.guards import REFUSALS, Access
 from ladder.records import MatchRecord, PlayerLookup
 from ladder.seasons import valid_season_name
@@ -45,21 +58,41 @@ if TYPE_CHECKING:  # cogs.bot imports this module
 
 log = logging.getLogger(__name__)
 
+# Choice names are shown by Discord (localised there with msgctxt "choice"); the values are
+# the codes the services and the admin log use.
 RULINGS = {
-    "Player 1 wins": "p1_win",
-    "Player 2 wins": "p2_win",
-    "Draw": "draw",
-    "Invalidate (no result)": "invalidate",
+    N_("Player 1 wins"): "p1_win",
+    N_("Player 2 wins"): "p2_win",
+    N_("Draw"): "draw",
+    N_("Invalidate (no result)"): "invalidate",
 }
-MMR_MODES = {"Set to": "set", "Add": "add", "Subtract": "subtract"}
-REASON = nextcord.SlashOption(description="Why (kept in the admin log)", max_length=500)
-ALREADY_ANSWERED = "This question was already answered; nothing more was done."
+MMR_MODES = {N_("Set to"): "set", N_("Add"): "add", N_("Subtract"): "subtract"}
+# One whole question per mode (a translation cannot build one from the mode's name).
+MMR_QUESTIONS = {
+    "set": N_("Set the {race} MMR of {player} to {amount}?"),
+    "add": N_("Add {amount} MMR to the {race} rating of {player}?"),
+    "subtract": N_("Subtract {amount} MMR from the {race} rating of {player}?"),
+}
+REASON = nextcord.SlashOption(description=N_("Why (kept in the admin log)"), max_length=500)
+PLAYER = nextcord.SlashOption(description=N_("The player"))
+ALREADY_ANSWERED = N_("This question was already answered; nothing more was done.")
 CONFIRM_ROUTE = "admin"  # the ComponentRouter prefix of a question's Confirm and Cancel
 _CONFIRMATION_ID = re.compile(r"[1-9][0-9]{0,17}")
-WEB_OFF = "The website is off (WEB_ENABLED=false): there is no dashboard to log in to."
-WEB_LINK_NOTE = (
+WEB_OFF = N_("The website is off (WEB_ENABLED=false): there is no dashboard to log in to.")
+WEB_LINK_NOTE = N_(
     "This link logs one browser in to the dashboard for 12 hours. It works once, within 10 "
     "minutes; it is yours only: do not share it."
+)
+# The field names app.status.render_lines gives /admin status, marked here for translation (a
+# heading missing here is shown in English; tests/cogs/test_admin_text.py keeps them in step).
+STATUS_HEADINGS = (
+    N_("Uptime"),
+    N_("Gateway latency"),
+    N_("Commands, last hour"),
+    N_("Command log"),
+    N_("Player cache"),
+    N_("Database"),
+    N_("Command log: last error"),
 )
 
 
@@ -71,12 +104,12 @@ def confirm_buttons(confirmation_id: int) -> nextcord.ui.View:
     """Confirm / Cancel under a stored question (routed: "admin:confirm:<id>")."""
     return frozen_view(
         nextcord.ui.Button(
-            label="Confirm",
+            label=_("Confirm"),
             style=nextcord.ButtonStyle.red,
             custom_id=custom_id(CONFIRM_ROUTE, "confirm", confirmation_id),
         ),
         nextcord.ui.Button(
-            label="Cancel",
+            label=_("Cancel"),
             style=nextcord.ButtonStyle.grey,
             custom_id=custom_id(CONFIRM_ROUTE, "cancel", confirmation_id),
         ),
@@ -122,7 +155,7 @@ class AdminCog(commands.Cog):
         uid = user_of(interaction).id
         asked = await self.bot.confirmations.ask(uid, action, arguments, expected)
         await interaction.response.send_message(
-            embed=_reply(question, "Please confirm", INFO_COLOUR),
+            embed=_reply(question, _("Please confirm"), INFO_COLOUR),
             view=confirm_buttons(asked),
             ephemeral=True,
         )
@@ -155,7 +188,7 @@ class AdminCog(commands.Cog):
     ) -> None:
         if answer == "cancel":
             await interaction.response.edit_message(
-                embed=_reply("Cancelled; nothing changed."), view=None
+                embed=_reply(_("Cancelled; nothing changed.")), view=None
             )
             return
         await interaction.response.defer()
@@ -168,23 +201,31 @@ class AdminCog(commands.Cog):
     async def _say(self, interaction: nextcord.Interaction, embed: nextcord.Embed) -> None:
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @nextcord.slash_command(name="admin", description="Ladder admin tools")
+    @nextcord.slash_command(name="admin", description=N_("Ladder admin tools"))
     async def admin(self, interaction: nextcord.Interaction) -> None:
         """The group; nextcord never calls it directly."""
 
-    @admin.subcommand(name="resolve", description="Rule on a match (also corrects a finished one)")
+    @admin.subcommand(
+        name="resolve", description=N_("Rule on a match (also corrects a finished one)")
+    )
     @guarded(Access.ADMIN)
     async def resolve(
         self,
         interaction: nextcord.Interaction,
-        match_id: int = nextcord.SlashOption(description="Match number", min_value=1),
-        ruling: str = nextcord.SlashOption(description="The result", choices=RULINGS),
+        match_id: int = nextcord.SlashOption(description=N_("Match number"), min_value=1),
+        ruling: str = nextcord.SlashOption(description=N_("The result"), choices=RULINGS),
         reason: str = REASON,
     ) -> None:
         match = await self.bot.matches.get_match(match_id)  # the state the admin confirms
         await self._ask(
             interaction,
-            f"Rule **{ruling}** on match #{match.id} ({_match_state(match)})?",
+            # Translators: {ruling} (p1_win, ...) and {state} (disputed, finished, ...) are codes.
+            _(
+                "Rule **{ruling}** on match #{match} ({state})?",
+                ruling=ruling,
+                match=match.id,
+                state=_match_state(match),
+            ),
             "resolve",
             {"match_id": match_id, "ruling": ruling, "reason": reason},
             ruled_state(match),
@@ -199,26 +240,38 @@ class AdminCog(commands.Cog):
         changed = "\n".join(
             f"<@{c.key[0]}> {c.key[1]}: {c.old} → {c.new}" for c in update.rating_changes
         )
-        return _reply(f"Match #{match_id}: {ruling}.\nRatings changed:\n{changed or 'none'}")
+        return _reply(
+            # Translators: {ruling} is a code (p1_win, ...); {changes} one line per rating.
+            _(
+                "Match #{match}: {ruling}.\nRatings changed:\n{changes}",
+                match=match_id,
+                ruling=ruling,
+                changes=changed or _("none"),
+            )
+        )
 
-    @admin.subcommand(name="mmr", description="Set, add to or subtract from a player's MMR")
+    @admin.subcommand(name="mmr", description=N_("Set, add to or subtract from a player's MMR"))
     @guarded(Access.ADMIN)
     async def mmr(
         self,
         interaction: nextcord.Interaction,
-        player: nextcord.User = nextcord.SlashOption(description="The player"),
-        race: str = nextcord.SlashOption(description="Race code, e.g. sc2_zerg", max_length=32),
-        mode: str = nextcord.SlashOption(description="How", choices=MMR_MODES),
-        amount: int = nextcord.SlashOption(description="MMR", min_value=0, max_value=10_000),
+        player: nextcord.User = PLAYER,
+        race: str = nextcord.SlashOption(description=N_("Race code, e.g. sc2_zerg"), max_length=32),
+        mode: str = nextcord.SlashOption(description=N_("How"), choices=MMR_MODES),
+        amount: int = nextcord.SlashOption(description=N_("MMR"), min_value=0, max_value=10_000),
         reason: str = REASON,
     ) -> None:
         self.bot.ladder_config.race(race)  # unknown race: a clear NotFoundError now
+        if mode not in MMR_QUESTIONS:
+            raise ValidationError("mode", N_("Please pick one of the modes offered."))
         ratings = await self.bot.admin.player_ratings(player.id)
         shown = next((r.mmr for r in ratings if r.race == race), None)  # what Confirm expects
-        now = f"now {shown}" if shown is not None else "no rating yet"
+        now = (
+            _("It is now {mmr}.", mmr=shown) if shown is not None else _("There is no rating yet.")
+        )
         await self._ask(
             interaction,
-            f"{mode} {amount} MMR for {player.mention} ({race}, {now})?",
+            _(MMR_QUESTIONS[mode], race=race, player=player.mention, amount=amount) + " " + now,
             "mmr",
             {"uid": player.id, "race": race, "mode": mode, "amount": amount, "reason": reason},
             {"mmr": shown},
@@ -237,69 +290,87 @@ class AdminCog(commands.Cog):
         )
         return _reply(f"<@{a['uid']}> {a['race']}: {change.old} → {change.new}.")
 
-    @admin.subcommand(name="ban", description="Ban a player from the ladder")
+    @admin.subcommand(name="ban", description=N_("Ban a player from the ladder"))
     @guarded(Access.ADMIN)
     async def ban(
         self,
         interaction: nextcord.Interaction,
-        player: nextcord.User = nextcord.SlashOption(description="The player"),
+        player: nextcord.User = PLAYER,
         reason: str = REASON,
     ) -> None:
         await self._ask(
-            interaction, f"Ban {player.mention}?", "ban", {"uid": player.id, "reason": reason}
+            interaction,
+            _("Ban {player}?", player=player.mention),
+            "ban",
+            {"uid": player.id, "reason": reason},
         )
 
     async def _ban(self, asked: AdminConfirmation) -> nextcord.Embed:
         uid = asked.arguments["uid"]
         # Banning is idempotent: a ban confirmed after another admin's changes nothing.
         if await self.bot.admin.ban(asked.admin_uid, uid, asked.arguments["reason"]):
-            return _reply(f"<@{uid}> is banned.")
-        return _reply(f"<@{uid}> was already banned; nothing changed.")
+            return _reply(_("{player} is banned.", player=f"<@{uid}>"))
+        return _reply(_("{player} was already banned; nothing changed.", player=f"<@{uid}>"))
 
-    @admin.subcommand(name="unban", description="Lift a player's ban")
+    @admin.subcommand(name="unban", description=N_("Lift a player's ban"))
     @guarded(Access.ADMIN)
     async def unban(
         self,
         interaction: nextcord.Interaction,
-        player: nextcord.User = nextcord.SlashOption(description="The player"),
+        player: nextcord.User = PLAYER,
         reason: str = REASON,
     ) -> None:
         await self.bot.admin.unban(user_of(interaction).id, player.id, reason)
-        await self._say(interaction, _reply(f"{player.mention} is no longer banned."))
+        text = _("{player} is no longer banned.", player=player.mention)
+        await self._say(interaction, _reply(text))
 
-    @admin.subcommand(name="dequeue", description="Remove a player from the queue")
+    @admin.subcommand(name="dequeue", description=N_("Remove a player from the queue"))
     @guarded(Access.ADMIN)
     async def dequeue(
         self,
         interaction: nextcord.Interaction,
-        player: nextcord.User = nextcord.SlashOption(description="The player"),
+        player: nextcord.User = PLAYER,
         reason: str = REASON,
     ) -> None:
         removed = await self.bot.admin.remove_from_queue(user_of(interaction).id, player.id, reason)
-        text = "removed from the queue" if removed else "was not in the queue"
-        await self._say(interaction, _reply(f"{player.mention} {text}."))
+        if removed:
+            text = _("{player} was removed from the queue.", player=player.mention)
+        else:
+            text = _("{player} was not in the queue.", player=player.mention)
+        await self._say(interaction, _reply(text))
 
-    @admin.subcommand(name="clearqueue", description="Remove everyone from the queue")
+    @admin.subcommand(name="clearqueue", description=N_("Remove everyone from the queue"))
     @guarded(Access.ADMIN)
     async def clearqueue(self, interaction: nextcord.Interaction, reason: str = REASON) -> None:
         await self._ask(
-            interaction, "Remove **everyone** from the queue?", "clearqueue", {"reason": reason}
+            interaction,
+            _("Remove **everyone** from the queue?"),
+            "clearqueue",
+            {"reason": reason},
         )
 
     async def _clear(self, asked: AdminConfirmation) -> nextcord.Embed:
         count = await self.bot.admin.clear_queue(asked.admin_uid, asked.arguments["reason"])
-        return _reply(f"Removed {count} player(s) from the queue.")
+        return _reply(
+            n_(
+                "Removed {count} player from the queue.",
+                "Removed {count} players from the queue.",
+                count,
+            )
+        )
 
-    @admin.subcommand(name="season", description="Seasons: start the next one, or see this one")
+    @admin.subcommand(name="season", description=N_("Seasons: start the next one, or see this one"))
     async def season(self, interaction: nextcord.Interaction) -> None:
         """The group; nextcord never calls it directly."""
 
-    @season.subcommand(name="start", description="End this season (archived) and start the next")
+    @season.subcommand(
+        name="start", description=N_("End this season (archived) and start the next")
+    )
     @guarded(Access.ADMIN)
     async def season_start(
         self,
         interaction: nextcord.Interaction,
-        name: str = nextcord.SlashOption(description="The new season's name", max_length=50),
+        name: str = nextcord.SlashOption(description=N_("The new season's name"), max_length=50),
     ) -> None:
         """End the current season: archive its final standings, soft-reset the ratings."""
         name = valid_season_name(name)  # a bad name is refused before anything is asked
@@ -307,9 +378,14 @@ class AdminCog(commands.Cog):
         current = await self.bot.seasons.current()
         await self._ask(
             interaction,
-            f"End **{season_title(current)}** and start season {current.number + 1}, "
-            f"**{escaped(name, 50)}**? Final standings are archived and every rating gets the "
-            f"configured soft reset (`{self.bot.ladder_config.season.soft_reset}`).",
+            _(
+                "End **{season}** and start season {number}, **{name}**? Final standings are "
+                "archived and every rating gets the configured soft reset (`{soft_reset}`).",
+                season=season_title(current),
+                number=current.number + 1,
+                name=escaped(name, 50),
+                soft_reset=self.bot.ladder_config.season.soft_reset,
+            ),
             "season_start",
             {"name": name, "expected": current.number},
         )
@@ -318,78 +394,85 @@ class AdminCog(commands.Cog):
         seasons = self.bot.seasons
         assert seasons is not None
         if (await seasons.current()).number != asked.arguments["expected"]:
-            return _reply("Another admin started a new season meanwhile; nothing changed.")
+            return _reply(_("Another admin started a new season meanwhile; nothing changed."))
         return started_embed(await seasons.start(asked.admin_uid, asked.arguments["name"]))
 
-    @season.subcommand(name="status", description="The current season and the past ones")
+    @season.subcommand(name="status", description=N_("The current season and the past ones"))
     @guarded(Access.ADMIN)
     async def season_status(self, interaction: nextcord.Interaction) -> None:
         """The current season: when it began, its matches, its map pool; the past seasons."""
         assert self.bot.seasons is not None
         await self._say(interaction, status_embed(await self.bot.seasons.status()))
 
-    @admin.subcommand(name="resetaborts", description="Give a player back this month's aborts")
+    @admin.subcommand(name="resetaborts", description=N_("Give a player back this month's aborts"))
     @guarded(Access.ADMIN)
     async def resetaborts(
         self,
         interaction: nextcord.Interaction,
-        player: nextcord.User = nextcord.SlashOption(description="The player"),
+        player: nextcord.User = PLAYER,
         reason: str = REASON,
     ) -> None:
         await self.bot.admin.reset_aborts(user_of(interaction).id, player.id, reason)
-        await self._say(interaction, _reply(f"{player.mention}'s aborts are reset."))
+        text = _("{player}'s aborts are reset.", player=player.mention)
+        await self._say(interaction, _reply(text))
 
-    @admin.subcommand(name="player", description="Look up a player")
+    @admin.subcommand(name="player", description=N_("Look up a player"))
     @guarded(Access.ADMIN)
     async def player(
         self,
         interaction: nextcord.Interaction,
-        player: nextcord.User = nextcord.SlashOption(description="The player"),
+        player: nextcord.User = PLAYER,
     ) -> None:
         found = await self.bot.admin.lookup_player(player.id)
         await self._say(interaction, _lookup_embed(found))
 
-    @admin.subcommand(name="match", description="Look up a match")
+    @admin.subcommand(name="match", description=N_("Look up a match"))
     @guarded(Access.ADMIN)
     async def match(
         self,
         interaction: nextcord.Interaction,
-        match_id: int = nextcord.SlashOption(description="Match number", min_value=1),
+        match_id: int = nextcord.SlashOption(description=N_("Match number"), min_value=1),
     ) -> None:
         match = await self.bot.matches.get_match(match_id)
         names = await self.bot.notifier.names(match.player1_uid, match.player2_uid)
         embed = match_embed(
             match, user_of(interaction).id, names, self.bot.ladder_config, self.bot.web_base_url
         )
-        embed.add_field(name="Reports", value=f"{match.player1_report} / {match.player2_report}")
-        embed.add_field(name="Decided by", value=str(match.decided_by or "—"))
+        reports = f"{report_word(match.player1_report)} / {report_word(match.player2_report)}"
+        embed.add_field(name=_("Reports"), value=reports)
+        embed.add_field(name=_("Decided by"), value=str(match.decided_by or "—"))
         await self._say(interaction, embed)
 
-    @admin.subcommand(name="status", description="Uptime, latency, command log, cache, database")
+    @admin.subcommand(
+        name="status", description=N_("Uptime, latency, command log, cache, database")
+    )
     @guarded(Access.ADMIN)
     async def status(self, interaction: nextcord.Interaction) -> None:
         bot = self.bot
         report = await collect_status(
             bot.command_log, bot.players.cache, bot.db.path, bot.started_at, bot.latency
         )
-        embed = nextcord.Embed(title="ladderbot status", colour=INFO_COLOUR)
+        # Numbers and internal names for the host stay English; only the headings are translated.
+        embed = nextcord.Embed(title=_("ladderbot status"), colour=INFO_COLOUR)
         for name, value in render_lines(report):
-            embed.add_field(name=name, value=value)
+            embed.add_field(name=_(name), value=value)
         await self._say(interaction, embed)
 
-    @admin.subcommand(name="web", description="A one-time link that logs you in to the dashboard")
+    @admin.subcommand(
+        name="web", description=N_("A one-time link that logs you in to the dashboard")
+    )
     @guarded(Access.ADMIN)
     async def web(self, interaction: nextcord.Interaction) -> None:
         """A link for you only that logs one browser in to the web dashboard."""
         logins, address = self.bot.web_login, self.bot.web_address
         if logins is None or address is None:
-            await self._say(interaction, _reply(WEB_OFF, colour=INFO_COLOUR))
+            await self._say(interaction, _reply(_(WEB_OFF), colour=INFO_COLOUR))
             return
         link = f"{address}/login/{await logins.issue(user_of(interaction).id)}"
-        text = f"[Open the dashboard]({link})\n{WEB_LINK_NOTE}\n{link}"
-        await self._say(interaction, _reply(text, "Dashboard login"))
+        text = f"[{_('Open the dashboard')}]({link})\n{_(WEB_LINK_NOTE)}\n{link}"
+        await self._say(interaction, _reply(text, _("Dashboard login")))
 
-    @admin.subcommand(name="disputes", description="List the open disputes")
+    @admin.subcommand(name="disputes", description=N_("List the open disputes"))
     @guarded(Access.ADMIN)
     async def disputes(self, interaction: nextcord.Interaction) -> None:
         shown = await self._disputes_page(1)
@@ -422,7 +505,7 @@ def _match_state(match: MatchRecord) -> str:
 
 async def _already_answered(interaction: nextcord.Interaction) -> None:
     await interaction.response.send_message(
-        embed=_reply(ALREADY_ANSWERED, colour=INFO_COLOUR), ephemeral=True
+        embed=_reply(_(ALREADY_ANSWERED), colour=INFO_COLOUR), ephemeral=True
     )
 
 
@@ -430,22 +513,34 @@ def _lookup_embed(found: PlayerLookup) -> nextcord.Embed:
     """What /admin player shows: the record, ratings, queue, match, aborts, admin history."""
     player = found.player
     name = plain(player.display_name, 100) or str(player.discord_uid)
-    embed = nextcord.Embed(title=f"Player {name}", colour=INFO_COLOUR)
-    embed.description = (
-        f"<@{player.discord_uid}> · battletag {plain(player.battletag, 100) or '—'} · "
-        f"{'**banned**' if player.banned else 'not banned'} · "
-        f"terms {'accepted' if player.accepted_tos else 'not accepted'} · "
-        f"setup {'done' if player.completed_setup else 'not done'}"
+    embed = nextcord.Embed(title=_("Player {name}", name=name), colour=INFO_COLOUR)
+    embed.description = " · ".join(
+        (
+            f"<@{player.discord_uid}>",
+            _("battletag {battletag}", battletag=plain(player.battletag, 100) or "—"),
+            _("**banned**") if player.banned else _("not banned"),
+            _("terms accepted") if player.accepted_tos else _("terms not accepted"),
+            _("setup done") if player.completed_setup else _("setup not done"),
+        )
     )
     ratings = "\n".join(f"{r.race}: {r.mmr} ({r.wins}-{r.losses}-{r.draws})" for r in found.ratings)
-    embed.add_field(name="Ratings", value=ratings or "none")
-    embed.add_field(name="Queue", value="queued" if found.queue else "not queued")
+    embed.add_field(name=_("Ratings"), value=ratings or _("none"))
+    embed.add_field(name=_("Queue"), value=_("queued") if found.queue else _("not queued"))
     match = found.open_match
-    embed.add_field(name="Open match", value=f"#{match.id} ({match.status})" if match else "none")
-    embed.add_field(name="Aborts left", value=str(found.aborts_left))
+    embed.add_field(
+        name=_("Open match"), value=f"#{match.id} ({match.status})" if match else _("none")
+    )
+    embed.add_field(name=_("Aborts left"), value=str(found.aborts_left))
     history = "\n".join(
-        f"{a.created_at:%Y-%m-%d} {a.action} by <@{a.admin_uid}>: {plain(a.reason, 150)}"
+        # Translators: {action} is a code (ban, adjust_mmr, ...); {reason} as the admin typed it.
+        _(
+            "{date} {action} by {admin}: {reason}",
+            date=f"{a.created_at:%Y-%m-%d}",
+            action=a.action,
+            admin=f"<@{a.admin_uid}>",
+            reason=plain(a.reason, 150),
+        )
         for a in found.recent_actions[:5]
     )
-    embed.add_field(name="Admin actions", value=history or "none", inline=False)
+    embed.add_field(name=_("Admin actions"), value=history or _("none"), inline=False)
     return embed

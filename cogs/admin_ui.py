@@ -5,6 +5,11 @@ typed (names, notes, links) goes through `cogs.text`, so a note cannot forge a l
 link's target or ping anyone. Evidence is grouped per player and capped per player, so one
 player's ten long notes cannot push the other player's evidence out of sight; a listing too long
 for one embed is split into pages instead of being cut.
+
+Everything is written in the current language (i18n): an admin's own command answers in his,
+and whoever sends a notice to admins who did not ask renders it once per admin inside
+``with speaking(await pipeline.language_of(admin_uid)):``. Rulings, results and codes an admin
+types or reads in the admin log (``p1_win``, ``adjust_mmr``) stay as they are.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import nextcord
 from cogs.components import custom_id, frozen_view
 from cogs.responses import ERROR_COLOUR, INFO_COLOUR
 from cogs.text import link, plain
+from i18n import N_, _, n_, p_
 from ladder.errors import ValidationError
 from ladder.records import DisputeRecord, EvidenceRecord, MatchRecord
 from ladder.replays import ReplayRecord
@@ -50,7 +56,7 @@ class DisputesPage:
 
 def player_name(uid: int, names: Mapping[int, str]) -> str:
     """The player's name made safe, or "player <uid>" when there is nothing printable."""
-    return plain(names.get(uid), NAME_SHOWN) or f"player {uid}"
+    return plain(names.get(uid), NAME_SHOWN) or _("player {uid}", uid=uid)
 
 
 def _who(uid: int, names: Mapping[int, str]) -> str:
@@ -59,9 +65,25 @@ def _who(uid: int, names: Mapping[int, str]) -> str:
     return f"**{player_name(uid, names)}** (<@{uid}>)"
 
 
+def report_word(outcome: object) -> str:
+    """A player's report ("win", "loss", "draw") in the current language; "—" for none."""
+    match None if outcome is None else str(outcome):
+        case None:
+            return "—"
+        case "win":
+            # Translators: what a player reported about his own match (also "loss", "draw").
+            return p_("report", "win")
+        case "loss":
+            return p_("report", "loss")
+        case "draw":
+            return p_("report", "draw")
+        case other:
+            return other
+
+
 def _evidence_item(item: EvidenceRecord) -> str:
     parts = [plain(item.note, NOTE_SHOWN), link(item.url, LINK_SHOWN)]
-    return "· " + (" ".join(p for p in parts if p) or "(empty)")
+    return "· " + (" ".join(p for p in parts if p) or _("(empty)"))
 
 
 def _sides(dispute: DisputeRecord) -> list[int]:
@@ -79,13 +101,23 @@ def evidence_lines(dispute: DisputeRecord, names: Mapping[int, str]) -> list[str
     lines = []
     for uid in _sides(dispute):
         mine = [item for item in dispute.evidence if item.uid == uid]
+        who = _who(uid, names)
         if not mine:
-            lines.append(f"{_who(uid, names)}: no evidence")
+            lines.append(_("{player}: no evidence", player=who))
             continue
-        lines.append(f"{_who(uid, names)}: {len(mine)} piece(s) of evidence")
+        lines.append(
+            n_(
+                "{player}: {count} piece of evidence",
+                "{player}: {count} pieces of evidence",
+                len(mine),
+                player=who,
+            )
+        )
         lines += [_evidence_item(item) for item in mine[:EVIDENCE_SHOWN]]
         if len(mine) > EVIDENCE_SHOWN:
-            lines.append(f"· +{len(mine) - EVIDENCE_SHOWN} more")
+            hidden = len(mine) - EVIDENCE_SHOWN
+            # Translators: more pieces of evidence, not shown.
+            lines.append("· " + n_("+{count} more", "+{count} more", hidden))
     return lines
 
 
@@ -95,17 +127,43 @@ def describe_dispute(
     """One open dispute: the match, both reports, each player's evidence, then its replays with
     what each proves (player text quoted, see `ladder.replays.describe`)."""
     match = dispute.match
-    who = f" {_who(match.player1_uid, names)} vs {_who(match.player2_uid, names)}" if match else ""
-    head = (
-        f"__**Match #{dispute.match_id}**__{who} — reports {dispute.player1_report} / "
-        f"{dispute.player2_report}, opened <t:{int(dispute.opened_at.timestamp())}:R>"
-    )
-    shown = [
-        f"· replay #{r.id} from {player_name(r.uploader, names)}: {r.proves()}"
-        + (f", proves **{r.result}**" if r.result else "")
-        for r in replays[:REPLAYS_SHOWN]
-    ]
+    values = {
+        "match": dispute.match_id,
+        "report1": report_word(dispute.player1_report),
+        "report2": report_word(dispute.player2_report),
+        "opened": f"<t:{int(dispute.opened_at.timestamp())}:R>",  # in the reader's own clock
+    }
+    if match is not None:
+        head = _(
+            "__**Match #{match}**__ {player1} vs {player2} — reports {report1} / {report2}, "
+            "opened {opened}",
+            player1=_who(match.player1_uid, names),
+            player2=_who(match.player2_uid, names),
+            **values,
+        )
+    else:
+        head = _(
+            "__**Match #{match}**__ — reports {report1} / {report2}, opened {opened}", **values
+        )
+    shown = ["· " + _replay_line(r, names) for r in replays[:REPLAYS_SHOWN]]
     return "\n".join([head, *evidence_lines(dispute, names), *shown])
+
+
+def _replay_line(replay: ReplayRecord, names: Mapping[int, str]) -> str:
+    # `proves` is the replay's own one-line account; `result` a ruling code, as admins type it.
+    values = {
+        "replay": replay.id,
+        "player": player_name(replay.uploader, names),
+        "facts": str(replay.proves()),
+    }
+    if replay.result:
+        # Translators: {result} is a ruling code (p1_win, p2_win, draw), kept as it is.
+        return _(
+            "replay #{replay} from {player}: {facts}, proves **{result}**",
+            result=replay.result,
+            **values,
+        )
+    return _("replay #{replay} from {player}: {facts}", **values)
 
 
 def paginate(blocks: Sequence[str], limit: int = EMBED_DESCRIPTION) -> list[list[str]]:
@@ -131,19 +189,19 @@ def page_buttons(page: int, pages: int) -> nextcord.ui.View | None:
     previous, following = max(page - 1, 1), min(page + 1, pages)
     return frozen_view(
         nextcord.ui.Button(
-            label="Previous",
+            label=_("Previous"),
             style=nextcord.ButtonStyle.grey,
             custom_id=custom_id(PAGE_ROUTE, "page", previous),
             disabled=page <= 1,
         ),
         nextcord.ui.Button(
-            label=f"Page {page} of {pages}",
+            label=_("Page {page} of {pages}", page=page, pages=pages),
             style=nextcord.ButtonStyle.grey,
             custom_id=custom_id(PAGE_ROUTE, "page", page, "current"),
             disabled=True,
         ),
         nextcord.ui.Button(
-            label="Next",
+            label=_("Next"),
             style=nextcord.ButtonStyle.blurple,
             custom_id=custom_id(PAGE_ROUTE, "page", following),
             disabled=page >= pages,
@@ -170,12 +228,16 @@ def disputes_page(
         for r in replays.get(d.match_id, ())[:REPLAYS_SHOWN]
         if r.verified
     ][:RULE_BUTTONS]
-    description = "\n\n".join(pages[page - 1]) or "No open disputes."
+    description = "\n\n".join(pages[page - 1]) or _("No open disputes.")
     embed = nextcord.Embed(
-        title=f"Open disputes ({len(disputes)})", description=description, colour=INFO_COLOUR
+        title=_("Open disputes ({count})", count=len(disputes)),
+        description=description,
+        colour=INFO_COLOUR,
     )
     if len(pages) > 1:
-        embed.set_footer(text=f"Page {page} of {len(pages)} · oldest first")
+        embed.set_footer(
+            text=_("Page {page} of {pages} · oldest first", page=page, pages=len(pages))
+        )
     view = page_buttons(page, len(pages))
     if rule:
         view = frozen_view(*(view.children if view else []), *rule)
@@ -185,7 +247,9 @@ def disputes_page(
 def rule_button(replay: ReplayRecord) -> nextcord.ui.Button[nextcord.ui.View]:
     """An admin's "Rule by replay" button, routed to cogs/replays.py ("replay:rule:<id>")."""
     return nextcord.ui.Button(
-        label=f"Rule by replay #{replay.id} (match #{replay.match_id})",
+        label=_(
+            "Rule by replay #{replay} (match #{match})", replay=replay.id, match=replay.match_id
+        ),
         style=nextcord.ButtonStyle.green,
         custom_id=custom_id("replay", "rule", replay.id),
     )
@@ -194,7 +258,7 @@ def rule_button(replay: ReplayRecord) -> nextcord.ui.Button[nextcord.ui.View]:
 def parse_page(parts: Sequence[str]) -> int:
     """The page number of a routed button's custom_id parts (["page", "2"])."""
     if len(parts) < 2 or parts[0] != "page" or not _PAGE_NUMBER.fullmatch(parts[1]):
-        raise ValidationError("custom_id", "This button is not recognised any more.")
+        raise ValidationError("custom_id", N_("This button is not recognised any more."))
     return int(parts[1])
 
 
@@ -208,14 +272,20 @@ def players_of(disputes: Iterable[DisputeRecord]) -> list[int]:
 
 
 def dispute_notice_embed(match: MatchRecord, names: Mapping[int, str]) -> nextcord.Embed:
-    """What admins are told when a match becomes disputed (player names escaped)."""
-    p1, p2 = match.player1_uid, match.player2_uid
+    """What admins are told when a match becomes disputed (player names escaped), in the current
+    language: build it once per admin inside ``speaking(await pipeline.language_of(admin))``."""
+    # Translators: {report1} and {report2} are "win", "loss" or "draw" (context "report").
+    description = _(
+        "{player1} reported **{report1}**, {player2} reported **{report2}**.\n"
+        "Rule with `/admin resolve match_id:{match}`; see `/admin disputes`.",
+        player1=_who(match.player1_uid, names),
+        report1=report_word(match.player1_report),
+        player2=_who(match.player2_uid, names),
+        report2=report_word(match.player2_report),
+        match=match.id,
+    )
     return nextcord.Embed(
-        title=f"Dispute on match #{match.id}",
-        description=(
-            f"{_who(p1, names)} reported **{match.player1_report}**, "
-            f"{_who(p2, names)} reported **{match.player2_report}**.\n"
-            f"Rule with `/admin resolve match_id:{match.id}`; see `/admin disputes`."
-        ),
+        title=_("Dispute on match #{match}", match=match.id),
+        description=description,
         colour=ERROR_COLOUR,
     )

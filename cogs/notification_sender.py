@@ -7,6 +7,11 @@ sleeps a 429's `retry_after` before retrying. When nextcord gives up on a 429, t
 whether the notification is still worth sending (the waiting player left or was matched, or it
 is too old: dropped). Each notification ends exactly once: sent, dropped or failed.
 
+Nobody asked for a notification, so it is written in its recipient's language: a text submitted
+as a function (`Render`) is called just before the first attempt, inside
+``speaking(await language_of(uid))`` (the pipeline's `language_of`); a plain `str` is sent as
+it is.
+
 `close` stops within `grace` seconds (≤ 1 s on SIGTERM): sends under way may finish in that
 time, the rest are cancelled and everything not sent is logged as dropped in one statement.
 """
@@ -23,10 +28,14 @@ from typing import Protocol
 
 import nextcord
 
+from i18n import speaking
 from ladder.errors import StorageBusyError
 from services.notifications import Due
 
 log = logging.getLogger(__name__)
+
+# Writes a notification's text in the current language (the sender sets the recipient's).
+type Render = Callable[[], str]
 
 DEFAULT_RETRY_AFTER = 1.0
 FINISH_ATTEMPTS = 5  # tries to record an outcome while the database is busy
@@ -45,7 +54,7 @@ class Outcomes(Protocol):
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     due: Due
-    text: str
+    text: str | Render  # a Render is called in the recipient's language when sent
 
 
 def retry_after(error: nextcord.HTTPException) -> float:
@@ -65,7 +74,9 @@ def retry_after(error: nextcord.HTTPException) -> float:
 
 
 class NotificationSender:
-    """Sends queued notifications with `send(uid, text)`; see the module's docstring."""
+    """Sends queued notifications with `send(uid, text)`; see the module's docstring.
+
+    `language_of(uid)` gives the language to write to `uid` in (without it, English)."""
 
     def __init__(
         self,
@@ -74,9 +85,11 @@ class NotificationSender:
         *,
         workers: int = 2,
         attempts: int = 3,
+        language_of: Callable[[int], Awaitable[str]] | None = None,
     ) -> None:
         self._send = send
         self._outcomes = outcomes
+        self._language_of = language_of
         self._queue: asyncio.Queue[Outgoing] = asyncio.Queue()
         self._workers_count = workers
         self._attempts = attempts
@@ -95,7 +108,7 @@ class NotificationSender:
             task.add_done_callback(self._crashed)
             self._workers.add(task)
 
-    def submit(self, due: Due, text: str) -> None:
+    def submit(self, due: Due, text: str | Render) -> None:
         """Queue one notification (never waits); ignored once closing (logged as dropped at
         the close)."""
         if not self._closing:
@@ -171,13 +184,30 @@ class NotificationSender:
                     raise
                 await asyncio.sleep(0.05 * 2**attempt)
 
+    async def _render(self, uid: int, text: str | Render) -> str:
+        """`text` in `uid`'s language; English if that cannot be looked up now (a notification
+        in English beats none)."""
+        if isinstance(text, str):
+            return text
+        language = None
+        if self._language_of is not None:
+            try:
+                language = await self._language_of(uid)
+            except Exception:
+                log.warning("No language for %s: notifying in English", uid, exc_info=True)
+        with speaking(language):
+            return text()
+
     async def _deliver(self, item: Outgoing) -> str:
         due = item.due
+        content: str | None = None
         for attempt in range(1, self._attempts + 1):
             if self._closing or not await self._outcomes.still_useful(due):
                 return "dropped"
+            if content is None:
+                content = await self._render(due.notice.uid, item.text)
             try:
-                await self._send(due.notice.uid, item.text)
+                await self._send(due.notice.uid, content)
             except nextcord.HTTPException as error:
                 if error.status != 429 or attempt == self._attempts:
                     log.warning("Could not send notification %s: %s", due.id, error)

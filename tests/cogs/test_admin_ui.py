@@ -100,7 +100,7 @@ def test_both_players_evidence_is_shown_however_much_one_of_them_sent() -> None:
     answer = evidence(P2, 1, "my side of the story", "https://replays.example/b.rep")
     text = describe_dispute(dispute(items=[*spam, answer[0]]), NAMES)
     assert "my side of the story" in text and "`https://replays.example/b.rep`" in text
-    assert f"(<@{P1}>): 10 piece(s) of evidence" in text
+    assert f"(<@{P1}>): 10 pieces of evidence" in text
     assert f"+{10 - EVIDENCE_SHOWN} more" in text
     assert text.count("xxxxx…") == EVIDENCE_SHOWN  # each shown note cut, the rest counted
     assert len(text) < 2000
@@ -108,7 +108,7 @@ def test_both_players_evidence_is_shown_however_much_one_of_them_sent() -> None:
 
 def test_a_player_without_evidence_is_listed_as_such() -> None:
     text = describe_dispute(dispute(items=evidence(P2, 1)), NAMES)
-    assert f"(<@{P1}>): no evidence" in text and f"(<@{P2}>): 1 piece(s) of evidence" in text
+    assert f"(<@{P1}>): no evidence" in text and f"(<@{P2}>): 1 piece of evidence" in text
 
 
 async def test_the_listing_pages_instead_of_cutting() -> None:  # views need a loop

@@ -365,7 +365,7 @@ async def test_admin_tools_adjust_mmr_manage_the_queue_and_reset_aborts(
     assert "was not in the queue" in not_there.text
     await join_queue(fake, carol)
     cleared = await confirm(fake, root, await ask(fake, root, "clearqueue", {"reason": "reset"}))
-    assert "Removed 1 player(s)" in cleared.text
+    assert "Removed 1 player from the queue" in cleared.text
     assert not db_rows(bot, "SELECT * FROM queue_entries")
 
     # Aborts: Alice spends one, the admin gives it back.
@@ -579,7 +579,7 @@ async def test_disputes_show_player_text_escaped_both_sides_and_page(
     assert "@everyone" not in description
     assert r"**\_Erin\_**" in description and "**_Erin_**" not in description
     # Both sides: Erin's ten notes are capped and counted; Bob's one note is there.
-    assert f"(<@{erin.id}>): 10 piece(s) of evidence" in description
+    assert f"(<@{erin.id}>): 10 pieces of evidence" in description
     assert "+8 more" in description
     assert "Bob's replay shows my win" in description
     assert "`https://replays.example/b`" in description
