@@ -16,6 +16,9 @@ with race and rank as 1-based positions in the ladder's races and rank letters (
 country as a number from its two letters (0: all; see `_country_number`) and best as 0 or 1:
 all digits, so the log's route of a click is just "lb:<action>". Any client can send any
 custom_id, so every part is checked on the way back in.
+
+Every text is in the reader's language (i18n): the page is drawn inside the pipeline, which has
+set the clicker's. Names (players', races', countries') are shown as they are.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import nextcord
+from babel import numbers
 from nextcord.ext import commands
 
 from cogs.client import interaction_data, user_of
@@ -35,6 +39,7 @@ from cogs.pipeline import guarded
 from cogs.responses import INFO_COLOUR
 from cogs.seasons import archive_embed
 from cogs.web_links import leaderboard_link
+from i18n import N_, _, babel_locale, current, format_number, n_
 from ladder.countries import country_name
 from ladder.errors import GuardRefusal, ValidationError
 from ladder.guards import Access
@@ -62,13 +67,13 @@ _NUMBER = re.compile(r"0|[1-9][0-9]{0,19}")  # ASCII digits, no leading zero
 _STATE_PARTS = 6  # owner, page, race, rank, country, best
 NOT_RECOGNISED = ValidationError(
     "custom_id",
-    "This leaderboard button is not recognised. Please run `/leaderboard` again.",
+    N_("This leaderboard button is not recognised. Please run `/leaderboard` again."),
 )
 NOT_YOURS = GuardRefusal(
-    "owner", "This leaderboard belongs to someone else. Run `/leaderboard` to get your own."
+    "owner", N_("This leaderboard belongs to someone else. Run `/leaderboard` to get your own.")
 )
 NOT_OFFERED = ValidationError(
-    "values", "That choice is not on the leaderboard's list. Please pick one from the menu."
+    "values", N_("That choice is not on the leaderboard's list. Please pick one from the menu.")
 )
 
 
@@ -77,6 +82,14 @@ def flag(country: str | None) -> str:
     if not country or len(country) != 2 or not country.isalpha() or not country.isascii():
         return "🏳️"
     return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in country.upper())
+
+
+def _percent(share: float) -> str:
+    """A rank's share of the ladder (21 → "21%", 0.5 → "0.5%") as the reader writes percents;
+    kept as configured, not rounded to whole percents."""
+    return numbers.format_percent(
+        share / 100, locale=babel_locale(current()), decimal_quantization=False
+    )
 
 
 def _name(name: str) -> str:
@@ -92,10 +105,19 @@ def describe_filters(filters: LeaderboardFilters, race_names: Mapping[str, str])
     if filters.country is not None:
         parts.append(f"{flag(filters.country)} {country_name(filters.country)}")
     if filters.rank is not None:
-        parts.append(f"rank {filters.rank}")
+        # Translators: a leaderboard filter; {rank} is a rank's letter or name, e.g. A.
+        parts.append(_("rank {rank}", rank=filters.rank))
     if filters.best_race_only:
-        parts.append("best race only")
+        parts.append(_("best race only"))
     return " · ".join(parts)
+
+
+# Translators: one leaderboard line: place, flag, name, race, rating (a trailing ? marks a
+# provisional one), rank letter; W, L, D: wins, losses, draws.
+ENTRY_LINE = N_(
+    "`#{position}` {flag} **{name}** · {race} · {mmr} MMR · rank **{rank}** · "
+    "{wins}W {losses}L {draws}D"
+)
 
 
 def leaderboard_embed(
@@ -105,33 +127,65 @@ def leaderboard_embed(
     lines = []
     shown = describe_filters(page.filters, race_names)
     if shown:
-        lines.append(f"*Filters: {shown}*\n")
+        lines.append(_("*Filters: {filters}*", filters=shown) + "\n")
     for e in page.entries:
         lines.append(
-            f"`#{e.position}` {flag(e.country)} **{_name(e.name)}** · "
-            f"{race_names.get(e.race, e.race)} · {e.shown_mmr} MMR · rank **{e.rank}** · "
-            f"{e.wins}W {e.losses}L {e.draws}D"
+            _(
+                ENTRY_LINE,
+                position=format_number(e.position),
+                flag=flag(e.country),
+                name=_name(e.name),
+                race=race_names.get(e.race, e.race),
+                mmr=e.shown_mmr,  # digits as the rating is shown everywhere, e.g. `1523?`
+                rank=e.rank,
+                wins=format_number(e.wins),
+                losses=format_number(e.losses),
+                draws=format_number(e.draws),
+            )
         )
     if not page.entries:
         lines.append(
-            "No ranked players match these filters."
+            _("No ranked players match these filters.")
             if page.ranked_entries
-            else "Nobody is ranked yet: play a match with `/queue` to appear here."
+            else _("Nobody is ranked yet: play a match with `/queue` to appear here.")
         )
     if page.left_out:
         lines.append(
-            f"\n*{page.left_out:,} more active "
-            f"{'entry is' if page.left_out == 1 else 'entries are'} left out: provisional "
-            "(shown as `1523?`) or too few games this season.*"
+            "\n"
+            + n_(
+                "*{count} more active entry is left out: provisional (shown as `1523?`) or too "
+                "few games this season.*",
+                "*{count} more active entries are left out: provisional (shown as `1523?`) or "
+                "too few games this season.*",
+                page.left_out,
+            )
         )
     if any(e.provisional for e in page.entries):
-        lines.append("\n*`1523?`: a provisional rating, still finding its level.*")
+        lines.append("\n" + _("*`1523?`: a provisional rating, still finding its level.*"))
     description = "\n".join(lines)[:EMBED_DESCRIPTION]
-    embed = nextcord.Embed(title="Ladder leaderboard", description=description, colour=INFO_COLOUR)
-    embed.set_footer(
-        text=f"Page {page.page:,} of {page.total_pages:,} · {page.total_entries:,} shown of "
-        f"{page.ranked_entries:,} ranked · unranked: no game in the last {inactive_days} days"
+    embed = nextcord.Embed(
+        title=_("Ladder leaderboard"), description=description, colour=INFO_COLOUR
     )
+    footer = (
+        _(
+            "Page {page} of {pages}",
+            page=format_number(page.page),
+            pages=format_number(page.total_pages),
+        ),
+        # Translators: how many entries the filters leave shown, of all ranked entries.
+        n_(
+            "{shown} shown of {count} ranked",
+            "{shown} shown of {count} ranked",
+            page.ranked_entries,
+            shown=format_number(page.total_entries),
+        ),
+        n_(
+            "unranked: no game in the last {count} day",
+            "unranked: no game in the last {count} days",
+            inactive_days,
+        ),
+    )
+    embed.set_footer(text=" · ".join(footer))
     return embed
 
 
@@ -264,7 +318,9 @@ class LeaderboardRenderer:
     def _cached(
         self, key: tuple[object, ...], build: Callable[[], list[nextcord.SelectOption]]
     ) -> list[nextcord.SelectOption]:
-        """The options `build` makes, made once per `key` (a new list of the same options)."""
+        """The options `build` makes, made once per `key` and language (a new list of the same
+        options)."""
+        key = (current(), *key)
         options = self._options.get(key)
         if options is None:
             if len(self._options) >= OPTION_LISTS_KEPT:
@@ -279,12 +335,12 @@ class LeaderboardRenderer:
         countries = tuple(self.country_choices(f.country, now))
         race: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
             custom_id=self.cid(state, "race"),
-            placeholder="Race",
+            placeholder=_("Race"),
             row=0,
             options=self._cached(
                 ("race", f.race),
                 lambda: _options(
-                    "All races",
+                    _("All races"),
                     [(code, name, None, None) for code, name in self.race_names.items()],
                     f.race,
                 ),
@@ -292,17 +348,22 @@ class LeaderboardRenderer:
         )
         rank: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
             custom_id=self.cid(state, "rank"),
-            placeholder="Rank",
+            placeholder=_("Rank"),
             row=1,
             options=self._cached(
                 ("rank", f.rank, self.standings.letters),
                 lambda: _options(
-                    "All ranks",
+                    _("All ranks"),
                     [
                         (
                             letter,
-                            f"Rank {letter}",
-                            f"{self.shares.get(letter, 0):g}% of ranked entries",
+                            # Translators: a rank's letter or name, e.g. A.
+                            _("Rank {letter}", letter=letter),
+                            # Translators: {share} is a percentage, e.g. 21%.
+                            _(
+                                "{share} of ranked entries",
+                                share=_percent(self.shares.get(letter, 0)),
+                            ),
                             None,
                         )
                         for letter in self.standings.letters
@@ -313,14 +374,19 @@ class LeaderboardRenderer:
         )
         country: nextcord.ui.StringSelect[nextcord.ui.View] = nextcord.ui.StringSelect(
             custom_id=self.cid(state, "country"),
-            placeholder="Country",
+            placeholder=_("Country"),
             row=2,
             options=self._cached(
                 ("country", f.country, countries),
                 lambda: _options(
-                    "All countries",
+                    _("All countries"),
                     [
-                        (code, country_name(code), f"{count:,} ranked players", flag(code))
+                        (
+                            code,
+                            country_name(code),
+                            n_("{count} ranked player", "{count} ranked players", count),
+                            flag(code),
+                        )
                         for code, count in countries
                     ],
                     f.country,
@@ -331,34 +397,34 @@ class LeaderboardRenderer:
         best = f.best_race_only
         buttons: tuple[nextcord.ui.Button[nextcord.ui.View], ...] = (
             nextcord.ui.Button(
-                label="Previous",
+                label=_("Previous"),
                 custom_id=self.cid(state, "prev"),
                 row=3,
                 style=grey,
                 disabled=not page.has_previous,
             ),
             nextcord.ui.Button(
-                label="Next",
+                label=_("Next"),
                 custom_id=self.cid(state, "next"),
                 row=3,
                 style=grey,
                 disabled=not page.has_next,
             ),
             nextcord.ui.Button(
-                label="Jump to page",
+                label=_("Jump to page"),
                 custom_id=self.cid(state, "jump"),
                 row=3,
                 style=grey,
                 disabled=page.total_pages <= 1,
             ),
             nextcord.ui.Button(
-                label="Best race only: on" if best else "Best race only: off",
+                label=_("Best race only: on") if best else _("Best race only: off"),
                 custom_id=self.cid(state, "best"),
                 row=3,
                 style=nextcord.ButtonStyle.success if best else grey,
             ),
             nextcord.ui.Button(
-                label="Clear filters",
+                label=_("Clear filters"),
                 custom_id=self.cid(state, "clear"),
                 row=3,
                 style=nextcord.ButtonStyle.danger,
@@ -374,11 +440,14 @@ class LeaderboardRenderer:
     def jump_modal(self, state: BoardState, total_pages: int) -> nextcord.ui.Modal:
         """The "Jump to page" form; its submit is routed by a custom_id carrying `state`."""
         modal = nextcord.ui.Modal(
-            title="Jump to page", custom_id=self.cid(state, "page"), timeout=None, auto_defer=False
+            title=_("Jump to page")[:45],
+            custom_id=self.cid(state, "page"),
+            timeout=None,
+            auto_defer=False,
         )
         modal.add_item(
             nextcord.ui.TextInput(
-                label=f"Page number (1 to {total_pages:,})"[:45],
+                label=_("Page number (1 to {pages})", pages=format_number(total_pages))[:45],
                 custom_id=PAGE_INPUT,
                 placeholder=str(min(state.page + 1, total_pages)),
                 required=True,
@@ -420,17 +489,27 @@ def _options(
     return options
 
 
+# What people put between the thousands of a number, in the languages the bot writes in
+# ("1,000", "1.000", "1 000" with a space or a no-break space, "1_000").
+_GROUPING = str.maketrans("", "", ",. _'\u00a0\u202f")
+
+
 def parse_page_number(text: str, total_pages: int) -> int:
     """Return the page typed into the jump modal, or raise ValidationError saying what's wrong."""
-    cleaned = text.strip().replace(",", "").replace(" ", "").replace("_", "")
+    cleaned = text.strip().translate(_GROUPING)
     if not cleaned.isascii() or not cleaned.isdigit():
         raise ValidationError(
-            "page", f"Please type a page number from 1 to {total_pages:,}, like `3`."
+            "page",
+            N_("Please type a page number from 1 to {pages}, like `3`."),
+            pages=format_number(total_pages),
         )
     number = int(cleaned)
     if not 1 <= number <= total_pages:
         raise ValidationError(
-            "page", f"There is no page {number:,}: pages go from 1 to {total_pages:,}."
+            "page",
+            N_("There is no page {page}: pages go from 1 to {pages}."),
+            page=format_number(number),
+            pages=format_number(total_pages),
         )
     return number
 
@@ -466,13 +545,15 @@ class LeaderboardCog(commands.Cog):
         )
         bot.router.register(PREFIX, self._on_component, access=Access.TERMS)  # as /leaderboard
 
-    @nextcord.slash_command(name="leaderboard", description="See the ranked ladder, with filters")
+    @nextcord.slash_command(
+        name="leaderboard", description=N_("See the ranked ladder, with filters")
+    )
     @guarded(Access.TERMS)
     async def leaderboard(
         self,
         interaction: nextcord.Interaction,
         season: int | None = nextcord.SlashOption(
-            description="A past season's number, to see its final standings",
+            description=N_("A past season's number, to see its final standings"),
             required=False,
             min_value=1,
         ),

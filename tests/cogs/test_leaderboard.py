@@ -12,7 +12,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from babel.support import NullTranslations
 
+import i18n
 from cogs.leaderboard import (
     ACTIONS,
     MAX_PAGE,
@@ -23,11 +25,13 @@ from cogs.leaderboard import (
     _country_number,
     decode_state,
     encode_state,
+    leaderboard_embed,
     parse_page_number,
 )
+from i18n import speaking
 from ladder.config import DEFAULT_RANK_SHARES
 from ladder.errors import ValidationError
-from ladder.standings import LeaderboardFilters, Standings
+from ladder.standings import LeaderboardFilters, LeaderboardPage, Standings
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 RACES = ("bw_terran", "bw_zerg", "sc2_protoss")
@@ -250,3 +254,126 @@ async def test_the_jump_modal_carries_the_state_and_is_not_kept() -> None:
     assert decode(modal.custom_id) == (state, "page")
     assert modal.is_finished()
     assert "1 to 9" in modal.to_dict()["components"][0]["components"][0]["label"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("1.000", 1000), ("1\u00a0000", 1000), ("1\u202f000", 1000), ("1'000", 1000)],
+)
+def test_parse_page_number_reads_other_languages_thousands(typed: str, expected: int) -> None:
+    """Spanish writes 1.000, Russian 1 000 with a no-break space: the bot writes them so too."""
+    assert parse_page_number(typed, 1200) == expected
+
+
+# --- in the reader's language ---------------------------------------------------------------
+
+MARK = re.compile(r"^⟪.*⟫$", re.DOTALL)
+
+
+class Pseudo(NullTranslations):
+    """A catalog that marks every text it translates, to show that each one went through it."""
+
+    def gettext(self, message: str) -> str:
+        return f"⟪{message}⟫"
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return f"⟪{msgid1 if n == 1 else msgid2}⟫"
+
+
+@pytest.fixture
+def pseudo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Korean reads the pseudo catalog; English stays the source text."""
+    original = i18n.catalog
+    monkeypatch.setattr(
+        i18n, "catalog", lambda language: Pseudo() if language == "ko" else original(language)
+    )
+
+
+def texts(board) -> dict[str, list[str]]:
+    """Every text a player reads on a leaderboard message, by where it is."""
+    shown: dict[str, list[str]] = {"labels": [], "placeholders": [], "options": []}
+    for row in board.view.to_components():
+        for component in row["components"]:
+            if "label" in component:
+                shown["labels"].append(component["label"])
+            if "placeholder" in component:
+                shown["placeholders"].append(component["placeholder"])
+            for option in component.get("options", []):
+                shown["options"].append(option)
+    return shown
+
+
+async def test_every_text_of_the_leaderboard_goes_through_the_catalog(pseudo) -> None:
+    filters = LeaderboardFilters(country="KR", rank="A", best_race_only=True)
+    draw = renderer(standings())
+    with speaking("ko"):
+        board = draw.render(BoardState(5, 1, filters), NOW)
+        modal = draw.jump_modal(BoardState(5), 9).to_dict()
+    embed = board.embed
+    assert embed.title and MARK.match(embed.title), embed.title
+    footer = embed.footer.text.split(" · ")
+    assert len(footer) == 3 and all(MARK.match(part) for part in footer), footer
+    filter_line, *entries = (embed.description or "").split("\n")
+    assert (
+        MARK.match(filter_line) and "⟪rank A⟫" in filter_line and "⟪best race only⟫" in filter_line
+    )
+    entries = [line for line in entries if line]
+    assert entries and all(MARK.match(line) for line in entries), entries
+    shown = texts(board)
+    assert len(shown["labels"]) == 5 and all(MARK.match(t) for t in shown["labels"])
+    assert len(shown["placeholders"]) == 3 and all(MARK.match(t) for t in shown["placeholders"])
+    alls = [o["label"] for o in shown["options"] if o["value"] == "*"]
+    assert len(alls) == 3 and all(MARK.match(t) for t in alls)
+    ranks = [o for o in shown["options"] if o["value"] in LETTERS]
+    assert ranks and all(MARK.match(o["label"]) and MARK.match(o["description"]) for o in ranks)
+    countries = [o for o in shown["options"] if o["value"] in {"FR", "KR", "US"}]
+    assert countries and all(MARK.match(o["description"]) for o in countries)
+    assert MARK.match(modal["title"])
+    assert MARK.match(modal["components"][0]["components"][0]["label"])
+
+
+async def test_the_option_lists_are_kept_per_language(pseudo) -> None:
+    """A select drawn for a Korean reader must not be served to the next English one."""
+    draw = renderer(standings())
+    with speaking("ko"):
+        korean = texts(draw.render(BoardState(5), NOW))
+    english = texts(draw.render(BoardState(6), NOW))
+    assert all(MARK.match(o["label"]) for o in korean["options"] if o["value"] == "*")
+    assert [o["label"] for o in english["options"] if o["value"] == "*"] == [
+        "All races",
+        "All ranks",
+        "All countries",
+    ]
+
+
+@pytest.mark.parametrize("language", i18n.LOCALES)
+async def test_the_leaderboard_renders_in_every_language(language: str) -> None:
+    """Every placeholder is filled whatever the catalog holds (a missing one would raise)."""
+    board = standings()
+    filters = LeaderboardFilters(race="bw_zerg", country="FR", rank="B", best_race_only=True)
+    with speaking(language):
+        shown = renderer(board).render(BoardState(5, 1, filters), NOW)
+        empty = renderer(standings(0)).render(BoardState(5), NOW)
+        with pytest.raises(ValidationError) as caught:
+            parse_page_number("0", 1200)
+        refused = caught.value.translated()
+    for text in (shown.embed.description, shown.embed.footer.text, empty.embed.description):
+        assert text and "{" not in text, text
+    assert "0" in refused and "{" not in refused
+
+
+def test_counted_texts_agree_with_their_number() -> None:
+    """One left-out entry, one day of inactivity: singular forms, not "1 entries"."""
+    page = LeaderboardPage(
+        entries=(),
+        page=1,
+        page_size=PAGE_SIZE,
+        total_pages=1,
+        total_entries=0,
+        ranked_entries=0,
+        filters=LeaderboardFilters(),
+        left_out=1,
+    )
+    embed = leaderboard_embed(page, {}, 1)
+    assert "*1 more active entry is left out" in (embed.description or "")
+    assert embed.footer.text.endswith("unranked: no game in the last 1 day")
