@@ -1,6 +1,7 @@
 """/activity: the best hours to queue, in the player's time zone, from the same counts as the
 website's heatmap (services.public.PublicLadder.activity), with a link to it when
-WEB_BASE_URL is set."""
+WEB_BASE_URL is set. Weekdays and counts are in the player's language (i18n); hours are 24-hour
+digits, the time zone its IANA name."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from nextcord.ext import commands
 from cogs.client import user_of
 from cogs.pipeline import guarded
 from cogs.responses import INFO_COLOUR
-from ladder.activity import best_hours
+from i18n import N_, _, n_
+from ladder.activity import BusyHour, best_hours
 from ladder.guards import Access
 from ladder.notifications import matching_zones, zone
 
@@ -28,6 +30,20 @@ def activity_link(base_url: str | None, time_zone: str) -> str | None:
 
 ACTIVITY_WEEKS = 4  # /activity counts the last four weeks: when people play now
 
+
+def hour_line(h: BusyHour) -> str:
+    """One of the best hours: its weekday and hour (`BusyHour` writes the weekday in the
+    current language) and its counts."""
+    # Translators: one of the best hours to queue, e.g. "• Monday 20:00-21:00: 3 matches,
+    # 5 queue joins".
+    return _(
+        "• {hour}: {matches}, {joins}",
+        hour=str(h),
+        matches=n_("{count} match", "{count} matches", h.matches),
+        joins=n_("{count} queue join", "{count} queue joins", h.joins),
+    )
+
+
 class ActivityCog(commands.Cog):
     """Receives /activity; the website's activity service does the counting."""
 
@@ -35,14 +51,14 @@ class ActivityCog(commands.Cog):
         self.bot = bot
 
     @nextcord.slash_command(
-        name="activity", description="When people play: the best hours to queue"
+        name="activity", description=N_("When people play: the best hours to queue")
     )
     @guarded(Access.ANYONE)
     async def activity(
         self,
         interaction: nextcord.Interaction,
         time_zone: str | None = nextcord.SlashOption(
-            description="Your time zone (default: the one from /notify, else UTC)",
+            description=N_("Your time zone (default: the one from /notify, else UTC)"),
             required=False,
             autocomplete=True,
             max_length=64,
@@ -52,7 +68,7 @@ class ActivityCog(commands.Cog):
         public = self.bot.public
         if public is None:
             await interaction.response.send_message(
-                content="Activity is not available on this ladder.", ephemeral=True
+                content=_("Activity is not available on this ladder."), ephemeral=True
             )
             return
         if time_zone is not None:
@@ -64,17 +80,32 @@ class ActivityCog(commands.Cog):
         counts = await public.activity(tz, weeks=ACTIVITY_WEEKS)
         best = best_hours(counts.matches, counts.queue_joins)
         if best:
-            lines = [f"Best hours to queue ({counts.zone}, last {ACTIVITY_WEEKS} weeks):"]
-            lines += [f"• {h}: {h.matches} matches, {h.joins} queue joins" for h in best]
+            lines = [
+                # Translators: {zone} is a time zone's name, e.g. Europe/Paris.
+                n_(
+                    "Best hours to queue ({zone}, last {count} week):",
+                    "Best hours to queue ({zone}, last {count} weeks):",
+                    ACTIVITY_WEEKS,
+                    zone=counts.zone,
+                )
+            ]
+            lines += [hour_line(h) for h in best]
         else:
             lines = [
-                "No matches or queue joins in the last four weeks: be the first! "
-                "Use /queue to play."
+                n_(
+                    "No matches or queue joins in the last {count} week: be the first! "
+                    "Use /queue to play.",
+                    "No matches or queue joins in the last {count} weeks: be the first! "
+                    "Use /queue to play.",
+                    ACTIVITY_WEEKS,
+                )
             ]
         link = activity_link(self.bot.web_base_url, counts.zone)
         if link:
-            lines.append(f"The whole week as a heatmap: {link}")
-        embed = nextcord.Embed(title="Activity", description="\n".join(lines), colour=INFO_COLOUR)
+            lines.append(_("The whole week as a heatmap: {link}", link=link))
+        embed = nextcord.Embed(
+            title=_("Activity"), description="\n".join(lines), colour=INFO_COLOUR
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @activity.on_autocomplete("time_zone")
