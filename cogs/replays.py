@@ -8,6 +8,9 @@ the admins when a verified replay contradicts the uploader's own report.
 
 "Rule by replay" buttons (custom_id "replay:rule:<replay id>") are routed like every component:
 through the pipeline, admins only; the service re-checks that the dispute is still open.
+
+The uploader and the admin who rules read their own language (the pipeline's); the opponent and
+each admin told by DM read theirs (`pipeline.language_of`); the admin channel reads English.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from cogs.client import user_of
 from cogs.pipeline import guarded
 from cogs.responses import ERROR_COLOUR, INFO_COLOUR, SUCCESS_COLOUR
 from cogs.text import plain
+from i18n import N_, SOURCE, _, format_number, speaking
 from ladder.errors import ValidationError
 from ladder.guards import Access
 from ladder.records import MatchRecord
-from ladder.replays import ReplayEffect, describe
+from ladder.replays import ReplayEffect, ReplayMode, describe
 from services.replays import ReplayUpload, check_file
 
 if TYPE_CHECKING:  # cogs.bot imports this module
@@ -38,24 +42,37 @@ log = logging.getLogger(__name__)
 ROUTE = "replay"
 CHUNK = 64 * 1024
 _REPLAY_ID = re.compile(r"[0-9]{1,18}")
+FILE_DESCRIPTION = N_("The game's .SC2Replay file")  # /replay's file option
 
 EFFECT_TEXT = {
-    ReplayEffect.EVIDENCE: "It is kept as evidence; report the result as usual.",
-    ReplayEffect.REPORTED: "It counts as your report of the result.",
-    ReplayEffect.DECIDED: "It decided the match.",
-    ReplayEffect.FLAGGED: "It shows another result than the one you reported: the admins have "
-    "been told.",
-    ReplayEffect.ALREADY: "The match already has this result.",
-    ReplayEffect.LATE: "The match no longer takes reports; it is kept as evidence.",
+    ReplayEffect.EVIDENCE: N_("It is kept as evidence; report the result as usual."),
+    ReplayEffect.REPORTED: N_("It counts as your report of the result."),
+    ReplayEffect.DECIDED: N_("It decided the match."),
+    ReplayEffect.FLAGGED: N_(
+        "It shows another result than the one you reported: the admins have been told."
+    ),
+    ReplayEffect.ALREADY: N_("The match already has this result."),
+    ReplayEffect.LATE: N_("The match no longer takes reports; it is kept as evidence."),
+}
+# What a verified replay does on this ladder (`replay.mode`), named in the upload's footer.
+MODE_TEXT = {
+    # Translators: a replay mode: a verified replay is kept as evidence only.
+    ReplayMode.EVIDENCE: N_("evidence"),
+    # Translators: a replay mode: a verified replay counts as its uploader's report.
+    ReplayMode.REPORT: N_("report"),
+    # Translators: a replay mode: a verified replay decides the match.
+    ReplayMode.DECIDES: N_("decides"),
 }
 
 
 async def download(url: str, max_bytes: int, seconds: float) -> bytes:
     """The attachment's bytes, read in chunks and refused past `max_bytes` or `seconds`."""
     if not url.startswith(("https://", "http://")):
-        raise ValidationError("file", "That attachment has no address the bot can read.")
+        raise ValidationError("file", N_("That attachment has no address the bot can read."))
     too_big = ValidationError(
-        "file", f"That file is larger than {max_bytes // 1024} KB; a replay is much smaller."
+        "file",
+        N_("That file is larger than {kb} KB; a replay is much smaller."),
+        kb=format_number(max_bytes // 1024),
     )
     data = bytearray()
     try:
@@ -66,7 +83,7 @@ async def download(url: str, max_bytes: int, seconds: float) -> bytes:
         ):
             if response.status != 200:
                 raise ValidationError(
-                    "file", "Discord did not hand over the file; please upload it again."
+                    "file", N_("Discord did not hand over the file; please upload it again.")
                 )
             if (response.content_length or 0) > max_bytes:
                 raise too_big
@@ -76,7 +93,7 @@ async def download(url: str, max_bytes: int, seconds: float) -> bytes:
                     raise too_big
     except (aiohttp.ClientError, TimeoutError):
         raise ValidationError(
-            "file", "The file could not be downloaded in time; please upload it again."
+            "file", N_("The file could not be downloaded in time; please upload it again.")
         ) from None
     return bytes(data)
 
@@ -86,21 +103,60 @@ def upload_embed(upload: ReplayUpload) -> nextcord.Embed:
     replay, verdict = upload.replay, upload.verdict
     if verdict.verified:
         embed = nextcord.Embed(
-            title=f"Replay verified for match #{replay.match_id}",
-            description=f"{describe(replay.facts)}\n{EFFECT_TEXT[replay.effect]}",
+            title=_("Replay verified for match #{match}", match=replay.match_id),
+            description=f"{describe(replay.facts)}\n{_(EFFECT_TEXT[replay.effect])}",
             colour=SUCCESS_COLOUR,
         )
     else:
+        reason = str(verdict.message)  # why it did not verify, in the current language
         embed = nextcord.Embed(
-            title=f"Replay not verified for match #{replay.match_id}",
-            description=(
-                f"{verdict.message}\nIt is kept as evidence for the admins; it does not "
-                "change the result."
-            ),
+            title=_("Replay not verified for match #{match}", match=replay.match_id),
+            description=reason
+            + "\n"
+            + _("It is kept as evidence for the admins; it does not change the result."),
             colour=ERROR_COLOUR,
         )
-    embed.set_footer(text=f"Replay #{replay.id} · mode {upload.mode.value}")
+    mode = MODE_TEXT.get(upload.mode)
+    embed.set_footer(
+        text=_(
+            "Replay #{replay} · mode {mode}",
+            replay=replay.id,
+            mode=_(mode) if mode else upload.mode.value,
+        )
+    )
     return embed
+
+
+def decided_embed(upload: ReplayUpload) -> nextcord.Embed:
+    """What the opponent is told when the uploader's replay decided their match."""
+    return nextcord.Embed(
+        title=_("Match #{match} decided by a replay", match=upload.match.id),
+        description=_(
+            "Your opponent uploaded the replay: {replay}.\nUnder this ladder's rules a verified "
+            "replay decides the result. If it is wrong, contact an admin.",
+            replay=describe(upload.replay.facts),
+        ),
+        colour=INFO_COLOUR,
+    )
+
+
+def contradiction_embed(upload: ReplayUpload, uid: int, name: str | None) -> nextcord.Embed:
+    """What the admins are told when a verified replay contradicts its uploader's report."""
+    who = plain(name, 32) or _("player {uid}", uid=uid)
+    return nextcord.Embed(
+        title=_("Replay contradicts a report on match #{match}", match=upload.match.id),
+        description=_(
+            "**{who}** ({mention}) uploaded replay #{replay}, which verifies but shows another "
+            "result than the one they reported: {facts}.\nSee `/admin disputes` or "
+            "`/admin resolve match_id:{match}`.",
+            who=who,
+            mention=f"<@{uid}>",
+            replay=upload.replay.id,
+            facts=describe(upload.replay.facts),
+            match=upload.match.id,
+        ),
+        colour=ERROR_COLOUR,
+    )
 
 
 class ReplayCog(commands.Cog):
@@ -110,17 +166,17 @@ class ReplayCog(commands.Cog):
         self.bot = bot
         bot.router.register(ROUTE, self._on_rule, access=Access.ADMIN)
 
-    @nextcord.slash_command(name="replay", description="Upload the replay of your match")
+    @nextcord.slash_command(name="replay", description=N_("Upload the replay of your match"))
     @guarded(Access.SETUP)
     async def replay(
         self,
         interaction: nextcord.Interaction,
         file: nextcord.Attachment = nextcord.SlashOption(
-            name="file", description="The game's .SC2Replay file", required=True
+            name="file", description=FILE_DESCRIPTION, required=True
         ),
         match: int | None = nextcord.SlashOption(
             name="match",
-            description="The match number (default: your open or most recent match)",
+            description=N_("The match number (default: your open or most recent match)"),
             required=False,
             min_value=1,
         ),
@@ -128,7 +184,7 @@ class ReplayCog(commands.Cog):
         """Upload the replay of a match: checked against the match, it can report the result."""
         service = self.bot.replays
         if service is None:
-            raise ValidationError("file", "Replay uploads are not set up on this ladder.")
+            raise ValidationError("file", N_("Replay uploads are not set up on this ladder."))
         uid = user_of(interaction).id
         config = service.config
         # Name and declared size first (cheap, before any download); the cap holds while reading.
@@ -146,47 +202,31 @@ class ReplayCog(commands.Cog):
             await notifier.match_changed(upload.update)
         if upload.replay.effect is ReplayEffect.DECIDED:
             opponent = upload.match.opponent_of(uid)
-            await self._dm(
-                opponent,
-                nextcord.Embed(
-                    title=f"Match #{upload.match.id} decided by a replay",
-                    description=(
-                        f"Your opponent uploaded the replay: {describe(upload.replay.facts)}.\n"
-                        "Under this ladder's rules a verified replay decides the result. "
-                        "If it is wrong, contact an admin."
-                    ),
-                    colour=INFO_COLOUR,
-                ),
-            )
+            with speaking(await self.bot.pipeline.language_of(opponent)):
+                embed = decided_embed(upload)
+            await self._dm(opponent, embed)
         if upload.flagged:
             await self._tell_admins(upload, uid)
 
     async def _tell_admins(self, upload: ReplayUpload, uid: int) -> None:
         notifier = self.bot.notifier
-        names = await notifier.names(uid)
-        who = plain(names.get(uid), 32) or f"player {uid}"
-        embed = nextcord.Embed(
-            title=f"Replay contradicts a report on match #{upload.match.id}",
-            description=(
-                f"**{who}** (<@{uid}>) uploaded replay #{upload.replay.id}, which verifies but "
-                f"shows another result than the one they reported: "
-                f"{describe(upload.replay.facts)}.\nSee `/admin disputes` or "
-                f"`/admin resolve match_id:{upload.match.id}`."
-            ),
-            colour=ERROR_COLOUR,
-        )
+        name = (await notifier.names(uid)).get(uid)
+        # The admin channel is shared: English. An admin told by DM reads their own language.
+        targets: list[tuple[nextcord.abc.Messageable, str]] = []
         if notifier.admin_channel_id:
-            targets: list[nextcord.abc.Messageable] = [
-                self.bot.get_partial_messageable(notifier.admin_channel_id)
-            ]
+            channel = self.bot.get_partial_messageable(notifier.admin_channel_id)
+            targets.append((channel, SOURCE))
         else:
-            targets = []
             for admin in notifier.admin_ids:
                 try:
-                    targets.append(await self.bot.create_dm(nextcord.Object(id=admin)))
+                    dm = await self.bot.create_dm(nextcord.Object(id=admin))
                 except nextcord.HTTPException as exc:
                     log.warning("Could not open a DM with admin %s: %s", admin, exc)
-        for target in targets:
+                    continue
+                targets.append((dm, await self.bot.pipeline.language_of(admin)))
+        for target, language in targets:
+            with speaking(language):
+                embed = contradiction_embed(upload, uid, name)
             try:
                 await target.send(embed=embed)
             except nextcord.HTTPException as exc:
@@ -208,13 +248,18 @@ class ReplayCog(commands.Cog):
             or parts[0] != "rule"
             or not _REPLAY_ID.fullmatch(parts[1])
         ):
-            raise ValidationError("custom_id", "This button is not recognised any more.")
+            raise ValidationError("custom_id", N_("This button is not recognised any more."))
         update = await service.rule_by_replay(user_of(interaction).id, int(parts[1]))
         match: MatchRecord = update.match
         await interaction.response.send_message(
             embed=nextcord.Embed(
-                title=f"Match #{match.id} ruled by replay #{parts[1]}",
-                description=f"Result: **{match.result}**; later ratings recomputed.",
+                title=_(
+                    "Match #{match} ruled by replay #{replay}", match=match.id, replay=parts[1]
+                ),
+                # Translators: {result} is the result's code, e.g. p1_win, p2_win or draw.
+                description=_(
+                    "Result: **{result}**; later ratings recomputed.", result=match.result
+                ),
                 colour=SUCCESS_COLOUR,
             ),
             ephemeral=True,

@@ -1,18 +1,36 @@
 """The admins' dispute listing with replays: what each proves, inert player text, and a
-"Rule by replay" button for each verified one on the page."""
+"Rule by replay" button for each verified one on the page; and what /replay tells the uploader,
+the opponent and the admins, each in their own language."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import nextcord
+import pytest
+from babel.support import NullTranslations
+
+import i18n
 from cogs.admin_ui import disputes_page
 from cogs.match_ui import match_embed
+from cogs.replays import ReplayCog, contradiction_embed, decided_embed, upload_embed
+from i18n import lazy, speaking
 from ladder.config import LadderConfig
 from ladder.rating import Result
 from ladder.records import DisputeRecord, MatchRecord
-from ladder.replays import Refusal, ReplayEffect, ReplayFacts, ReplayPlayer, ReplayRecord
+from ladder.replays import (
+    Refusal,
+    ReplayEffect,
+    ReplayFacts,
+    ReplayMode,
+    ReplayPlayer,
+    ReplayRecord,
+    Verdict,
+)
 from ladder.reports import MatchStatus, Outcome
+from services.replays import ReplayUpload
 
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 P1, P2 = 111111111111111111, 222222222222222222
@@ -124,3 +142,160 @@ def test_the_match_message_says_how_to_upload_while_in_progress() -> None:
     assert any("/replay file:" in f.value for f in on.fields)
     done = match_embed(replace(match(1), status=MatchStatus.CANCELLED), P2, NAMES, config)
     assert not any("/replay" in (f.value or "") for f in done.fields)
+
+
+# --- /replay's own messages (cogs/replays.py), in each reader's language ----------------------
+
+UPLOAD = ReplayUpload(
+    replay=replace(record(7, 1), effect=ReplayEffect.REPORTED),
+    verdict=Verdict(None, lazy("The replay matches the match."), Result.P2_WIN, 1),
+    mode=ReplayMode.REPORT,
+    match=match(1),
+)
+REFUSED = ReplayUpload(
+    replay=record(8, 1, Refusal.MAP),
+    verdict=Verdict(
+        Refusal.MAP,
+        lazy(
+            "This replay was played on {played}, but match #{match} is on {map}.",
+            played="`Ever Dream LE`",
+            match=1,
+            map="`Eclipse`",
+        ),
+    ),
+    mode=ReplayMode.REPORT,
+    match=match(1),
+)
+MARK = re.compile(r"^⟪.*⟫$", re.DOTALL)
+
+
+class Pseudo(NullTranslations):
+    """A catalog that marks every text it translates, to show that each one went through it."""
+
+    def gettext(self, message: str) -> str:
+        return f"⟪{message}⟫"
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return f"⟪{msgid1 if n == 1 else msgid2}⟫"
+
+
+@pytest.fixture
+def pseudo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Korean reads the pseudo catalog; English stays the source text."""
+    original = i18n.catalog
+    monkeypatch.setattr(
+        i18n, "catalog", lambda language: Pseudo() if language == "ko" else original(language)
+    )
+
+
+def test_the_uploader_reads_what_the_replay_did() -> None:
+    shown = upload_embed(UPLOAD)
+    assert shown.title == "Replay verified for match #1"
+    assert (shown.description or "").endswith("\nIt counts as your report of the result.")
+    assert "`Rairˋden**@everyone`" in (shown.description or "")
+    assert shown.footer.text == "Replay #7 · mode report"
+    refused = upload_embed(REFUSED)
+    assert refused.title == "Replay not verified for match #1"
+    assert (refused.description or "").startswith(
+        "This replay was played on `Ever Dream LE`, but match #1 is on `Eclipse`.\n"
+        "It is kept as evidence"
+    )
+
+
+def test_every_replay_text_goes_through_the_catalog(pseudo) -> None:
+    with speaking("ko"):
+        verified, refused = upload_embed(UPLOAD), upload_embed(REFUSED)
+        decided = decided_embed(UPLOAD)
+        flagged = contradiction_embed(UPLOAD, P2, None)
+    for embed in (verified, refused, decided, flagged):
+        assert MARK.match(embed.title or ""), embed.title
+        assert MARK.match(embed.footer.text or "") or not embed.footer.text
+    # The reason it did not verify, then what that means: each translated.
+    reason, meaning = (refused.description or "").split("\n")
+    assert MARK.match(reason) and MARK.match(meaning)
+    effect = (verified.description or "").split("\n")[1]
+    assert effect == "⟪It counts as your report of the result.⟫"
+    assert MARK.match(decided.description or "") and MARK.match(flagged.description or "")
+    assert f"⟪player {P2}⟫" in (flagged.description or "")  # no name known: their number
+
+
+class Channel:
+    """Where a message goes: it keeps what it was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[nextcord.Embed] = []
+
+    async def send(self, *, embed: nextcord.Embed) -> None:
+        self.sent.append(embed)
+
+
+class Languages:
+    def __init__(self, languages: dict[int, str]) -> None:
+        self.languages = languages
+
+    async def language_of(self, uid: int) -> str:
+        return self.languages.get(uid, "en")
+
+
+class Notifier:
+    def __init__(self, admin_ids: tuple[int, ...], admin_channel_id: int | None) -> None:
+        self.admin_ids, self.admin_channel_id = admin_ids, admin_channel_id
+
+    async def names(self, *uids: int) -> dict[int, str]:
+        return {uid: NAMES[uid] for uid in uids if uid in NAMES}
+
+    async def match_changed(self, update: object) -> None:
+        raise AssertionError("no match update in these uploads")
+
+
+class Router:
+    def register(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+class Bot:
+    """What ReplayCog uses of the bot to tell the opponent and the admins."""
+
+    def __init__(self, languages: dict[int, str], admins: tuple[int, ...], channel: int | None):
+        self.router = Router()
+        self.pipeline = Languages(languages)
+        self.notifier = Notifier(admins, channel)
+        self.dms: dict[int, Channel] = {}
+        self.channel = Channel()
+
+    async def create_dm(self, user: nextcord.Object) -> Channel:
+        return self.dms.setdefault(user.id, Channel())
+
+    def get_partial_messageable(self, channel_id: int) -> Channel:
+        return self.channel
+
+
+ADMIN_KO, ADMIN_EN = 333, 444
+
+
+async def test_those_told_later_read_their_own_language(pseudo) -> None:
+    """The uploader (P2) reads English; the opponent and one admin chose Korean."""
+    bot = Bot({P1: "ko", ADMIN_KO: "ko"}, (ADMIN_KO, ADMIN_EN), None)
+    cog = ReplayCog(bot)  # type: ignore[arg-type]  # a stand-in with what the cog uses
+    upload = replace(
+        UPLOAD, replay=replace(UPLOAD.replay, effect=ReplayEffect.DECIDED), flagged=True
+    )
+    with speaking("en"):  # the uploader's language, as the pipeline sets it
+        await cog._tell_others(upload, P2)
+    (to_opponent,) = bot.dms[P1].sent
+    assert MARK.match(to_opponent.title or "")
+    (to_korean_admin,) = bot.dms[ADMIN_KO].sent
+    assert MARK.match(to_korean_admin.title or "")
+    (to_english_admin,) = bot.dms[ADMIN_EN].sent
+    assert to_english_admin.title == "Replay contradicts a report on match #1"
+
+
+async def test_the_admin_channel_reads_english(pseudo) -> None:
+    bot = Bot({P1: "ko", ADMIN_KO: "ko"}, (ADMIN_KO,), 999)
+    cog = ReplayCog(bot)  # type: ignore[arg-type]
+    with speaking("ko"):  # even when the uploader reads Korean
+        await cog._tell_others(replace(UPLOAD, flagged=True), P2)
+    (posted,) = bot.channel.sent
+    assert posted.title == "Replay contradicts a report on match #1"
+    assert "**\\*\\*Bob\\*\\***" in (posted.description or "")  # the uploader's name, inert
+    assert not bot.dms  # nobody else: the replay only reported
