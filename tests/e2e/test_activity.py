@@ -27,7 +27,7 @@ async def test_activity_shows_the_best_hours_in_the_players_zone_and_links_the_h
 
     text = (await command_reply(fake, alice, "activity")).text
     assert "Best hours to queue (UTC, last 4 weeks):" in text
-    assert f"{hour_in('UTC')}: 1 matches, 2 queue joins" in text, text
+    assert f"{hour_in('UTC')}: 1 match, 2 queue joins" in text, text
     assert "heatmap" not in text  # no WEB_BASE_URL: no link
 
     text = (await command_reply(fake, alice, "activity", {"time_zone": "Asia/Tokyo"})).text

@@ -143,7 +143,7 @@ async def test_evidence_mode_changes_nothing_and_broken_files_are_refused(
         "not a replay name": (FakeFile("x.zip", b"PK\x03\x04"), "`.SC2Replay` file"),
         "too big, declared small": (
             FakeFile("big.SC2Replay", os.urandom(6 * 2**20), declared_size=1000),
-            "larger than 5120 KB",
+            "larger than 5,120 KB",
         ),
         "too big, declared so": (FakeFile("big.SC2Replay", os.urandom(6 * 2**20)), "larger than"),
     }

@@ -44,7 +44,7 @@ async def test_admin_starts_a_season_and_the_archive_is_shown(
     await wait_text(fake, dm_a, "Match finished")
 
     status = await ask(fake, root, "season status")
-    assert "Season 1: Season 1" in status.text and "1 rated matches" in status.text, status.text
+    assert "Season 1: Season 1" in status.text and "1 rated match" in status.text, status.text
 
     # A non-admin is refused; a bad name is refused before anything is asked.
     refused = await command_reply(fake, alice, "admin season start", {"name": "Mine"})
