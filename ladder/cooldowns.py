@@ -128,7 +128,9 @@ class Cooldowns:
             if now < ready:
                 return Cooldown(command, ready - now)
         if len(recent) >= self.config.budget_calls:
-            return Cooldown("budget", recent[0] + self.config.budget_seconds - now)
+            # At least a microsecond: the sum can round to 0.0 for a call just inside the window.
+            wait = recent[0] + self.config.budget_seconds - now
+            return Cooldown("budget", max(wait, 1e-6))
         recent.append(now)
         if key is not None:
             calls.last[key] = now
