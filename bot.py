@@ -160,6 +160,8 @@ async def build_bot(
         admin_channel_id=settings.admin_channel_id,
         command_guild_ids=settings.command_guild_ids,
         web_base_url=settings.web_base_url,
+        shard_id=settings.shard_id,
+        shard_count=settings.shard_count,
     )
     seasons = SeasonService(core, on_season_changed=standings.apply, next_map_pool=file_map_pool)
     bot.seasons = seasons

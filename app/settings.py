@@ -42,6 +42,10 @@ class Settings:
     web_port: int = 8080
     web_base_url: str | None = None  # the site's public address, for links from Discord
     queue_channel_id: int | None = None  # the live queue board's channel, if any
+    # SHARD_COUNT / SHARD_ID: this process is Discord gateway shard SHARD_ID of SHARD_COUNT
+    # (several processes on one PostgreSQL; docs/operations.md). None: one process, no shards.
+    shard_count: int | None = None
+    shard_id: int | None = None
 
     @property
     def ladder_config_path(self) -> Path:
@@ -100,6 +104,9 @@ def load_settings(
     admin_channel = _ids("ADMIN_CHANNEL_ID", get("ADMIN_CHANNEL_ID"))
     queue_channel = _ids("QUEUE_CHANNEL_ID", get("QUEUE_CHANNEL_ID"))
     database_path, database_url = _database(get("DATABASE_URL"), get("DATABASE_PATH"), data_dir)
+    shard_count, shard_id = _shards(
+        get("SHARD_COUNT"), get("SHARD_ID"), postgres=database_url is not None
+    )
     log_file = Path(get("LOG_FILE")) if get("LOG_FILE") else None
     if log_file is not None:
         kind = database_file_kind(log_file, database_path)
@@ -124,7 +131,26 @@ def load_settings(
         web_port=_port("WEB_PORT", get("WEB_PORT"), default=8080),
         web_base_url=_base_url("WEB_BASE_URL", get("WEB_BASE_URL")),
         queue_channel_id=queue_channel[0] if queue_channel else None,
+        shard_count=shard_count,
+        shard_id=shard_id,
     )
+
+
+def _shards(count: str, shard: str, postgres: bool) -> tuple[int | None, int | None]:
+    """SHARD_COUNT and SHARD_ID: both or neither; 0 <= SHARD_ID < SHARD_COUNT; PostgreSQL only
+    (one SQLite file has one bot process)."""
+    if not count and not shard:
+        return None, None
+    if not (count and shard):
+        raise SettingsError("SHARD_COUNT and SHARD_ID go together: set both or neither")
+    if not (count.isdigit() and shard.isdigit()):
+        raise SettingsError("SHARD_COUNT and SHARD_ID must be whole numbers")
+    total, own = int(count), int(shard)
+    if total < 1 or own >= total:
+        raise SettingsError(f"SHARD_ID must be from 0 to SHARD_COUNT - 1 ({total - 1}), not {own}")
+    if not postgres:
+        raise SettingsError("Several processes (SHARD_COUNT) need DATABASE_URL=postgresql://...")
+    return total, own
 
 
 def _database(url: str, path: str, data_dir: Path) -> tuple[Path, str | None]:

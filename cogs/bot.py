@@ -84,10 +84,18 @@ class LadderBot(commands.Bot):
         admin_channel_id: int | None = None,
         command_guild_ids: tuple[int, ...] = (),
         web_base_url: str | None = None,
+        shard_id: int | None = None,
+        shard_count: int | None = None,
     ) -> None:
         intents = nextcord.Intents.none()
         intents.guilds = True
-        super().__init__(intents=intents, default_guild_ids=list(command_guild_ids) or None)
+        super().__init__(
+            intents=intents,
+            default_guild_ids=list(command_guild_ids) or None,
+            # One gateway shard per process when several share a PostgreSQL (SHARD_ID/COUNT).
+            shard_id=shard_id,
+            shard_count=shard_count,
+        )
         self.db = db
         self.command_log = command_log
         self.started_at = datetime.now(UTC)
