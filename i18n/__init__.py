@@ -247,7 +247,18 @@ def babel_locale(language: str) -> Locale:
 
 
 def format_number(value: float | int) -> str:
+    """`value` with the current language's digit grouping and decimal sign."""
+    if type(value) is int:
+        if 0 <= value < 1000:
+            return str(value)  # the same in every language we speak, and 80x faster than Babel
+        return _whole_number(_current.get(), value)
     return numbers.format_decimal(value, locale=babel_locale(_current.get()))
+
+
+@functools.lru_cache(maxsize=16384)
+def _whole_number(language: str, value: int) -> str:
+    # Ratings, counts and ranks repeat: a page of the leaderboard formats the same few hundred.
+    return numbers.format_decimal(value, locale=babel_locale(language))
 
 
 def format_percent(value: float) -> str:
