@@ -286,7 +286,7 @@ class LeaderboardRenderer:
     ) -> None:
         self.standings = standings
         self.web_base_url = web_base_url
-        self.race_names = dict(race_names)
+        self.race_names = race_names  # in the reader's language at each look-up (not a copy)
         self.races = tuple(self.race_names)
         self.shares = dict(shares)
         # Built select options by (select, chosen value, what it lists): the same few lists
