@@ -210,14 +210,14 @@ def translate(language: str, msgid: str, /, **params: Any) -> str:
 
 
 def discord_localizations(msgid: str, context: str | None = None) -> dict[str, str]:
-    """{Discord locale code: translation} of `msgid` for every language that translates it, for
-    nextcord's name_localizations / description_localizations. Evaluated when the command is
-    defined; the catalogs load then."""
+    """{Discord locale code: translation} of `msgid` for every language whose catalog has it
+    (the same words included: "admin" may stay "admin"), for nextcord's name_localizations /
+    description_localizations. Evaluated when the commands are localised at start."""
     found: dict[str, str] = {}
+    key = f"{context}\x04{msgid}" if context else msgid
     for language, codes in DISCORD_LOCALES.items():
-        book = catalog(language)
-        text = str(book.pgettext(context, msgid)) if context else book.gettext(msgid)
-        if text and text != msgid:
+        text = getattr(catalog(language), "_catalog", {}).get(key)
+        if isinstance(text, str) and text:
             for code in codes:
                 found[code] = text
     return found
