@@ -29,8 +29,6 @@ from i18n import (
     NATIVE_NAMES,
     _,
     choose,
-    command_names,
-    descriptions,
     format_number,
     n_,
     speaking,
@@ -251,9 +249,7 @@ class ProfileCog(commands.Cog):
     @nextcord.slash_command(
         name="language",
         description=N_("Choose the language the bot writes to you in"),
-        name_localizations=command_names("language"),
-        description_localizations=descriptions("Choose the language the bot writes to you in"),
-    )
+    )  # its names and descriptions in other languages: cogs/localize.py, as for every command
     @guarded(Access.ANYONE)
     async def language(
         self,
@@ -261,8 +257,6 @@ class ProfileCog(commands.Cog):
         language: str = nextcord.SlashOption(
             description=N_("Your language, or your Discord app's"),
             choices={**{NATIVE_NAMES[code]: code for code in LOCALES}, "Discord": AUTO},
-            name_localizations=command_names("language"),
-            description_localizations=descriptions("Your language, or your Discord app's"),
         ),
     ) -> None:
         """Choose the language the bot writes to you in."""
