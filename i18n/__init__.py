@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -180,7 +181,53 @@ def _format(text: str, params: Mapping[str, Any], language: str) -> str:
 
 
 def _in(language: str, msgid: str, params: Mapping[str, Any]) -> str:
-    return _format(catalog(language).gettext(msgid) if msgid else msgid, params, language)
+    if not msgid or language == SOURCE:
+        return _format(msgid, params, language)
+    return _format(commands_shown(language, catalog(language).gettext(msgid)), params, language)
+
+
+# "/queue", "`/admin resolve match_id:`": a command as a message names it, then its subcommand
+# and option words (an option word ends in ":").
+_COMMAND_MENTION = re.compile(r"(?<![\w/<:>.])/([a-z][a-z_-]*)((?: [a-z][a-z_]*:?)*)")
+
+
+@functools.lru_cache(maxsize=4096)
+def commands_shown(language: str, text: str) -> str:
+    """`text` with the commands it names (/queue, /admin resolve match_id:) under the names
+    Discord shows a player of `language` (cogs/localize.py gives commands those names). Only
+    the words of a message are changed, never the values put into it."""
+    if "/" not in text:
+        return text
+    names = _command_names(language)
+    if not names:
+        return text
+
+    def shown(match: re.Match[str]) -> str:
+        command = match.group(1)
+        if command not in names:
+            return match.group(0)
+        words = [names[command]]
+        rest = match.group(2).split(" ")[1:] if match.group(2) else []
+        for index, word in enumerate(rest):
+            bare = word.removesuffix(":")
+            if bare not in names:
+                return "/" + " ".join(words + rest[index:])
+            words.append(names[bare] + word[len(bare):])
+        return "/" + " ".join(words)
+
+    return _COMMAND_MENTION.sub(shown, text)
+
+
+@functools.cache
+def _command_names(language: str) -> dict[str, str]:
+    """{command or option name: its name in `language`} from the catalog (msgctxt "command")."""
+    entries = getattr(catalog(language), "_catalog", {})
+    prefix = "command\x04"
+    return {
+        key[len(prefix):]: text
+        for key, text in entries.items()
+        if isinstance(key, str) and key.startswith(prefix) and isinstance(text, str) and text
+    }
 
 
 def _(msgid: str, /, **params: Any) -> str:
@@ -192,6 +239,8 @@ def n_(singular: str, plural: str, n: int, /, **params: Any) -> str:
     """The plural form of the current language for `n`; ``{count}`` is `n` (formatted)."""
     language = _current.get()
     text = catalog(language).ngettext(singular, plural, n)
+    if language != SOURCE:
+        text = commands_shown(language, text)
     return _format(text, {"count": format_number(n), **params}, language)
 
 
