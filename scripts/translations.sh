@@ -21,7 +21,7 @@ case "${1:-}" in
     update)
         extract
         "$BABEL" -q update -i "$POT" -d i18n/locales -D ladderbot --no-fuzzy-matching \
-            --ignore-obsolete --no-location --no-wrap ;;
+            --ignore-obsolete --no-wrap ;;
     compile) "$BABEL" -q compile -d i18n/locales -D ladderbot ;;
     check)
         "$BABEL" compile -d i18n/locales -D ladderbot --statistics
