@@ -7,6 +7,9 @@ JavaScript. Every response carries a Content-Security-Policy that forbids inline
 
 Routes are registered in one place, `_routes` below: the public pages (web/public.py), then
 the host's pages (login and dashboard), each module with a `setup(app, services)`.
+
+Pages are in the reader's language (web/language.py): its middleware comes first, so every
+handler, error page and template below it writes with i18n's `_()`. The JSON API stays English.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from i18n import N_, Text, _, lazy
 from services.public import PublicLadder
+from web import language
 from web.load import RequestGate
 
 if TYPE_CHECKING:
@@ -71,7 +76,15 @@ def create_app(services: WebServices) -> web.Application:
     """Build the application: templates, middlewares, static files, robots.txt and routes."""
     # The gate bounds the requests running and waiting (web/load.py): the site shares the
     # bot's event loop, and must not build a backlog that holds Discord commands up.
-    app = web.Application(middlewares=[security_headers, RequestGate().middleware, error_pages])
+    # The language comes first: the gate's 503 and the error pages are in it too.
+    app = web.Application(
+        middlewares=[
+            language.language,
+            security_headers,
+            RequestGate().middleware,
+            error_pages,
+        ]
+    )
     app[SERVICES] = services
     env = aiohttp_jinja2.setup(
         app,
@@ -81,6 +94,7 @@ def create_app(services: WebServices) -> web.Application:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    language.install(env)
     env.globals["static"] = lambda name: app.router["static"].url_for(filename=name)
     app.router.add_static("/static/", STATIC, name="static", append_version=True)
     app.router.add_get("/robots.txt", robots_txt, name="robots")
@@ -127,36 +141,52 @@ def _decorate(request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Cache-Control"] = STATIC_VERSIONED_CACHE if versioned else STATIC_CACHE
 
 
+class PageNotFound(web.HTTPNotFound):
+    """A 404 that says what is not there: in English for the API, translated on a page.
+
+    `message` is an English msgid (mark a literal with N_) with its named values."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        self.message: Text = lazy(message, **params)
+        super().__init__(text=self.message.english())
+
+
 @web.middleware
 async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn a 404 into the site's own page (JSON under /api/) and an error into a plain 500."""
     try:
         return await handler(request)
+    except PageNotFound as exc:
+        return not_found(request, exc.message)
     except web.HTTPNotFound as exc:
         return not_found(request, exc.text if exc.text and exc.text != "404: Not Found" else None)
     except web.HTTPException:
         raise
     except Exception:
         log.exception("Web request %s %s failed", request.method, request.path)
-        return error_response(request, 500, "Something went wrong on our side.")
+        return error_response(request, 500, N_("Something went wrong on our side."))
 
 
 def is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
 
-def not_found(request: web.Request, what: str | None = None) -> web.StreamResponse:
+def not_found(request: web.Request, what: str | Text | None = None) -> web.StreamResponse:
     """The 404 page (or JSON for the API), saying what was not found when known."""
-    return error_response(request, 404, what or "There is no page at this address.")
+    return error_response(request, 404, what or N_("There is no page at this address."))
 
 
-def error_response(request: web.Request, status: int, message: str) -> web.StreamResponse:
-    """An error as the site's page, or as `{"error": message}` under /api/."""
+def error_response(request: web.Request, status: int, message: str | Text) -> web.StreamResponse:
+    """An error as the site's page, or as `{"error": message}` under /api/ (in English).
+
+    A `str` message is an English msgid (N_) without values; a `Text` carries its values."""
     if is_api(request):
-        response: web.StreamResponse = web.json_response({"error": message}, status=status)
+        english = message.english() if isinstance(message, Text) else message
+        response: web.StreamResponse = web.json_response({"error": english}, status=status)
     else:
+        shown = str(message) if isinstance(message, Text) else _(message)
         response = aiohttp_jinja2.render_template(
-            "error.html", request, {"status": status, "message": message}, status=status
+            "error.html", request, {"status": status, "message": shown}, status=status
         )
     _decorate(request, response)
     return response

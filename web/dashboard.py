@@ -10,6 +10,10 @@ same connection. The live counters are the running writer's and player cache's, 
 database's size on disk.
 
 A browser without a session is sent to /login, which says how to get in.
+
+The page is in the reader's language like the rest of the site (web/language.py): titles,
+headings and numbers. What the report holds stays as it is: command names, outcomes
+("refused:terms") and the funnel's steps are the log's codes, the same as `bot.py stats`.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from aiohttp import web
 
 from app import stats
 from app.status import format_bytes, format_duration
+from i18n import _, format_number
 from services.analytics import LiveCounters, calls_per_day, live_counters
 from web import dashboard_charts as charts
 from web import login
 from web.app import WebServices
+from web.language import decimal, percent
 from web.login import HOST, NO_STORE, session_admin
 
 log = logging.getLogger(__name__)
@@ -115,7 +121,7 @@ def build_charts(numbers: Numbers) -> list[charts.Chart]:
             days,
             {command: numbers.per_day[command] for command in commands},
             "calls",
-            "Calls per day, by command (UTC days)",
+            _("Calls per day, by command (UTC days)"),
         ),
         charts.horizontal(
             [c.command for c in by_p95],
@@ -125,7 +131,7 @@ def build_charts(numbers: Numbers) -> list[charts.Chart]:
                 "p99": [c.p99_ms for c in by_p95],
             },
             "latency",
-            "Duration by command, ms (p50, p95, p99; slowest p95 first)",
+            _("Duration by command, ms (p50, p95, p99; slowest p95 first)"),
             unit=" ms",
             fills=charts.PERCENTILE_COLOURS,
         ),
@@ -133,46 +139,61 @@ def build_charts(numbers: Numbers) -> list[charts.Chart]:
             [o.outcome for o in report.outcomes],
             {"calls": [o.calls for o in report.outcomes]},
             "outcomes",
-            "Outcomes",
-            value_text=lambda _, calls: f"{calls:,.0f} ({calls / (report.calls or 1):.1%})",
+            _("Outcomes"),
+            value_text=lambda _series, calls: _share(calls, report.calls),
         ),
         charts.horizontal(
             [f.step for f in report.funnel],
             {"users": [f.users for f in report.funnel]},
             "funnel",
-            "Onboarding funnel: users whose first command was in the period",
+            _("Onboarding funnel: users whose first command was in the period"),
             fills={"users": charts.PALETTE[2]},
-            value_text=lambda _, users: _funnel_text(report, users),
+            value_text=lambda _series, users: _funnel_text(report, users),
         ),
     ]
 
 
+def _share(part: float, whole: float, digits: int = 1) -> str:
+    """'1,234 (12.3%)' in the reader's way of writing numbers."""
+    # Translators: a count and its share of the whole, e.g. "1,234 (12.3%)".
+    return _("{count} ({share})", count=format_number(round(part)),
+             share=percent(part / (whole or 1), digits))  # fmt: skip
+
+
 def _funnel_text(report: stats.StatsReport, users: float) -> str:
     first = report.funnel[0].users if report.funnel else 0
-    share = f" ({users / first:.0%})" if first else ""
-    return f"{users:,.0f}{share}"
+    return _share(users, first, 0) if first else format_number(round(users))
 
 
 def live_rows(live: LiveCounters) -> list[tuple[str, str]]:
     """The live counters as (name, value) rows."""
     log_stats, cache = live.command_log, live.player_cache
-    last_batch = "—" if log_stats.last_batch_ms is None else f"{log_stats.last_batch_ms:,.1f} ms"
+    last_batch = (
+        "—"
+        if log_stats.last_batch_ms is None
+        else _("{ms} ms", ms=decimal(log_stats.last_batch_ms))
+    )
+    n = format_number
+    hits = _(
+        "{share} ({hits} of {lookups})",
+        share=percent(cache.hit_rate),
+        hits=n(cache.hits),
+        lookups=n(cache.hits + cache.misses),
+    )
     return [
-        ("Command log: enqueued", f"{log_stats.enqueued:,}"),
-        ("Command log: written", f"{log_stats.written:,}"),
-        ("Command log: queued now", f"{log_stats.queue_depth:,}"),
-        ("Command log: dropped", f"{log_stats.dropped:,}"),
-        ("Command log: rejected", f"{log_stats.rejected:,}"),
-        ("Command log: lost", f"{log_stats.lost:,}"),
-        ("Command log: failed batches", f"{log_stats.failed_batches:,}"),
-        ("Command log: last batch", last_batch),
-        ("Command log: last error", log_stats.last_error or "none"),
-        (
-            "Player cache: hits",
-            f"{cache.hit_rate:.1%} ({cache.hits:,} of {cache.hits + cache.misses:,})",
-        ),
-        ("Player cache: players cached", f"{cache.size:,}"),
-        ("Player cache: invalidations", f"{cache.invalidations:,}"),
-        ("Database file", format_bytes(live.database_bytes)),
-        ("Write-ahead log", format_bytes(live.wal_bytes)),
+        (_("Command log: enqueued"), n(log_stats.enqueued)),
+        (_("Command log: written"), n(log_stats.written)),
+        (_("Command log: queued now"), n(log_stats.queue_depth)),
+        (_("Command log: dropped"), n(log_stats.dropped)),
+        (_("Command log: rejected"), n(log_stats.rejected)),
+        (_("Command log: lost"), n(log_stats.lost)),
+        (_("Command log: failed batches"), n(log_stats.failed_batches)),
+        (_("Command log: last batch"), last_batch),
+        # The error is the log's own text (English, for the host), not ours to translate.
+        (_("Command log: last error"), log_stats.last_error or _("none")),
+        (_("Player cache: hits"), hits),
+        (_("Player cache: players cached"), n(cache.size)),
+        (_("Player cache: invalidations"), n(cache.invalidations)),
+        (_("Database file"), format_bytes(live.database_bytes)),
+        (_("Write-ahead log"), format_bytes(live.wal_bytes)),
     ]

@@ -5,7 +5,8 @@ Each function turns numbers into a `Chart`: rectangles, lines and text at comput
 a fixed coordinate box (the SVG's viewBox; the browser scales it). No script, no style
 attribute (the CSP forbids inline styles): colours are presentation attributes. Every bar keeps
 its series, category and value as data attributes and a <title>, so a reader (or a test) can
-tell what it shows.
+tell what it shows. The words and numbers drawn are in the current language (i18n); the data
+attributes keep the raw values.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from i18n import _, format_number, n_
 
 # Colour-blind-safe (Okabe-Ito), then a few more; series past the last reuse them in order.
 PALETTE = (
@@ -105,7 +108,8 @@ def nice_ceiling(value: float) -> float:
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 or value == int(value) else f"{value:,.1f}"
+    """A tick or a bar's value: whole from 100 up, else to one decimal (as the reader writes)."""
+    return format_number(round(value) if value >= 100 or value == int(value) else round(value, 1))
 
 
 def _legend(names: Sequence[str], fills: Mapping[str, str], top: float) -> tuple[list, list, float]:
@@ -147,9 +151,11 @@ def stacked_days(days: Sequence[str], series: Mapping[str, Sequence[int]], key: 
                 continue
             height = plot_height * count / top_value
             base -= height
+            # Translators: a bar's tooltip on the dashboard: a day, a command and its calls.
+            title = n_("{day}: {command} {count} call", "{day}: {command} {count} calls",
+                       count, day=day, command=name)  # fmt: skip
             bars.append(
-                Bar(x, base, bar_width, height, fills[name], name, day, count,
-                    f"{day}: {name} {count:,} calls")
+                Bar(x, base, bar_width, height, fills[name], name, day, count, title)
             )  # fmt: skip
         if index % label_every == 0:
             labels.append(Label(x + bar_width / 2, plot_top + plot_height + 16, day[5:], "middle",
@@ -197,9 +203,13 @@ def horizontal(
             y = top + offset * BAR_HEIGHT
             width = max(1.0, plot_width * value / top_value)
             text = value_text(name, value)
+            # Translators: a bar's tooltip on the dashboard: what it measures, then its value.
+            title = (_("{category}: {series} {value}", category=category, series=name, value=text)
+                     if len(series) > 1 else _("{category}: {value}", category=category,
+                                               value=text))  # fmt: skip
             bars.append(
                 Bar(plot_left, y + 1, width, BAR_HEIGHT - 2, fills[name], name, category, value,
-                    f"{category}: {name} {text}" if len(series) > 1 else f"{category}: {text}")
+                    title)
             )  # fmt: skip
             shown = f"{name} {text}" if len(series) > 1 else text
             labels.append(Label(plot_left + width + 6, y + BAR_HEIGHT - 5, shown, kind="value"))

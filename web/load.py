@@ -5,7 +5,8 @@ The site runs in the bot's process and event loop: every millisecond a page take
 Discord commands wait for. So the site runs a few requests at a time, lets a bounded number
 wait, and answers the rest at once with 503 (cheap, and a crawler or a reload storm cannot
 build a backlog that holds Discord up for seconds). Public pages are the same for everyone
-for a moment, so each is kept for a few seconds and served again as it was.
+for a moment, so each is kept for a few seconds and served again as it was: one copy per
+language (web/language.py sets the request's language before the cache is asked).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+
+from i18n import _, current
 
 MAX_RUNNING = 4  # requests handled at once
 MAX_WAITING = 64  # requests waiting for a turn; past that: 503 at once
@@ -43,7 +46,7 @@ class RequestGate:
         if self._slots.locked() and self.waiting >= self.max_waiting:
             self.refused += 1
             raise web.HTTPServiceUnavailable(
-                text="The ladder is busy: please try again in a moment.",
+                text=_("The ladder is busy: please try again in a moment."),
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         self.waiting += 1
@@ -67,21 +70,24 @@ class _Page:
 
 
 class PageCache:
-    """The public pages by URL for a few seconds: the same answer for everyone meanwhile."""
+    """The public pages by language and URL for a few seconds: the same answer for everyone
+    who reads that language meanwhile."""
 
     def __init__(
         self, seconds: float = PAGE_CACHE_SECONDS, entries: int = PAGE_CACHE_ENTRIES
     ) -> None:
         self.seconds = seconds
         self.entries = entries
-        self._pages: OrderedDict[str, _Page] = OrderedDict()
+        self._pages: OrderedDict[tuple[str, str], _Page] = OrderedDict()
         self.hits = 0
 
     def cached(self, handler: Handler) -> Handler:
         """Wrap a public GET handler: its 200 answers are kept for `seconds`."""
 
         async def serve(request: web.Request) -> web.StreamResponse:
-            key = request.path_qs
+            # The language is i18n's current one, set by the language middleware: a page
+            # kept for one language must never answer a reader of another.
+            key = (current(), request.path_qs)
             now = time.monotonic()
             page = self._pages.get(key)
             if page is not None and page.expires > now:

@@ -1,6 +1,9 @@
 """The public pages and the JSON API: a handler parses the request, calls the service, renders.
 
 No SQL and no ranking here: the leaderboard a browser sees is the one /leaderboard shows.
+Pages are in the request's language (web/language.py); words chosen here (a result, a match's
+status) are translated here and reach the templates as plain text, so they are escaped there.
+The API's answers are not translated.
 """
 
 from __future__ import annotations
@@ -14,24 +17,44 @@ import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
+from i18n import N_, _, current
 from ladder.history import RatingPoint
 from ladder.replays import REFUSAL_TEXT
-from services.public import WEEKDAYS, Board, BoardQuery, PlayerPage, PublicLadder, time_zones
-from web.app import SERVICES, WebServices
+from services.public import Board, BoardQuery, PlayerPage, PublicLadder, time_zones
+from web.app import SERVICES, PageNotFound, WebServices
 from web.charts import rating_chart
 from web.load import PageCache
 
-RESULT_WORDS = {"win": "Win", "loss": "Loss", "draw": "Draw"}
+# Translators: a player's report or a match's result, from the player's side.
+RESULT_WORDS = {"win": N_("Win"), "loss": N_("Loss"), "draw": N_("Draw")}
+# A match's status (ladder.reports.MatchStatus) and how it was decided (Decision).
+STATUS_WORDS = {
+    "awaiting_confirmation": N_("waiting for both players to confirm"),
+    "in_progress": N_("in progress"),
+    "finished": N_("finished"),
+    "disputed": N_("disputed"),
+    "cancelled": N_("cancelled"),
+    "aborted": N_("aborted"),
+    "invalidated": N_("invalidated"),
+}
+DECIDED_BY = {
+    "agreement": N_("decided by agreement"),
+    "single_report": N_("decided by a single report"),
+    "admin": N_("decided by an admin"),
+    "no_reports": N_("decided: nobody reported"),
+    "replay": N_("decided by a replay"),
+}
+DISPUTE_WORDS = {"open": N_("open"), "resolved": N_("resolved")}
 
 
 def setup(app: web.Application, services: WebServices) -> None:
     """Register the public pages and the API, and the template helpers they use."""
     env = aiohttp_jinja2.get_env(app)
     env.filters["player_url"] = player_url
-    env.filters["when"] = when
     env.filters["signed"] = signed
     env.filters["web_link"] = web_link
-    env.globals["RESULT_WORDS"] = RESULT_WORDS
+    env.globals["result_word"] = result_word
+    env.globals["status_word"] = status_word
     # Public pages are the same for everyone: each is served from this cache for a moment.
     cached = PageCache().cached
     app.router.add_get("/", cached(leaderboard_page), name="leaderboard")
@@ -51,8 +74,22 @@ def player_url(name: str) -> str:
     return "/players/" + quote(name, safe="")
 
 
-def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+def result_word(code: str | None, status: str | None = None) -> str:
+    """A report or result ('win') in the reader's language; else the match's `status`'s word;
+    else "no report"."""
+    if code in RESULT_WORDS:
+        return _(RESULT_WORDS[code])
+    if status is not None:
+        return status_word(status)
+    return _("no report")
+
+
+def status_word(status: str | None) -> str:
+    """A match's or a dispute's status in the reader's language (an unknown one as it is)."""
+    if status is None:
+        return ""
+    words = STATUS_WORDS.get(status) or DISPUTE_WORDS.get(status)
+    return _(words) if words else status
 
 
 def signed(change: int | None) -> str:
@@ -160,7 +197,7 @@ async def leaderboard_api(request: web.Request) -> web.StreamResponse:
 async def _player(request: web.Request) -> PlayerPage:
     page = await _public(request).player(request.match_info["name"])
     if page is None:
-        raise web.HTTPNotFound(text="There is no player by that name.")
+        raise PageNotFound(N_("There is no player by that name."))
     return page
 
 
@@ -176,7 +213,9 @@ def chart_svg(
     request: web.Request, uid: int, race: str, title: str, points: Sequence[RatingPoint]
 ) -> tuple[int, Markup]:
     """(points shown, the chart's SVG), from the cache when the points are unchanged."""
-    key = (id(request.app), uid, race, title, tuple((p.match_id, p.mmr, p.change) for p in points))
+    # The chart's words are in the reader's language: one copy per language.
+    points_key = tuple((p.match_id, p.mmr, p.change) for p in points)
+    key = (id(request.app), current(), uid, race, title, points_key)
     markup = _chart_markup.get(key)
     if markup is None:
         template = aiohttp_jinja2.get_env(request.app).get_template("_rating_chart.html")
@@ -279,18 +318,24 @@ async def _match(request: web.Request):
     if text.isascii() and text.isdigit() and len(text) < 19:
         story = await _public(request).match(int(text))
     if story is None:
-        raise web.HTTPNotFound(text="There is no match with that number.")
+        raise PageNotFound(N_("There is no match with that number."))
     return story
 
 
 async def match_page(request: web.Request) -> web.StreamResponse:
     story = await _match(request)
     outcomes = {
-        "p1_win": f"{story.player1.name} won",
-        "p2_win": f"{story.player2.name} won",
-        "draw": "a draw",
-        "invalidate": "invalidated",
+        "p1_win": _("{name} won", name=story.player1.name),
+        "p2_win": _("{name} won", name=story.player2.name),
+        "draw": _("a draw"),
+        "invalidate": _("invalidated"),
     }
+
+    def state(text: str | None) -> str:
+        """A ruling's before or after ("finished p1_win") in words."""
+        words = (text or "").split()
+        return " · ".join(outcomes.get(w) or status_word(w) for w in words) or "—"
+
     return aiohttp_jinja2.render_template(
         "match.html",
         request,
@@ -298,7 +343,10 @@ async def match_page(request: web.Request) -> web.StreamResponse:
             "m": story,
             "races": _public(request).race_names,
             "outcomes": outcomes,
-            "refusals": REFUSAL_TEXT,
+            "decided_by": {code: _(text) for code, text in DECIDED_BY.items()},
+            "state": state,
+            # ladder.replays' words; translated where its catalog has them.
+            "refusals": {refusal: _(text) for refusal, text in REFUSAL_TEXT.items()},
         },
     )
 
@@ -387,7 +435,6 @@ async def activity_page(request: web.Request) -> web.StreamResponse:
         request,
         {
             "a": activity,
-            "weekdays": WEEKDAYS,
             "zones": sorted(time_zones()),
             "level": lambda n: 0 if n == 0 else 1 + min(4, 5 * n // (busiest + 1)),
         },

@@ -3,20 +3,21 @@ filtered by race, rank letter and name) and a player's entries in it.
 
 Read-only, and read through the seasons service (`services.seasons`), the one `/leaderboard
 season:` and `/profile season:` use: no SQL and no ranking here. Names are players' text and
-are rendered by autoescaped templates.
+are rendered by autoescaped templates. Dates are shown in the reader's language (the `day`
+filter, web/language.py).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import quote, urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 
+from i18n import N_
 from ladder.errors import ValidationError
 from services.seasons import ArchivePage, SeasonService
-from web.app import SERVICES, WebServices
+from web.app import SERVICES, PageNotFound, WebServices
 
 SEARCH_MAX = 32
 
@@ -26,7 +27,6 @@ def setup(app: web.Application, services: WebServices) -> None:
     env = aiohttp_jinja2.get_env(app)
     env.globals["has_seasons"] = services.seasons is not None
     env.filters["season_player_url"] = season_player_url
-    env.filters["day"] = day
     if services.seasons is None:
         return
     app.router.add_get("/seasons", seasons_page, name="seasons")
@@ -39,10 +39,6 @@ def season_player_url(name: str, number: int) -> str:
     return f"/seasons/{number}/players/" + quote(name, safe="")
 
 
-def day(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else "—"
-
-
 def _seasons(request: web.Request) -> SeasonService:
     seasons = request.app[SERVICES].seasons
     assert seasons is not None  # the routes exist only with it
@@ -52,7 +48,7 @@ def _seasons(request: web.Request) -> SeasonService:
 def _number(request: web.Request) -> int:
     text = request.match_info["number"]
     if not text.isascii() or not text.isdigit() or len(text) > 9:
-        raise web.HTTPNotFound(text="There is no season at this address.")
+        raise PageNotFound(N_("There is no season at this address."))
     return int(text)
 
 
@@ -65,9 +61,9 @@ def _page(text: str) -> int:
     return max(1, min(int(digits[:12]), 10**12))
 
 
-def _not_found(exc: ValidationError) -> web.HTTPNotFound:
-    """A season that is not there or not over: 404 with the service's words."""
-    return web.HTTPNotFound(text=exc.user_message)
+def _not_found(exc: ValidationError) -> PageNotFound:
+    """A season that is not there or not over: 404 with the service's words (translated)."""
+    return PageNotFound(exc.message, **exc.params)
 
 
 async def seasons_page(request: web.Request) -> web.StreamResponse:
@@ -132,7 +128,7 @@ async def season_player_page(request: web.Request) -> web.StreamResponse:
     except ValidationError as exc:
         raise _not_found(exc) from None
     if found is None:
-        raise web.HTTPNotFound(text="There is no player by that name.")
+        raise PageNotFound(N_("There is no player by that name."))
     return aiohttp_jinja2.render_template(
         "season_player.html",
         request,
