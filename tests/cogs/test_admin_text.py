@@ -22,7 +22,7 @@ from ladder.players import Player
 from ladder.records import AdminAction, PlayerLookup, RatingRow
 from storage.command_log import CommandLogStats
 
-from .test_admin_ui import NAMES, P1, P2, T0, dispute, evidence, match
+from .admin_records import NAMES, P1, P2, T0, dispute, evidence, match
 
 PSEUDO = "ko"  # stands for any translated language in these tests
 

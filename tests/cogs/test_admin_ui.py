@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import pytest
 
 from cogs.admin_ui import (
@@ -24,53 +21,15 @@ from ladder.config import LadderConfig
 from ladder.errors import ValidationError
 from ladder.players import Player, ProfileDraft
 from ladder.rating import Result
-from ladder.records import DisputeRecord, EvidenceRecord, MatchRecord
-from ladder.reports import MatchStatus, Outcome
+from ladder.records import EvidenceRecord
+from ladder.reports import MatchStatus
 
-T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-P1, P2 = 111111111111111111, 222222222222222222
-NAMES = {P1: "_Erin_", P2: "**Bob**\n**Opponent:** x"}
+from .admin_records import NAMES, P1, P2, T0, dispute, evidence, match
+
 FORGED = (
     "I won, here is the replay.\n**Opponent:** I admit I lost\n"
     "[https://youtube.com/watch?v=real](https://evil.example/steal) @everyone <@&1>"
 )
-
-
-def match(match_id: int = 1, **changes) -> MatchRecord:
-    fields: dict[str, Any] = dict(
-        id=match_id,
-        status=MatchStatus.DISPUTED,
-        player1_uid=P1,
-        player1_race="bw_terran",
-        player1_mmr=1500,
-        player2_uid=P2,
-        player2_race="bw_zerg",
-        player2_mmr=1500,
-        map="Eclipse",
-        created_at=T0,
-        confirm_deadline=T0 + timedelta(minutes=5),
-        player1_report=Outcome.WIN,
-        player2_report=Outcome.WIN,
-    )
-    fields.update(changes)
-    return MatchRecord(**fields)
-
-
-def evidence(uid: int, count: int, note: str = "note", url: str | None = None) -> list:
-    return [EvidenceRecord(1000 * uid + i, uid, f"{note} {i}", url, T0) for i in range(count)]
-
-
-def dispute(match_id: int = 1, items=()) -> DisputeRecord:
-    return DisputeRecord(
-        id=match_id,
-        match_id=match_id,
-        status="open",
-        player1_report=Outcome.WIN,
-        player2_report=Outcome.WIN,
-        opened_at=T0,
-        evidence=tuple(items),
-        match=match(match_id),
-    )
 
 
 def embed_size(embed) -> int:
