@@ -133,8 +133,8 @@ class PublicLadder:
         self._history = history
         self._clock = clock
         self.page_size = page_size
-        self.race_names = {race.code: race.name for race in config.races}
-        self.region_names = {region.code: region.name for region in config.regions}
+        self.race_names: Mapping[str, str] = config.race_names  # in the current language
+        self.region_names: Mapping[str, str] = config.region_names
         # Matches per UTC hour so far (only newer matches are read again), and queue joins.
         self._match_hours: dict[int, int] = {}
         self._last_match_id = 0

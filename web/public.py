@@ -9,7 +9,7 @@ The API's answers are not translated.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -156,7 +156,7 @@ async def leaderboard_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-def board_json(board: Board, races: dict[str, str]) -> dict:
+def board_json(board: Board, races: Mapping[str, str]) -> dict:
     page = board.page
     return {
         "filters": board_params(board.query, page.page) | {"page": page.page},
@@ -252,7 +252,7 @@ def _time(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def player_json(page: PlayerPage, races: dict[str, str]) -> dict:
+def player_json(page: PlayerPage, races: Mapping[str, str]) -> dict:
     player = page.player
     if player.banned:
         return {"name": player.name, "banned": True}

@@ -9,6 +9,7 @@ filter, web/language.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
 import aiohttp_jinja2
@@ -73,7 +74,7 @@ async def seasons_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _query(request: web.Request, letters: tuple[str, ...], races: dict[str, str]) -> dict:
+def _query(request: web.Request, letters: tuple[str, ...], races: Mapping[str, str]) -> dict:
     def get(name: str) -> str:
         return str(request.query.get(name, "") or "").strip()
 
@@ -95,7 +96,7 @@ async def season_page(request: web.Request) -> web.StreamResponse:
     number = _number(request)
     public = request.app[SERVICES].public
     letters = tuple(public.standings.letters)
-    races = dict(public.race_names)
+    races = public.race_names
     query = _query(request, letters, races)
     try:
         archive: ArchivePage = await _seasons(request).archive_page(

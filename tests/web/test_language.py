@@ -371,3 +371,13 @@ def test_template_texts_are_literal_with_brace_placeholders():
         assert all(isinstance(t, str) for t in texts), (name, line, function)
         for text in texts:
             assert "%(" not in text, (name, line, text)
+
+
+async def test_race_names_are_the_readers_and_the_api_keeps_english(client):
+    """Race names come from ladder.toml's per-language `names`; the JSON API stays English."""
+    korean = await get(client, "/players/Alice", **{"Accept-Language": "ko"})
+    assert "브루드워 테란" in korean or "브루드워 저그" in korean or "브루드워 프로토스" in korean
+    english = await get(client, "/players/Alice")
+    assert "BW " in english and "브루드워" not in english
+    api = await client.get("/api/players/Alice", headers={"Accept-Language": "ko"})
+    assert "브루드워" not in await api.text()
