@@ -27,7 +27,6 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import nextcord
-from cachetools import LRUCache
 
 from app.flow import DEFAULT_THRESHOLD_MS, Admission, FlowTracker, log_flow
 from cogs.client import interaction_data, ladder_bot, user_of
@@ -45,6 +44,7 @@ RULE_ATTRIBUTE = "__ladder_rule__"
 STOPPING = GuardRefusal(
     "stopping", N_("The ladder is restarting right now. Please try again in a minute.")
 )
+SEEN_LOCALES_KEPT = 200_000  # users whose Discord app language is remembered (about 20 MB)
 # Discord's error code for an interaction it no longer accepts an answer to (its window passed).
 UNKNOWN_INTERACTION = 10062
 NOT_YOURS = GuardRefusal("owner", N_("These buttons belong to someone else's command."))
@@ -125,7 +125,9 @@ class CommandPipeline:
         # The Discord app language each user last wrote from, for what the bot writes to them
         # unprompted (language_of); in memory only: after a restart, until they next write, a
         # player without a /language choice reads English.
-        self._seen_locales: LRUCache[int, str] = LRUCache(maxsize=200_000)
+        # A plain dict (a look-up per interaction costs a third of an LRU cache's), bounded by
+        # dropping its oldest entry.
+        self._seen_locales: dict[int, str] = {}
         self._running = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -167,7 +169,11 @@ class CommandPipeline:
         if discord_locale:
             uid = user_of(interaction).id
             if self._seen_locales.get(uid) != discord_locale:
-                self._seen_locales[uid] = discord_locale
+                seen = self._seen_locales
+                seen.pop(uid, None)
+                if len(seen) >= SEEN_LOCALES_KEPT:
+                    del seen[next(iter(seen))]
+                seen[uid] = discord_locale
         language = use(choose(None, discord_locale))
         try:
             await self._run(interaction, rule, handler, route, owner_id)
