@@ -11,8 +11,16 @@ fresh child process, so its peak RSS (ru_maxrss, the interpreter included) is it
   * command-<system>: `bot.py ratings replay --system <system> --dry-run` as the host runs
     it (`app.ratings_cli.replay_all`): the same transaction a real run commits (every
     match's step, every rating), rolled back.
-  * season-change: `SeasonService.start` on a copy of the database: archive every rating,
-    soft reset (pull), records to zero, in one transaction.
+  * season-change: `SeasonService.start` on a copy of the database, as the bot runs it: the
+    standings are loaded first (not timed), then the change is timed from the call to its
+    return: archive every rating, soft reset (pull), records to zero, in one transaction,
+    then every new rating read and handed to the in-memory standings (`apply_cpu_s`: that
+    last call's own CPU). `rss_before_mb`: the process with the standings loaded.
+
+    python bench/bench_ratings.py --only season-change --repeat 5 --code /tmp/wt_season --code .
+
+runs the step 5 times on an older checkout (a `git worktree add /tmp/wt_season <commit>`)
+and on this one, taking turns, and prints the medians of each.
 
 Each line also has the step's CPU seconds (cpu_s, setup included) and the load average,
 because on a shared machine wall times stretch with everyone else's work.
@@ -29,13 +37,16 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+# A step runs on the checkout named by --code (the child's environment), else on this one.
+sys.path.insert(0, os.environ.get("LADDERBOT_BENCH_CODE", str(ROOT)))
 
 DEFAULT_PATH = Path("/tmp/ladderbot-bench/ratings.db")
 STEPS = ("replay-elo", "replay-glicko2", "command-elo", "command-glicko2", "season-change")
@@ -81,38 +92,40 @@ async def _command(path: Path, system_name: str) -> dict[str, Any]:
 
 
 async def _season_change(copy: Path) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
     from cache.players import PlayerCache
     from ladder.config import LadderConfig, SeasonConfig
     from services.ladder_core import LadderCore
     from services.seasons import SeasonService
     from storage.database import Database
+    from storage.leaderboard import LeaderboardRepository
     from storage.players import PlayerRepository
 
     config = LadderConfig(map_pool=("A", "B", "C", "D", "E"), season=SeasonConfig("pull", 0.5))
     db = await Database.open(copy)
     try:
         core = LadderCore(db, PlayerRepository(db, PlayerCache()), config)
-        seasons = SeasonService(core)
+        # As in the bot: the standings are in memory before the change, and the service hands
+        # them every new rating after its commit (bot.py: on_season_changed=standings.apply).
+        standings = await LeaderboardRepository(db).load_standings(datetime.now(UTC))
+        rss_before = _rss_mb()
+        refresh: list[float] = []
+
+        def apply(rows: Any) -> None:
+            c = time.process_time()
+            standings.apply(rows)
+            refresh.append(time.process_time() - c)
+
+        seasons = SeasonService(core, on_season_changed=apply)
         t0, c0 = time.perf_counter(), time.process_time()
         started = await seasons.start(1, "Bench season")
         t1, c1 = time.perf_counter(), time.process_time()
-        rss = _rss_mb()
-        # What the bot does after the commit (outside the transaction): every new rating into
-        # the in-memory standings.
-        from datetime import UTC, datetime
-
-        from storage.leaderboard import LeaderboardRepository
-
-        standings = await LeaderboardRepository(db).load_standings(datetime.now(UTC))
-        t2 = time.perf_counter()
-        c2 = time.process_time()
-        standings.apply(await core.ratings.all(core.reader))
-        t3, c3 = time.perf_counter(), time.process_time()
     finally:
         await db.close()
     return {"archived": started.archived, "ranked": started.ranked, "total_s": t1 - t0,
-            "change_cpu_s": c1 - c0, "peak_rss_mb_change": rss,
-            "standings_refresh_s": t3 - t2, "refresh_cpu_s": c3 - c2}  # fmt: skip
+            "change_cpu_s": c1 - c0, "apply_cpu_s": sum(refresh),
+            "rss_before_mb": rss_before, "peak_rss_mb_change": _rss_mb()}  # fmt: skip
 
 
 def _remove(path: Path) -> None:
@@ -147,6 +160,14 @@ def main() -> None:
     parser.add_argument("--matches", type=int, default=1_000_000)
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--only", choices=STEPS, action="append", help="run only these steps")
+    parser.add_argument("--repeat", type=int, default=1, help="run each step N times")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        action="append",
+        help="run the steps on the ladderbot checkout at this path (e.g. a git worktree of an"
+        " older commit) instead of this one; repeat to compare several, taking turns",
+    )
     args = parser.parse_args()
     if args.step:
         print(json.dumps(run_step(args.step, args.path)))
@@ -158,17 +179,36 @@ def main() -> None:
         made = generate(args.path, args.players, args.races, args.matches, 1)
         print(f"generated {made['path']}: {made['players']:,} players, {made['entries']:,} "
               f"ratings, {made['finished']:,} rated matches, {made['size_mb']:.0f} MB")  # fmt: skip
+    codes = args.code or [ROOT]
     for step in args.only or STEPS:
-        out = subprocess.run(
-            [sys.executable, __file__, "--path", str(args.path), "--step", step],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        shown = ", ".join(
-            f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v:,}" for k, v in result.items()
-        )
-        load = os.getloadavg()[0]
-        print(f"{step:<16} {shown}, load {load:.1f}", flush=True)
+        runs: dict[Path, list[dict[str, Any]]] = {code: [] for code in codes}
+        for _ in range(args.repeat):
+            for code in codes:  # taking turns, so a change in the machine's load hits all
+                result = _run_child(step, args.path, code)
+                runs[code].append(result)
+                label = step if len(codes) == 1 else f"{step} [{code}]"
+                print(f"{label:<16} {_shown(result)}, load {os.getloadavg()[0]:.1f}", flush=True)
+        if args.repeat > 1:
+            for code, results in runs.items():
+                medians = {k: statistics.median(r[k] for r in results) for k in results[0]}
+                label = step if len(codes) == 1 else f"{step} [{code}]"
+                print(f"{label:<16} MEDIAN of {len(results)}: {_shown(medians)}", flush=True)
+
+
+def _run_child(step: str, path: Path, code: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--path", str(path), "--step", step],
+        capture_output=True, text=True, check=True,
+        env={**os.environ, "LADDERBOT_BENCH_CODE": str(code.resolve())},
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _shown(result: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v:,}" for k, v in result.items()
+    )
 
 
 if __name__ == "__main__":

@@ -1,27 +1,32 @@
 """Seasons: start the next one (archive, soft reset) in one transaction, and read past ones.
 
 `start` ends the current season and opens the next in ONE write transaction: the season's
-final standings are archived (`ladder.seasons.final_standings`), every rating is carried into
-the new season by the configured soft reset, every record (games, W/L/D) starts from zero,
-and the admin action is logged. A crash or restart before the commit leaves the old season
-untouched; after it, everything has moved. Queued players stay queued; a match still being
-played belongs to the old season (it was created there), and its result, whenever it comes,
-corrects that season's archive (`services.ratings.RatingLedger.replay_from`).
+final standings are archived (as `ladder.seasons.final_standings` makes them), every rating
+is carried into the new season by the configured soft reset, every record (games, W/L/D)
+starts from zero, and the admin action is logged. A crash or restart before the commit leaves
+the old season untouched; after it, everything has moved. Queued players stay queued; a match
+still being played belongs to the old season (it was created there), and its result,
+whenever it comes, corrects that season's archive (`services.ratings.RatingLedger.replay_from`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from i18n import N_
 from ladder.config import LadderConfig
 from ladder.errors import ValidationError
-from ladder.rating_systems import SeasonBreak, soft_reset_all
-from ladder.records import RatingRow
-from ladder.seasons import ArchivedEntry, Season, final_standings, valid_season_name
+from ladder.rating_systems import SeasonBreak
+from ladder.seasons import (
+    ArchivedEntry,
+    Season,
+    places_by_rating,
+    soft_resets,
+    valid_season_name,
+)
 from ladder.standings import to_micros
 from services.ladder_core import LadderCore
 from storage.admin import AdminActionRepository
@@ -92,13 +97,18 @@ class ArchivedPlayer:
 
 
 class SeasonService:
-    """Season use cases on the ladder's shared core."""
+    """Season use cases on the ladder's shared core.
+
+    `on_season_changed` gets every ratings row after a season start has committed, as
+    `ladder.standings.Standings.apply` takes them (plain tuples: see
+    `SeasonRepository.standings_rows`).
+    """
 
     def __init__(
         self,
         core: LadderCore,
         *,
-        on_season_changed: Callable[[list[RatingRow]], None] | None = None,
+        on_season_changed: Callable[[list[tuple[Any, ...]]], None] | None = None,
         next_map_pool: tuple[str, ...] | None = None,
     ) -> None:
         self._core = core
@@ -254,13 +264,17 @@ class SeasonService:
         config = self.config
         async with core.write() as conn:
             now = core.now()
+            now_us = to_micros(now)
             current = await self._seasons.current(conn)
-            states, records = await self._seasons.season_end(conn, system)
-            banned = await self._seasons.banned(conn)
-            archive = final_standings(
-                system, states, records, banned, to_micros(now), config.ranks.shares
-            )
-            await self._seasons.archive_ratings(conn, current.number, system, archive)
+            ending = await self._seasons.season_end(conn, system)
+            banned = set(await self._seasons.banned(conn))
+            # The final standings: a ranked entry's place and letter follow from its shown
+            # rating alone (`places_by_rating`), so the database copies every row into the
+            # archive and joins the few hundred distinct places (`archive_season`).
+            ranked_ratings = [m for (uid, _), m, games, _ in ending if games and uid not in banned]
+            places = places_by_rating(ranked_ratings, config.ranks.shares)
+            provisional = [k for k, _, _, state in ending if system.provisional(state, now_us)]
+            await self._seasons.archive_season(conn, current.number, system, places, provisional)
             mode, fraction = config.season.soft_reset, config.season.pull_fraction
             started = await self._seasons.open_next(
                 conn,
@@ -275,9 +289,8 @@ class SeasonService:
             if mode == "reset":
                 await self._seasons.reset_all(conn, system.start)
             elif mode == "pull":
-                reset = soft_reset_all(system, states, SeasonBreak(mode, fraction))
-                moved = {k: s for k, s in reset.items() if s != replace(states[k], games=0)}
-                await self._seasons.write_states(conn, moved)
+                resets = soft_resets(system, (e[3] for e in ending), SeasonBreak(mode, fraction))
+                await self._seasons.apply_soft_reset(conn, system, resets)
             # "keep": the ratings stay as they are; only the records start again (below).
             await self._seasons.write_records(conn, {}, clear_others=True)
             open_rows = await _all(
@@ -286,7 +299,7 @@ class SeasonService:
                 " ('awaiting_confirmation', 'in_progress', 'disputed')",
                 (current.number,),
             )
-            ranked = sum(1 for e in archive if e.place is not None)
+            archived, ranked = len(ending), len(ranked_ratings)
             await self._admin.record(
                 conn,
                 admin_uid,
@@ -298,7 +311,7 @@ class SeasonService:
                     "name": name,
                     "soft_reset": mode,
                     "pull_fraction": fraction,
-                    "archived": len(archive),
+                    "archived": archived,
                     "ranked": ranked,
                 },
                 None,
@@ -311,15 +324,15 @@ class SeasonService:
         assert ended is not None
         log.info(
             "Season %s (%s) ended, %d entries archived; season %s (%s) began with %s",
-            current.number, current.name, len(archive), started.number, name, mode,
+            current.number, current.name, archived, started.number, name, mode,
         )  # fmt: skip
         if self.on_season_changed is not None:
             try:
                 # After the commit, from the reader: the standings take every new rating.
-                self.on_season_changed(await core.ratings.all(core.reader))
+                self.on_season_changed(await self._seasons.standings_rows(core.reader))
             except Exception:  # committed; the standings reload at the next start anyway
                 log.exception("on_season_changed failed")
-        return SeasonStarted(ended, started, len(archive), ranked, open_rows[0][0])
+        return SeasonStarted(ended, started, archived, ranked, open_rows[0][0])
 
 
 async def _all(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:

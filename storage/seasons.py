@@ -26,6 +26,9 @@ from storage.database import format_time, parse_time
 type Conn = Any
 """The writer inside a transaction, or the read-only connection (both have `execute`)."""
 
+type SeasonEndRow = tuple[RatingKey, int, int, RatingState]
+"""A rating as its season ends: key, shown rating, games this season, state."""
+
 
 def _season(row: sqlite3.Row) -> Season:
     pool = json.loads(row["map_pool"]) if row["map_pool"] else None
@@ -101,9 +104,14 @@ _SEASON_LOG_SQL = (
 
 
 _SEASON_END_SQL = (
-    "SELECT discord_uid, race, mmr, rating, deviation, volatility, games, wins, losses, draws,"
-    " last_played_at, (CAST(strftime('%s', last_played_at) AS INTEGER) * 1000"
+    "SELECT discord_uid, race, mmr, rating, deviation, volatility, games,"
+    " (CAST(strftime('%s', last_played_at) AS INTEGER) * 1000"
     "  + CAST(substr(last_played_at, 21, 3) AS INTEGER)) * 1000 FROM ratings"
+)
+
+_STANDINGS_ROWS_SQL = (
+    "SELECT discord_uid, race, mmr, games, wins, losses, draws, last_played_at, deviation,"
+    " volatility FROM ratings"
 )
 
 
@@ -196,29 +204,37 @@ class SeasonRepository:
             ],
         )
 
-    async def archive_ratings(
+    async def archive_season(
         self,
         conn: aiosqlite.Connection,
         season: int,
         system: RatingSystem,
-        entries: Iterable[ArchivedEntry],
+        places: Mapping[int, tuple[int, str]],
+        provisional: Iterable[RatingKey],
     ) -> None:
-        """Archive every `ratings` row as season `season` ends, with the places, letters and
-        provisional flags of `entries` (made from those very rows): one INSERT ... SELECT,
-        so 100k ratings are copied by SQLite rather than passed through Python."""
+        """Archive every `ratings` row as season `season` ends: one INSERT ... SELECT, so 100k
+        ratings are copied by the database rather than passed through Python.
+
+        A row is ranked when it played this season and its player is not banned; its place
+        and letter are those of its shown rating (`places`, from `places_by_rating`: ties
+        share both, so a few hundred distinct ratings cover 100k entries). `provisional`:
+        the keys whose rating is provisional as the season ends.
+        """
         await conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS archive_marks (discord_uid INTEGER, race TEXT,"
-            " place INTEGER, rank TEXT, provisional INTEGER, PRIMARY KEY (discord_uid, race))"
+            "CREATE TEMP TABLE IF NOT EXISTS archive_places (mmr BIGINT PRIMARY KEY,"
+            " place BIGINT NOT NULL, rank TEXT NOT NULL)"
         )
-        await conn.execute("DELETE FROM archive_marks")
+        await conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS archive_provisional (discord_uid BIGINT,"
+            " race TEXT, PRIMARY KEY (discord_uid, race))"
+        )
+        await conn.execute("DELETE FROM archive_places")
+        await conn.execute("DELETE FROM archive_provisional")
         await conn.executemany(
-            "INSERT INTO archive_marks VALUES (?, ?, ?, ?, ?)",
-            [
-                (e.uid, e.race, e.place, e.rank, int(e.provisional))
-                for e in entries
-                if e.place is not None or e.provisional
-            ],
+            "INSERT INTO archive_places VALUES (?, ?, ?)",
+            [(mmr, place, letter) for mmr, (place, letter) in places.items()],
         )
+        await conn.executemany("INSERT INTO archive_provisional VALUES (?, ?)", list(provisional))
         await conn.execute("DELETE FROM season_standings WHERE season = ?", (season,))
         new = system.new()
         await conn.execute(
@@ -226,16 +242,64 @@ class SeasonRepository:
             " volatility, games, wins, losses, draws, last_played_at, place, rank, provisional)"
             " SELECT :season, r.discord_uid, r.race, r.mmr, COALESCE(r.rating, r.mmr),"
             " COALESCE(r.deviation, :deviation), COALESCE(r.volatility, :volatility), r.games,"
-            " r.wins, r.losses, r.draws, r.last_played_at, m.place, m.rank,"
-            " COALESCE(m.provisional, 0) FROM ratings AS r"
-            " LEFT JOIN archive_marks AS m USING (discord_uid, race)",
+            " r.wins, r.losses, r.draws, r.last_played_at,"
+            " CASE WHEN r.games > 0 AND b.discord_uid IS NULL THEN p.place END,"
+            " CASE WHEN r.games > 0 AND b.discord_uid IS NULL THEN p.rank END,"
+            " CASE WHEN v.discord_uid IS NULL THEN 0 ELSE 1 END"
+            " FROM ratings AS r"
+            " LEFT JOIN archive_places AS p ON p.mmr = r.mmr"
+            " LEFT JOIN archive_provisional AS v"
+            "  ON v.discord_uid = r.discord_uid AND v.race = r.race"
+            " LEFT JOIN players AS b ON b.discord_uid = r.discord_uid AND b.banned = 1"
+            # In the archive's key order: each row goes at the end of its primary key (read in
+            # the order of an MMR index, the same copy took three times as long).
+            " ORDER BY r.discord_uid, r.race",
             {"season": season, "deviation": new.deviation, "volatility": new.volatility},
         )
-        await conn.execute("DELETE FROM archive_marks")
+        await conn.execute("DELETE FROM archive_places")
+        await conn.execute("DELETE FROM archive_provisional")
+
+    async def apply_soft_reset(
+        self,
+        conn: aiosqlite.Connection,
+        system: RatingSystem,
+        resets: Mapping[tuple[float, float, float], RatingState],
+    ) -> None:
+        """Give every rating whose (rating, deviation, volatility) is a key of `resets` that
+        key's new rating (`ladder.seasons.soft_resets`): one UPDATE joined to a table of the
+        distinct ratings, rather than one statement per (player, race). NULL columns read as
+        a new rating of the system, as in `state_of`."""
+        await conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS season_resets (rating DOUBLE PRECISION,"
+            " deviation DOUBLE PRECISION, volatility DOUBLE PRECISION, new_mmr BIGINT,"
+            " new_rating DOUBLE PRECISION, new_deviation DOUBLE PRECISION,"
+            " new_volatility DOUBLE PRECISION, PRIMARY KEY (rating, deviation, volatility))"
+        )
+        await conn.execute("DELETE FROM season_resets")
+        await conn.executemany(
+            "INSERT INTO season_resets VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (float(rating), float(deviation), float(volatility), *_columns(after))
+                for (rating, deviation, volatility), after in resets.items()
+            ],
+        )
+        new = system.new()
+        await _rewrite_ratings(
+            conn,
+            "UPDATE ratings SET mmr = m.new_mmr, rating = m.new_rating,"
+            " deviation = m.new_deviation, volatility = m.new_volatility"
+            " FROM season_resets AS m"
+            " WHERE m.rating = COALESCE(ratings.rating, ratings.mmr)"
+            " AND m.deviation = COALESCE(ratings.deviation, :deviation)"
+            " AND m.volatility = COALESCE(ratings.volatility, :volatility)",
+            {"deviation": new.deviation, "volatility": new.volatility},
+        )
+        await conn.execute("DELETE FROM season_resets")
 
     async def reset_all(self, conn: aiosqlite.Connection, start: int) -> None:
         """Every rating back to a new one of the system (NULL columns read as new)."""
-        await conn.execute(
+        await _rewrite_ratings(
+            conn,
             "UPDATE ratings SET mmr = ?, rating = NULL, deviation = NULL, volatility = NULL",
             (start,),
         )
@@ -326,30 +390,46 @@ class SeasonRepository:
         )
         return {(r["discord_uid"], r["race"]): state_of(r, system) for r in rows}
 
-    async def season_end(
-        self, conn: Conn, system: RatingSystem
-    ) -> tuple[dict[RatingKey, RatingState], dict[RatingKey, Record]]:
-        """Return every rating's state and its season record, from `ratings` alone (its games
-        and W/L/D are the current season's): what a season change archives."""
-        states: dict[RatingKey, RatingState] = {}
-        records: dict[RatingKey, Record] = {}
+    async def season_end(self, conn: Conn, system: RatingSystem) -> list[SeasonEndRow]:
+        """Return every rating as the season ends: its key, shown rating (`mmr`), games this
+        season and state; what a season change ranks, marks provisional and soft-resets (the
+        archive itself is copied by the database, `archive_season`)."""
+        out: list[SeasonEndRow] = []
         new = system.new()
+        state = RatingState
         async with conn.execute(_SEASON_END_SQL) as cursor:
             if isinstance(cursor, aiosqlite.Cursor):
                 cursor.row_factory = None
             while rows := await cursor.fetchmany(_BATCH):
-                for uid, race, mmr, rating, dev, vol, games, w, lo, d, last, last_us in rows:
-                    key = (uid, race)
-                    states[key] = RatingState(
-                        mmr if rating is None else rating,
-                        new.deviation if dev is None else dev,
-                        new.volatility if vol is None else vol,
-                        games,
-                        last_us,
+                for uid, race, mmr, rating, dev, vol, games, last_us in rows:
+                    out.append(
+                        (
+                            (uid, race),
+                            mmr,
+                            games,
+                            state(
+                                mmr if rating is None else rating,
+                                new.deviation if dev is None else dev,
+                                new.volatility if vol is None else vol,
+                                games,
+                                last_us,
+                            ),
+                        )
                     )
-                    if games:
-                        records[key] = Record(games, w, lo, d, parse_time(last))
-        return states, records
+        return out
+
+    async def standings_rows(self, conn: Conn) -> list[tuple[Any, ...]]:
+        """Return every ratings row as `ladder.standings.Standings.apply` takes it: (uid, race,
+        mmr, games, wins, losses, draws, last_played_at text, deviation, volatility). Plain
+        tuples, the moment left as stored: after a season change every row moves, and
+        building 100k RatingRows would cost more than the standings' own refresh."""
+        out: list[tuple[Any, ...]] = []
+        async with conn.execute(_STANDINGS_ROWS_SQL) as cursor:
+            if isinstance(cursor, aiosqlite.Cursor):
+                cursor.row_factory = None
+            while rows := await cursor.fetchmany(_BATCH):
+                out += map(tuple, rows)
+        return out
 
     async def states_of(
         self, conn: Conn, system: RatingSystem, keys: Iterable[RatingKey]
@@ -492,6 +572,33 @@ class SeasonRepository:
     async def banned(self, conn: Conn) -> list[int]:
         rows = await _all(conn, "SELECT discord_uid FROM players WHERE banned = 1")
         return [r[0] for r in rows]
+
+
+async def _rewrite_ratings(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]
+) -> None:
+    """Run an UPDATE that sets `mmr` in (nearly) every ratings row: a season's soft reset.
+
+    On SQLite the MMR indexes are dropped first and made again after, from their own stored
+    definitions, all inside the caller's transaction: SQLite moves an index entry for every
+    row whose indexed column is assigned, and rebuilding two indexes of 100k rows costs a
+    fifth of that. A rollback or a crash restores them with everything else. On PostgreSQL
+    the UPDATE runs as it is: dropping an index there would lock every reader of `ratings`
+    out until the commit.
+    """
+    if not isinstance(conn, aiosqlite.Connection):
+        await conn.execute(sql, params)
+        return
+    indexes = await _all(
+        conn,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ratings'"
+        " AND sql IS NOT NULL AND sql LIKE '%mmr%' ORDER BY name",
+    )
+    for name, _ in indexes:
+        await conn.execute(f'DROP INDEX "{name}"')
+    await conn.execute(sql, params)
+    for _, create in indexes:
+        await conn.execute(create)
 
 
 async def _all(conn: Conn, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list:

@@ -20,11 +20,14 @@ from app import ratings_cli
 from app.running import RunningLock
 from ladder.config import LadderConfig, RatingConfig, SeasonConfig
 from ladder.errors import LadderError, ValidationError
+from ladder.seasons import ArchivedEntry, final_standings
+from ladder.standings import to_micros
 from storage.seasons import SeasonRepository
 
 from .conftest import CONFIG, Clock, SeasonLadder
 
 GLICKO = replace(CONFIG, rating=RatingConfig(system="glicko2"))
+SHARES = CONFIG.ranks.shares
 
 
 async def _open(tmp_path: Path, clock: Clock, config: LadderConfig) -> SeasonLadder:
@@ -117,6 +120,61 @@ async def test_season_change_with_queue_and_match_in_progress(
         await lad.assert_replays()
         status = await lad.seasons.status()
         assert status.season.number == 3 and [s.number for s in status.ended] == [1, 2]
+    finally:
+        await lad.close()
+
+
+@pytest.mark.parametrize("system", ["elo", "glicko2"])
+@pytest.mark.parametrize("mode", ["keep", "reset", "pull"])
+async def test_the_archive_is_the_final_standings(
+    tmp_path: Path, clock: Clock, system: str, mode: str
+) -> None:
+    """The season change copies the archive in SQL and joins places by rating; it must be
+    what `final_standings` makes of the same ratings: ties share a place and a letter, a
+    banned player and an entry without a game this season are unranked, provisional flags
+    are as the system says at the moment of the change."""
+    rating = RatingConfig(system=system, provisional_games=2)
+    config = replace(CONFIG, rating=rating, season=SeasonConfig(mode, 0.25))
+    lad = await _open(tmp_path, clock, config)
+    await lad.add_players(5, 6)
+    try:
+        await lad.play(1, 2, 1)  # 1 and 3 tie, and so do 2 and 4 (under Elo)
+        await lad.play(3, 4, 3)
+        await lad.play(1, 5, 1)
+        await lad.play(6, 2, None, race="bw_zerg")  # a second race
+        await lad.service.admin.ban(9, 4, "cheating")
+        clock.advance(days=3)
+        await lad.play(5, 6, 6, race="bw_zerg")
+        await lad.seasons.start(9, "Two")  # season 1's ratings become the start of season 2
+        clock.advance(days=1)
+        await lad.play(3, 5, 5)  # 2 keeps a rating but has no game in season 2
+        await lad.play(3, 5, 3)
+        await lad.play(1, 6, None)
+        repo, core = SeasonRepository(), lad.service.core
+        system_ = core.ledger.system
+        states = await repo.states(core.reader, system_)
+        records = await repo.records(core.reader, 2)
+        banned = await repo.banned(core.reader)
+        now = clock.advance(minutes=5)
+        started = await lad.seasons.start(9, "Three")
+        want = final_standings(system_, states, records, banned, to_micros(now), shares=SHARES)
+        got = await lad.seasons.archive(2)
+
+        def seen(e: ArchivedEntry) -> tuple:  # a record's last game: that of any season
+            r = e.record
+            return (e.key, e.state, (r.games, r.wins, r.losses, r.draws), e.place, e.rank,
+                    e.provisional)  # fmt: skip
+
+        assert [seen(e) for e in got] == [seen(e) for e in want]
+        if system == "elo":  # provisional for 2 games: 1 and 6 are, 3 and 5 are not
+            assert {e.uid for e in want if e.place and e.provisional} == {1, 6}
+        assert started.archived == len(want) == 9
+        assert started.ranked == sum(e.place is not None for e in want) == 4
+        ranked = [e for e in await lad.seasons.archive(1) if e.place is not None]
+        places = sorted((e.place, e.rank, e.mmr) for e in ranked)
+        assert len({(p, r) for p, r, _ in places}) < len(places) or system == "glicko2"  # ties
+        assert 4 not in {e.uid for e in ranked}
+        await lad.assert_replays()
     finally:
         await lad.close()
 
