@@ -35,13 +35,14 @@ UID = 1234
 
 
 def interaction(number: int) -> Any:  # a stand-in for nextcord.Interaction
-    """What the pipeline reads of an interaction: id, user, guild, command name."""
+    """What the pipeline reads of an interaction: id, user, guild, command name, locale."""
     return SimpleNamespace(
         id=(1_700_000_000_000 - 1_420_070_400_000) << 22 | number,
         user=SimpleNamespace(id=UID, name="bench"),
         guild_id=None,
         application_command=SimpleNamespace(qualified_name="profile"),
         data={},
+        locale="ko",  # a player whose Discord app is in Korean: the pipeline sets the language
     )
 
 
