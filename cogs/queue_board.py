@@ -38,7 +38,8 @@ def board_embed(text: str) -> nextcord.Embed:
 
 
 class QueueBoard:
-    """Keeps the board's message in `channel_id` up to date; started and stopped by bot.py."""
+    """Keeps the board's message in `channel_id` up to date; started and stopped by bot.py,
+    as often as this process becomes the leader and stops being it."""
 
     def __init__(
         self, bot: LadderBot, service: QueueBoardService, channel_id: int, interval: float
@@ -48,13 +49,16 @@ class QueueBoard:
         self.channel_id = channel_id
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._stopping = asyncio.Event()  # the running loop's: each start gets a new one
         self.edits = 0  # for tests and logs: edits and sends made
         self.sends = 0
 
     def start(self) -> None:
+        """Start the loop, again after a `stop` too (its state is in the database)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="queue-board")
+            # A new event: a stopped loop's stays set, so that loop, if still finishing, ends.
+            self._stopping = asyncio.Event()
+            self._task = asyncio.create_task(self._run(self._stopping), name="queue-board")
             self._task.add_done_callback(self._done)
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
@@ -77,15 +81,15 @@ class QueueBoard:
         if not task.cancelled() and task.exception() is not None:
             log.error("The queue board loop crashed", exc_info=task.exception())
 
-    async def _run(self) -> None:
+    async def _run(self, stopping: asyncio.Event) -> None:
         await self.bot.wait_until_ready()
-        while not self._stopping.is_set():
+        while not stopping.is_set():
             try:
                 await self.update()
             except Exception:
                 log.exception("Updating the queue board failed; trying again")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval)
+                await asyncio.wait_for(stopping.wait(), self.interval)
 
     async def _channel(self) -> nextcord.TextChannel | None:
         found = self.bot.get_channel(self.channel_id)
