@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -44,11 +45,12 @@ from ladder.cooldowns import Cooldowns
 from ladder.rating_systems import provisional_rule, rating_system
 from services.admin import AdminService
 from services.confirmations import AdminConfirmations
+from services.elsewhere import ChangesElsewhere
 from services.ladder_core import LadderCore
 from services.leaderboard import LeaderboardService
 from services.matches import MatchService
 from services.notifications import NotificationService
-from services.players import ChangesElsewhere, PlayerChanges, PlayerService
+from services.players import PlayerChanges, PlayerService
 from services.public import PublicLadder
 from services.queue import QueueService
 from services.queue_board import QueueBoardService
@@ -65,6 +67,7 @@ from storage.players import PLAYERS_CHANNEL, PlayerRepository
 from storage.postgres import Listener, PostgresDatabase, open_database
 from storage.postgres_command_log import PostgresCommandLogWriter
 from storage.queue import QueueRepository
+from storage.ratings import RATINGS_CHANNEL
 from storage.replays import ReplayFiles
 from web.app import WebServices, create_app
 from web.login import HostServices, site_address
@@ -233,26 +236,29 @@ def once_only_work(bot: LadderBot) -> Leadership | SoleLeader:
 
     async def step_down() -> None:
         await bot.loops.stop()
-        # A stopped queue board or notification loop does not start again: the next term as
-        # leader gets new ones (their state is in the database).
-        if bot.queue_board is not None:
-            board = bot.queue_board
-            bot.queue_board = QueueBoard(bot, board.service, board.channel_id, board.interval)
+        # The queue board starts again with the next term; the notification loop's sender
+        # does not (cogs/notify.py), so the next term gets a new one (its state is stored).
         if bot.queue_notifications is not None:
             bot.queue_notifications = QueueNotifications(bot, bot.queue_notifications.service)
 
     # Deadlines set by another process's commands: the leader's deadline loop reads the next
     # one again at each check of the lock, so none fires more than a check late.
-    return Leadership(bot.db.url, bot.loops.start, step_down, on_check=bot.loops.poke)
+    leadership = Leadership(bot.db.url, bot.loops.start, step_down, on_check=bot.loops.poke)
+    # A wave's transaction checks that this process still leads and that no other wave runs.
+    bot.queue.fence = leadership.fence
+    return leadership
 
 
-def follow_other_processes(bot: LadderBot) -> tuple[ChangesElsewhere, Listener | None]:
-    """On PostgreSQL, other processes' player writes reach this one's cache and standings."""
-    elsewhere = bot.players.changes_elsewhere()
+def follow_other_processes(bot: LadderBot) -> tuple[ChangesElsewhere, Listener] | None:
+    """On PostgreSQL, other processes' player and rating writes reach this one's cache and
+    standings (services.elsewhere); None on SQLite, where this process makes every write."""
     if not isinstance(bot.db, PostgresDatabase):
-        return elsewhere, None
+        return None
+    refresh = functools.partial(LeaderboardRepository(bot.db).refresh_players, bot.standings)
+    elsewhere = ChangesElsewhere(bot.db, bot.players, bot.standings.apply, refresh)
     listener = bot.db.listener(
-        PLAYERS_CHANNEL, lambda payload: elsewhere.changed(int(payload)), elsewhere.missed
+        {PLAYERS_CHANNEL: elsewhere.player_changed, RATINGS_CHANNEL: elsewhere.ratings_changed},
+        elsewhere.missed,
     )
     return elsewhere, listener
 
@@ -324,9 +330,10 @@ async def _serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, request_stop)
     status = 0
-    elsewhere, listener = follow_other_processes(bot)
-    elsewhere.start()
-    if listener is not None:
+    following = follow_other_processes(bot)  # None on SQLite
+    if following is not None:
+        elsewhere, listener = following
+        elsewhere.start()
         await listener.start()
     leadership = once_only_work(bot)
     await leadership.start()
@@ -354,9 +361,10 @@ async def _serve(
             runner.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await runner
-        if listener is not None:
+        if following is not None:
+            elsewhere, listener = following
             await listener.close()
-        await elsewhere.close()
+            await elsewhere.close()
         await command_log.close()
         await db.close()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -412,7 +420,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level, settings.log_file)
         ladder = load_ladder_config(settings.ladder_config_path)
         if args.command == "ratings":
-            return ratings_cli.main(args.args, settings.database_path, ladder)
+            return ratings_cli.main(
+                args.args, settings.database_url or settings.database_path, ladder
+            )
         if args.command == "run":
             return asyncio.run(serve(settings, ladder))
     except (SettingsError, ConfigError, StartupError, SchemaTooNewError) as exc:

@@ -2,13 +2,12 @@
 
 Every change to a player reaches every in-memory view of players (the leaderboard's standings
 today) through one place: `PlayerChanges.publish`, called after the change's transaction has
-committed. No cog updates a view itself.
+committed. No cog updates a view itself. Changes made by other bot processes on the same
+PostgreSQL come in through services.elsewhere and are published the same way.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -60,60 +59,6 @@ class PlayerChanges:
                 listener(player)
             except Exception:  # one broken view must not undo a committed change
                 log.exception("A player-change listener failed for %s", player.discord_uid)
-
-
-class ChangesElsewhere:
-    """Players another bot process changed (PostgreSQL's notifications, wired by bot.py).
-
-    The cache entry goes at once, in `changed`; then the record is read again and published
-    through `PlayerChanges`, one player at a time in the background, so this process's standings
-    follow the other process's write. A player changed again before his turn is read once.
-    """
-
-    def __init__(self, players: PlayerRepository, changes: PlayerChanges) -> None:
-        self._players = players
-        self._changes = changes
-        self._pending: dict[int, None] = {}  # insertion-ordered set
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.published = 0
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="players-changed-elsewhere")
-
-    async def close(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    def changed(self, uid: int) -> None:
-        """`uid` was written (by any process; this one's own writes come back too)."""
-        self._players.changed_elsewhere(uid)
-        self._pending[uid] = None
-        self._wake.set()
-
-    def missed(self) -> None:
-        """Notifications may have been lost (the listening connection dropped): drop the cache."""
-        self._players.cache.clear()
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending:
-                uid = next(iter(self._pending))
-                del self._pending[uid]
-                try:
-                    player = await self._players.get(uid)
-                except Exception:
-                    log.exception("Reading player %s after another process changed him", uid)
-                    continue
-                if player is not None:
-                    self._changes.publish(player)
-                    self.published += 1
 
 
 class PlayerService:
@@ -196,10 +141,6 @@ class PlayerService:
                 yield conn
         finally:
             self._players.cache.invalidate(uid)
-
-    def changes_elsewhere(self) -> ChangesElsewhere:
-        """What follows other processes' writes to players (not started)."""
-        return ChangesElsewhere(self._players, self.changes)
 
     async def _publish(self, uid: int) -> Player:
         player = await self._players.require(uid)

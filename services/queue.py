@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 # What joining the queue requires, whichever path it comes by (the command, a Join button).
 QUEUE_RULE = CommandRule(Access.SETUP, dm_only=False)
 
+# Asked first thing in a wave's transaction whether the wave may go on (bot.py sets the
+# leader's `storage.leader.Leadership.fence` on PostgreSQL: one wave at a time, only by the
+# process that still leads); False makes the wave do nothing.
+type WaveFence = Callable[[aiosqlite.Connection], Awaitable[bool]]
+
 
 @dataclass(frozen=True, slots=True)
 class Wave:
@@ -45,6 +50,7 @@ class QueueService:
         self._queue = core.queue
         self._matches = core.matches
         self._ratings = core.ratings
+        self.fence: WaveFence | None = None
 
     @property
     def config(self) -> LadderConfig:
@@ -105,6 +111,8 @@ class QueueService:
         messages now tell an old story)."""
         start = self.config.rating.start
         async with self._core.write() as conn:
+            if self.fence is not None and not await self.fence(conn):
+                return Wave([], [])
             now = self._core.now()
             # Read inside the transaction: a player who left before this point is not here,
             # and one who leaves after it finds his entry gone (he was matched).

@@ -12,6 +12,13 @@ to the pool, and a lock on it would outlive its use or be released by a stranger
 the connection is checked every `retry_seconds`; if it is lost, the leader stops its once-only
 work at once (`on_deposed`) and goes back to trying.
 
+A leader learns that it lost the lock only when it notices its connection is gone: at once when
+the socket closes, but up to a check interval later if the connection was cut silently, while
+the server has already freed the lock for the next leader. So the once-only work that writes
+(the matchmaking wave) does not trust `is_leader`: its transaction calls `fence`, which takes a
+transaction-level advisory lock on WAVE_LOCK_KEY (two waves never overlap, whoever runs them)
+and reads in `pg_locks` whether this process's lock connection still holds the leader lock.
+
 On SQLite one process owns the database file (app.running), so it always leads: `SoleLeader`.
 """
 
@@ -24,12 +31,15 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+import aiosqlite
 import asyncpg
 
 log = logging.getLogger(__name__)
 
 # The advisory lock key of the leader (the migration lock is storage.postgres.MIGRATION_LOCK_KEY).
 LEADER_LOCK_KEY: Final = 0x1AD0E5
+# Held by a matchmaking wave's transaction (pg_try_advisory_xact_lock): one wave at a time.
+WAVE_LOCK_KEY: Final = 0x1AD0E6
 RETRY_SECONDS: Final = 2.0
 # What pg_stat_activity shows for the lock's connection: which process leads, for people and tests.
 APPLICATION_NAME: Final = "ladderbot leader {pid}"
@@ -38,6 +48,15 @@ _ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 Elected = Callable[[], None]
 Deposed = Callable[[], Awaitable[None]]
+
+# Both checks in one statement, in the wave's transaction: the leader lock first, so that a
+# deposed leader never takes the wave lock from the new one. A bigint advisory key shows in
+# pg_locks as classid (high 32 bits), objid (low 32 bits) and objsubid 1.
+_FENCE_SQL = (
+    "SELECT leads, CASE WHEN leads THEN pg_try_advisory_xact_lock(?) ELSE FALSE END AS alone"
+    " FROM (SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND classid = ? AND objid = ? AND objsubid = 1 AND pid = ?) AS leads) AS held"
+)
 
 
 class SoleLeader:
@@ -56,6 +75,10 @@ class SoleLeader:
         if self.is_leader:
             self.is_leader = False
             await self._on_deposed()
+
+    async def fence(self, conn: aiosqlite.Connection) -> bool:
+        """Nothing to check: no other process can write this database."""
+        return True
 
 
 class Leadership:
@@ -84,6 +107,7 @@ class Leadership:
         self.deposed.set()
         self.terms = 0  # how many times this process became the leader
         self._conn: asyncpg.Connection[Any] | None = None
+        self._lock_pid: int | None = None  # the lock connection's server process, while leading
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -101,6 +125,30 @@ class Leadership:
                 await task
         await self._step_down()
         await self._disconnect()
+
+    async def fence(self, conn: aiosqlite.Connection) -> bool:
+        """In a once-only write transaction (`conn`): True if it may go on. False if this
+        process's lock connection no longer holds the leader lock (even before this process
+        noticed), or if another wave holds WAVE_LOCK_KEY (a deposed leader's, still running).
+
+        The wave lock is released when `conn`'s transaction ends, so a deposed leader's wave and
+        its successor's never overlap; they can only follow one another, each seeing the other's
+        committed matches and queue.
+        """
+        pid = self._lock_pid
+        async with conn.execute(
+            _FENCE_SQL,
+            (WAVE_LOCK_KEY, self.key >> 32, self.key & 0xFFFFFFFF, pid if pid is not None else 0),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        if not row[0]:
+            log.warning("This process no longer holds the leader lock: no matchmaking wave")
+            return False
+        if not row[1]:
+            log.warning("Another process is running a matchmaking wave: this one does nothing")
+            return False
+        return True
 
     def lock_connection_pid(self) -> int | None:
         """The server process of the lock's connection (for tests that cut it)."""
@@ -143,6 +191,7 @@ class Leadership:
         assert conn is not None
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: lost.set())
+        self._lock_pid = conn.get_server_pid()
         self.is_leader = True
         self.terms += 1
         self.deposed.clear()
@@ -164,6 +213,7 @@ class Leadership:
         if not self.is_leader:
             return
         self.is_leader = False
+        self._lock_pid = None
         self.elected.clear()
         try:
             await self._on_deposed()

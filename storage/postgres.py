@@ -494,13 +494,12 @@ class PostgresDatabase(Database):
 
     def listener(
         self,
-        channel: str,
-        on_message: Callable[[str], None],
+        channels: Mapping[str, Callable[[str], None]],
         on_reset: Callable[[], None],
         retry_seconds: float = LISTEN_RETRY_SECONDS,
     ) -> Listener:
-        """A `Listener` on this database (not started)."""
-        return Listener(self.url, channel, on_message, on_reset, retry_seconds)
+        """A `Listener` on this database for these channels and their handlers (not started)."""
+        return Listener(self.url, channels, on_reset, retry_seconds)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Any:
         rows = await self._pool_conn.execute_fetchall(sql, params)
@@ -511,9 +510,10 @@ class PostgresDatabase(Database):
 
 
 class Listener:
-    """LISTEN on `channel` over a connection of its own, for as long as it runs.
+    """LISTEN on some channels over one connection of its own, for as long as it runs.
 
-    `on_message(payload)` is called for each notification, in the event loop, as it arrives.
+    `channels[channel](payload)` is called for each notification, in the event loop, as it
+    arrives (PostgreSQL delivers them in the order their transactions committed).
     Notifications sent while no connection listens are lost, so `on_reset()` is called when the
     connection is lost and again each time listening starts (the first time too): whoever
     keeps state the notifications keep fresh (a cache) drops all of it then. A lost connection
@@ -524,16 +524,15 @@ class Listener:
     def __init__(
         self,
         url: str,
-        channel: str,
-        on_message: Callable[[str], None],
+        channels: Mapping[str, Callable[[str], None]],
         on_reset: Callable[[], None],
         retry_seconds: float = 2.0,
     ) -> None:
         self.url = url
-        self.channel = channel
+        self.channels = dict(channels)
         self.retry_seconds = retry_seconds
-        self._on_message = on_message
         self._on_reset = on_reset
+        self._name = "+".join(self.channels)  # for the task's name and logs
         self.listening = asyncio.Event()  # set while LISTEN is in force
         self.resets = 0
         self._conn: asyncpg.Connection[Any] | None = None
@@ -542,12 +541,12 @@ class Listener:
     async def start(self, within: float = 10.0) -> None:
         """Start listening; wait (at most `within` seconds) until the first LISTEN is in force."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"listen-{self.channel}")
+            self._task = asyncio.create_task(self._run(), name=f"listen-{self._name}")
             self._task.add_done_callback(self._done)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listening.wait(), within)
         if not self.listening.is_set():
-            log.warning("Not listening on %s yet: trying again in the background", self.channel)
+            log.warning("Not listening on %s yet: trying again in the background", self._name)
 
     async def close(self) -> None:
         task, self._task = self._task, None
@@ -563,14 +562,14 @@ class Listener:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
-            log.error("Listening on %s crashed", self.channel, exc_info=task.exception())
+            log.error("Listening on %s crashed", self._name, exc_info=task.exception())
 
     async def _run(self) -> None:
         while True:
             try:
                 await self._listen()
             except (*_ERRORS, TimeoutError) as exc:
-                log.warning("Listening on %s failed: %s", self.channel, exc)
+                log.warning("Listening on %s failed: %s", self._name, exc)
             self._drop()
             if self.listening.is_set():
                 self.listening.clear()
@@ -581,7 +580,8 @@ class Listener:
         lost = asyncio.Event()
         self._conn = conn = await asyncpg.connect(self.url, timeout=self.retry_seconds * 5)
         conn.add_termination_listener(lambda _conn: lost.set())
-        await conn.add_listener(self.channel, self._received)
+        for channel in self.channels:
+            await conn.add_listener(channel, self._received)
         self._reset()  # whatever was missed before this LISTEN
         self.listening.set()
         while not conn.is_closed():
@@ -591,18 +591,18 @@ class Listener:
                 return
             await conn.fetchval("SELECT 1", timeout=self.retry_seconds)
 
-    def _received(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
+    def _received(self, _conn: Any, _pid: int, channel: str, payload: object) -> None:
         try:
-            self._on_message(str(payload))
+            self.channels[channel](str(payload))
         except Exception:
-            log.exception("Handling a notification on %s failed: %r", self.channel, payload)
+            log.exception("Handling a notification on %s failed: %r", channel, payload)
 
     def _reset(self) -> None:
         self.resets += 1
         try:
             self._on_reset()
         except Exception:
-            log.exception("Resetting after the %s listener's reconnect failed", self.channel)
+            log.exception("Resetting after the %s listener's reconnect failed", self._name)
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None

@@ -8,6 +8,7 @@ from any entry can rewind and recompute (see `ladder.rating.rewind_log`).
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,9 @@ from ladder.records import RatingRow
 from storage.database import Reader, format_time, parse_time
 
 log = logging.getLogger(__name__)
+
+# The channel migrations_pg/0014's trigger notifies; see `ratings_payload_keys`.
+RATINGS_CHANNEL = "ladder_ratings"
 
 # W/L/D column to bump for player 1 / player 2, by result.
 _RECORD_COLUMNS = {
@@ -45,6 +49,13 @@ def _rating(row: sqlite3.Row) -> RatingRow:
     )
 
 
+def ratings_payload_keys(payload: str) -> list[RatingKey] | None:
+    """The keys a RATINGS_CHANNEL notification names; None for '*' (too many to name: all)."""
+    if payload == "*":
+        return None
+    return [(int(uid), str(race)) for uid, race in json.loads(payload)]
+
+
 class RatingRepository:
     """Ratings rows and the rating log."""
 
@@ -67,7 +78,7 @@ class RatingRepository:
         )
         return [_rating(row) for row in rows]
 
-    async def rows(self, conn: aiosqlite.Connection, keys: Iterable[RatingKey]) -> list[RatingRow]:
+    async def rows(self, conn: Reader, keys: Iterable[RatingKey]) -> list[RatingRow]:
         """Return the stored rows of these keys (missing keys are left out), in key order."""
         out = []
         for uid, race in sorted(set(keys)):
@@ -77,6 +88,22 @@ class RatingRepository:
             if row is not None:
                 out.append(_rating(row))
         return out
+
+    async def page_after(
+        self, conn: Reader, after: RatingKey | None, limit: int
+    ) -> list[RatingRow]:
+        """Return up to `limit` rows after the key `after` (None: from the first), in key order:
+        every row, page by page, without one long read."""
+        if after is None:
+            sql = "SELECT * FROM ratings ORDER BY discord_uid, race LIMIT ?"
+            params: tuple[Any, ...] = (limit,)
+        else:
+            sql = (
+                "SELECT * FROM ratings WHERE (discord_uid, race) > (?, ?)"
+                " ORDER BY discord_uid, race LIMIT ?"
+            )
+            params = (after[0], after[1], limit)
+        return [_rating(row) for row in await _all(conn, sql, params)]
 
     async def all(self, conn: Reader) -> list[RatingRow]:
         """Return every ratings row."""

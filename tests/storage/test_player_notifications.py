@@ -4,7 +4,7 @@ bot processes; a player write through one clears the other's cache entry (LISTEN
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 import asyncpg
@@ -13,9 +13,11 @@ import pytest
 from cache.players import PlayerCache
 from ladder.errors import NotFoundError
 from ladder.players import Player
-from services.players import ChangesElsewhere, PlayerChanges
+from services.elsewhere import ChangesElsewhere
+from services.players import PlayerChanges, PlayerService
 from storage.players import PLAYERS_CHANNEL, PlayerRepository
 from storage.postgres import Listener, PostgresDatabase
+from storage.queue import QueueRepository
 from tests.support.backends import postgres_databases
 from tests.support.postgres import PostgresServer
 
@@ -40,11 +42,16 @@ async def process(url: str) -> Process:
     changes = PlayerChanges()
     published: asyncio.Queue[Player] = asyncio.Queue()
     changes.subscribe(published.put_nowait)
-    elsewhere = ChangesElsewhere(players, changes)
+    service = PlayerService(db, players, QueueRepository(), changes)
+
+    async def refresh_players(uids: Iterable[int]) -> None:  # no standings here
+        return None
+
+    elsewhere = ChangesElsewhere(db, service, lambda rows: None, refresh_players)
     heard: asyncio.Queue[str] = asyncio.Queue()
 
     def on_message(payload: str) -> None:
-        elsewhere.changed(int(payload))
+        elsewhere.player_changed(payload)
         heard.put_nowait(payload)
 
     resets: asyncio.Queue[None] = asyncio.Queue()
@@ -53,7 +60,7 @@ async def process(url: str) -> Process:
         elsewhere.missed()
         resets.put_nowait(None)
 
-    listener = db.listener(PLAYERS_CHANNEL, on_message, on_reset, retry_seconds=0.2)
+    listener = db.listener({PLAYERS_CHANNEL: on_message}, on_reset, retry_seconds=0.2)
     elsewhere.start()
     await listener.start()
     assert listener.listening.is_set()

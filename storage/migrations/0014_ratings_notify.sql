@@ -1,0 +1,4 @@
+-- Nothing on SQLite. On PostgreSQL (migrations_pg/0014_ratings_notify.sql) a trigger tells the
+-- other bot processes on the database which ratings a transaction wrote; one process owns an
+-- SQLite file, and its own writes update its standings directly. Kept so that both folders
+-- count the same versions.
