@@ -5,19 +5,25 @@ under the chosen system (with the settings of data/ladder.toml), rewriting every
 season's archive, the current ratings and every match's stored before/after numbers, in ONE
 transaction; `--dry-run` runs the very same transaction and rolls it back. Either way it
 prints the top 20 of the current season before and after and the players whose place moves
-most. It refuses while the bot runs (`app.running.RunningLock`) and holds the lock itself,
-so the bot cannot start half-way.
+most. It refuses while the bot runs and holds the bot's own lock while it works: on SQLite
+the file lock beside the database (`app.running.RunningLock`), so the bot cannot start
+half-way; on PostgreSQL (DATABASE_URL) the leader's advisory lock, after checking that no bot
+process is connected (`_NoBotOnPostgres`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
+
+import asyncpg
 
 from app.running import AlreadyRunningError, RunningLock
 from ladder.config import LadderConfig
@@ -25,7 +31,9 @@ from ladder.rating import RatingKey
 from ladder.rating_systems import SYSTEMS, RatingState
 from services.ratings import RatingLedger
 from storage.database import Database
+from storage.leader import APPLICATION_NAME, LEADER_LOCK_KEY
 from storage.matches import MatchRepository
+from storage.postgres import is_postgres_url, open_database, redact
 from storage.ratings import RatingRepository
 from storage.seasons import SeasonRepository
 
@@ -158,8 +166,7 @@ def format_summary(summary: ReplaySummary, provisional: Mapping[RatingKey, bool]
     return "\n".join(lines)
 
 
-async def _run(db_path: Path, config: LadderConfig, system: str, dry_run: bool) -> str:
-    db = await Database.open(db_path)
+async def _run(db: Database, config: LadderConfig, system: str, dry_run: bool) -> str:
     try:
         summary = await replay_all(db, config, system, dry_run=dry_run)
     finally:
@@ -172,31 +179,109 @@ async def _run(db_path: Path, config: LadderConfig, system: str, dry_run: bool) 
     return format_summary(summary, provisional)
 
 
-def main(argv: Sequence[str], db_path: Path, config: LadderConfig) -> int:
-    """Run `ratings` with these arguments; 0 done, 1 refused or failed, 2 usage."""
+# Every bot process on PostgreSQL keeps one connection for the leader election, named so (the
+# leader's holds the lock; the others retry on theirs): `storage.leader.APPLICATION_NAME`.
+_BOTS_SQL = (
+    "SELECT pid, application_name FROM pg_stat_activity WHERE datname = current_database()"
+    " AND application_name LIKE $1 AND pid <> pg_backend_pid() ORDER BY pid"
+)
+
+
+class _NoBotOnPostgres:
+    """On PostgreSQL, the replay's guard against a running bot, held while it runs.
+
+    A bot is running if anyone holds the leader's advisory lock (`storage.leader`: the leader
+    holds it for as long as it runs) or if any session of this database is a bot's election
+    connection (every bot process keeps one, leader or not: `application_name` 'ladderbot
+    leader <pid>' in pg_stat_activity). The guard then takes the leader lock itself, on its own
+    connection, until the replay is done: a bot started meanwhile cannot lead (no matchmaking
+    wave, no deadline), and its rating writes wait behind the replay's row locks.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: asyncpg.Connection[Any] | None = None
+
+    async def acquire(self, what: str) -> None:
+        conn = await asyncpg.connect(
+            self.url, server_settings={"application_name": f"ladderbot ratings {os.getpid()}"}
+        )
+        try:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY):
+                raise AlreadyRunningError(
+                    f"the bot is running (a bot process holds the leader lock on"
+                    f" {redact(self.url)}); stop it before {what}"
+                )
+            bots = await conn.fetch(_BOTS_SQL, APPLICATION_NAME.format(pid="%"))
+            if bots:
+                names = ", ".join(r["application_name"] for r in bots)
+                raise AlreadyRunningError(
+                    f"the bot is running (connected to {redact(self.url)} as {names}); stop it"
+                    f" before {what}"
+                )
+        except BaseException:
+            await conn.close()  # the session's end releases the lock if it was taken
+            raise
+        self._conn = conn
+
+    async def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+
+async def _replay_on_postgres(url: str, config: LadderConfig, system: str, dry_run: bool) -> str:
+    guard = _NoBotOnPostgres(url)
+    await guard.acquire("replaying the ratings")
+    try:
+        return await _run(await open_database(url), config, system, dry_run)
+    finally:
+        await guard.release()
+
+
+def main(argv: Sequence[str], database: str | Path, config: LadderConfig) -> int:
+    """Run `ratings` with these arguments on `database` (an SQLite file path, or a
+    postgresql:// URL as DATABASE_URL gives it); 0 done, 1 refused or failed, 2 usage."""
     try:
         args = build_parser().parse_args(list(argv))
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
-    if not Path(db_path).exists():
-        print(f"ladderbot ratings: no database at {db_path}", file=sys.stderr)
-        return 1
-    lock = RunningLock(db_path)
     try:
-        lock.acquire("replaying the ratings")
+        if is_postgres_url(database):
+            assert isinstance(database, str)
+            text = asyncio.run(_replay_on_postgres(database, config, args.system, args.dry_run))
+        else:
+            text = _replay_on_sqlite(Path(database), config, args.system, args.dry_run)
     except AlreadyRunningError as exc:
         print(f"ladderbot ratings: {exc}. Nothing was changed.", file=sys.stderr)
         return 1
-    try:
-        print(asyncio.run(_run(Path(db_path), config, args.system, args.dry_run)))
-    finally:
-        lock.release()
+    except FileNotFoundError as exc:
+        print(f"ladderbot ratings: {exc}", file=sys.stderr)
+        return 1
+    print(text)
     if not args.dry_run and args.system != config.rating.system:
         print(
             f'Now set rating.system = "{args.system}" in the ladder settings before starting'
             " the bot: it refuses to start with ratings stored under another system."
         )
     return 0
+
+
+def _replay_on_sqlite(path: Path, config: LadderConfig, system: str, dry_run: bool) -> str:
+    """On SQLite the bot holds a file lock beside the database while it runs: take it, or
+    refuse; held until the replay is done, so the bot cannot start half-way."""
+    if not path.exists():
+        raise FileNotFoundError(f"no database at {path}")
+    lock = RunningLock(path)
+    lock.acquire("replaying the ratings")
+    try:
+        return asyncio.run(_open_and_run(path, config, system, dry_run))
+    finally:
+        lock.release()
+
+
+async def _open_and_run(path: Path, config: LadderConfig, system: str, dry_run: bool) -> str:
+    return await _run(await Database.open(path), config, system, dry_run)
 
 
 class SystemMismatchError(RuntimeError):

@@ -40,13 +40,7 @@ SQLITE_ONLY = frozenset(
         "test_web_login.py::test_old_links_are_removed_when_a_new_one_is_made",
     }
 )
-POSTGRES_GAPS = {
-    f"test_seasons.py::{test}": "app/ratings_cli.py takes an SQLite file path (no DATABASE_URL)"
-    for test in (
-        "test_dry_run_changes_nothing_and_a_real_run_is_a_fresh_replay",
-        "test_refused_while_the_bot_runs",
-    )
-}
+POSTGRES_GAPS: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True)

@@ -2,16 +2,19 @@
 ratings equal their replay, a season change with players queued and a match in progress,
 a ruling on a past season's match, a failed season change, random action sequences, and
 `bot.py ratings replay` (a dry run changes nothing, a real run equals a fresh replay, it
-refuses while the bot holds its running lock)."""
+refuses while a bot runs: its file lock on SQLite, its leader election on PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import tempfile
+import time
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +25,8 @@ from ladder.config import LadderConfig, RatingConfig, SeasonConfig
 from ladder.errors import LadderError, ValidationError
 from ladder.seasons import ArchivedEntry, final_standings
 from ladder.standings import to_micros
+from storage.leader import LEADER_LOCK_KEY, Leadership
+from storage.postgres import PostgresDatabase
 from storage.seasons import SeasonRepository
 
 from .conftest import CONFIG, Clock, SeasonLadder
@@ -288,9 +293,61 @@ async def _run(actions: list[tuple], system: str) -> None:
 # --- bot.py ratings replay ---------------------------------------------------------------
 
 
-async def _cli(argv: list[str], path: Path, config: object) -> int:
+async def _cli(argv: list[str], target: Path | str, config: object) -> int:
     # The command runs its own event loop, as it does from a shell.
-    return await asyncio.to_thread(ratings_cli.main, argv, path, config)  # type: ignore[arg-type]
+    return await asyncio.to_thread(ratings_cli.main, argv, target, config)  # type: ignore[arg-type]
+
+
+def _target(lad: SeasonLadder, tmp_path: Path) -> Path | str:
+    """What the host passes the command: the SQLite file, or the DATABASE_URL."""
+    if isinstance(lad.db, PostgresDatabase):
+        return lad.db.url
+    return tmp_path / "ladder.db"
+
+
+@contextlib.asynccontextmanager
+async def _bot_running(target: Path | str) -> AsyncIterator[None]:
+    """What a running bot holds: on SQLite its file lock, on PostgreSQL the leader's lock
+    (the real election, `storage.leader.Leadership`, elected)."""
+    if isinstance(target, Path):
+        with RunningLock(target) as bot:
+            bot.acquire("starting the bot")
+            yield
+        return
+    leader = Leadership(target, lambda: None, _nothing)
+    await leader.start()
+    try:
+        await asyncio.wait_for(leader.elected.wait(), 30)
+        yield
+    finally:
+        await leader.close()
+
+
+async def _nothing() -> None:
+    return None
+
+
+@contextlib.asynccontextmanager
+async def _bot_following(url: str) -> AsyncIterator[None]:
+    """A bot process that does not lead: its election connection waits for the next try while
+    nobody holds the leader lock (the leader just died, say)."""
+    blocker = await asyncpg.connect(url)
+    follower = Leadership(url, lambda: None, _nothing, retry_seconds=600)
+    try:
+        assert await blocker.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY)
+        await follower.start()
+        deadline = time.monotonic() + 30
+        while not await blocker.fetchval(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name LIKE 'ladderbot leader %'"
+        ):
+            assert time.monotonic() < deadline, "the follower never connected"
+            await asyncio.sleep(0.05)
+        await blocker.close()  # the leader lock is free; the follower tries again in 10 min
+        assert not follower.is_leader
+        yield
+    finally:
+        await blocker.close()
+        await follower.close()
 
 
 TABLES = ("ratings", "matches", "seasons", "season_standings", "rating_log")
@@ -320,8 +377,8 @@ async def test_dry_run_changes_nothing_and_a_real_run_is_a_fresh_replay(
 ) -> None:
     lad = await _ladder(tmp_path, clock)
     before = await _dump(lad)
+    path = _target(lad, tmp_path)
     await lad.close()
-    path = tmp_path / "ladder.db"
 
     assert await _cli(["replay", "--system", "glicko2", "--dry-run"], path, CONFIG) == 0
     out = capsys.readouterr().out
@@ -362,17 +419,27 @@ async def test_refused_while_the_bot_runs(
 ) -> None:
     lad = await _ladder(tmp_path, clock)
     before = await _dump(lad)
+    target = _target(lad, tmp_path)
     await lad.close()
-    path = tmp_path / "ladder.db"
-    with RunningLock(path) as bot:
-        bot.acquire("starting the bot")
-        assert await _cli(["replay", "--system", "glicko2"], path, CONFIG) == 1
+    async with _bot_running(target):
+        assert await _cli(["replay", "--system", "glicko2"], target, CONFIG) == 1
     err = capsys.readouterr().err
     assert "the bot is running" in err and "Nothing was changed." in err
+    if isinstance(target, str):
+        assert "holds the leader lock" in err
+        # A bot process that is not the leader is refused on too: its election connection.
+        async with _bot_following(target):
+            assert await _cli(["replay", "--system", "glicko2"], target, CONFIG) == 1
+        err = capsys.readouterr().err
+        assert "the bot is running (connected to" in err and "as ladderbot leader " in err
     await lad.open()
     try:
         assert await _dump(lad) == before
     finally:
         await lad.close()
     # Bad usage writes nothing either.
-    assert await _cli(["replay", "--system", "trueskill"], path, CONFIG) == 2
+    assert await _cli(["replay", "--system", "trueskill"], target, CONFIG) == 2
+    # With the bot gone, the command runs, and it leaves the bot's lock free behind it.
+    assert await _cli(["replay", "--system", "elo", "--dry-run"], target, CONFIG) == 0
+    async with _bot_running(target):
+        pass
