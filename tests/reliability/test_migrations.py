@@ -42,16 +42,23 @@ LATEST = len(migrations())
 T = "2026-01-02 03:04:05.678"
 ALICE, BOB, CAROL, DAVE = 111, 222, 333, 444
 
+# The columns of 0001's players table, named: later migrations add columns at the end.
+PLAYER_ROW = (
+    "INSERT INTO players (discord_uid, discord_name, player_name, battletag, alt_name_1,"
+    " alt_name_2, country, region, accepted_tos, accepted_tos_at, completed_setup,"
+    " completed_setup_at, banned, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 # Rows for the tables each migration creates (by the version that creates them).
 SEED: dict[int, list[tuple[str, tuple]]] = {
     1: [
-        ("INSERT INTO players VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (PLAYER_ROW,
          (ALICE, "alice", "Ålice_ñ", "Alice#1234", "Zoë", None, "FR", "EU", 1, T, 1, T, 0, T, T)),
-        ("INSERT INTO players VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (PLAYER_ROW,
          (BOB, "bob", "Bob", "Bob#5678", None, None, "DE", "EU", 1, T, 1, T, 0, T, T)),
-        ("INSERT INTO players VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (PLAYER_ROW,
          (CAROL, "carol", "Carol", "Carol#999", None, None, "SE", "EU", 1, T, 1, T, 0, T, T)),
-        ("INSERT INTO players VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (PLAYER_ROW,
          (DAVE, "dave'; DROP TABLE players;--", None, None, None, None, None, None, 0, None,
           0, None, 1, T, T)),
         ("INSERT INTO player_action_logs (discord_uid, setting, old_value, new_value, changed_by,"
