@@ -42,7 +42,20 @@ def placeholders(text: str) -> set[str]:
 
 
 def ids(message: Message) -> tuple[str, ...]:
-    return message.id if isinstance(message.id, tuple) else (message.id,)
+    """The message's id, and its plural id if it has one."""
+    return tuple(message.id) if isinstance(message.id, (tuple, list)) else (str(message.id),)
+
+
+def forms(message: Message) -> tuple[str, ...]:
+    """The translation, one text per plural form ("" when empty)."""
+    text = message.string
+    if isinstance(text, (tuple, list)):
+        return tuple(str(t or "") for t in text)
+    return (str(text or ""),)
+
+
+def text_of(message: Message) -> str:
+    return forms(message)[0]
 
 
 def key(message: Message) -> tuple[str | None, str]:
@@ -80,9 +93,7 @@ def test_every_message_is_translated(language: str, template: dict) -> None:
     assert template.keys() - catalog.keys() == set(), "run scripts/translations.sh update"
     assert catalog.keys() - template.keys() == set(), "obsolete entries: run update"
     fuzzy = [k for k, m in catalog.items() if m.fuzzy]
-    empty = [k for k, m in catalog.items()
-             if not all(isinstance(s, str) and s.strip() for s in
-                        (m.string if isinstance(m.string, tuple) else (m.string,)))]
+    empty = [k for k, m in catalog.items() if not all(f.strip() for f in forms(m))]
     assert fuzzy == [] and empty == []
 
 
@@ -92,8 +103,7 @@ def test_translations_keep_the_placeholders(language: str) -> None:
     for message in messages(po(language)).values():
         source = ids(message)
         wanted = placeholders(source[-1]) | placeholders(source[0])
-        forms = message.string if isinstance(message.string, tuple) else (message.string,)
-        for form in forms:
+        for form in forms(message):
             if form and placeholders(form) != wanted:
                 wrong.append((source[0], form))
     assert wrong == []
@@ -104,16 +114,16 @@ def test_plural_entries_have_every_form_of_the_language(language: str) -> None:
     catalog = po(language)
     for message in messages(catalog).values():
         if message.pluralizable:
-            assert len(message.string) == catalog.num_plurals, ids(message)[0]
+            assert len(forms(message)) == catalog.num_plurals, ids(message)[0]
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_command_names_are_valid_for_discord(language: str) -> None:
     for (context, msgid), message in messages(po(language)).items():
         if context == "command":
-            assert valid_name(message.string), (msgid, message.string)
+            assert valid_name(text_of(message)), (msgid, text_of(message))
         if context == "choice":
-            assert 1 <= len(message.string) <= 100, (msgid, message.string)
+            assert 1 <= len(text_of(message)) <= 100, (msgid, text_of(message))
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -121,7 +131,7 @@ def test_descriptions_fit_discord(language: str, template: dict) -> None:
     described = {k for k, m in template.items()
                  if any("description" in c for c in m.auto_comments)}
     catalog = messages(po(language))
-    too_long = [catalog[k].string for k in described if len(catalog[k].string) > 100]
+    too_long = [text_of(catalog[k]) for k in described if len(text_of(catalog[k])) > 100]
     assert too_long == []
 
 
