@@ -151,3 +151,18 @@ async def test_recent_calls_reads_postgresql(db):
     await writer.close()
     recent = await writer.recent_calls(datetime(2026, 1, 1, tzinfo=UTC), 50)
     assert (recent.count, recent.percentile_ms) == (4, 2.0)
+
+
+async def test_calls_since_use_the_brin_index_on_time(db):
+    method = await db.fetchone(
+        "SELECT am.amname FROM pg_class AS c JOIN pg_am AS am ON am.oid = c.relam"
+        " WHERE c.relname = 'command_calls_by_time'"
+    )
+    assert method[0] == "brin"  # no B-tree insert per COPY row (migration 0015)
+    writer = PostgresCommandLogWriter(db, batch_size=1000)
+    for i in range(3000):  # ~9 s of calls, 3 ms apart, in time order
+        writer.record(*row(i * 3 << 22, duration_ms=float(i)))
+    writer.record(*row(0, interaction_id=None))  # no snowflake: written at the time now
+    assert await writer.close() == 0
+    recent = await writer.recent_calls(MOMENT.replace(second=6), 50)
+    assert (recent.count, recent.percentile_ms) == (1001, 2499.0)

@@ -1,0 +1,4 @@
+-- Nothing on SQLite. On PostgreSQL (migrations_pg/0015_command_calls_brin_by_time.sql)
+-- command_calls_by_time becomes a BRIN index, cheaper for the command log's COPY; SQLite has no
+-- BRIN, and its B-tree answers the same queries. Kept so that both folders count the same
+-- versions.
