@@ -1,0 +1,3 @@
+-- Nothing on SQLite. On PostgreSQL (migrations_pg/0016_bool_sum_plpgsql.sql) the sum(BOOLEAN)
+-- aggregate that stands in for SQLite's SUM over a comparison gets a faster transition function.
+-- Kept so that both folders count the same versions.
