@@ -42,7 +42,7 @@ import random
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
@@ -120,6 +120,12 @@ class FloodBot:
         self.ticker: asyncio.Task | None = None
 
     # --- CommandLog -----------------------------------------------------------------------
+
+    # No slash commands: the flood drives the pipeline directly (build_bot localises none).
+    cogs: ClassVar[dict[str, Any]] = {}
+
+    def get_all_application_commands(self) -> list[Any]:
+        return []
 
     def record(self, interaction_id, *rest) -> None:
         dropped = self.writer.stats().dropped
