@@ -169,12 +169,18 @@ class SeasonService:
     ) -> tuple[Season, list[ArchivedEntry], dict[int, str]]:
         """Return an ended season, its `top` ranked entries (and `uid`'s, wherever they are)
         and the names of the players in them."""
-        season = await self.get(number)
-        archive = await self.archive(number)
-        shown = [e for e in archive if e.place is not None][:top]
+        season = await self.ended(number)
+        reader = self._core.reader
+        # Only the rows shown are read: a 100k-entry archive read whole took longer than
+        # Discord's 3 seconds for a first answer on a busy machine.
+        shown: list[ArchivedEntry] = []
+        if top > 0:
+            page, _, _ = await self._seasons.ranked_page(reader, number, offset=0, limit=top)
+            shown = [e for e, _ in page]
         if uid is not None:
-            shown += [e for e in archive if e.uid == uid and e not in shown]
-        names = await self._seasons.names(self._core.reader, {e.uid for e in shown})
+            mine = await self._seasons.archive_of_player(reader, number, uid)
+            shown += [e for e in mine if e not in shown]
+        names = await self._seasons.names(reader, {e.uid for e in shown})
         return season, shown, names
 
     async def ended(self, number: int) -> Season:

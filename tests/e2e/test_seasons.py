@@ -1,14 +1,26 @@
 """Seasons end to end: `/admin season start` through the real client against the local
-Discord, the archive shown by `/leaderboard season:1` and `/profile season:1`, and the
-refusals (a bad name, a season that does not exist, a non-admin)."""
+Discord, the archive shown by `/leaderboard season:1` and `/profile season:1`, the
+refusals (a bad name, a season that does not exist, a non-admin), and a season change cut
+short by SIGKILL of the bot process."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
+import signal
+import sqlite3
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from ladder.guards import REFUSALS
 from localdiscord import FakeDiscord
+from localdiscord.protocol import DEFERRED_UPDATE_MESSAGE
 
 from .flows import (
     ask,
@@ -113,4 +125,149 @@ async def test_a_season_start_puts_the_next_pool_in_force_without_a_restart(
     await match_dm(fake, alice, 1)
     (match,) = db_rows(bot, "SELECT map, season FROM matches")
     assert match["season"] == 3 and match["map"] in NEW_POOL and match["map"] != "Outsider"
+    assert_no_unexpected_errors(bot)
+
+
+# --- a season change cut short by SIGKILL --------------------------------------------------
+
+SEEDED = 60_000  # ratings: the change then holds its transaction open for a second or more
+# Where the change is cut, by the pages it has written (14 MB in all at this size, measured):
+# its archive half copied; the archive done and the ratings being rewritten.
+CUT_AT = (2_000_000, 9_000_000)
+
+
+def _seed_ratings(bot: BotProcess, count: int) -> None:
+    """`count` more players, each with one rating played today (ranked, so all archived and
+    placed), written straight into the stopped bot's database."""
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.000")
+    rng = random.Random(14)
+    with contextlib.closing(sqlite3.connect(bot.database_path)) as conn, conn:
+        conn.executemany(
+            "INSERT INTO players (discord_uid, discord_name, player_name, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(10**15 + i, f"seed{i}", f"Seed{i}", stamp, stamp) for i in range(count)],
+        )
+        rows = []
+        for i in range(count):
+            games = rng.randint(1, 30)
+            wins = rng.randint(0, games)
+            rows.append((10**15 + i, "bw_terran", rng.randint(1100, 1900), games, wins,
+                         games - wins, 0, stamp))  # fmt: skip
+        conn.executemany(
+            "INSERT INTO ratings (discord_uid, race, mmr, games, wins, losses, draws,"
+            " last_played_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def _season_state(bot: BotProcess) -> dict[str, Any]:
+    """Everything a season change touches, in a form two moments can be compared by."""
+    return {
+        "seasons": db_rows(bot, "SELECT number, name, ended_at FROM seasons ORDER BY number"),
+        "archive": db_rows(
+            bot,
+            "SELECT season, COUNT(*) AS n, SUM(mmr) AS mmr, COUNT(place) AS placed"
+            " FROM season_standings GROUP BY season ORDER BY season",
+        ),
+        "ratings": db_rows(
+            bot,
+            "SELECT COUNT(*) AS n, SUM(mmr) AS mmr, SUM(games) AS games, SUM(wins) AS wins,"
+            " SUM(rating IS NOT NULL) AS exact FROM ratings",
+        ),
+        "actions": db_rows(
+            bot, "SELECT COUNT(*) AS n FROM admin_actions WHERE action = 'season_start'"
+        ),
+        "schema": db_rows(bot, "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"),
+    }
+
+
+async def _midway(bot: BotProcess, *, wal_from: int, cut_at: int, within: float) -> int:
+    """Return once the season change is midway: another connection holds the database's write
+    lock (its one transaction) and has already written `cut_at` bytes of pages to the WAL
+    since `wal_from` (SQLite's 2 MiB page cache spills them before the commit). Returns how
+    much it wrote. The lock is probed with BEGIN IMMEDIATE without waiting; a probe that gets
+    it lets go at once."""
+    wal = Path(f"{bot.database_path}-wal")
+    probe = sqlite3.connect(bot.database_path, timeout=0, isolation_level=None)
+    try:
+        deadline = time.monotonic() + within
+        while True:
+            assert time.monotonic() < deadline, "the season change was never seen midway"
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                assert "locked" in str(exc), exc
+                written = wal.stat().st_size - wal_from  # noqa: ASYNC240 (one stat)
+                if written > cut_at:
+                    return written
+            else:
+                probe.execute("ROLLBACK")
+            await asyncio.sleep(0.005)
+    finally:
+        probe.close()
+
+
+@pytest.mark.parametrize("cut_at", CUT_AT)
+async def test_a_season_change_killed_midway_is_all_or_nothing(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path, cut_at: int
+) -> None:
+    """SIGKILL the real bot while `/admin season start` is inside its transaction (seen from
+    outside: it holds the write lock and has written pages), restart it: the database is
+    entirely the old season (or, had the commit won the race, entirely the new one), and the
+    bot works."""
+    fake = fake_discord
+    root = fake.user("root")
+    bot, (alice, bob) = await ladder_with(
+        bot_process, tmp_path, "Alice", "Bob", admins=(root,),
+        soft_reset='"pull"',  # type: ignore[arg-type]  # every rating moves
+    )  # fmt: skip
+    dm_a, dm_b = await started_match(fake, alice, bob)
+    await press(fake, alice, dm_a, "I won")
+    await press(fake, bob, dm_b, "I lost")
+    await wait_text(fake, dm_a, "Match finished")
+    await bot.stop()
+    _seed_ratings(bot, SEEDED)
+    old = _season_state(bot)
+    await bot.start()
+
+    question = await ask(fake, root, "season start", {"name": "Never"})
+    click = await fake.click(root, question, label="Confirm")
+    assert (await click.response()).type == DEFERRED_UPDATE_MESSAGE
+    wal_from = Path(f"{bot.database_path}-wal").stat().st_size  # noqa: ASYNC240
+    written = await _midway(bot, wal_from=wal_from, cut_at=cut_at, within=60)
+    await bot._kill()  # SIGKILL: no signal handler, no rollback, no close
+    assert bot.proc is not None and bot.proc.returncode == -signal.SIGKILL
+
+    killed = _season_state(bot)  # what a reader sees: SQLite ignores the uncommitted frames
+    await bot.start()
+    after = _season_state(bot)
+    assert after == killed
+    assert db_rows(bot, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+    assert after["schema"] == old["schema"]  # the MMR indexes the change rebuilds are there
+    entries = SEEDED + 2
+    if after["seasons"] == old["seasons"]:  # entirely the old season
+        assert after == old  # the pages the change had written count for nothing
+        outcome = "the old season"
+    else:  # entirely the new one: the commit came first
+        assert [s["number"] for s in after["seasons"]] == [1, 2]
+        assert after["archive"] == [
+            {"season": 1, "n": entries, "mmr": old["ratings"][0]["mmr"], "placed": entries}
+        ]
+        assert after["ratings"][0]["games"] == 0 and after["actions"] == [{"n": 1}]
+        outcome = "the new season"
+    print(f"\nSIGKILL during the season change ({written:,} bytes of it in the WAL): after"
+          f" restart, {outcome}")  # fmt: skip
+
+    # The bot works: the change runs again to the end, and the archive is complete.
+    status = await ask(fake, root, "season status")
+    assert "Season" in status.text
+    if outcome == "the old season":
+        done = await confirm(fake, root, await ask(fake, root, "season start", {"name": "Two"}))
+        assert f"{entries:,} ratings archived" in done.text or str(entries) in done.text, done.text
+        final = _season_state(bot)
+        assert final["archive"][0]["n"] == entries and final["actions"] == [{"n": 1}]
+        assert final["schema"] == old["schema"]
+    board = await command_reply(fake, bob, "leaderboard", {"season": 1})
+    assert "Final standings" in board.text, board.text
     assert_no_unexpected_errors(bot)

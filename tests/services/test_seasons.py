@@ -327,6 +327,19 @@ async def _nothing() -> None:
     return None
 
 
+_BOT_SESSIONS = (
+    "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name LIKE 'ladderbot leader %'"
+)
+
+
+async def _until(conn: asyncpg.Connection, sql: str, *args: object, want: bool = True) -> None:
+    """Poll `sql` (one value) until it is truthy (or falsy: `want=False`), for at most 30 s."""
+    deadline = time.monotonic() + 30
+    while bool(await conn.fetchval(sql, *args)) != want:
+        assert time.monotonic() < deadline, f"never {want}: {sql}"
+        await asyncio.sleep(0.05)
+
+
 @contextlib.asynccontextmanager
 async def _bot_following(url: str) -> AsyncIterator[None]:
     """A bot process that does not lead: its election connection waits for the next try while
@@ -334,14 +347,10 @@ async def _bot_following(url: str) -> AsyncIterator[None]:
     blocker = await asyncpg.connect(url)
     follower = Leadership(url, lambda: None, _nothing, retry_seconds=600)
     try:
-        assert await blocker.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY)
+        # A closed session's lock is freed by its server process a moment after the close.
+        await _until(blocker, "SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY)
         await follower.start()
-        deadline = time.monotonic() + 30
-        while not await blocker.fetchval(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name LIKE 'ladderbot leader %'"
-        ):
-            assert time.monotonic() < deadline, "the follower never connected"
-            await asyncio.sleep(0.05)
+        await _until(blocker, _BOT_SESSIONS)
         await blocker.close()  # the leader lock is free; the follower tries again in 10 min
         assert not follower.is_leader
         yield
@@ -440,6 +449,12 @@ async def test_refused_while_the_bot_runs(
     # Bad usage writes nothing either.
     assert await _cli(["replay", "--system", "trueskill"], target, CONFIG) == 2
     # With the bot gone, the command runs, and it leaves the bot's lock free behind it.
+    if isinstance(target, str):  # a stopped bot's sessions end a moment after it closes them
+        watcher = await asyncpg.connect(target)
+        try:
+            await _until(watcher, _BOT_SESSIONS, want=False)
+        finally:
+            await watcher.close()
     assert await _cli(["replay", "--system", "elo", "--dry-run"], target, CONFIG) == 0
     async with _bot_running(target):
         pass
