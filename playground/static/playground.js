@@ -299,6 +299,8 @@ async function refreshMessages() {
 
 function renderState(state) {
   page.state = state;
+  // Commands typed before the bot registered them (a reset restarts it) are suggested now.
+  if (!page.command && $("command-input").value) suggest();
   $("web-link").href = state.web_url;
   $("timers").textContent = `Matchmaking every ${state.timers.wave_seconds} s; ` +
     `${state.timers.confirm_seconds} s to confirm a match. Database: ${state.database}`;

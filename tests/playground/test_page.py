@@ -161,7 +161,13 @@ async def test_simulated_players_play_on_their_own_and_reset_starts_afresh(
     with sqlite3.connect(running.options.database_path) as db:
         assert db.execute("SELECT COUNT(*) FROM players").fetchone() == (0,)
         assert db.execute("SELECT COUNT(*) FROM matches").fetchone() == (0,)
-    await run(page, "termsofservice")  # the new run answers
+    # The new run registers its commands once it has started (a bot start: seconds, more on a
+    # loaded machine); then it answers.
+    await page.fill("#command-input", "/termsofservice")
+    await expect(page.locator('button.suggestion[data-command="termsofservice"]')).to_be_visible(
+        timeout=60_000
+    )
+    await run(page, "termsofservice")
     await expect(with_button(page, "Accept")).to_be_visible()
 
 
