@@ -1,6 +1,10 @@
 """Take the README's screenshots of the website: the leaderboard, a player, the dashboard.
 
-    .venv/bin/python scripts/docs_screenshots.py [OUT_DIR]      (default docs/screenshots)
+    .venv/bin/python scripts/docs_screenshots.py [OUT_DIR] [--narrow] [--lang ko]
+                                     (default docs/screenshots, 1200 px wide, English)
+
+--narrow shoots a 390 px phone screen; --lang asks for the pages in that language (as a browser
+whose language it is would). Korean and Chinese need a CJK font (apt-get install fonts-noto-cjk).
 
 The same seeded ladder as the browser tests (tests/web/seed.py, tests/web/host_seed.py),
 served on 127.0.0.1 and shot in Debian's Chromium (apt-get install -y chromium).
@@ -28,7 +32,7 @@ from web.app import create_app  # noqa: E402
 VIEWPORT: ViewportSize = {"width": 1200, "height": 900}
 
 
-async def main(out: Path) -> None:
+async def main(out: Path, viewport: ViewportSize = VIEWPORT, language: str = "en") -> None:
     with tempfile.TemporaryDirectory() as folder:
         seeded = await seed_ladder(Path(folder) / "ladder.db")
         site = await open_site(seeded.path)
@@ -42,14 +46,16 @@ async def main(out: Path) -> None:
                 browser = await playwright.chromium.launch(
                     executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
                 )
-                page = await browser.new_page(viewport=VIEWPORT)
+                page = await browser.new_page(
+                    viewport=viewport, extra_http_headers={"Accept-Language": language}
+                )
                 await page.goto(url + "/")
                 await page.screenshot(path=str(out / "leaderboard.png"), full_page=True)
                 await page.goto(url + "/players/Alice")
                 await page.screenshot(path=str(out / "profile.png"), full_page=True)
                 await page.goto(url + await host.login_link())
                 await page.wait_for_url(url + "/dashboard")
-                clip: FloatRect = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": 1400}
+                clip: FloatRect = {"x": 0, "y": 0, "width": viewport["width"], "height": 1400}
                 await page.screenshot(path=str(out / "dashboard.png"), full_page=True, clip=clip)
                 await browser.close()
         finally:
@@ -61,6 +67,12 @@ async def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+    args = sys.argv[1:]
+    narrow = "--narrow" in args
+    language = args[args.index("--lang") + 1] if "--lang" in args else "en"
+    positional = [a for i, a in enumerate(args) if not a.startswith("--")
+                  and (i == 0 or args[i - 1] != "--lang")]
+    target = Path(positional[0]) if positional else ROOT / "docs" / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(target))
+    size: ViewportSize = {"width": 390, "height": 844} if narrow else VIEWPORT
+    asyncio.run(main(target, size, language))
