@@ -44,6 +44,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiosqlite
 import asyncpg
 
+from ladder.errors import StorageBusyError
 from storage.database import (
     LOCK_WAIT_SECONDS,
     Database,
@@ -71,6 +72,11 @@ _ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES|SHOW|TABLE|EXPLAIN)\b", re.I)
 # PostgreSQL error classes that mean "try again": serialization failure, deadlock, lock not
 # available, query cancelled (a statement or lock timeout).
 _BUSY_STATES = ("40001", "40P01", "55P03", "57014")
+# PostgreSQL error classes that mean "the server is out of reach for now", not a bug in the SQL:
+# connection exceptions (08: lost, refused, does not exist), insufficient resources (53: too many
+# connections, disk full), an administrator's or a crash's shutdown and "starting up" (57P01-03),
+# the server's own I/O errors (58).
+_UNREACHABLE_STATES = ("08", "53", "57P01", "57P02", "57P03", "58")
 
 
 def is_postgres_url(target: str | Path) -> bool:
@@ -198,15 +204,38 @@ def sqlite_error(exc: BaseException) -> Exception:
         return sqlite3.DataError(str(exc))
     if state in _BUSY_STATES:
         return _busy(f"database is locked ({exc})")
+    if isinstance(exc, (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError)) or (
+        isinstance(state, str) and state.startswith(_UNREACHABLE_STATES)
+    ):
+        return ServerUnreachableError(str(exc))
     error = sqlite3.OperationalError(str(exc))
-    # Lost connection or server gone: an I/O error (SQLITE_IOERR), not a bug in the SQL.
-    code = 10 if isinstance(exc, (OSError, asyncpg.InterfaceError)) else 1
-    error.sqlite_errorcode = code
-    error.sqlite_errorname = "SQLITE_IOERR" if code == 10 else "SQLITE_ERROR"
+    error.sqlite_errorcode = 1
+    error.sqlite_errorname = "SQLITE_ERROR"
     return error
 
 
-_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+class ServerUnreachableError(sqlite3.OperationalError, StorageBusyError):
+    """The server cannot be reached just now: the connection was lost or refused, the server is
+    shutting down, starting up or out of connections.
+
+    To the repositories it is SQLite's I/O error (SQLITE_IOERR, an OperationalError): a write
+    becomes StorageBusyError as on SQLite, the command log retries its batch. It is also a
+    StorageBusyError itself, so that a read (the pipeline loads the player before every
+    command) tells the player "busy, try again in a minute", not the apology for a bug: with a
+    server, unlike with SQLite's file, reads fail too while it is away.
+    """
+
+    sqlite_errorcode = 10
+    sqlite_errorname = "SQLITE_IOERR"
+
+    def __init__(self, detail: str) -> None:
+        StorageBusyError.__init__(self)
+        self.args = (detail,)  # what logs show; the player reads `user_message`
+
+
+# InternalClientError: asyncpg's state on a connection the server just ended (e.g. "cannot
+# switch to state 15; another operation is in progress" at a COMMIT), a lost connection too.
+_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 # A pooled connection (what pool.acquire gives) or a plain one.
 if TYPE_CHECKING:
     RawConnection = asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]
@@ -352,7 +381,7 @@ class PgPoolConnection:
         try:
             yield PgConnection(raw, self._identity)
         finally:
-            await self._pool.release(raw)
+            await release(self._pool, raw)
 
 
 def _decode_numeric(text: str) -> int | float:
@@ -406,6 +435,16 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         await self.pool.close()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy[Any]]:
+        """A pooled connection of its own (asyncpg's, untranslated), given back without raising
+        when the server went away meanwhile (see `release`)."""
+        raw = await self.pool.acquire()
+        try:
+            yield raw
+        finally:
+            await release(self.pool, raw)
 
     async def open_own_reader(self) -> ReadConnection | None:
         """None: every read already takes a pooled connection of its own (there is no file to
@@ -475,15 +514,15 @@ class PostgresDatabase(Database):
                 try:
                     yield cast(aiosqlite.Connection, conn)
                 except BaseException:
-                    await _quietly(transaction.rollback())
+                    await _quietly(transaction.rollback)
                     raise
                 try:
                     await transaction.commit()
                 except _ERRORS as exc:
-                    await _quietly(transaction.rollback())
+                    await _quietly(transaction.rollback)
                     raise sqlite_error(exc) from exc
             finally:
-                await self.pool.release(raw)
+                await release(self.pool, raw)
         finally:
             self._write_lock.release()
 
@@ -610,10 +649,26 @@ class Listener:
             conn.terminate()
 
 
-async def _quietly(step: Any) -> None:
-    # A broken connection: the server has ended the transaction itself.
+async def _quietly(step: Callable[[], Awaitable[Any]]) -> None:
+    # A broken connection: the server has ended the transaction itself. (Called here: on a
+    # closed connection asyncpg's Transaction.rollback() raises before returning a coroutine.)
     with contextlib.suppress(*_ERRORS):
-        await step
+        await step()
+
+
+async def release(pool: asyncpg.Pool, raw: asyncpg.pool.PoolConnectionProxy[Any]) -> None:
+    """Give a connection back to its pool; never raise.
+
+    Releasing resets the connection (a round trip); if the server has just gone, that fails and
+    asyncpg terminates the connection (the pool opens a new one when needed) and raises. The
+    work done on the connection is settled by then (committed, or rolled back with the session),
+    so the error must not replace its outcome: a committed write reported as failed would be
+    retried (a command-log batch written twice) or told to the player as not done.
+    """
+    try:
+        await pool.release(raw)
+    except _ERRORS as exc:
+        log.debug("Released a broken connection: %s", exc)
 
 
 async def _schema_version(conn: RawConnection) -> int:
