@@ -84,7 +84,7 @@ class PostgresCommandLogWriter(CommandLogWriter):
     async def _copy(self, rows: Sequence[CommandRow]) -> None:
         records = [copy_record(row) for row in rows]
         try:
-            async with self._pg.pool.acquire() as conn:
+            async with self._pg.connection() as conn:
                 await conn.copy_records_to_table("command_calls", records=records, columns=COLUMNS)
         except (ValueError, TypeError, OverflowError):  # a value COPY cannot encode: the row's
             raise
