@@ -68,6 +68,11 @@ def frozen_view(*items: nextcord.ui.Item) -> nextcord.ui.View:
     for item in items:
         view.add_item(item)
     view.stop()
+    # Each item points back at its view (item.view, read only by nextcord's dispatch, which a
+    # routed component never reaches): without that cycle the view and its items are freed by
+    # reference counting once sent, not left to the garbage collector's passes.
+    for item in view.children:
+        item._view = None
     return view
 
 

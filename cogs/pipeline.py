@@ -179,6 +179,7 @@ class CommandPipeline:
             await self._run(interaction, rule, handler, route, owner_id)
         finally:
             restore(language)
+            release_cycles(interaction)
 
     async def _run(
         self,
@@ -311,6 +312,30 @@ class CommandPipeline:
             log.warning("%d interaction(s) still running after %.0f s", self._running, grace)
             return False
         return True
+
+
+def release_cycles(interaction: nextcord.Interaction) -> None:
+    """Break the reference cycles nextcord 3.2.0 builds into every interaction, once its answer
+    is done, so that reference counting frees it as soon as the last task lets go of it.
+
+    Left alone, each interaction is two cycles: ``attached`` is a dict that is its own
+    ``__dict__``, and ``interaction.response`` (cached on the interaction) points back at it
+    through ``_parent``. Only the collector frees them; an interaction still running when a
+    young pass comes is promoted, so at hundreds a second they pile up in the old generations
+    and the full passes that free them stall the loop (bench/results/load_cycles.md).
+
+    Safe after the pipeline: no view or modal of ours is in nextcord's stores, so nothing of
+    nextcord answers for us afterwards; its autocomplete path only reads
+    ``response.is_done()`` when the callback returned choices (ours return None), and
+    ``is_done()`` stays true. Anything that tried to answer again now fails loudly instead of
+    answering twice. ``attached`` keeps its attributes (a copy), only no longer its own dict.
+    """
+    attached = getattr(interaction, "attached", None)
+    if type(attached) is nextcord.interactions.InteractionAttached:
+        attached.__dict__ = dict(attached)
+    response = getattr(interaction, "_cs_response", None)
+    if type(response) is nextcord.InteractionResponse:
+        response._parent = None  # type: ignore[assignment]
 
 
 async def _refuse(
