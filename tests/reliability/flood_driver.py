@@ -1,6 +1,11 @@
 """bot.py without Discord: `bot.serve()` itself, with a stand-in LadderBot that floods commands.
 
     python tests/reliability/flood_driver.py --db PATH --out DIR [--commands N] [--workers 50]
+                                             [--database-url postgresql://...]
+
+`--database-url` runs it on PostgreSQL (bot.py's DATABASE_URL): serve() then opens the pool,
+the COPY command log writer, the cache listener and the leadership as the real bot does;
+`--db` still names the file the running-bot lock sits beside.
 
 `serve()` runs verbatim: it opens the database (migrations included), starts the real
 CommandLogWriter, builds the real PlayerRepository (with its cache), the ladder services and
@@ -52,6 +57,7 @@ from app.logging import configure_logging  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from ladder.config import load_ladder_config  # noqa: E402
 from tests.reliability.fakes import (  # noqa: E402
+    BUSY_TEXT,
     RECORD,
     RULES,
     Interaction,
@@ -59,6 +65,7 @@ from tests.reliability.fakes import (  # noqa: E402
     User,
     handler,
     pick,
+    was_apology,
 )
 
 
@@ -73,6 +80,9 @@ class Loops:
 
     async def stop(self) -> None:
         self.flood.stop_requested()
+
+    def poke(self) -> None:
+        """The leader's lock check on PostgreSQL wakes the deadline loop: there is none."""
 
 
 class Notifier:
@@ -110,6 +120,8 @@ class FloodBot:
         self.ids = Snowflakes()
         self.started = self.finished = self.recorded = self.accepted = 0
         self.unanswered = self.answered_twice = 0
+        # Answered "something went wrong" (/boom, the deliberate bug, not counted) or "busy".
+        self.apologies = self.busy = 0
         self.started_after_stop = self.handled_after_stop = 0
         self.stop_at: float | None = None
         self.close_at: float | None = None
@@ -183,6 +195,8 @@ class FloodBot:
             answers = len(interaction.response.messages)
             self.unanswered += answers == 0
             self.answered_twice += answers > 1
+            self.apologies += command != "boom" and was_apology(interaction)
+            self.busy += BUSY_TEXT in interaction.response.text()
             await asyncio.sleep(0)  # a gateway dispatch yields between events
 
     def _handling(self, entered_after_stop: bool) -> None:
@@ -201,6 +215,8 @@ class FloodBot:
             "finished": self.finished,
             "recorded": self.recorded,
             "accepted": self.accepted,
+            "apologies": self.apologies,
+            "busy": self.busy,
             "max_queue_depth": self.max_queue_depth,
             **{f"writer_{k}": v for k, v in stats.items()},
         }
@@ -222,6 +238,7 @@ async def run(opts: argparse.Namespace) -> int:
     settings = Settings(
         token="flood-driver",
         database_path=opts.db,
+        database_url=opts.database_url,
         data_dir=REPO_ROOT / "data",
         admin_ids=frozenset(),
         dm_only=True,
@@ -270,6 +287,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True, help="folder for the driver's files")
+    parser.add_argument("--database-url", default=None, help="postgresql://...: run on PostgreSQL")
     parser.add_argument("--commands", type=int, default=0, help="stop sending after N (0: never)")
     parser.add_argument("--workers", type=int, default=50)
     parser.add_argument("--users", type=int, default=500)

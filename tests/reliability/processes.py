@@ -1,8 +1,10 @@
 """Running flood_driver.py (bot.serve() with a flooding stand-in client) as a child process,
-and reading what it left behind: its counters, its record() log and the SQLite file."""
+and reading what it left behind: its counters, its record() log and the database (the SQLite
+file, or the PostgreSQL database of `--database-url`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -14,6 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import asyncpg
 
 from tests.reliability.fakes import read_records
 
@@ -33,13 +37,17 @@ class FloodProcess:
         workers: int = 50,
         seed: int = 1,
         extra: tuple[str, ...] = (),
+        database_url: str | None = None,
     ) -> None:
         self.db = db
+        self.database_url = database_url
         self.out = out
         self.args = [
             sys.executable, str(DRIVER), "--db", str(db), "--out", str(out),
             "--commands", str(commands), "--workers", str(workers), "--seed", str(seed), *extra,
         ]  # fmt: skip
+        if database_url is not None:
+            self.args += ["--database-url", database_url]
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = out / "driver.log"
 
@@ -109,10 +117,21 @@ class FloodProcess:
         return self.log_text()[-chars:]
 
 
-def logged_ids(db: Path) -> list[int]:
-    """Every interaction id in command_calls (duplicates kept), read like a second process."""
+def logged_ids(db: Path | str) -> list[int]:
+    """Every interaction id in command_calls (duplicates kept), read like a second process:
+    from the SQLite file `db`, or the PostgreSQL database when `db` is a postgresql:// URL."""
+    if isinstance(db, str):
+        return asyncio.run(_pg_logged_ids(db))
     with contextlib.closing(sqlite3.connect(db, timeout=5)) as conn:
         return [row[0] for row in conn.execute("SELECT interaction_id FROM command_calls")]
+
+
+async def _pg_logged_ids(url: str) -> list[int]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [row[0] for row in await conn.fetch("SELECT interaction_id FROM command_calls")]
+    finally:
+        await conn.close()
 
 
 def integrity(db: Path) -> tuple[str, list[tuple]]:
