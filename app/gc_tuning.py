@@ -16,11 +16,15 @@ exit, which is why start-up garbage is collected once before freezing.
 
 The freeze also starts a watch on the collector: a pass over `SLOW_PASS_MS` is logged (one
 WARNING each, with its generation and what it freed), so a stall a player felt can be told
-apart from one the machine caused. A callback per pass costs about a microsecond.
+apart from one the machine caused. A callback per pass costs about a microsecond. It also
+counts every pass per generation (how many, their total and longest time, what they freed);
+the totals are logged once at exit ("Garbage collector passes: ..."), which bench/bench_load.py
+reads.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import os
@@ -51,17 +55,27 @@ def freeze_startup_heap() -> int:
 
 
 class _PassTimer:
-    """A gc callback: logs every collection that took more than `threshold_ms`."""
+    """A gc callback: logs every collection that took more than `threshold_ms`, and counts
+    every pass per generation."""
 
     def __init__(self, threshold_ms: float) -> None:
         self.threshold_ms = threshold_ms
         self.started = 0.0
+        self.passes = [0, 0, 0]
+        self.total_ms = [0.0, 0.0, 0.0]
+        self.max_ms = [0.0, 0.0, 0.0]
+        self.collected = [0, 0, 0]
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self.started = time.perf_counter()
             return
         ms = (time.perf_counter() - self.started) * 1000
+        generation = info["generation"]
+        self.passes[generation] += 1
+        self.total_ms[generation] += ms
+        self.max_ms[generation] = max(self.max_ms[generation], ms)
+        self.collected[generation] += info["collected"]
         if ms > self.threshold_ms:
             log.warning(
                 "Slow garbage collection: generation %d took %.0f ms and freed %d objects",
@@ -70,8 +84,19 @@ class _PassTimer:
                 info["collected"],
             )
 
+    def summary(self) -> str:
+        """One line: per generation, passes, total / longest ms, objects freed."""
+        return "; ".join(
+            f"generation {g}: {self.passes[g]} passes, {self.total_ms[g]:.0f} ms in all, "
+            f"longest {self.max_ms[g]:.1f} ms, freed {self.collected[g]}"
+            for g in range(3)
+        )
+
 
 def watch_slow_passes(threshold_ms: float = SLOW_PASS_MS) -> None:
-    """Log each collector pass slower than `threshold_ms` from now on (idempotent)."""
+    """Log each collector pass slower than `threshold_ms` from now on, and all passes' totals
+    at exit (idempotent)."""
     if not any(isinstance(cb, _PassTimer) for cb in gc.callbacks):
-        gc.callbacks.append(_PassTimer(threshold_ms))
+        timer = _PassTimer(threshold_ms)
+        gc.callbacks.append(timer)
+        atexit.register(lambda: log.info("Garbage collector passes: %s", timer.summary()))

@@ -551,6 +551,10 @@ def outcomes(variant: Variant) -> list[str]:
     shown = ", ".join(f"{o} {n}" for o, n in rows)
     lines = [f"* {variant.name}: command_calls {shown}; log: {warnings} WARNING lines, "
              f"{tracebacks} tracebacks, {slow_gc} collector passes over 20 ms"]  # fmt: skip
+    passes = [line.split("Garbage collector passes: ", 1)[1] for line in log.splitlines()
+              if "Garbage collector passes: " in line]  # fmt: skip
+    if passes:  # app/gc_tuning.py logs every pass's totals at exit, from start-up on
+        lines.append(f"  collector, whole run: {passes[-1]}")
     if tracebacks:  # the first, shortened
         first = log[log.index("Traceback") :].splitlines()
         end = next((i for i, line in enumerate(first[1:], 1) if not line.startswith(" ")), 0)
