@@ -14,7 +14,7 @@ import re
 import shutil
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -68,16 +68,22 @@ class BotProcess:
     One BotProcess is one bot installation: its database file survives ``stop()``, so
     ``restart()`` (or ``stop()`` then ``start()``) runs the bot again on the same data.
     Each run writes stdout and stderr to its own log file in ``workdir``.
+
+    ``database_url``: run on PostgreSQL (DATABASE_URL) instead of the SQLite file: a URL, or an
+    async function that makes a fresh database and returns its URL, called at the first start.
+    ``state.db_rows`` reads whichever the bot uses.
     """
 
     def __init__(self, fake: FakeDiscord, workdir: Path, *,
                  admins: Iterable[FakeUser | int] = (), dm_only: bool = True,
                  command_guild_ids: Iterable[int] = (), env: dict[str, str] | None = None,
-                 name: str = "bot") -> None:
+                 name: str = "bot",
+                 database_url: str | Callable[[], Awaitable[str]] | None = None) -> None:
         self.fake = fake
         self.workdir = workdir
         self.name = name
         self.database_path = workdir / "ladder.db"
+        self.database_url = database_url
         self.admin_ids = [a.id if isinstance(a, FakeUser) else int(a) for a in admins]
         self.dm_only = dm_only
         self.command_guild_ids = list(command_guild_ids)
@@ -107,6 +113,8 @@ class BotProcess:
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
         })
+        if isinstance(self.database_url, str):
+            env["DATABASE_URL"] = self.database_url
         if "DATA_DIR" not in self.extra_env:
             env["DATA_DIR"] = str(data_without_cooldowns(self.workdir))
         env.update(self.extra_env)
@@ -139,6 +147,8 @@ class BotProcess:
         if not BOT_SCRIPT.exists():
             raise FileNotFoundError(f"{BOT_SCRIPT} does not exist yet")
         assert not self.running, "the bot is already running"
+        if callable(self.database_url):
+            self.database_url = await self.database_url()
         self.workdir.mkdir(parents=True, exist_ok=True)
         log_path = self.workdir / f"{self.name}-run{len(self.log_paths) + 1}.log"
         self.log_paths.append(log_path)
@@ -289,15 +299,22 @@ async def checked_fake() -> AsyncIterator[FakeDiscord]:
 
 class BotFactory:
     """``make(admins=[alice])`` makes a BotProcess (not started) on ``fake``, in its own folder
-    under ``base``; ``made`` lists them all, for their logs."""
+    under ``base``; ``made`` lists them all, for their logs.
+
+    ``new_database``: when set, each bot made runs on PostgreSQL, on a fresh database this
+    async function makes (see BotProcess's ``database_url``), unless it is given its own.
+    """
 
     def __init__(self, fake: FakeDiscord, base: Path) -> None:
         self.fake = fake
         self.base = base
         self.made: list[BotProcess] = []
+        self.new_database: Callable[[], Awaitable[str]] | None = None
 
     def __call__(self, **kwargs: Any) -> BotProcess:
         kwargs.setdefault("name", f"bot{len(self.made) + 1}")
+        if self.new_database is not None:
+            kwargs.setdefault("database_url", self.new_database)
         process = BotProcess(self.fake, self.base / kwargs["name"], **kwargs)
         self.made.append(process)
         return process
