@@ -96,6 +96,19 @@ def migrate(source: Path, url: str) -> tuple[float, list[tuple[float, str]]]:
     return elapsed, lines
 
 
+async def autovacuums(url: str) -> int:
+    """Autovacuum workers busy on the migrated database (a bulk load sets them off)."""
+    conn = await asyncpg.connect(url)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+            )
+        )
+    finally:
+        await conn.close()
+
+
 async def measure(fake: FakeDiscord, user: FakeUser, command: str, runs: int) -> list[float]:
     for _ in range(WARMUP):
         await (await fake.slash(user, command)).response()
@@ -189,12 +202,18 @@ async def main() -> int:
                         if backend == "sqlite":
                             await asyncio.to_thread(shutil.copy, source, work / "ladder.db")
                         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+                        vacuums = await autovacuums(server.url("ladder"))
                         got, start_s = await run_bot(
                             fake, work, user, args.runs, backends[backend](work)
                         )
+                        shown = ", ".join(
+                            f"/{c} {statistics.median(v):.2f} / {percentile(v, 0.9):.2f}"
+                            for c, v in got.items()
+                        )
                         print(
-                            f"# round {round_ + 1} {backend}: started in {start_s:.1f} s,"
-                            f" load average before {load}"
+                            f"# round {round_ + 1} {backend}: started in {start_s:.1f} s, load"
+                            f" average before {load}, autovacuum workers at start {vacuums};"
+                            f" median / p90 ms: {shown}"
                         )
                         for command, values in got.items():
                             latencies[backend][command] += values
