@@ -31,7 +31,7 @@ from storage.postgres import PostgresDatabase, pg_migrations, redact
 from storage.seasons import SeasonRepository
 
 _BATCH = 20_000
-
+MIGRATE_STATEMENT_SECONDS = 3600  # one statement of the copy or its checks (see copy_database)
 
 class MigrateError(RuntimeError):
     """The copy was refused or did not verify; the message says why."""
@@ -101,7 +101,9 @@ async def copy_database(
                 f" {len(migrations())}: start the bot on it once (it migrates), stop it, and"
                 " run migrate again"
             )
-        db = await PostgresDatabase.open(url)
+        # The check replays the whole rating log and writes every rating in one batch: minutes
+        # for a million matches on a busy server, past the bot's 60 s limit per statement.
+        db = await PostgresDatabase.open(url, command_timeout=MIGRATE_STATEMENT_SECONDS)
         try:
             copied = await _copy_tables(lite, db)
             print(f"Copied {sum(copied.values())} rows in {len(copied)} tables.", file=out)
@@ -214,8 +216,8 @@ def main(argv: Sequence[str], db_path: Path, config: LadderConfig) -> int:
         return 1
     try:
         report = asyncio.run(copy_database(source, args.to, config))
-    except (MigrateError, OSError, asyncpg.PostgresError) as exc:
-        print(f"ladderbot migrate: {exc}", file=sys.stderr)
+    except (MigrateError, OSError, asyncpg.PostgresError, sqlite3.Error, TimeoutError) as exc:
+        print(f"ladderbot migrate: {exc or type(exc).__name__}", file=sys.stderr)
         return 1
     finally:
         lock.release()

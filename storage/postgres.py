@@ -415,12 +415,16 @@ class PostgresDatabase(Database):
         return self._pool_conn
 
     @classmethod
-    async def open(cls, path: str | Path) -> PostgresDatabase:
-        """Connect a pool to the URL, apply pending migrations, read the identity columns."""
+    async def open(cls, path: str | Path, *, command_timeout: float = 60) -> PostgresDatabase:
+        """Connect a pool to the URL, apply pending migrations, read the identity columns.
+
+        `command_timeout`: the longest one statement may run (s); the bot's are short, a
+        one-off tool's (migrate's rating replay of a whole ladder) may need far longer."""
         url = str(path)
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=10, init=_init_connection, command_timeout=60
+                url, min_size=1, max_size=10, init=_init_connection,
+                command_timeout=command_timeout,
             )
         except _ERRORS as exc:
             raise sqlite_error(exc) from exc
