@@ -27,6 +27,7 @@ import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 
+from ladder.errors import StorageBusyError
 from ladder.rating import RatingKey
 from ladder.records import RatingRow
 from services.players import PlayerService
@@ -133,7 +134,7 @@ class ChangesElsewhere:
             while self._has_work():
                 try:
                     await self._step()
-                except sqlite3.Error as exc:  # the database is away (errors as sqlite3's)
+                except (sqlite3.Error, StorageBusyError) as exc:  # the database is away
                     log.warning("Reading other processes' changes failed: %s", exc)
                 except Exception:
                     log.exception("Reading other processes' changes failed")

@@ -1,7 +1,8 @@
 """The real bot on PostgreSQL (DATABASE_URL) against the fake Discord: it starts, migrates,
 answers commands that read and write players, logs them with COPY, stops and starts again.
 
-Only a smoke test: the e2e suites do not run on both backends yet (see issue 17's notes).
+A smoke test of the process on PostgreSQL; the ladder flow, a dispute and a restart run on both
+backends in test_on_postgresql.py.
 """
 
 from __future__ import annotations
