@@ -21,19 +21,21 @@ import pytest
 
 from storage.database import Database
 from storage.postgres import PostgresDatabase
-from tests.support.postgres import TEMPLATE, PostgresServer, start_server
+from tests.support.postgres import TEMPLATE, PostgresServer, locked, shared_server
 
 BACKENDS = ("sqlite", "postgresql")
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for this test session (xdist worker); stopped at the end."""
-    server = start_server()
+    """The PostgreSQL server of this test run, shared by its xdist workers
+    (tests/support/postgres.py); a server of this session's own is stopped at its end."""
+    server, own = shared_server()
     try:
         yield server
     finally:
-        server.stop()
+        if own:
+            server.stop()
 
 
 class PostgresDatabases:
@@ -51,16 +53,32 @@ class PostgresDatabases:
         finally:
             await conn.close()
 
+    async def _make_template(self) -> None:
+        """Migrate the template once per server: on a shared one, the first worker does it
+        (under the run's lock) and the others find it made."""
+        shared = self.server.shared_dir
+        if shared is None:
+            await self._migrate_template()
+        else:
+            with locked(shared / "lock"):  # blocks this worker's loop only while one migrates
+                made = shared / "template-ready"
+                if not made.exists():
+                    await self._migrate_template()
+                    made.touch()
+        self.template_ready = True
+
+    async def _migrate_template(self) -> None:
+        await self._admin(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+        await self._admin(f"CREATE DATABASE {TEMPLATE}")
+        template = await PostgresDatabase.open(self.server.url(TEMPLATE))
+        await template.close()
+
     async def url_for(self, path: str | Path) -> str:
         """The database standing for the SQLite file `path` (created on first use)."""
         key = str(path)
         if key not in self.by_path:
             if not self.template_ready:
-                await self._admin(f"DROP DATABASE IF EXISTS {TEMPLATE}")
-                await self._admin(f"CREATE DATABASE {TEMPLATE}")
-                template = await PostgresDatabase.open(self.server.url(TEMPLATE))
-                await template.close()
-                self.template_ready = True
+                await self._make_template()
             name = self.server.new_database_name()
             # FILE_COPY: 0.13 s a database here, against 0.43 s for the default WAL_LOG (with
             # fsync off, its checkpoint costs nothing).
