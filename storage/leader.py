@@ -44,7 +44,12 @@ RETRY_SECONDS: Final = 2.0
 # What pg_stat_activity shows for the lock's connection: which process leads, for people and tests.
 APPLICATION_NAME: Final = "ladderbot leader {pid}"
 
-_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# What a lost or broken connection raises: the election drops it and tries again. (asyncpg's
+# InternalClientError, "cannot switch to state …", comes from a connection cut mid-operation.)
+_ERRORS = (
+    asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError,
+    TimeoutError,
+)
 
 Elected = Callable[[], None]
 Deposed = Callable[[], Awaitable[None]]
