@@ -33,7 +33,8 @@ async def leader_pid(url: str) -> int | None:
     try:
         name = await conn.fetchval(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
-            " WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1",
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1"
+            " AND a.datname = current_database()",  # the server is shared with other tests
             LEADER_LOCK_KEY,
         )
     finally:

@@ -148,14 +148,16 @@ async def test_the_lock_is_held_on_a_connection_of_its_own_named_after_the_proce
     await a.leadership.elected.wait()
     holders = await admin.fetch(
         "SELECT a.pid, a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
-        " WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1",
+        " WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1"
+        " AND a.datname = current_database()",  # the server is shared with other workers
         a.leadership.key,
     )
     assert [r["pid"] for r in holders] == [a.leadership.lock_connection_pid()]
     assert holders[0]["application_name"].startswith("ladderbot leader ")
     await a.leadership.close()
     assert await admin.fetchval(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1",
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND database"
+        " = (SELECT oid FROM pg_database WHERE datname = current_database())",
         a.leadership.key,
     ) == 0
 
