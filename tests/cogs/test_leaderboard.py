@@ -12,7 +12,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from babel.support import NullTranslations
 
 import i18n
 from cogs.leaderboard import (
@@ -32,6 +31,7 @@ from i18n import speaking
 from ladder.config import DEFAULT_RANK_SHARES
 from ladder.errors import ValidationError
 from ladder.standings import LeaderboardFilters, LeaderboardPage, Standings
+from tests.support.pseudo import MARK
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 RACES = ("bw_terran", "bw_zerg", "sc2_protoss")
@@ -267,26 +267,8 @@ def test_parse_page_number_reads_other_languages_thousands(typed: str, expected:
 
 # --- in the reader's language ---------------------------------------------------------------
 
-MARK = re.compile(r"^⟪.*⟫$", re.DOTALL)
 
 
-class Pseudo(NullTranslations):
-    """A catalog that marks every text it translates, to show that each one went through it."""
-
-    def gettext(self, message: str) -> str:
-        return f"⟪{message}⟫"
-
-    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        return f"⟪{msgid1 if n == 1 else msgid2}⟫"
-
-
-@pytest.fixture
-def pseudo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Korean reads the pseudo catalog; English stays the source text."""
-    original = i18n.catalog
-    monkeypatch.setattr(
-        i18n, "catalog", lambda language: Pseudo() if language == "ko" else original(language)
-    )
 
 
 def texts(board) -> dict[str, list[str]]:

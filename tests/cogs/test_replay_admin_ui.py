@@ -4,15 +4,11 @@ the opponent and the admins, each in their own language."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import nextcord
-import pytest
-from babel.support import NullTranslations
 
-import i18n
 from cogs.admin_ui import disputes_page
 from cogs.match_ui import match_embed
 from cogs.replays import ReplayCog, contradiction_embed, decided_embed, upload_embed
@@ -31,6 +27,7 @@ from ladder.replays import (
 )
 from ladder.reports import MatchStatus, Outcome
 from services.replays import ReplayUpload
+from tests.support.pseudo import MARK
 
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 P1, P2 = 111111111111111111, 222222222222222222
@@ -166,26 +163,8 @@ REFUSED = ReplayUpload(
     mode=ReplayMode.REPORT,
     match=match(1),
 )
-MARK = re.compile(r"^⟪.*⟫$", re.DOTALL)
 
 
-class Pseudo(NullTranslations):
-    """A catalog that marks every text it translates, to show that each one went through it."""
-
-    def gettext(self, message: str) -> str:
-        return f"⟪{message}⟫"
-
-    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        return f"⟪{msgid1 if n == 1 else msgid2}⟫"
-
-
-@pytest.fixture
-def pseudo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Korean reads the pseudo catalog; English stays the source text."""
-    original = i18n.catalog
-    monkeypatch.setattr(
-        i18n, "catalog", lambda language: Pseudo() if language == "ko" else original(language)
-    )
 
 
 def test_the_uploader_reads_what_the_replay_did() -> None:

@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from babel.support import NullTranslations
 
 import i18n
 from cogs.seasons import (
@@ -63,23 +62,6 @@ SPRING = Season(1, "**Spring**", NOW - timedelta(days=90), NOW, None, "glicko2",
 SUMMER = Season(2, "Summer", NOW, None, None, "glicko2", "pull", 0.5)
 
 
-class Pseudo(NullTranslations):
-    """A catalog that marks every text it translates, to show that each one went through it."""
-
-    def gettext(self, message: str) -> str:
-        return f"⟪{message}⟫"
-
-    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        return f"⟪{msgid1 if n == 1 else msgid2}⟫"
-
-
-@pytest.fixture
-def pseudo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Korean reads the pseudo catalog; English stays the source text."""
-    original = i18n.catalog
-    monkeypatch.setattr(
-        i18n, "catalog", lambda language: Pseudo() if language == "ko" else original(language)
-    )
 
 
 def entry(place: int | None, provisional: bool = False) -> ArchivedEntry:
