@@ -32,8 +32,6 @@ import pytest
 from babel.messages.extract import extract
 
 import i18n
-from app.settings import REPO_ROOT, load_settings
-from bot import build_bot
 from cogs.admin import confirm_buttons
 from cogs.admin_ui import page_buttons
 from cogs.bot import COGS, LadderBot
@@ -44,14 +42,12 @@ from cogs.matches import LEFT_QUEUE_TEXT, _shown_in_another_language, digest
 from cogs.onboarding import setup_modal, setup_preview, terms_buttons
 from cogs.pipeline import RULE_ATTRIBUTE
 from cogs.queue_menu import QueueMenu, menu_view
-from ladder.config import load_ladder_config
 from ladder.guards import CommandRule
 from ladder.players import Player, SetupDraft
 from ladder.rating import Result
 from ladder.records import MatchRecord, QueueStatus
 from ladder.reports import MatchStatus, Outcome
-from storage.command_log import CommandLogWriter
-from storage.database import Database
+from tests.support.offline_bot import offline_bot
 
 CUSTOM_ID_LIMIT = 100
 ROUTER_SEPARATOR = ":"
@@ -60,18 +56,8 @@ ROUTER_SEPARATOR = ":"
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
     """A LadderBot with all its cogs, on a tmp database; not connected to anything."""
-    db = await Database.open(tmp_path / "ladder.db")
-    writer = CommandLogWriter(db)
-    writer.start()
-    config = load_ladder_config(REPO_ROOT / "data" / "ladder.toml")
-    settings = load_settings({"DISCORD_TOKEN": "test-token", "ADMIN_IDS": "1"}, dotenv=None)
-    built = await build_bot(settings, config, "Play fair.", db, writer)
-    try:
+    async with offline_bot(tmp_path) as built:
         yield built
-    finally:
-        await built.close()
-        await writer.close()
-        await db.close()
 
 
 def _all_commands(bot: LadderBot) -> list[nextcord.BaseApplicationCommand]:

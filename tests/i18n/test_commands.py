@@ -9,14 +9,10 @@ from typing import Any
 
 import pytest
 
-from app.settings import load_settings
-from bot import build_bot
 from cogs.bot import LadderBot
 from cogs.localize import all_commands, choice_labels, options_of, valid_name, walk
 from i18n import DISCORD_LOCALES, NATIVE_NAMES
-from ladder.config import load_ladder_config
-from storage.command_log import CommandLogWriter
-from storage.database import Database
+from tests.support.offline_bot import offline_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 CODES = [code for codes in DISCORD_LOCALES.values() for code in codes]
@@ -24,18 +20,8 @@ CODES = [code for codes in DISCORD_LOCALES.values() for code in codes]
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[LadderBot]:
-    db = await Database.open(tmp_path / "ladder.db")
-    writer = CommandLogWriter(db)
-    writer.start()
-    config = load_ladder_config(ROOT / "data" / "ladder.toml")
-    settings = load_settings({"DISCORD_TOKEN": "t", "ADMIN_IDS": "1"}, dotenv=None)
-    built = await build_bot(settings, config, "Play fair.", db, writer)
-    try:
+    async with offline_bot(tmp_path) as built:
         yield built
-    finally:
-        await built.close()
-        await writer.close()
-        await db.close()
 
 
 def named(item: Any) -> list[Any]:
