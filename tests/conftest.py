@@ -16,7 +16,9 @@ from tests.support.postgres import SESSION_ENV, stop_shared_server
 
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the controlling process
-        os.environ[SESSION_ENV] = str(os.getpid())
+        session = str(os.getpid())
+        stop_shared_server(session)  # a killed earlier run's, had it had this pid
+        os.environ[SESSION_ENV] = session
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
