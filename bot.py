@@ -30,7 +30,7 @@ import nextcord
 from app import backup as backup_cli
 from app import pg_migrate, ratings_cli
 from app import stats as stats_cli
-from app.gc_tuning import freeze_startup_heap
+from app.gc_tuning import freeze_startup_heap, log_pass_totals
 from app.logging import configure_logging
 from app.running import AlreadyRunningError, RunningLock
 from app.settings import Settings, SettingsError, load_settings
@@ -370,6 +370,7 @@ async def _serve(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         log.info("Stopped cleanly: %s", command_log.stats())
+        log_pass_totals()
     return status
 
 

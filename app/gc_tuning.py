@@ -24,7 +24,6 @@ reads.
 
 from __future__ import annotations
 
-import atexit
 import gc
 import logging
 import os
@@ -94,9 +93,15 @@ class _PassTimer:
 
 
 def watch_slow_passes(threshold_ms: float = SLOW_PASS_MS) -> None:
-    """Log each collector pass slower than `threshold_ms` from now on, and all passes' totals
-    at exit (idempotent)."""
+    """Log each collector pass slower than `threshold_ms` from now on (idempotent); the totals
+    of all passes are logged by `log_pass_totals` (bot.py, after a clean stop)."""
     if not any(isinstance(cb, _PassTimer) for cb in gc.callbacks):
-        timer = _PassTimer(threshold_ms)
-        gc.callbacks.append(timer)
-        atexit.register(lambda: log.info("Garbage collector passes: %s", timer.summary()))
+        gc.callbacks.append(_PassTimer(threshold_ms))
+
+
+def log_pass_totals() -> None:
+    """Log every collector pass's totals since start-up (after the bot stopped: a failed start
+    ends on the line naming what failed, not on statistics)."""
+    for callback in gc.callbacks:
+        if isinstance(callback, _PassTimer):
+            log.info("Garbage collector passes: %s", callback.summary())
