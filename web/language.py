@@ -42,7 +42,7 @@ COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 QUERY = "lang"
 VARY = ("Accept-Language", "Cookie")
-REQUEST_LANGUAGE = "language"  # request[REQUEST_LANGUAGE]: the language of this request
+REQUEST_LANGUAGE = web.RequestKey("language", str)  # the language of this request
 # A header longer than this is cut (a browser sends a few dozen characters): parsing stays cheap.
 MAX_HEADER = 2048
 MAX_RANGES = 32
