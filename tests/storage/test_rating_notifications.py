@@ -16,7 +16,7 @@ from storage.database import format_time
 from storage.ratings import RATINGS_CHANNEL, ratings_payload_keys
 from tests.support.backends import postgres_databases
 from tests.support.postgres import PostgresServer
-from tests.support.processes import LadderProcess, until
+from tests.support.processes import LadderProcess
 
 A1, A2, B1 = 101, 102, 201
 
@@ -54,7 +54,7 @@ async def test_a_match_rated_in_one_process_reaches_the_others_standings(
     winner_mmr, loser_mmr = a.mmr(A1), a.mmr(A2)
     assert winner_mmr is not None and loser_mmr is not None and winner_mmr > loser_mmr
     # b made no write: only the notification can tell it.
-    await until(lambda: b.mmr(A1) == winner_mmr and b.mmr(A2) == loser_mmr, "b's standings")
+    await b.until(lambda: b.mmr(A1) == winner_mmr and b.mmr(A2) == loser_mmr, "b's standings")
     assert b.shown()[(A1, "bw_terran")].wins == 1 and b.shown()[(A2, "bw_terran")].losses == 1
     assert b.standings.rank(A1, "bw_terran", datetime.now(UTC)) is not None  # ranked there too
     # The keys came in the rating write's own notification, with their keys.
@@ -66,7 +66,7 @@ async def test_a_match_rated_in_one_process_reaches_the_others_standings(
     }
     assert {(A1, "bw_terran"), (A2, "bw_terran")} <= keys
     # And the names, through ladder_players: b's leaderboard shows who they are.
-    await until(lambda: b.shown()[(A1, "bw_terran")].name == f"user{A1}", "the winner's name")
+    await b.until(lambda: b.shown()[(A1, "bw_terran")].name == f"user{A1}", "the winner's name")
 
 
 async def test_an_admin_adjustment_in_one_process_reaches_the_other(
@@ -75,10 +75,10 @@ async def test_an_admin_adjustment_in_one_process_reaches_the_other(
     a, b = two
     await a.add_players(A1, A2)
     await a.play(A1, A2, winner=A1)
-    await until(lambda: b.mmr(A2) == a.mmr(A2), "the match")
+    await b.until(lambda: b.mmr(A2) == a.mmr(A2), "the match")
     await a.admin.adjust_mmr(1, A2, "bw_terran", "set", 1777, "a correction")
     assert a.mmr(A2) == 1777
-    await until(lambda: b.mmr(A2) == 1777, "the adjustment")
+    await b.until(lambda: b.mmr(A2) == 1777, "the adjustment")
 
 
 async def test_a_write_of_many_ratings_makes_every_process_read_them_all(
@@ -99,7 +99,9 @@ async def test_a_write_of_many_ratings_makes_every_process_read_them_all(
         )
     async with a.db.transaction() as conn:  # one statement, 150 rows: as a season start does
         await conn.execute("UPDATE ratings SET mmr = mmr + discord_uid - 1000")
-    await until(lambda: all(b.mmr(uid, "bw_zerg") == 1500 + uid - 1000 for uid in uids), "all 150")
+    await b.until(
+        lambda: all(b.mmr(uid, "bw_zerg") == 1500 + uid - 1000 for uid in uids), "all 150"
+    )
     assert (RATINGS_CHANNEL, "*") in b.heard
 
 
@@ -115,7 +117,7 @@ async def test_a_rolled_back_rating_write_notifies_nobody(
             )
             raise RuntimeError("changed my mind")
     await a.queue.join_queue(A1, ["bw_terran"], [])  # a later write that commits
-    await until(lambda: any(ch == RATINGS_CHANNEL for ch, _ in b.heard), "the later write")
+    await b.until(lambda: any(ch == RATINGS_CHANNEL for ch, _ in b.heard), "the later write")
     assert [p for ch, p in b.heard if ch == RATINGS_CHANNEL] == [f'[[{A1}, "bw_terran"]]']
 
 
@@ -125,14 +127,14 @@ async def test_after_a_lost_listen_everything_missed_is_read_again(
     a, b = two
     await a.add_players(A1, A2, B1)
     await a.play(A1, A2, winner=A1)
-    await until(lambda: b.mmr(A1) == a.mmr(A1), "the first match")
+    await b.until(lambda: b.mmr(A1) == a.mmr(A1), "the first match")
     reloads = b.elsewhere.reloads
     admin = await asyncpg.connect(url)
     try:
         await admin.execute("SELECT pg_terminate_backend($1)", b.listener.connection_pid())
     finally:
         await admin.close()
-    await until(lambda: not b.listener.listening.is_set(), "b to notice the lost connection")
+    await b.until(lambda: not b.listener.listening.is_set(), "b to notice the lost connection")
     heard_before = len(b.heard)
     # While b does not listen (3 s): a match is rated and a player changes country.
     await a.play(A2, A1, winner=A2)
@@ -141,9 +143,9 @@ async def test_after_a_lost_listen_everything_missed_is_read_again(
     assert len(b.heard) == heard_before  # b heard none of it
     assert b.mmr(A2) != a.mmr(A2)
     # LISTEN again: b reads every rating and every rated player's fields again.
-    await until(lambda: b.listener.listening.is_set(), "b to listen again")
-    await until(lambda: b.elsewhere.reloads >= reloads + 2, "the reload after listening again")
-    await until(lambda: b.elsewhere.idle.is_set(), "b to finish reading")
+    await b.until(lambda: b.listener.listening.is_set(), "b to listen again")
+    await b.until(lambda: b.elsewhere.reloads >= reloads + 2, "the reload after listening again")
+    await b.until(lambda: b.elsewhere.idle.is_set(), "b to finish reading")
     assert b.mmr(A1) == a.mmr(A1) and b.mmr(A2) == a.mmr(A2)
     assert b.shown()[(A2, "bw_terran")].country == "DE"
     assert b.shown() == a.shown()  # the two leaderboards are the same again

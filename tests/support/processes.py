@@ -5,11 +5,10 @@ stand for two bot processes (each with its own pool, listening connection and le
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from cache.players import PlayerCache
 from ladder.config import LadderConfig, MatchConfig
@@ -34,12 +33,14 @@ CONFIG = LadderConfig(map_pool=MAPS, max_vetoes=2, matches=MatchConfig(aborts_pe
 WITHIN = 10.0
 
 
-async def until(condition: Callable[[], bool], what: str, within: float = WITHIN) -> None:
-    """Wait (polling) until `condition()` holds; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {within} s: {what}"
-        await asyncio.sleep(0.01)
+async def _first(*waits: Awaitable[object]) -> None:
+    """Return when the first of `waits` is done (the others are cancelled)."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 class LadderProcess:
@@ -59,6 +60,26 @@ class LadderProcess:
 
     def __init__(self) -> None:
         self.heard: list[tuple[str, str]] = []  # (channel, payload) as they arrived
+        # Set by everything that moves this process's state from outside: a notification
+        # heard, ratings or players applied to the standings, a reload, a lost LISTEN.
+        self.changed = asyncio.Event()
+
+    async def until(self, condition: Callable[[], bool], what: str, within: float = WITHIN) -> None:
+        """Wait until `condition()` holds, checking it again whenever this process's state may
+        have moved (`changed`, or the reader of others' changes going idle, or LISTEN coming
+        back); fail after `within` seconds."""
+        try:
+            async with asyncio.timeout(within):
+                while not condition():
+                    self.changed.clear()
+                    waits: list[Awaitable[object]] = [self.changed.wait()]
+                    if not self.elsewhere.idle.is_set():
+                        waits.append(self.elsewhere.idle.wait())
+                    if not self.listener.listening.is_set():
+                        waits.append(self.listener.listening.wait())
+                    await _first(*waits)
+        except TimeoutError:
+            raise AssertionError(f"not within {within} s: {what}") from None
 
     @classmethod
     async def open(cls, url: str, *, listen_retry: float = 0.2) -> LadderProcess:
@@ -74,6 +95,15 @@ class LadderProcess:
                 pl.discord_uid, pl.display_name, pl.country, banned=pl.banned, region=pl.region
             )
         )
+        changes.subscribe(lambda _player: p.changed.set())
+
+        def apply(*args: Any, **kwargs: Any) -> None:
+            standings.apply(*args, **kwargs)
+            p.changed.set()
+
+        async def refresh(*args: Any, **kwargs: Any) -> None:
+            await leaderboard.refresh_players(standings, *args, **kwargs)
+            p.changed.set()
         p.players = PlayerService(p.db, p.repository, QueueRepository(), changes)
         p.core = LadderCore(
             p.db, p.repository, CONFIG, on_ratings_changed=standings.apply, player_changes=changes
@@ -81,22 +111,26 @@ class LadderProcess:
         p.queue = QueueService(p.core, rng=random.Random(7))
         p.matches = MatchService(p.core)
         p.admin = AdminService(p.core)
-        refresh = functools.partial(leaderboard.refresh_players, standings)
-        p.elsewhere = ChangesElsewhere(p.db, p.players, standings.apply, refresh)
+        p.elsewhere = ChangesElsewhere(p.db, p.players, apply, refresh)
 
         def heard(channel: str, handle: Callable[[str], None]) -> Callable[[str], None]:
             def on_message(payload: str) -> None:
                 p.heard.append((channel, payload))
                 handle(payload)
+                p.changed.set()
 
             return on_message
+
+        def missed() -> None:
+            p.elsewhere.missed()
+            p.changed.set()
 
         p.listener = p.db.listener(
             {
                 PLAYERS_CHANNEL: heard(PLAYERS_CHANNEL, p.elsewhere.player_changed),
                 RATINGS_CHANNEL: heard(RATINGS_CHANNEL, p.elsewhere.ratings_changed),
             },
-            p.elsewhere.missed,
+            missed,
             retry_seconds=listen_retry,
         )
         p.elsewhere.start()
