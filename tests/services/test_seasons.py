@@ -348,8 +348,9 @@ async def _bot_following(url: str) -> AsyncIterator[None]:
     blocker = await asyncpg.connect(url)
     follower = Leadership(url, lambda: None, _nothing, retry_seconds=600)
     try:
-        # A closed session's lock is freed by its server process a moment after the close.
-        await _until(blocker, "SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY)
+        # A closed session's lock is freed by its server process a moment after the close: the
+        # server wakes this wait when it is.
+        await blocker.execute("SELECT pg_advisory_lock($1)", LEADER_LOCK_KEY, timeout=30)
         await follower.start()
         await _until(blocker, _BOT_SESSIONS)
         await blocker.close()  # the leader lock is free; the follower tries again in 10 min
