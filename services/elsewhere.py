@@ -22,7 +22,6 @@ once more, harmlessly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
@@ -33,6 +32,7 @@ from ladder.records import RatingRow
 from services.players import PlayerService
 from storage.database import Database
 from storage.ratings import RatingRepository, ratings_payload_keys
+from storage.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +86,7 @@ class ChangesElsewhere:
 
     async def close(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     def player_changed(self, payload: str) -> None:
         """A PLAYERS_CHANNEL notification: `payload` is the uid written (by any process)."""

@@ -34,6 +34,8 @@ from typing import Any, Final
 import aiosqlite
 import asyncpg
 
+from storage.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 # The advisory lock key of the leader (the migration lock is storage.postgres.MIGRATION_LOCK_KEY).
@@ -124,10 +126,7 @@ class Leadership:
     async def close(self) -> None:
         """Stop the once-only work if leading, then release the lock (close its connection)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         await self._step_down()
         await self._disconnect()
 

@@ -54,6 +54,7 @@ from storage.database import (
     _busy,
     migrations,
 )
+from storage.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -593,10 +594,7 @@ class Listener:
 
     async def close(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         self._drop()
 
     def connection_pid(self) -> int | None:
