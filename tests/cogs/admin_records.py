@@ -12,6 +12,8 @@ from ladder.reports import MatchStatus, Outcome
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 P1, P2 = 111111111111111111, 222222222222222222
 NAMES = {P1: "_Erin_", P2: "**Bob**\n**Opponent:** x"}
+
+
 def match(match_id: int = 1, **changes) -> MatchRecord:
     fields: dict[str, Any] = dict(
         id=match_id,
@@ -36,7 +38,7 @@ def evidence(uid: int, count: int, note: str = "note", url: str | None = None) -
     return [EvidenceRecord(1000 * uid + i, uid, f"{note} {i}", url, T0) for i in range(count)]
 
 
-def dispute(match_id: int = 1, items=()) -> DisputeRecord:
+def dispute(match_id: int = 1, items=(), **match_changes) -> DisputeRecord:
     return DisputeRecord(
         id=match_id,
         match_id=match_id,
@@ -45,5 +47,5 @@ def dispute(match_id: int = 1, items=()) -> DisputeRecord:
         player2_report=Outcome.WIN,
         opened_at=T0,
         evidence=tuple(items),
-        match=match(match_id),
+        match=match(match_id, **match_changes),
     )

@@ -5,7 +5,6 @@ the opponent and the admins, each in their own language."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 
 import nextcord
 
@@ -25,44 +24,23 @@ from ladder.replays import (
     ReplayRecord,
     Verdict,
 )
-from ladder.reports import MatchStatus, Outcome
+from ladder.reports import MatchStatus
 from services.replays import ReplayUpload
 from tests.support.pseudo import MARK
 
-T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-P1, P2 = 111111111111111111, 222222222222222222
+from . import admin_records as records
+from .admin_records import P1, P2, T0
+
 NAMES = {P1: "_Erin_", P2: "**Bob**"}
+SC2 = {"player1_race": "sc2_terran", "player2_race": "sc2_zerg"}
 
 
 def match(match_id: int) -> MatchRecord:
-    return MatchRecord(
-        id=match_id,
-        status=MatchStatus.DISPUTED,
-        player1_uid=P1,
-        player1_race="sc2_terran",
-        player1_mmr=1500,
-        player2_uid=P2,
-        player2_race="sc2_zerg",
-        player2_mmr=1500,
-        map="Eclipse",
-        created_at=T0,
-        confirm_deadline=T0 + timedelta(minutes=5),
-        player1_report=Outcome.WIN,
-        player2_report=Outcome.WIN,
-    )
+    return records.match(match_id, **SC2)
 
 
 def dispute(match_id: int) -> DisputeRecord:
-    return DisputeRecord(
-        id=match_id,
-        match_id=match_id,
-        status="open",
-        player1_report=Outcome.WIN,
-        player2_report=Outcome.WIN,
-        opened_at=T0,
-        evidence=(),
-        match=match(match_id),
-    )
+    return records.dispute(match_id, **SC2)
 
 
 FACTS = ReplayFacts(
