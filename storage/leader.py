@@ -112,6 +112,7 @@ class Leadership:
         self.elected = asyncio.Event()  # set while this process leads
         self.deposed = asyncio.Event()  # set while it does not
         self.deposed.set()
+        self.outvoted = asyncio.Event()  # set from a try that found the lock held until the next
         self.terms = 0  # how many times this process became the leader
         self._conn: asyncpg.Connection[Any] | None = None
         self._lock_pid: int | None = None  # the lock connection's server process, while leading
@@ -184,9 +185,12 @@ class Leadership:
                 timeout=self.retry_seconds * 5,
                 server_settings={"application_name": APPLICATION_NAME.format(pid=os.getpid())},
             )
+        self.outvoted.clear()
         got = await self._conn.fetchval(
             "SELECT pg_try_advisory_lock($1)", self.key, timeout=self.retry_seconds * 5
         )
+        if not got:
+            self.outvoted.set()
         return bool(got)
 
     async def _lead(self) -> None:

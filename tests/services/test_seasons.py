@@ -352,8 +352,10 @@ async def _bot_following(url: str) -> AsyncIterator[None]:
         # server wakes this wait when it is.
         await blocker.execute("SELECT pg_advisory_lock($1)", LEADER_LOCK_KEY, timeout=30)
         await follower.start()
-        await _until(blocker, _BOT_SESSIONS)
-        await blocker.close()  # the leader lock is free; the follower tries again in 10 min
+        await asyncio.wait_for(follower.outvoted.wait(), 30)  # it tried, and found the lock held
+        # The leader lock is free when this returns (closing the session would free it a moment
+        # later, racing the command); the follower tries again in 10 min.
+        assert await blocker.fetchval("SELECT pg_advisory_unlock($1)", LEADER_LOCK_KEY)
         assert not follower.is_leader
         yield
     finally:
