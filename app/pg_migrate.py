@@ -27,7 +27,7 @@ from app.ratings_cli import replay_all
 from app.running import AlreadyRunningError, RunningLock
 from ladder.config import LadderConfig
 from storage.database import migrations
-from storage.postgres import PostgresDatabase, pg_migrations, redact
+from storage.postgres import ROWS_TABLE, PostgresDatabase, pg_migrations, redact
 from storage.seasons import SeasonRepository
 
 _BATCH = 20_000
@@ -119,11 +119,12 @@ async def _copy_tables(lite: sqlite3.Connection, db: PostgresDatabase) -> dict[s
     copied: dict[str, int] = {}
     async with db.pool.acquire() as pg, pg.transaction():
         order = _tables_in_order(lite)
-        for table in order:
+        stored = [ROWS_TABLE.get(table, table) for table in order]  # COPY writes no view
+        for table in stored:
             await pg.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         # What the migrations themselves inserted (season 1, the key version) comes from the file.
-        await pg.execute(f"TRUNCATE {', '.join(order)}")
-        for table in order:
+        await pg.execute(f"TRUNCATE {', '.join(stored)}")
+        for table, target in zip(order, stored, strict=True):
             columns = _copied_columns(lite, table)
             text = {
                 r["column_name"]
@@ -131,7 +132,7 @@ async def _copy_tables(lite: sqlite3.Connection, db: PostgresDatabase) -> dict[s
                     "SELECT column_name FROM information_schema.columns"
                     " WHERE table_schema = current_schema() AND table_name = $1"
                     " AND data_type = 'text'",
-                    table,
+                    target,
                 )
             }
             as_text = [i for i, c in enumerate(columns) if c in text]
@@ -140,10 +141,10 @@ async def _copy_tables(lite: sqlite3.Connection, db: PostgresDatabase) -> dict[s
             while rows := cursor.fetchmany(_BATCH):
                 if as_text:  # SQLite keeps what it was given: a number in a TEXT column
                     rows = [_texts(row, as_text) for row in rows]
-                await pg.copy_records_to_table(table, records=rows, columns=columns)
+                await pg.copy_records_to_table(target, records=rows, columns=columns)
                 count += len(rows)
             copied[table] = count
-        for table in order:
+        for table in stored:
             await pg.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         for row in await pg.fetch(
             "SELECT table_name, column_name FROM information_schema.columns"

@@ -59,7 +59,7 @@ from bench.pg_server import bench_server, server_settings
 from storage import command_log
 from storage.command_log import CommandLogWriter, CommandRow
 from storage.database import BUSY_TIMEOUT_MS, CONNECTION_PRAGMAS, Database
-from storage.postgres import PostgresDatabase
+from storage.postgres import ROWS_TABLE, PostgresDatabase
 from storage.postgres_command_log import COLUMNS, PostgresCommandLogWriter, copy_record
 
 DISCORD_EPOCH_MS = 1420070400000
@@ -460,7 +460,7 @@ class PgSyncOffWriter(PostgresCommandLogWriter):
         records = [copy_record(row) for row in rows]
         async with self._pg.pool.acquire() as conn, conn.transaction():
             await conn.execute("SET LOCAL synchronous_commit = off")
-            await conn.copy_records_to_table("command_calls", records=records, columns=COLUMNS)
+            await conn.copy_records_to_table(ROWS, records=records, columns=COLUMNS)
 
 
 class PgStagingWriter(PostgresCommandLogWriter):
@@ -478,39 +478,37 @@ class PgStagingWriter(PostgresCommandLogWriter):
                 "command_calls_staging", records=records, columns=COLUMNS
             )
             await conn.execute(
-                f"INSERT INTO command_calls ({columns}) SELECT {columns} FROM command_calls_staging"
+                f"INSERT INTO {ROWS} ({columns}) SELECT {columns} FROM command_calls_staging"
             )
 
 
+# COPY writes the table behind the view command_calls (migration 0017).
+ROWS = ROWS_TABLE["command_calls"]
 # Migration 0015 undone: command_calls_by_time a B-tree again, to compare in the same run.
 BEFORE_0015 = (
     "DROP INDEX command_calls_by_time",
-    "CREATE INDEX command_calls_by_time ON command_calls (called_ms)",
+    f"CREATE INDEX command_calls_by_time ON {ROWS} (called_ms)",
 )
-# What-if: ms_text (called_at's generator, ~2.5 µs a row) in PL/pgSQL rather than SQL: within
-# the noise here. (One the planner can inline, from integer arithmetic and immutable functions,
-# measured ~1 µs slower a row than to_char in COPY.)
-MS_TEXT_PLPGSQL = (
-    "CREATE OR REPLACE FUNCTION ms_text(ms BIGINT) RETURNS TEXT LANGUAGE plpgsql IMMUTABLE"
-    " STRICT AS $$ BEGIN RETURN to_char(to_timestamp(ms / 1000.0) AT TIME ZONE 'UTC',"
-    " 'YYYY-MM-DD HH24:MI:SS.MS'); END $$",
+# Migration 0017 undone: called_at computed and stored for every row written (0004's column).
+BEFORE_0017 = (
+    f"ALTER TABLE {ROWS} ADD COLUMN called_at TEXT"
+    " GENERATED ALWAYS AS (ms_text(called_ms)) STORED",
 )
 PG_PREFILL = (
     "INSERT INTO command_calls (called_ms, discord_uid, player_name, command, duration_ms,"
     " outcome) SELECT 1740000000000 + i * 10, 100000000000000000 + (i * 7919) % 20000,"
     " 'player', (ARRAY['profile', 'setup', 'leaderboard', 'ladder queue'])[i % 4 + 1],"
     " (i % 997) / 10.0, 'ok' FROM generate_series(0::bigint, 999999) AS i",
-    "VACUUM ANALYZE command_calls",
+    f"VACUUM ANALYZE {ROWS}",
 )
 # name: writer class and CommandLogWriter settings; `setup` SQL run first on the run's database.
 P_VARIANTS: dict[str, dict] = {
     "P before 0015 (by_time B-tree)": {"setup": BEFORE_0015},
-    "P ms_text in PL/pgSQL": {"setup": MS_TEXT_PLPGSQL},
+    "P before 0017 (stored called_at)": {"setup": BEFORE_0017},
     "P synchronous_commit off": {"writer": PgSyncOffWriter},
     "P staging table + INSERT SELECT": {"writer": PgStagingWriter},
     "P max_batch=4096": {"max_batch": 4096},
     "P on 1M older rows": {"setup": PG_PREFILL},
-    "P what-if: no called_at": {"setup": ("ALTER TABLE command_calls DROP COLUMN called_at",)},
     "P what-if: no by_player": {"setup": ("DROP INDEX command_calls_by_player",)},
     "P what-if: no indexes": {
         "setup": (
@@ -581,7 +579,7 @@ async def pg_ceiling(pg: PgRuns, rows: list[tuple], max_batch: int) -> Result:
             cpu0, t0 = time.process_time(), time.perf_counter_ns()
             for b in range(0, len(records), max_batch):
                 await conn.copy_records_to_table(
-                    "command_calls", records=records[b : b + max_batch], columns=COLUMNS
+                    ROWS, records=records[b : b + max_batch], columns=COLUMNS
                 )
             elapsed, cpu = time.perf_counter_ns() - t0, time.process_time() - cpu0
             server_cpu = await server_cpu_s(conn) - server0

@@ -38,7 +38,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Itera
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
@@ -92,6 +92,13 @@ def redact(url: str) -> str:
     netloc = parts.netloc.rsplit("@", 1)[1]
     user = parts.username or ""
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+# SQLite tables whose rows PostgreSQL keeps in a table of another name, behind a view of the
+# SQLite name (migrations_pg/0017: command_calls is a view that computes called_at when read,
+# over command_call_rows). What writes rows with COPY, which cannot write into a view, writes
+# here.
+ROWS_TABLE: Final = {"command_calls": "command_call_rows"}
 
 
 def pg_migrations() -> list[tuple[int, str, str]]:

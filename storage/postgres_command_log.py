@@ -8,14 +8,16 @@ database differ: a batch goes to `command_calls` in one `COPY` (asyncpg's
 ladder's write transactions (it touches no table they write).
 
 COPY cannot compute a column, so `called_ms` is computed here from the interaction's snowflake
-(or now), where SQLite computes it in its INSERT; `called_at` is PostgreSQL's generated column.
+(or now), where SQLite computes it in its INSERT. On PostgreSQL `command_calls` is a view that
+computes `called_at` when read (migration 0017), so COPY writes its table, `command_call_rows`.
 
 Speed (bench/bench_command_log.py --postgres; bench/results/postgres.txt): the writer reaches
 ~0.9 of a bare COPY of ready-made records, so what limits it is the server's work per row,
-~10-16 µs of CPU here: the row itself ~3.5, computing the stored `called_at` ~2.5, and the two
-B-trees the stats read (by_command, by_player) most of the rest; by_time is a BRIN index
-(migration 0015). Committing without waiting for the WAL flush, or COPY into a staging table
-then INSERT ... SELECT, measured no faster: a batch of thousands of rows pays one flush.
+the row itself ~3.5 µs of CPU here and the two B-trees the stats read (by_command, by_player)
+most of the rest; by_time is a BRIN index (migration 0015), and `called_at` is no longer
+computed and stored for every row (0017: that was ~2.5-3 µs of it). Committing without waiting
+for the WAL flush, or COPY into a staging table then INSERT ... SELECT, measured no faster: a
+batch of thousands of rows pays one flush.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 import asyncpg
 
 from storage.command_log import CommandLogWriter, CommandRow
-from storage.postgres import PostgresDatabase, sqlite_error
+from storage.postgres import ROWS_TABLE, PostgresDatabase, sqlite_error
 
 COLUMNS = (
     "interaction_id",
@@ -42,6 +44,7 @@ COLUMNS = (
     "kind",
 )
 _DISCORD_EPOCH_MS = 1420070400000
+_TABLE = ROWS_TABLE["command_calls"]  # COPY cannot write into the view command_calls
 
 
 def copy_record(row: CommandRow) -> tuple[Any, ...]:
@@ -85,7 +88,7 @@ class PostgresCommandLogWriter(CommandLogWriter):
         records = [copy_record(row) for row in rows]
         try:
             async with self._pg.connection() as conn:
-                await conn.copy_records_to_table("command_calls", records=records, columns=COLUMNS)
+                await conn.copy_records_to_table(_TABLE, records=records, columns=COLUMNS)
         except (ValueError, TypeError, OverflowError):  # a value COPY cannot encode: the row's
             raise
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:

@@ -84,6 +84,34 @@ async def test_rows_are_written_with_their_time_and_close_drains_everything(db):
     assert abs(now_row[0] / 1000 - datetime.now(UTC).timestamp()) < 60
 
 
+async def test_called_at_is_computed_when_read_and_the_view_takes_inserts(db):
+    """command_calls is a view over command_call_rows (migration 0017): called_at is not stored,
+    and an INSERT through the view lands in the table with its id from the table's identity."""
+    stored = await db.fetchall(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+        ("command_call_rows",),
+    )
+    assert "called_at" not in {r[0] for r in stored} and "called_ms" in {r[0] for r in stored}
+    called_ms = int(MOMENT.timestamp() * 1000)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO command_calls (interaction_id, called_ms, discord_uid, command,"
+            " duration_ms, outcome) VALUES (NULL, ?, 5, 'help', 1.0, 'ok')",
+            (called_ms,),
+        )
+    got = await db.fetchone(
+        "SELECT id, called_at, kind FROM command_calls c WHERE c.called_ms = ?", (called_ms,)
+    )
+    assert got is not None and got[0] >= 1
+    assert tuple(got[1:]) == ("2026-03-01 12:00:00.250", "slash")
+    with pytest.raises(Exception, match="called_at"):  # computed: nothing to write
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO command_calls (called_ms, called_at, discord_uid, command,"
+                " duration_ms, outcome) VALUES (1, 'x', 5, 'help', 1.0, 'ok')"
+            )
+
+
 async def test_rows_after_close_and_past_the_queue_limit_are_dropped_and_counted(db):
     writer = PostgresCommandLogWriter(db, max_queue=10, batch_size=5)
     for i in range(15):  # not started: the queue fills up
@@ -113,7 +141,7 @@ async def test_a_failing_database_is_retried_and_nothing_is_lost(db):
     writer = PostgresCommandLogWriter(db, batch_size=10, retry_initial=0.01, retry_max=0.05)
     admin = await asyncpg.connect(db.url)
     try:
-        await admin.execute("ALTER TABLE command_calls RENAME TO command_calls_away")
+        await admin.execute("ALTER TABLE command_call_rows RENAME TO command_calls_away")
         failing = failures_seen(writer, 2)
         writer.start()
         for i in range(30):
@@ -121,13 +149,13 @@ async def test_a_failing_database_is_retried_and_nothing_is_lost(db):
         async with asyncio.timeout(10):
             await failing.wait()
         assert writer.stats().written == 0
-        await admin.execute("ALTER TABLE command_calls_away RENAME TO command_calls")
+        await admin.execute("ALTER TABLE command_calls_away RENAME TO command_call_rows")
     finally:
         await admin.close()
     assert await writer.close() == 0
     stats = writer.stats()
     assert (stats.written, stats.lost) == (30, 0)
-    assert "command_calls" in (stats.last_error or "")
+    assert "command_call_rows" in (stats.last_error or "")
     assert await count(db) == 30
 
 
@@ -135,7 +163,7 @@ async def test_close_gives_up_on_a_database_that_stays_broken_and_counts_the_los
     writer = PostgresCommandLogWriter(db, batch_size=5, retry_initial=0.01, retry_max=0.02)
     admin = await asyncpg.connect(db.url)
     try:
-        await admin.execute("ALTER TABLE command_calls RENAME TO command_calls_away")
+        await admin.execute("ALTER TABLE command_call_rows RENAME TO command_calls_away")
         for i in range(12):
             writer.record(*row(i))
         assert await writer.close(timeout=0.3) == 12

@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from storage.database import Database, migrations
-from storage.postgres import PostgresDatabase, pg_migrations
+from storage.postgres import ROWS_TABLE, PostgresDatabase, pg_migrations
 from tests.support.backends import postgres_databases
 from tests.support.postgres import PostgresServer
 
@@ -156,9 +156,22 @@ async def describe_postgres(url: str) -> Schema:
                 "indexes": indexes,
                 "foreign": foreign,
             }
+        for name, rows_table in ROWS_TABLE.items():
+            _as_sqlite_table(tables, views, name, rows_table)
         return {"tables": tables, "views": views}
     finally:
         await conn.close()
+
+
+def _as_sqlite_table(tables: Schema, views: Schema, name: str, rows_table: str) -> None:
+    """Describe PostgreSQL's view `name` over `rows_table` as SQLite's table `name`: the
+    table's columns, keys and indexes, plus each column only the view has (computed when read,
+    so a generated column, as SQLite's VIRTUAL one: migrations_pg/0017)."""
+    table = tables.pop(rows_table)
+    computed = [column for column in views.pop(name) if column not in table["columns"]]
+    for column in computed:
+        table["columns"][column] = ("text", True, True)
+    tables[name] = table
 
 
 def differences(sqlite: Schema, postgres: Schema) -> list[str]:

@@ -1,0 +1,4 @@
+-- Nothing on SQLite, whose called_at is already VIRTUAL (computed when read, 0004). On PostgreSQL
+-- (migrations_pg/0017_command_calls_called_at_on_read.sql) called_at stops being a STORED
+-- column: the rows move to command_call_rows and command_calls becomes a view with called_at
+-- computed when read, as here. Kept so that both folders count the same versions.
