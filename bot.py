@@ -45,7 +45,7 @@ from ladder.cooldowns import Cooldowns
 from ladder.rating_systems import provisional_rule, rating_system
 from services.admin import AdminService
 from services.confirmations import AdminConfirmations
-from services.elsewhere import ChangesElsewhere
+from services.elsewhere import Backlog, ChangesElsewhere
 from services.ladder_core import LadderCore
 from services.leaderboard import LeaderboardService
 from services.matches import MatchService
@@ -249,18 +249,30 @@ def once_only_work(bot: LadderBot) -> Leadership | SoleLeader:
     return leadership
 
 
-def follow_other_processes(bot: LadderBot) -> tuple[ChangesElsewhere, Listener] | None:
-    """On PostgreSQL, other processes' player and rating writes reach this one's cache and
-    standings (services.elsewhere); None on SQLite, where this process makes every write."""
-    if not isinstance(bot.db, PostgresDatabase):
+async def listen_to_other_processes(db: Database) -> tuple[Listener, Backlog] | None:
+    """On PostgreSQL, listen for other processes' player and rating writes before start-up
+    reads anything, keeping what is heard until `follow_other_processes` takes it over; None on
+    SQLite, where this process makes every write."""
+    if not isinstance(db, PostgresDatabase):
         return None
+    backlog = Backlog((PLAYERS_CHANNEL, RATINGS_CHANNEL))
+    listener = db.listener(backlog.channels, backlog.reset)
+    await listener.start()
+    backlog.reading()
+    return listener, backlog
+
+
+def follow_other_processes(bot: LadderBot, backlog: Backlog) -> ChangesElsewhere:
+    """Other processes' writes, heard since before start-up read, reach this one's cache and
+    standings (services.elsewhere)."""
     refresh = functools.partial(LeaderboardRepository(bot.db).refresh_players, bot.standings)
     elsewhere = ChangesElsewhere(bot.db, bot.players, bot.standings.apply, refresh)
-    listener = bot.db.listener(
+    elsewhere.start()
+    backlog.attach(
         {PLAYERS_CHANNEL: elsewhere.player_changed, RATINGS_CHANNEL: elsewhere.ratings_changed},
         elsewhere.missed,
     )
-    return elsewhere, listener
+    return elsewhere
 
 
 async def serve(
@@ -300,7 +312,9 @@ async def _serve(
         PostgresCommandLogWriter(db) if isinstance(db, PostgresDatabase) else CommandLogWriter(db)
     )
     command_log.start()
+    listening = None
     try:
+        listening = await listen_to_other_processes(db)  # None on SQLite
         bot = await build_bot(settings, ladder, terms, db, command_log)
         # What start-up loaded (modules, the standings) lives until exit: keep it out of the
         # collector's full passes, which otherwise stall a command 9-22 ms and free nothing.
@@ -313,6 +327,8 @@ async def _serve(
             )
     except BaseException as exc:
         # A failed start leaks nothing: the writer's task ends, the connections close.
+        if listening is not None:
+            await listening[0].close()
         await command_log.close()
         await db.close()
         if isinstance(exc, WebStartError):
@@ -330,11 +346,7 @@ async def _serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, request_stop)
     status = 0
-    following = follow_other_processes(bot)  # None on SQLite
-    if following is not None:
-        elsewhere, listener = following
-        elsewhere.start()
-        await listener.start()
+    elsewhere = follow_other_processes(bot, listening[1]) if listening is not None else None
     leadership = once_only_work(bot)
     await leadership.start()
     try:
@@ -361,9 +373,9 @@ async def _serve(
             runner.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await runner
-        if following is not None:
-            elsewhere, listener = following
-            await listener.close()
+        if listening is not None:
+            await listening[0].close()
+        if elsewhere is not None:
             await elsewhere.close()
         await command_log.close()
         await db.close()

@@ -217,6 +217,9 @@ async def main() -> int:
                         )
                         for command, values in got.items():
                             latencies[backend][command] += values
+                            slow = [f"#{i + 1} {v:.0f}" for i, v in enumerate(values) if v > 20]
+                            if slow:  # when in the run: after the start, or all along
+                                print(f"#   /{command} over 20 ms (run, ms): {', '.join(slow)}")
                 violations = list(fake.violations)
         finally:
             server.stop()

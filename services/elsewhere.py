@@ -9,9 +9,13 @@ both inside the writing transaction, so they arrive only for what committed. bot
   `PlayerChanges` (the standings' name, country, region and ban flag);
 * ratings: the rows are read again and handed to `on_ratings` (the standings' `apply`, as the
   writing process's own `LadderCore.on_ratings_changed` is);
-* `missed()` (the listening connection was lost, or has just started listening): whatever was
-  sent meanwhile is lost, so the cache is cleared and every rating and every rated player's
-  fields are read again.
+* `missed()` (the listening connection was lost and is listening again): whatever was sent
+  meanwhile is lost, so the cache is cleared and every rating and every rated player's fields
+  are read again.
+
+At start, bot.py listens before it reads the standings, through `Backlog`: what is heard while
+start-up reads is kept and handed over once this object exists, so a start needs no full read
+again (on a big ladder that read stalled the first seconds of commands).
 
 The reads happen one after the other in one background task, always of the rows as they are
 now (not of the payload), so the last notification of a key is followed by a read of its last
@@ -22,9 +26,10 @@ once more, harmlessly.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from ladder.errors import StorageBusyError
 from ladder.rating import RatingKey
@@ -191,3 +196,57 @@ class ChangesElsewhere:
         except Exception:  # one broken view must not stop the others' updates
             log.exception("Applying ratings another process changed failed")
         self.rows_applied += len(rows)
+
+
+type Handlers = Mapping[str, Callable[[str], None]]
+
+
+class Backlog:
+    """What the listener hears before `ChangesElsewhere` exists, handed over by `attach`.
+
+    bot.py starts listening, calls `reading()`, then reads the standings and builds the bot.
+    Every change committed after LISTEN began is heard; one committed before it is in what
+    start-up reads after it. So the notifications kept here are all that start-up may have
+    missed, and are replayed at `attach` (read again: harmless when already read). Only if
+    listening started again after `reading()` (the connection lost meanwhile) may something be
+    lost, and `attach` then reads everything again (`missed`).
+    """
+
+    def __init__(self, channels: Iterable[str]) -> None:
+        self._channels = tuple(channels)
+        self._held: list[tuple[str, str]] = []
+        self._reading = False
+        self._missed = False
+        self._handlers: Handlers | None = None
+        self._on_missed: Callable[[], None] | None = None
+
+    @property
+    def channels(self) -> Handlers:
+        """The handlers to listen with, one per channel."""
+        return {channel: functools.partial(self._heard, channel) for channel in self._channels}
+
+    def reading(self) -> None:
+        """Start-up's reads begin: a reset from now on means something may have been missed."""
+        self._reading = True
+
+    def reset(self) -> None:
+        """The listener's `on_reset`: listening (re)started; notifications may have been lost."""
+        if self._on_missed is not None:
+            self._on_missed()
+        elif self._reading:
+            self._missed = True
+
+    def attach(self, handlers: Handlers, on_missed: Callable[[], None]) -> None:
+        """Hand over: replay what was heard, then pass everything on as it comes."""
+        held, self._held = self._held, []
+        self._handlers, self._on_missed = handlers, on_missed
+        if self._missed:
+            on_missed()
+        for channel, payload in held:
+            handlers[channel](payload)
+
+    def _heard(self, channel: str, payload: str) -> None:
+        if self._handlers is None:
+            self._held.append((channel, payload))
+        else:
+            self._handlers[channel](payload)

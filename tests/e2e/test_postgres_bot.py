@@ -28,6 +28,8 @@ async def test_the_bot_runs_on_postgresql(
     reply = await (await fake_discord.slash(alice, "profile")).reply()
     assert "/termsofservice" in reply.text
     assert (await (await fake_discord.slash(alice, "help")).reply()).embeds
+    # It listened before it read the standings: nothing to read again at start (bot.py).
+    assert "notifications were lost" not in bot.log_text()
     await bot.restart()  # SIGTERM: the command log drains into PostgreSQL
     assert bot.exit_codes == [0]
     assert not bot.database_path.exists()  # nothing went to an SQLite file
