@@ -102,7 +102,7 @@ SELECT admin_uid, details, reason, created_at FROM admin_actions
 # connection's other reads (a /profile) are not held up behind a scan of every match.
 MATCH_HOURS_SQL = """
 SELECT substr(created_at, 1, 13) AS hour, count(*) AS n, max(id) AS last
-  FROM (SELECT id, created_at FROM matches WHERE id > :after ORDER BY id LIMIT :chunk)
+  FROM (SELECT id, created_at FROM matches WHERE id > :after ORDER BY id LIMIT :chunk) AS recent
  GROUP BY hour
 """
 MATCH_HOURS_CHUNK = 20_000
