@@ -92,14 +92,16 @@ async def dashboard(request: web.Request) -> web.Response:
     host = request.app[HOST]
     days = parse_days(request.query.get("days"))
     now = datetime.now(UTC)
-    async with request.app[REPORTS]:
-        numbers = await asyncio.to_thread(read_numbers, host.database_path, days, now)
+    numbers = None
+    if host.usage_report:
+        async with request.app[REPORTS]:
+            numbers = await asyncio.to_thread(read_numbers, host.database_path, days, now)
     live = live_counters(host.command_log, host.player_cache, host.database_path)
     context = {
         "days": days,
         "day_choices": DAY_CHOICES,
-        "report": numbers.report,
-        "charts": build_charts(numbers),
+        "report": numbers.report if numbers is not None else None,
+        "charts": build_charts(numbers) if numbers is not None else [],
         "live": live_rows(live),
         "uptime": format_duration((now - host.started_at).total_seconds())
         if host.started_at

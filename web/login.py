@@ -46,6 +46,8 @@ class HostServices:
     command_log: HasCommandLogStats
     player_cache: HasCacheStats
     started_at: datetime | None = None
+    # The usage report (`python bot.py stats`) reads the SQLite file: not on PostgreSQL yet.
+    usage_report: bool = True
 
 
 HOST = web.AppKey("host", HostServices)
