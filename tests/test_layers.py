@@ -165,10 +165,7 @@ def test_the_check_sees_the_local_discord_import_the_bot(tmp_path):
 
 
 # Test modules that import others' tests on purpose, and why.
-RERUNS = {
-    # Three e2e scenarios, unchanged, run a second time with a bot on PostgreSQL.
-    "e2e/test_on_postgresql.py": "scenarios rerun on the other backend",
-}
+RERUNS: dict[str, str] = {}
 
 
 def imports_of_test_modules(root: Path) -> list[str]:

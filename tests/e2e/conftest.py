@@ -6,6 +6,12 @@
                    runs the real ``bot.py`` against the fake (stopped with SIGTERM at teardown,
                    and it must exit 0). Its log is attached to the report of a failing test.
 ``ladder_bot``     the common case: the bot already started, DMs only, no admins.
+
+Every test with a bot runs twice, ``[sqlite]`` and ``[postgresql]`` (``backend``, as in the
+storage and service folders): in the PostgreSQL run each bot gets ``DATABASE_URL`` of a fresh
+PostgreSQL database, the one ``Database.open`` of its SQLite path opens in the test too
+(tests/support/backends.py), and ``state.db_rows`` reads it. Tests about the SQLite file itself,
+or that run their own databases, run once (``SQLITE_ONLY``).
 """
 
 from __future__ import annotations
@@ -16,8 +22,11 @@ from pathlib import Path
 import pytest
 
 from localdiscord import FakeDiscord
+from tests.support.backends import backend, backends_for, postgres_databases, postgres_server
 
 from .harness import BotFactory, BotProcess, bot_factory, checked_fake, log_sections
+
+__all__ = ["backend", "postgres_server"]
 
 BOT_PROCESSES = pytest.StashKey[list[BotProcess]]()
 MODULE_BOTS = "__module_bots__"  # a test module's attribute: the bots its module fixtures made
@@ -29,13 +38,36 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         yield fake
 
 
+# Tests that run on SQLite only, and why. (A test that asks for `postgres_server` runs its own
+# databases and runs once too.)
+SQLITE_ONLY: frozenset[str] = frozenset({
+    "test_fake_discord.py",  # the fake alone
+    # It kills the bot at a moment found by watching SQLite's write lock and -wal file.
+    "test_seasons.py::test_a_season_change_killed_midway_is_all_or_nothing",
+    # About the web port: it starts bot.py itself, with no database made for it.
+    "test_website.py::test_a_port_in_use_stops_start_up_with_one_line",
+})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    backends_for(metafunc, SQLITE_ONLY)
+
+
 @pytest.fixture
-async def bot_process(fake_discord: FakeDiscord, tmp_path: Path, request: pytest.FixtureRequest
-                      ) -> AsyncIterator[BotFactory]:
-    """Make BotProcess objects (not started) that share this test's fake and tmp_path."""
+async def bot_process(fake_discord: FakeDiscord, tmp_path: Path, request: pytest.FixtureRequest,
+                      backend: str) -> AsyncIterator[BotFactory]:
+    """Make BotProcess objects (not started) that share this test's fake and tmp_path, on the
+    test's backend."""
     async with bot_factory(fake_discord, tmp_path) as make:
+        if backend == "postgresql":
+            make.new_database = postgres_databases(
+                request.getfixturevalue("postgres_server")
+            ).url_for
         request.node.stash[BOT_PROCESSES] = make.made
         yield make
+    if backend == "postgresql":
+        for bot in make.made:
+            assert not bot.database_path.exists(), f"{bot.name} on PostgreSQL wrote SQLite"
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -301,21 +302,25 @@ class BotFactory:
     """``make(admins=[alice])`` makes a BotProcess (not started) on ``fake``, in its own folder
     under ``base``; ``made`` lists them all, for their logs.
 
-    ``new_database``: when set, each bot made runs on PostgreSQL, on a fresh database this
-    async function makes (see BotProcess's ``database_url``), unless it is given its own.
+    ``new_database``: when set, each bot made runs on PostgreSQL, on the database this async
+    function gives for the SQLite file the bot would use (see BotProcess's ``database_url``),
+    unless it is given its own.
     """
 
     def __init__(self, fake: FakeDiscord, base: Path) -> None:
         self.fake = fake
         self.base = base
         self.made: list[BotProcess] = []
-        self.new_database: Callable[[], Awaitable[str]] | None = None
+        self.new_database: Callable[[Path], Awaitable[str]] | None = None
 
     def __call__(self, **kwargs: Any) -> BotProcess:
         kwargs.setdefault("name", f"bot{len(self.made) + 1}")
+        workdir = self.base / kwargs["name"]
         if self.new_database is not None:
-            kwargs.setdefault("database_url", self.new_database)
-        process = BotProcess(self.fake, self.base / kwargs["name"], **kwargs)
+            kwargs.setdefault(
+                "database_url", functools.partial(self.new_database, workdir / "ladder.db")
+            )
+        process = BotProcess(self.fake, workdir, **kwargs)
         self.made.append(process)
         return process
 

@@ -35,7 +35,7 @@ async def test_bot_restarts_on_the_same_database(fake_discord: FakeDiscord,
     ids_before = {c["name"]: c["id"] for c in fake_discord.commands[None].values()}
     await ladder_bot.restart()
     assert ladder_bot.exit_codes == [0]
-    assert ladder_bot.database_path.exists()
+    assert ladder_bot.database_path.exists() == (ladder_bot.database_url is None)
     # The commands were found again, not registered anew.
     assert {c["name"]: c["id"] for c in fake_discord.commands[None].values()} == ids_before
     bob = fake_discord.user("bob")

@@ -143,7 +143,7 @@ async def test_ban_unban_and_setup_reach_the_live_leaderboard(
     actions = db_rows(bot, "SELECT action FROM admin_actions ORDER BY id")
     assert [a["action"] for a in actions] == ["ban", "unban"]
     assert_no_unexpected_errors(bot)
-    await assert_ladder_invariants(bot.database_path)
+    await assert_ladder_invariants(bot)
 
 
 async def test_a_lost_edit_is_repaired_from_the_database_at_start(
@@ -228,7 +228,7 @@ async def test_sigterm_with_report_clicks_in_flight_loses_nothing_and_messages_f
                 lambda m=message: "I won" in enabled_labels(m), WAIT, "report buttons"
             )
     assert_no_unexpected_errors(bot)
-    await assert_ladder_invariants(bot.database_path)
+    await assert_ladder_invariants(bot)
 
 
 async def test_queue_messages_say_when_an_admin_takes_players_out(

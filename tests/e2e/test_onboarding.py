@@ -166,7 +166,12 @@ async def test_invalid_setup_input_is_explained_and_writes_nothing(
         assert player_state(bot, alice) == before, f"{what} changed the database"
         assert player_state(bot, bob) == bob_before, f"{what} changed another player"
 
-    tables = {r["name"] for r in db_rows(bot, "SELECT name FROM sqlite_master")}
+    listing = (
+        "SELECT table_name AS name FROM information_schema.tables"
+        if bot.database_url is not None
+        else "SELECT name FROM sqlite_master"
+    )
+    tables = {r["name"] for r in db_rows(bot, listing)}
     assert {"players", "player_names", "player_action_logs", "command_calls"} <= tables
 
 

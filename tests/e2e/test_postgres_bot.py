@@ -1,8 +1,8 @@
 """The real bot on PostgreSQL (DATABASE_URL) against the fake Discord: it starts, migrates,
 answers commands that read and write players, logs them with COPY, stops and starts again.
 
-A smoke test of the process on PostgreSQL; the ladder flow, a dispute and a restart run on both
-backends in test_on_postgresql.py.
+A smoke test of the process on PostgreSQL with a URL of its own; every other test of this
+folder runs on both backends (conftest.py).
 """
 
 from __future__ import annotations

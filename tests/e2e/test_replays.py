@@ -9,16 +9,15 @@ time-window rule compares besides the report deadline, which stays in the future
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from localdiscord import FakeDiscord, FakeFile, FakeUser, RecordedMessage
+from storage.database import Database
 
 from .flows import (
     command_reply,
@@ -57,12 +56,18 @@ async def replay_ladder(
     return bot
 
 
-def date_back(bot: BotProcess, match_id: int) -> None:
-    """The match was made at 02:50 UTC on the day the replay's game started at 02:55."""
-    with contextlib.closing(sqlite3.connect(bot.database_path, timeout=10)) as conn, conn:
-        conn.execute(
-            "UPDATE matches SET created_at = '2020-07-29 02:50:00.000' WHERE id = ?", (match_id,)
-        )
+async def date_back(bot: BotProcess, match_id: int) -> None:
+    """The match was made at 02:50 UTC on the day the replay's game started at 02:55 (written
+    into the running bot's database: its file, or its PostgreSQL database in that run)."""
+    db = await Database.open(bot.database_path)
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "UPDATE matches SET created_at = '2020-07-29 02:50:00.000' WHERE id = ?",
+                (match_id,),
+            )
+    finally:
+        await db.close()
 
 
 async def started(
@@ -74,7 +79,7 @@ async def started(
     await press(fake, rairden, dm_r, "Confirm")
     for dm in (dm_j, dm_r):
         await wait_text(fake, dm, "/replay file:")  # the match message says how to upload
-    date_back(bot, 1)
+    await date_back(bot, 1)
     return dm_j, dm_r
 
 

@@ -11,8 +11,6 @@ confirmation window is set around that.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -41,8 +39,7 @@ WAIT = 60.0
 async def queued_players(fake: FakeDiscord, database: Path, count: int) -> list[FakeUser]:
     """Players who finished /setup, queued with one race, each with a queue message."""
     database.parent.mkdir(parents=True, exist_ok=True)
-    db = await Database.open(database)  # the bot's own migrations
-    await db.close()
+    db = await Database.open(database)  # the bot's own migrations (its database, either backend)
     stamp = format_time(datetime.now(UTC) - timedelta(days=1))
     users = [fake.user(f"waver{n}") for n in range(count)]
     players, queue = [], []
@@ -55,18 +52,21 @@ async def queued_players(fake: FakeDiscord, database: Path, count: int) -> list[
         channel = fake.dm_channel(user)
         message = fake.plant_message(channel, {"embeds": [{"title": "You are in the queue"}]})
         queue.append((user.id, '["bw_terran"]', "[]", stamp, channel.id, message.id))
-    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
-        conn.executemany(
-            "INSERT INTO players (discord_uid, discord_name, player_name, battletag, country,"
-            " region, accepted_tos, accepted_tos_at, completed_setup, completed_setup_at,"
-            " banned, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            players,
-        )
-        conn.executemany(
-            "INSERT INTO queue_entries (discord_uid, races, vetoes, joined_at, channel_id,"
-            " message_id) VALUES (?, ?, ?, ?, ?, ?)",
-            queue,
-        )
+    try:
+        async with db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO players (discord_uid, discord_name, player_name, battletag, country,"
+                " region, accepted_tos, accepted_tos_at, completed_setup, completed_setup_at,"
+                " banned, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                players,
+            )
+            await conn.executemany(
+                "INSERT INTO queue_entries (discord_uid, races, vetoes, joined_at, channel_id,"
+                " message_id) VALUES (?, ?, ?, ?, ?, ?)",
+                queue,
+            )
+    finally:
+        await db.close()
     return users
 
 

@@ -26,6 +26,7 @@ from localdiscord.protocol import (
     OPT_SUB_COMMAND,
     OPT_USER,
 )
+from storage.postgres import PostgresDatabase
 from storage.ratings import RatingRepository
 from tests.e2e.flows import join_queue, match_dm, press
 from tests.e2e.harness import WAIT, BotProcess
@@ -103,35 +104,47 @@ async def assert_clean(fake: FakeDiscord, bot: BotProcess, since: Mark = Mark())
     assert not found, found
     errors = bot_errors(bot, since.log_chars)
     assert not errors, "\n".join(errors[:20])
-    await assert_ladder_invariants(bot.database_path)
+    await assert_ladder_invariants(bot)
 
 
 def _read_only(path: Path) -> str:
     return f"{path.absolute().as_uri()}?mode=ro"
 
 
-async def assert_ladder_invariants(path: Path) -> None:
+async def assert_ladder_invariants(bot: BotProcess) -> None:
     """Every finished match is exactly one rating step (both players), no other match is one,
-    and every stored rating equals a replay of the whole rating log."""
-    conn = await aiosqlite.connect(_read_only(path), uri=True)
+    and every stored rating equals a replay of the whole rating log (in the bot's database:
+    its SQLite file, read-only, or its PostgreSQL database)."""
+    if isinstance(bot.database_url, str):
+        db = await PostgresDatabase.open(bot.database_url)
+        try:
+            await _assert_invariants(db.reader)
+        finally:
+            await db.close()
+        return
+    conn = await aiosqlite.connect(_read_only(bot.database_path), uri=True)
     conn.row_factory = sqlite3.Row
     try:
-        async with conn.execute(
-            "SELECT m.id, m.status, m.mmr_change, l.seq FROM matches AS m"
-            " LEFT JOIN rating_log AS l ON l.match_id = m.id"
-        ) as cursor:
-            for row in await cursor.fetchall():
-                finished = row["status"] == "finished"
-                assert (row["seq"] is not None) == finished, dict(row)
-                assert (row["mmr_change"] is not None) == finished, dict(row)
-        entries, _ = await RatingRepository().log_from(conn, 0)
-        rating = INVARIANT_CONFIG.rating
-        fresh = replay_log(entries, rating.start, rating.k_factor, rating.divisor)
-        stored = {r.key: r.mmr for r in await RatingRepository().all(conn)}
-        replayed = {key: fresh.ratings.get(key, rating.start) for key in stored}
-        assert stored == replayed, "stored ratings differ from a replay of the rating log"
+        await _assert_invariants(conn)
     finally:
         await conn.close()
+
+
+async def _assert_invariants(conn: Any) -> None:
+    async with conn.execute(
+        "SELECT m.id, m.status, m.mmr_change, l.seq FROM matches AS m"
+        " LEFT JOIN rating_log AS l ON l.match_id = m.id"
+    ) as cursor:
+        for row in await cursor.fetchall():
+            finished = row["status"] == "finished"
+            assert (row["seq"] is not None) == finished, dict(row)
+            assert (row["mmr_change"] is not None) == finished, dict(row)
+    entries, _ = await RatingRepository().log_from(conn, 0)
+    rating = INVARIANT_CONFIG.rating
+    fresh = replay_log(entries, rating.start, rating.k_factor, rating.divisor)
+    stored = {r.key: r.mmr for r in await RatingRepository().all(conn)}
+    replayed = {key: fresh.ratings.get(key, rating.start) for key in stored}
+    assert stored == replayed, "stored ratings differ from a replay of the rating log"
 
 
 async def forged_component(
