@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 import nextcord
 
 from localdiscord import FakeDiscord, FakeUser
+from tests.support.zygote import ForkedBot, forking, zygote
 
 if TYPE_CHECKING:
     from cogs.bot import LadderBot
@@ -73,23 +74,29 @@ class BotProcess:
     ``database_url``: run on PostgreSQL (DATABASE_URL) instead of the SQLite file: a URL, or an
     async function that makes a fresh database and returns its URL, called at the first start.
     ``state.db_rows`` reads whichever the bot uses.
+
+    ``exec_start``: start it as ``python bot.py`` itself; by default it is forked from the
+    tests' zygote, a Python that has imported the bot already (tests/support/zygote.py).
     """
 
     def __init__(self, fake: FakeDiscord, workdir: Path, *,
                  admins: Iterable[FakeUser | int] = (), dm_only: bool = True,
                  command_guild_ids: Iterable[int] = (), env: dict[str, str] | None = None,
                  name: str = "bot",
-                 database_url: str | Callable[[], Awaitable[str]] | None = None) -> None:
+                 database_url: str | Callable[[], Awaitable[str]] | None = None,
+                 exec_start: bool = False) -> None:
         self.fake = fake
         self.workdir = workdir
         self.name = name
         self.database_path = workdir / "ladder.db"
         self.database_url = database_url
+        # `python bot.py` itself, not forked from the tests' zygote (tests.support.zygote)
+        self.exec_start = exec_start
         self.admin_ids = [a.id if isinstance(a, FakeUser) else int(a) for a in admins]
         self.dm_only = dm_only
         self.command_guild_ids = list(command_guild_ids)
         self.extra_env = dict(env or {})
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: asyncio.subprocess.Process | ForkedBot | None = None
         self.log_paths: list[Path] = []
         self.exit_codes: list[int] = []
         self._log_file: IO[bytes] | None = None
@@ -157,10 +164,13 @@ class BotProcess:
         self._stopping = False
         self.fake.fail_waits(None)
         after = self.fake.ready_count
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(BOT_SCRIPT), cwd=REPO_ROOT, env=self.environment(),
-            stdin=asyncio.subprocess.DEVNULL, stdout=self._log_file,
-            stderr=asyncio.subprocess.STDOUT)
+        if forking() and not self.exec_start:  # forked from a Python that has imported bot
+            self.proc = await zygote().spawn([], self.environment(), REPO_ROOT, self._log_file)
+        else:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(BOT_SCRIPT), cwd=REPO_ROOT, env=self.environment(),
+                stdin=asyncio.subprocess.DEVNULL, stdout=self._log_file,
+                stderr=asyncio.subprocess.STDOUT)
         self._watcher = asyncio.create_task(self._watch_exit(self.proc))
         try:
             await self.fake.wait_synced(names=names, after=after, within=within)
@@ -169,7 +179,7 @@ class BotProcess:
             raise RuntimeError(f"the bot did not start: {exc}\n--- bot log {log_path} ---\n"
                                f"{self.log_tail()}") from exc
 
-    async def _watch_exit(self, proc: asyncio.subprocess.Process) -> None:
+    async def _watch_exit(self, proc: asyncio.subprocess.Process | ForkedBot) -> None:
         code = await proc.wait()
         if not self._stopping:
             self.fake.fail_waits(f"the bot exited unexpectedly with code {code}; see its log "

@@ -1,16 +1,31 @@
-"""Smoke tests of the real bot program against the fake Discord (skipped until bot.py exists).
+"""Smoke tests of the real bot program against the fake Discord.
 
-The scenarios proper (onboarding, profile, ...) come later; these only show that the bot starts,
-syncs its commands, answers, stops cleanly on SIGTERM and starts again on the same database.
+These only show that the bot starts, syncs its commands, answers, stops cleanly on SIGTERM and
+starts again on the same database. The e2e bots are forked from the tests' zygote (a Python
+that has imported the bot: tests/support/zygote.py); the first test here starts `python bot.py`
+itself, so that path is tested as it runs in production.
 """
 
 from __future__ import annotations
 
 from localdiscord import FakeDiscord
 
-from .harness import BotProcess
+from .harness import BotFactory, BotProcess
 
 FIRST_VERSION_COMMANDS = {"termsofservice", "setup", "setcountry", "profile", "help"}
+
+
+async def test_python_bot_py_starts_syncs_answers_and_stops(fake_discord: FakeDiscord,
+                                                            bot_process: BotFactory) -> None:
+    bot = bot_process(exec_start=True)  # `python bot.py`, not forked
+    await bot.start()
+    assert fake_discord.command_names() >= FIRST_VERSION_COMMANDS
+    alice = fake_discord.user("alice")
+    reply = await (await fake_discord.slash(alice, "help")).reply()
+    assert reply.embeds
+    await bot.restart()
+    assert bot.exit_codes == [0]
+    assert (await (await fake_discord.slash(alice, "help")).reply()).embeds
 
 
 async def test_bot_starts_syncs_and_answers_help(fake_discord: FakeDiscord,

@@ -19,6 +19,7 @@ import pytest_asyncio
 from localdiscord import FakeDiscord
 from tests.e2e.conftest import (  # noqa: F401  (fixtures and the report hook, re-exported)
     MODULE_BOTS,
+    backend,  # not parametrized here: SQLite (PostgreSQL ones are named so)
     bot_process,
     fake_discord,
     ladder_bot,
