@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from datetime import UTC, datetime
 from html import unescape
@@ -117,3 +118,19 @@ async def test_a_command_name_is_escaped(admin, host):
     page = await (await admin.get("/dashboard")).text()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+async def test_without_the_usage_report_it_says_so_and_keeps_the_live_figures(host):
+    """On PostgreSQL the usage report (it reads the SQLite file) is not there: no 500, no chart,
+    a sentence saying why, and the live counters as ever."""
+    services = dataclasses.replace(
+        host.services, host=dataclasses.replace(host.services.host, usage_report=False)
+    )
+    async with TestClient(TestServer(create_app(services))) as client:
+        assert (await client.get(await host.login_link())).status == 200
+        response = await client.get("/dashboard", params={"days": "30"})
+        assert response.status == 200
+        page = await response.text()
+    assert 'id="dash-no-report"' in page and "PostgreSQL" in page
+    assert 'id="chart-' not in page and 'id="dash-summary"' not in page
+    assert 'id="live-table"' in page and "Command log: written" in page
