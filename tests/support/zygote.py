@@ -85,8 +85,10 @@ class Zygote:
         self.path = Path(self._folder.name) / "socket"
         self._proc = subprocess.Popen(
             [sys.executable, "-u", "-B", "-m", "tests.support.zygote", str(self.path)],
-            cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )  # fmt: skip
+        # Its stdin stays open while this process lives: at EOF (this process gone, even
+        # killed) the zygote exits, so no fork server outlives its test run.
         assert self._proc.stdout is not None
         ready = self._proc.stdout.readline()  # after its imports
         if ready.strip() != b"ready":
@@ -112,6 +114,8 @@ class Zygote:
         return ForkedBot(int(line.split()[1]), reader, writer)
 
     def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()  # EOF: it exits
         self._proc.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._proc.wait(10)
@@ -207,12 +211,16 @@ def _serve(path: str) -> None:
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, "accept")
     selector.register(wake_r, selectors.EVENT_READ, "signal")
+    selector.register(sys.stdin.fileno(), selectors.EVENT_READ, "parent")
     print("ready", flush=True)
     while True:
         for key, _ in selector.select():
             if key.data == "signal":
                 os.read(wake_r, 4096)
                 _reap(children)
+            elif key.data == "parent":
+                if not os.read(sys.stdin.fileno(), 4096):  # the test process is gone
+                    return
             else:
                 conn, _ = listener.accept()
                 _fork(conn, listener, children, (wake_r, wake_w))
@@ -238,7 +246,7 @@ def _fork(conn: socket.socket, listener: socket.socket, children: dict[int, sock
             sock.close()
         for fd in pipe:
             os.close(fd)
-        _child(request, fds[0])
+        _child(request, fds[0])  # its stdin becomes /dev/null there
     for fd in fds:
         os.close(fd)
     children[pid] = conn
