@@ -10,7 +10,6 @@ import contextlib
 import random
 import signal
 import sqlite3
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from ladder.guards import REFUSALS
 from localdiscord import FakeDiscord
 from localdiscord.protocol import DEFERRED_UPDATE_MESSAGE
+from tests.support.file_watch import FileWatch
 
 from .flows import (
     ask,
@@ -188,26 +188,33 @@ async def _midway(bot: BotProcess, *, wal_from: int, cut_at: int, within: float)
     """Return once the season change is midway: another connection holds the database's write
     lock (its one transaction) and has already written `cut_at` bytes of pages to the WAL
     since `wal_from` (SQLite's 2 MiB page cache spills them before the commit). Returns how
-    much it wrote. The lock is probed with BEGIN IMMEDIATE without waiting; a probe that gets
-    it lets go at once."""
+    much it wrote. Woken by each write to the WAL (inotify); the lock is probed with BEGIN
+    IMMEDIATE without waiting, and a probe that gets it lets go at once."""
     wal = Path(f"{bot.database_path}-wal")
     probe = sqlite3.connect(bot.database_path, timeout=0, isolation_level=None)
     try:
-        deadline = time.monotonic() + within
-        while True:
-            assert time.monotonic() < deadline, "the season change was never seen midway"
-            try:
-                probe.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                assert "locked" in str(exc), exc
-                written = wal.stat().st_size - wal_from  # noqa: ASYNC240 (one stat)
-                if written > cut_at:
-                    return written
-            else:
-                probe.execute("ROLLBACK")
-            await asyncio.sleep(0.005)
+        with FileWatch(wal) as watch:
+            async with asyncio.timeout(within):
+                while True:
+                    written = wal.stat().st_size - wal_from  # noqa: ASYNC240 (one stat)
+                    if written > cut_at and _write_locked(probe):
+                        return written
+                    await watch.written()
+    except TimeoutError:
+        raise AssertionError("the season change was never seen midway") from None
     finally:
         probe.close()
+
+
+def _write_locked(probe: sqlite3.Connection) -> bool:
+    """Whether another connection holds the write lock (BEGIN IMMEDIATE fails at once)."""
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        assert "locked" in str(exc), exc
+        return True
+    probe.execute("ROLLBACK")
+    return False
 
 
 @pytest.mark.parametrize("cut_at", CUT_AT)
