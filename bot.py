@@ -220,7 +220,7 @@ def build_website(settings: Settings, bot: LadderBot) -> WebServer:
         command_log=bot.command_log,
         player_cache=bot.players.cache,
         started_at=bot.started_at,
-        usage_report=not isinstance(bot.db, PostgresDatabase),
+        sqlite_file=not isinstance(bot.db, PostgresDatabase),
     )
     services = WebServices(
         public=public, base_url=settings.web_base_url, host=host, seasons=bot.seasons

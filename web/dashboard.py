@@ -93,7 +93,7 @@ async def dashboard(request: web.Request) -> web.Response:
     days = parse_days(request.query.get("days"))
     now = datetime.now(UTC)
     numbers = None
-    if host.usage_report:
+    if host.sqlite_file:
         async with request.app[REPORTS]:
             numbers = await asyncio.to_thread(read_numbers, host.database_path, days, now)
     live = live_counters(host.command_log, host.player_cache, host.database_path)
@@ -102,7 +102,7 @@ async def dashboard(request: web.Request) -> web.Response:
         "day_choices": DAY_CHOICES,
         "report": numbers.report if numbers is not None else None,
         "charts": build_charts(numbers) if numbers is not None else [],
-        "live": live_rows(live),
+        "live": live_rows(live, file_sizes=host.sqlite_file),
         "uptime": format_duration((now - host.started_at).total_seconds())
         if host.started_at
         else None,
@@ -167,8 +167,8 @@ def _funnel_text(report: stats.StatsReport, users: float) -> str:
     return _share(users, first, 0) if first else format_number(round(users))
 
 
-def live_rows(live: LiveCounters) -> list[tuple[str, str]]:
-    """The live counters as (name, value) rows."""
+def live_rows(live: LiveCounters, *, file_sizes: bool = True) -> list[tuple[str, str]]:
+    """The live counters as (name, value) rows; the database file's sizes if `file_sizes`."""
     log_stats, cache = live.command_log, live.player_cache
     last_batch = (
         "—"
@@ -182,7 +182,7 @@ def live_rows(live: LiveCounters) -> list[tuple[str, str]]:
         hits=n(cache.hits),
         lookups=n(cache.hits + cache.misses),
     )
-    return [
+    rows = [
         (_("Command log: enqueued"), n(log_stats.enqueued)),
         (_("Command log: written"), n(log_stats.written)),
         (_("Command log: queued now"), n(log_stats.queue_depth)),
@@ -196,6 +196,10 @@ def live_rows(live: LiveCounters) -> list[tuple[str, str]]:
         (_("Player cache: hits"), hits),
         (_("Player cache: players cached"), n(cache.size)),
         (_("Player cache: invalidations"), n(cache.invalidations)),
-        (_("Database file"), format_bytes(live.database_bytes)),
-        (_("Write-ahead log"), format_bytes(live.wal_bytes)),
     ]
+    if file_sizes:
+        rows += [
+            (_("Database file"), format_bytes(live.database_bytes)),
+            (_("Write-ahead log"), format_bytes(live.wal_bytes)),
+        ]
+    return rows

@@ -46,8 +46,9 @@ class HostServices:
     command_log: HasCommandLogStats
     player_cache: HasCacheStats
     started_at: datetime | None = None
-    # The usage report (`python bot.py stats`) reads the SQLite file: not on PostgreSQL yet.
-    usage_report: bool = True
+    # The database is an SQLite file (False on PostgreSQL): the usage report (`python bot.py
+    # stats`) reads it and the live figures give its size; neither is there on PostgreSQL.
+    sqlite_file: bool = True
 
 
 HOST = web.AppKey("host", HostServices)

@@ -120,11 +120,11 @@ async def test_a_command_name_is_escaped(admin, host):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-async def test_without_the_usage_report_it_says_so_and_keeps_the_live_figures(host):
+async def test_on_postgresql_it_says_why_there_is_no_report_and_keeps_the_live_figures(host):
     """On PostgreSQL the usage report (it reads the SQLite file) is not there: no 500, no chart,
     a sentence saying why, and the live counters as ever."""
     services = dataclasses.replace(
-        host.services, host=dataclasses.replace(host.services.host, usage_report=False)
+        host.services, host=dataclasses.replace(host.services.host, sqlite_file=False)
     )
     async with TestClient(TestServer(create_app(services))) as client:
         assert (await client.get(await host.login_link())).status == 200
@@ -134,3 +134,4 @@ async def test_without_the_usage_report_it_says_so_and_keeps_the_live_figures(ho
     assert 'id="dash-no-report"' in page and "PostgreSQL" in page
     assert 'id="chart-' not in page and 'id="dash-summary"' not in page
     assert 'id="live-table"' in page and "Command log: written" in page
+    assert "Database file" not in page  # no file to measure

@@ -3,11 +3,14 @@ one-time link, followed from another site the way a click in Discord arrives."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from aiohttp import web
+
+from web.app import create_app
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -98,3 +101,35 @@ async def test_logging_out(served, tab):
     await page.wait_for_url(served.url + "/login")
     await page.goto(served.url + "/dashboard")
     assert page.url == served.url + "/login"
+
+
+async def test_on_postgresql_the_dashboard_says_so_wide_and_narrow(served, tab):
+    """As on PostgreSQL (the report reads the SQLite file): a sentence instead of the charts,
+    the live figures, readable on a desktop and on a phone."""
+    host = dataclasses.replace(served.host.services.host, sqlite_file=False)
+    runner = web.AppRunner(
+        create_app(dataclasses.replace(served.host.services, host=host)), access_log=None
+    )
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        page = tab.page
+        await page.goto(url + await served.host.login_link())
+        await page.goto(url + "/dashboard")
+        assert "PostgreSQL" in await page.text_content("#dash-no-report")
+        assert await page.locator("svg.dash-chart").count() == 0
+        assert "Command log: written" in await page.text_content("#live-table")
+        await tab.shot("no-report-wide")
+        await page.set_viewport_size({"width": 390, "height": 844})
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{overflow} px wider than a phone"
+        hidden = await page.evaluate(
+            "(t => t.scrollWidth - t.clientWidth)(document.getElementById('live-table'))"
+        )
+        assert hidden <= 0, f"the live figures need {hidden} px of sideways scrolling"
+        await tab.shot("no-report-phone")
+    finally:
+        await runner.cleanup()
