@@ -152,10 +152,10 @@ def stacked_days(days: Sequence[str], series: Mapping[str, Sequence[int]], key: 
             height = plot_height * count / top_value
             base -= height
             # Translators: a bar's tooltip on the dashboard: a day, a command and its calls.
-            title = n_("{day}: {command} {count} call", "{day}: {command} {count} calls",
-                       count, day=day, command=name)  # fmt: skip
+            tooltip = n_("{day}: {command} {count} call", "{day}: {command} {count} calls",
+                         count, day=day, command=name)  # fmt: skip
             bars.append(
-                Bar(x, base, bar_width, height, fills[name], name, day, count, title)
+                Bar(x, base, bar_width, height, fills[name], name, day, count, tooltip)
             )  # fmt: skip
         if index % label_every == 0:
             labels.append(Label(x + bar_width / 2, plot_top + plot_height + 16, day[5:], "middle",
@@ -204,12 +204,13 @@ def horizontal(
             width = max(1.0, plot_width * value / top_value)
             text = value_text(name, value)
             # Translators: a bar's tooltip on the dashboard: what it measures, then its value.
-            title = (_("{category}: {series} {value}", category=category, series=name, value=text)
-                     if len(series) > 1 else _("{category}: {value}", category=category,
-                                               value=text))  # fmt: skip
+            tooltip = (_("{category}: {series} {value}", category=category, series=name,
+                         value=text)
+                       if len(series) > 1 else _("{category}: {value}", category=category,
+                                                 value=text))  # fmt: skip
             bars.append(
                 Bar(plot_left, y + 1, width, BAR_HEIGHT - 2, fills[name], name, category, value,
-                    title)
+                    tooltip)
             )  # fmt: skip
             shown = f"{name} {text}" if len(series) > 1 else text
             labels.append(Label(plot_left + width + 6, y + BAR_HEIGHT - 5, shown, kind="value"))

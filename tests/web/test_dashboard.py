@@ -135,3 +135,15 @@ async def test_on_postgresql_it_says_why_there_is_no_report_and_keeps_the_live_f
     assert 'id="chart-' not in page and 'id="dash-summary"' not in page
     assert 'id="live-table"' in page and "Command log: written" in page
     assert "Database file" not in page  # no file to measure
+
+
+async def test_each_chart_is_headed_by_its_own_title(admin):
+    """Not by its last bar's tooltip (a loop variable once shadowed the chart's title)."""
+    page = await (await admin.get("/dashboard")).text()
+    headings = [unescape(h) for h in re.findall(r"<h2>(.*?)</h2>", page)]
+    assert headings[:4] == [
+        "Calls per day, by command (UTC days)",
+        "Duration by command, ms (p50, p95, p99; slowest p95 first)",
+        "Outcomes",
+        "Onboarding funnel: users whose first command was in the period",
+    ]
