@@ -37,7 +37,7 @@ from ladder.records import RatingRow
 from services.players import PlayerService
 from storage.database import Database
 from storage.ratings import RatingRepository, ratings_payload_keys
-from storage.tasks import cancel_and_wait
+from storage.tasks import cancel_and_wait, start_logged
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,9 @@ class ChangesElsewhere:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="changes-elsewhere")
-            self._task.add_done_callback(self._done)
+            self._task = start_logged(
+                self._run(), "changes-elsewhere", log, "Following other processes' changes crashed"
+            )
 
     async def close(self) -> None:
         task, self._task = self._task, None
@@ -119,10 +120,6 @@ class ChangesElsewhere:
     def _poke(self) -> None:
         self.idle.clear()
         self._wake.set()
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Following other processes' changes crashed", exc_info=task.exception())
 
     def _has_work(self) -> bool:
         return bool(

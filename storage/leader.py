@@ -34,7 +34,7 @@ from typing import Any, Final
 import aiosqlite
 import asyncpg
 
-from storage.tasks import cancel_and_wait
+from storage.tasks import cancel_and_wait, start_logged
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +121,9 @@ class Leadership:
     async def start(self) -> None:
         """Start taking part; returns at once (the first try happens in the background)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="leader-election")
-            self._task.add_done_callback(self._done)
+            self._task = start_logged(
+                self._run(), "leader-election", log, "The leader election crashed"
+            )
 
     async def close(self) -> None:
         """Stop the once-only work if leading, then release the lock (close its connection)."""
@@ -158,10 +159,6 @@ class Leadership:
     def lock_connection_pid(self) -> int | None:
         """The server process of the lock's connection (for tests that cut it)."""
         return self._conn.get_server_pid() if self._conn is not None else None
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("The leader election crashed", exc_info=task.exception())
 
     async def _run(self) -> None:
         while True:

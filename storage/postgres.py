@@ -54,7 +54,7 @@ from storage.database import (
     _busy,
     migrations,
 )
-from storage.tasks import cancel_and_wait
+from storage.tasks import cancel_and_wait, start_logged
 
 log = logging.getLogger(__name__)
 
@@ -592,8 +592,9 @@ class Listener:
     async def start(self, within: float = 10.0) -> None:
         """Start listening; wait (at most `within` seconds) until the first LISTEN is in force."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"listen-{self._name}")
-            self._task.add_done_callback(self._done)
+            self._task = start_logged(
+                self._run(), f"listen-{self._name}", log, f"Listening on {self._name} crashed"
+            )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listening.wait(), within)
         if not self.listening.is_set():
@@ -607,10 +608,6 @@ class Listener:
     def connection_pid(self) -> int | None:
         """The server process of the listening connection (for tests that cut it)."""
         return self._conn.get_server_pid() if self._conn is not None else None
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Listening on %s crashed", self._name, exc_info=task.exception())
 
     async def _run(self) -> None:
         while True:
