@@ -116,7 +116,7 @@ async def test_on_postgresql_the_dashboard_says_so_wide_and_narrow(served, tab):
     try:
         page = tab.page
         await page.goto(url + await served.host.login_link())
-        await page.goto(url + "/dashboard")
+        await page.wait_for_url(url + "/dashboard")  # the link's own refresh goes on there
         assert "PostgreSQL" in await page.text_content("#dash-no-report")
         assert await page.locator("svg.dash-chart").count() == 0
         assert "Command log: written" in await page.text_content("#live-table")
