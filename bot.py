@@ -30,6 +30,7 @@ import nextcord
 from app import backup as backup_cli
 from app import pg_migrate, ratings_cli
 from app import stats as stats_cli
+from app.event_loop import loop_factory, loop_name
 from app.gc_tuning import freeze_startup_heap, log_pass_totals
 from app.logging import configure_logging
 from app.running import AlreadyRunningError, RunningLock
@@ -298,6 +299,7 @@ async def serve(
 async def _serve(
     settings: Settings, ladder: LadderConfig, terms: str, stop: asyncio.Event | None
 ) -> int:
+    log.info("Event loop: %s", loop_name())
     if settings.api_base:
         # Every REST URL nextcord builds starts here; the gateway URL comes from GET /gateway.
         nextcord.http.Route.BASE = settings.api_base
@@ -438,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.args, settings.database_url or settings.database_path, ladder
             )
         if args.command == "run":
-            return asyncio.run(serve(settings, ladder))
+            return asyncio.run(serve(settings, ladder), loop_factory=loop_factory())
     except (SettingsError, ConfigError, StartupError, SchemaTooNewError) as exc:
         print(f"ladderbot: {exc}", file=sys.stderr)
         return 2

@@ -17,6 +17,9 @@ getting busier or quieter weighs on all of them alike. Variants:
   matches; bench/gen_ladder_db.py) in which ``--users`` of them, all onboarded, send the load.
 * ``NAME=REV``: the same, with ``bot.py`` and everything it imports from ``git archive REV``
   (a before/after figure on one machine in one run); its database is made by its own code.
+  ``NAME=.`` is this working tree again, under another name: with ``--env NAME:KEY=VALUE``
+  (e.g. ``LADDERBOT_EVENT_LOOP=asyncio``) or ``--hide NAME:MODULE`` (the bot runs as if
+  MODULE, e.g. ``orjson``, were not installed) it compares one switch side by side.
 * ``echo``: the floor: a nextcord bot with one command that answers at once, under the same
   load (every command is ``/echo``), same client library, same fake, same generator.
 
@@ -125,6 +128,8 @@ class Variant:
     commands: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     weights: list[int] = field(default_factory=list)
     bystander_data: dict[str, Any] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # --env: added to the bot's environment
+    hidden: list[str] = field(default_factory=list)  # --hide: modules its imports cannot find
 
     @property
     def echo(self) -> bool:
@@ -215,6 +220,14 @@ async def start_variant(variant: Variant, folder: Path, args: argparse.Namespace
         "PYTHONUNBUFFERED": "1",
         "WEB_ENABLED": "false",  # the website: not measured here, and one port for all
     }
+    env.update(variant.env)
+    if variant.hidden:  # a module on the path first that refuses to import: "not installed"
+        shadow = workdir / "hidden"
+        shadow.mkdir()
+        for module in variant.hidden:
+            refusal = f"raise ModuleNotFoundError('{module} hidden by bench_load --hide')\n"
+            (shadow / f"{module}.py").write_text(refusal, encoding="utf-8")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shadow), env.get("PYTHONPATH")]))
     quiet = None if variant.echo or args.cooldowns else data_without_cooldowns(cwd, workdir)
     if quiet is not None:
         env["DATA_DIR"] = str(quiet)
@@ -483,7 +496,12 @@ def knee(levels: list[Level]) -> tuple[int | None, str]:
 # --- main ----------------------------------------------------------------------------------
 
 
-async def run(args: argparse.Namespace, specs: list[tuple[str, str | None]]) -> list[str]:
+async def run(
+    args: argparse.Namespace,
+    specs: list[tuple[str, str | None]],
+    envs: dict[str, dict[str, str]],
+    hidden: dict[str, list[str]],
+) -> list[str]:
     rng = random.Random(args.seed)
     out: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ladderbot-load-") as tmp:
@@ -492,11 +510,12 @@ async def run(args: argparse.Namespace, specs: list[tuple[str, str | None]]) -> 
         for name, rev in specs:
             if name == "echo":
                 root = None
-            elif rev is None:
+            elif rev is None or rev == ".":
                 root = REPO_ROOT
             else:
                 root = await asyncio.to_thread(export, rev, folder / f"code-{name}")
-            variants.append(Variant(name, root))
+            variants.append(Variant(name, root, env=envs.get(name, {}),
+                                    hidden=hidden.get(name, [])))  # fmt: skip
         try:
             for variant in variants:
                 await start_variant(variant, folder, args)
@@ -603,7 +622,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants",
         default="echo,bot",
-        help="comma-separated: echo, bot (this tree), NAME=REV (git archive)",
+        help="comma-separated: echo, bot (this tree), NAME=REV (git archive), NAME=. (this "
+        "tree under another name)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE",
+        help="an environment variable for variant NAME's bot (repeatable)",
+    )
+    parser.add_argument(
+        "--hide",
+        action="append",
+        default=[],
+        metavar="NAME:MODULE",
+        help="variant NAME's bot runs as if MODULE were not installed",
     )
     parser.add_argument("--players", type=int, default=10_000)
     parser.add_argument("--matches", type=int, default=50_000)
@@ -630,6 +664,20 @@ def main(argv: list[str] | None = None) -> int:
         specs.append((name, rev or None))
     if args.soak and len(specs) != 1:
         parser.error("--soak takes one variant")
+    names = {name for name, _ in specs}
+    envs: dict[str, dict[str, str]] = {}
+    hidden: dict[str, list[str]] = {}
+    for option, given in (("--env", args.env), ("--hide", args.hide)):
+        for item in given:
+            name, colon, what = item.partition(":")
+            if not colon or name not in names or (option == "--env" and "=" not in what):
+                form = "KEY=VALUE" if option == "--env" else "MODULE"
+                parser.error(f"{option} {item!r}: expected NAME:{form}, NAME one of the variants")
+            if option == "--env":
+                key, _, value = what.partition("=")
+                envs.setdefault(name, {})[key] = value
+            else:
+                hidden.setdefault(name, []).append(what)
     head = [
         f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} python bench/bench_load.py "
         + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -641,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
     # The fake logs each broken rule; late answers are counted in the table instead.
     logging.getLogger("localdiscord").setLevel(logging.ERROR)
     logging.getLogger("e2e").setLevel(logging.ERROR)
-    lines = asyncio.run(run(args, specs))
+    lines = asyncio.run(run(args, specs, envs, hidden))
     lines.append(f"* loadavg at the end: {loadavg()}")
     text = "\n".join(head + lines) + "\n"
     print("\n".join(lines))

@@ -26,6 +26,16 @@ async def test_python_bot_py_starts_syncs_answers_and_stops(fake_discord: FakeDi
     await bot.restart()
     assert bot.exit_codes == [0]
     assert (await (await fake_discord.slash(alice, "help")).reply()).embeds
+    assert "Event loop: uvloop" in bot.log_text(0)  # installed by the set-up: the fast loop
+
+
+async def test_the_standard_event_loop_when_asked(fake_discord: FakeDiscord,
+                                                  bot_process: BotFactory) -> None:
+    bot = bot_process(env={"LADDERBOT_EVENT_LOOP": "asyncio"})
+    await bot.start()
+    alice = fake_discord.user("alice")
+    assert (await (await fake_discord.slash(alice, "help")).reply()).embeds
+    assert "Event loop: asyncio" in bot.log_text()
 
 
 async def test_bot_starts_syncs_and_answers_help(fake_discord: FakeDiscord,
