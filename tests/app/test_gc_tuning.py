@@ -32,6 +32,7 @@ gone = weakref.ref(later)
 del later
 gc.collect()
 print(json.dumps({
+    "thresholds": gc.get_threshold(),
     "frozen": frozen,
     "newly_frozen": gc.get_freeze_count() - already,
     "startup_tracked": any(id(o) in tracked for o in startup),
@@ -40,10 +41,12 @@ print(json.dumps({
 """
 
 
-def run(env_value: str | None) -> tuple[dict, str]:
-    env = {k: v for k, v in os.environ.items() if k != "LADDERBOT_GC_FREEZE"}
+def run(env_value: str | None, thresholds: str | None = None) -> tuple[dict, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LADDERBOT_GC_")}
     if env_value is not None:
         env["LADDERBOT_GC_FREEZE"] = env_value
+    if thresholds is not None:
+        env["LADDERBOT_GC_THRESHOLDS"] = thresholds
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT],
         cwd=ROOT,
@@ -62,6 +65,16 @@ def test_startup_objects_are_frozen_and_later_garbage_is_still_collected() -> No
     assert not result["startup_tracked"]  # out of every generation the collector walks
     assert result["later_cycle_freed"]
     assert f"Froze {result['frozen']} start-up objects" in log
+    assert result["thresholds"] == [10_000, 10, 10]  # the young generation: see YOUNG_THRESHOLD
+
+
+def test_the_thresholds_can_be_given_and_a_bad_value_keeps_ours() -> None:
+    result, log = run(None, "700,10,10")
+    assert result["thresholds"] == [700, 10, 10]  # Python's own, to compare
+    assert result["later_cycle_freed"]
+    result, log = run(None, "700,ten")
+    assert result["thresholds"] == [10_000, 10, 10]
+    assert "LADDERBOT_GC_THRESHOLDS='700,ten' is not three whole numbers" in log
 
 
 def test_the_switch_turns_it_off() -> None:
