@@ -24,6 +24,7 @@ from cogs.admin_ui import dispute_notice_embed
 from cogs.client import interaction_data, user_of
 from cogs.components import custom_id, frozen_modal
 from cogs.match_ui import match_buttons, match_embed
+from cogs.rate_limits import through_429s
 from cogs.responses import INFO_COLOUR
 from i18n import LOCALES, N_, SOURCE, _, speaking
 from ladder.errors import ValidationError
@@ -282,8 +283,12 @@ class Notifier:
             match = await matches.get_match(match_id)
             payload = await self.render(match, uid)
             try:
-                channel = await self.bot.create_dm(nextcord.Object(id=uid))
-                message = await channel.send(**payload)
+                channel = await through_429s(
+                    lambda: self.bot.create_dm(nextcord.Object(id=uid)), f"DM to {uid}"
+                )
+                message = await through_429s(
+                    lambda: channel.send(**payload), f"match #{match_id} DM to {uid}"
+                )
             except nextcord.HTTPException as exc:
                 log.warning("Could not DM player %s about match #%s: %s", uid, match_id, exc)
                 return
@@ -327,8 +332,13 @@ class Notifier:
             embed = nextcord.Embed(description=_(text), colour=INFO_COLOUR)
         async with self._slots:
             try:
-                channel = await self.bot.create_dm(nextcord.Object(id=uid))
-                await channel.get_partial_message(message_id).edit(embed=embed, view=None)
+                channel = await through_429s(
+                    lambda: self.bot.create_dm(nextcord.Object(id=uid)), f"DM to {uid}"
+                )
+                message = channel.get_partial_message(message_id)
+                await through_429s(
+                    lambda: message.edit(embed=embed, view=None), f"queue message of {uid}"
+                )
             except nextcord.HTTPException as exc:
                 log.warning("Could not update the queue message of %s: %s", uid, exc)
 
@@ -405,8 +415,13 @@ class Notifier:
             try:
                 # A DMChannel (cached after the first call): nextcord 3.2.0 cannot build a
                 # PartialMessage from a PartialMessageable.
-                channel = await self.bot.create_dm(nextcord.Object(id=uid))
-                await channel.get_partial_message(message_id).edit(**payload)
+                channel = await through_429s(
+                    lambda: self.bot.create_dm(nextcord.Object(id=uid)), f"DM to {uid}"
+                )
+                message = channel.get_partial_message(message_id)
+                await through_429s(
+                    lambda: message.edit(**payload), f"match #{match_id} message of {uid}"
+                )
             except nextcord.HTTPException as exc:
                 log.warning("Could not update match #%s for %s: %s", match_id, uid, exc)
                 return

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Protocol
 
 import nextcord
 
+from cogs.rate_limits import retry_after
 from i18n import speaking
 from ladder.errors import StorageBusyError
 from services.notifications import Due
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 # Writes a notification's text in the current language (the sender sets the recipient's).
 type Render = Callable[[], str]
 
-DEFAULT_RETRY_AFTER = 1.0
 FINISH_ATTEMPTS = 5  # tries to record an outcome while the database is busy
 
 
@@ -55,22 +54,6 @@ class Outcomes(Protocol):
 class Outgoing:
     due: Due
     text: str | Render  # a Render is called in the recipient's language when sent
-
-
-def retry_after(error: nextcord.HTTPException) -> float:
-    """The seconds a 429 asks to wait (its JSON body, else its header), at least a little."""
-    seconds = None
-    text = getattr(error, "text", "")
-    response = getattr(error, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    with contextlib.suppress(TypeError, ValueError):
-        seconds = float(headers.get("Retry-After") or headers.get("retry-after") or "nan")
-    if isinstance(text, str) and "retry_after" in text:
-        with contextlib.suppress(ValueError, TypeError, AttributeError):
-            seconds = float(json.loads(text)["retry_after"])
-    if seconds is None or seconds != seconds or seconds < 0:
-        return DEFAULT_RETRY_AFTER
-    return min(seconds, 60.0)
 
 
 class NotificationSender:

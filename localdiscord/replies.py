@@ -71,6 +71,19 @@ def global_rate_limited(retry_after: float) -> web.Response:
     return response
 
 
+def route_rate_limited(method: str, route: str, retry_after: float) -> web.Response:
+    """Discord's 429 for a request over its route's bucket (not the global limit)."""
+    retry_after = round(max(retry_after, 0.001), 3)
+    response = reply({"message": "You are being rate limited.", "retry_after": retry_after,
+                      "global": False}, status=429)
+    response.headers.update({
+        **ratelimit_headers(method, route), "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+        "X-RateLimit-Reset-After": f"{retry_after:.3f}", "X-RateLimit-Scope": "user",
+        "Retry-After": str(math.ceil(retry_after)), "Via": "1.1 google"})
+    return response
+
+
 def ratelimit_headers(method: str, route: str) -> dict[str, str]:
     """Generous limits, one bucket per route: without them nextcord waits 1 s between calls."""
     bucket = f"{zlib.crc32(f'{method} {route}'.encode()):08x}"

@@ -13,7 +13,8 @@ second (a sliding window) is answered 429 the way Discord answers it (``"global"
 ``retry_after``, ``X-RateLimit-Global``, ``Retry-After``) and is not served; nextcord waits and
 sends it again. Interaction callbacks and webhooks are exempt, as on Discord. It is a rule the bot
 cannot break, only be slowed by, so it records no violation: the 429s are in ``requests`` with
-status 429.
+status 429. ``throttled[path] = n`` answers the next ``n`` requests to that path 429 for its
+bucket (a short ``retry_after``), whatever the rate: a burst longer than a client's retries.
 
 nextcord compares the commands it reads back with its own, field by field, and registers them
 again on any difference; so commands are stored exactly as sent, plus their ids.
@@ -24,7 +25,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -45,10 +46,13 @@ from .replies import (
     read_body,
     refuse,
     reply,
+    route_rate_limited,
 )
 from .world import World
 
 log = logging.getLogger(__name__)
+
+THROTTLE_RETRY_AFTER = 0.05  # seconds, in the 429s of `throttled`
 
 
 class Rest(World):
@@ -60,6 +64,9 @@ class Rest(World):
         self._global_window: deque[float] = deque()  # when the requests of the last second came
         # Channel messages whose edits the server refuses (403), to lose an edit on purpose.
         self.refused_edits: set[int] = set()
+        # Requests to answer 429 (their bucket's) before serving, per path, e.g.
+        # "/channels/123/messages": a burst longer than a client's own retries.
+        self.throttled: Counter[str] = Counter()
         self.unknown_routes: list[str] = []
 
     # ---- plumbing --------------------------------------------------------------------------
@@ -87,10 +94,14 @@ class Rest(World):
             response = refuse(401, 0, "401: Unauthorized")
         elif (retry_after := self._over_global_limit(route)) is not None:
             response = global_rate_limited(retry_after)
+        elif self.throttled[path := request.path.removeprefix(f"/api/v{API_VERSION}")] > 0:
+            self.throttled[path] -= 1
+            short = route.removeprefix(f"/api/v{API_VERSION}")
+            response = route_rate_limited(request.method, short, THROTTLE_RETRY_AFTER)
         else:
             response = await handler(request)
         short_route = route.removeprefix(f"/api/v{API_VERSION}")
-        if retry_after is None:  # a global 429 carries no route bucket, as on Discord
+        if retry_after is None and response.status != 429:  # a 429 has its own headers
             response.headers.update(ratelimit_headers(request.method, short_route))
         is_command_route = "/commands" in short_route
         self.requests.append(RecordedRequest(

@@ -46,6 +46,8 @@ SQLITE_ONLY: frozenset[str] = frozenset({
     "test_seasons.py::test_a_season_change_killed_midway_is_all_or_nothing",
     # About the web port: it starts bot.py itself, with no database made for it.
     "test_website.py::test_a_port_in_use_stops_start_up_with_one_line",
+    # Discord's 429s and the bot's retries: nothing of the database in it, and seconds of waits.
+    "test_wave_dms.py::test_a_match_dm_and_a_queue_edit_outlast_more_429s_than_nextcord_retries",
 })
 
 

@@ -22,7 +22,7 @@ import pytest
 from localdiscord import FakeDiscord, FakeUser
 from storage.database import Database, format_time, parse_time
 
-from .flows import ladder_data_dir
+from .flows import join_queue, ladder_data_dir, ladder_with, match_dm, wait_text
 from .harness import BotProcess
 from .state import assert_no_unexpected_errors, db_rows
 
@@ -33,6 +33,8 @@ RATE = 10  # the fake's global limit, requests a second: the wave's calls take s
 TOLERANCE = 3.0
 SLOW_WAVE = TOLERANCE + 1.0  # the last DM comes later than this after the wave
 DM_ROUTE = "/channels/{channel_id}/messages"
+EDIT_ROUTE = "/channels/{channel_id}/messages/{message_id}"
+NEXTCORD_TRIES = 5  # a request answered 429 this many times is given up by nextcord
 WAIT = 60.0
 
 
@@ -162,3 +164,26 @@ async def test_a_wave_longer_than_the_window_cancels_nobody_early(
     window = 5.0
     bot, sent = await run_wave(fake_discord, bot_process, tmp_path, window)
     check_wave(fake_discord, bot, sent, window)
+
+
+async def test_a_match_dm_and_a_queue_edit_outlast_more_429s_than_nextcord_retries(
+    fake_discord: FakeDiscord, bot_process: Callable[..., BotProcess], tmp_path: Path
+) -> None:
+    """nextcord tries a rate-limited request five times, then raises. A burst longer than that
+    once cost a player their match DM (found under load in the wave test above): the bot now
+    waits the 429's retry_after and sends again, so the DM and the queue-message edit land."""
+    fake = fake_discord
+    bot, (alice, bob) = await ladder_with(bot_process, tmp_path, "Alice", "Bob")
+    alice_queued = await join_queue(fake, alice, ("bw_terran",))
+    alice_edit = f"/channels/{fake.dm_channel(alice).id}/messages/{alice_queued.id}"
+    bob_dm = f"/channels/{fake.dm_channel(bob).id}/messages"
+    fake.throttled[alice_edit] = fake.throttled[bob_dm] = NEXTCORD_TRIES + 1
+    await join_queue(fake, bob, ("bw_zerg",))  # the next wave matches them
+    await match_dm(fake, bob, 1, within=WAIT)
+    await match_dm(fake, alice, 1)
+    await wait_text(fake, alice_queued, "A match was found", within=WAIT)
+    assert fake.throttled[alice_edit] == fake.throttled[bob_dm] == 0  # every 429 was met
+    log = bot.log_text()
+    assert log.count("still rate limited") == 2
+    assert "Could not DM player" not in log and "Could not update" not in log, log[-3000:]
+    assert_no_unexpected_errors(bot)
