@@ -195,7 +195,9 @@ async def test_a_dispute_ruled_by_replay_in_one_click(
     assert "no open dispute" in again.text, again.text
     (action,) = db_rows(bot, "SELECT reason FROM admin_actions WHERE action = 'resolve_match'")
     assert action["reason"] == "ruled by replay #1"
-    # A player who forges the button's custom_id is refused by the router's admin guard.
+    # A player who forges the button's custom_id is refused by the router's admin guard (once
+    # the ruling's own edit of his match message has landed: the refusal must change nothing).
+    await wait_text(fake_discord, dm_j, "Match finished", "your MMR")
     refused = await refused_click(fake_discord, jiaann, dm_j, custom_id="replay:rule:1")
     assert "admin" in refused.text.lower(), refused.text
     assert_no_unexpected_errors(bot)
