@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ CHOICES = ("uvloop", "asyncio")
 
 
 def loop_factory(
-    environ: dict[str, str] | os._Environ[str] = os.environ,
+    environ: Mapping[str, str] = os.environ,
 ) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """The factory for `asyncio.run(..., loop_factory=...)`: uvloop's, or None (the standard
     loop) when uvloop is not installed or the switch asks for asyncio."""

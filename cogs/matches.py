@@ -257,6 +257,12 @@ class Notifier:
             task.add_done_callback(lambda _: self._sending.pop(match.id, None))
         await asyncio.shield(task)
 
+    async def _dm_channel(self, uid: int) -> nextcord.DMChannel:
+        """`uid`'s DM channel (nextcord caches it after the first call), through 429s."""
+        return await through_429s(
+            lambda: self.bot.create_dm(nextcord.Object(id=uid)), f"DM to {uid}"
+        )
+
     async def _send_match(self, match_id: int) -> None:
         matches = self.bot.matches
         self._unsent.add(match_id)
@@ -283,9 +289,7 @@ class Notifier:
             match = await matches.get_match(match_id)
             payload = await self.render(match, uid)
             try:
-                channel = await through_429s(
-                    lambda: self.bot.create_dm(nextcord.Object(id=uid)), f"DM to {uid}"
-                )
+                channel = await self._dm_channel(uid)
                 message = await through_429s(
                     lambda: channel.send(**payload), f"match #{match_id} DM to {uid}"
                 )
@@ -332,9 +336,7 @@ class Notifier:
             embed = nextcord.Embed(description=_(text), colour=INFO_COLOUR)
         async with self._slots:
             try:
-                channel = await through_429s(
-                    lambda: self.bot.create_dm(nextcord.Object(id=uid)), f"DM to {uid}"
-                )
+                channel = await self._dm_channel(uid)
                 message = channel.get_partial_message(message_id)
                 await through_429s(
                     lambda: message.edit(embed=embed, view=None), f"queue message of {uid}"
@@ -415,9 +417,7 @@ class Notifier:
             try:
                 # A DMChannel (cached after the first call): nextcord 3.2.0 cannot build a
                 # PartialMessage from a PartialMessageable.
-                channel = await through_429s(
-                    lambda: self.bot.create_dm(nextcord.Object(id=uid)), f"DM to {uid}"
-                )
+                channel = await self._dm_channel(uid)
                 message = channel.get_partial_message(message_id)
                 await through_429s(
                     lambda: message.edit(**payload), f"match #{match_id} message of {uid}"
