@@ -37,7 +37,9 @@ NOTE_SHOWN = 150  # characters of one evidence note, escapes included
 LINK_SHOWN = 120  # characters of one evidence link, backticks included
 EVIDENCE_SHOWN = 2  # pieces of evidence shown per player per dispute; the rest are counted
 DISPUTES_PER_PAGE = 5  # at most; fewer when they are long
-REPLAYS_SHOWN = 3  # replays listed per dispute (the newest uploads are the likeliest; see /replay)
+# Replays listed per dispute: the verified ones first (they can rule), newest first; the rest are
+# counted ("+N more"). A player can upload many replays that fail verification: each is a row.
+REPLAYS_SHOWN = 3
 RULE_BUTTONS = 15  # "Rule by replay" buttons per page: three rows under the page buttons
 
 PAGE_ROUTE = "disputes"  # the ComponentRouter prefix of the page buttons
@@ -145,8 +147,17 @@ def describe_dispute(
         head = _(
             "__**Match #{match}**__ — reports {report1} / {report2}, opened {opened}", **values
         )
-    shown = ["· " + _replay_line(r, names) for r in replays[:REPLAYS_SHOWN]]
+    listed = listed_replays(replays)
+    shown = ["· " + _replay_line(r, names) for r in listed]
+    if hidden := len(replays) - len(listed):
+        # Translators: more pieces of evidence, not shown.
+        shown.append("· " + n_("+{count} more", "+{count} more", hidden))
     return "\n".join([head, *evidence_lines(dispute, names), *shown])
+
+
+def listed_replays(replays: Sequence[ReplayRecord]) -> list[ReplayRecord]:
+    """The replays a dispute lists: verified ones first, newest first, at most REPLAYS_SHOWN."""
+    return sorted(replays, key=lambda r: (not r.verified, -r.id))[:REPLAYS_SHOWN]
 
 
 def _replay_line(replay: ReplayRecord, names: Mapping[int, str]) -> str:
@@ -225,7 +236,7 @@ def disputes_page(
     rule = [
         rule_button(r)
         for d in on_page
-        for r in replays.get(d.match_id, ())[:REPLAYS_SHOWN]
+        for r in listed_replays(replays.get(d.match_id, ()))
         if r.verified
     ][:RULE_BUTTONS]
     description = "\n\n".join(pages[page - 1]) or _("No open disputes.")

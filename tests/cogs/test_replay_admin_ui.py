@@ -87,6 +87,17 @@ async def test_each_replay_is_listed_with_what_it_proves() -> None:
     assert "`Ever Dream LE`" in text
 
 
+async def test_many_refused_replays_do_not_hide_the_verified_one() -> None:
+    """A player can upload replay after replay that fails verification: the listing shows the
+    verified one first (with its button), the newest refused ones after it, and counts the rest."""
+    refused = [record(i, 1, Refusal.NAMES) for i in range(11, 16)]  # newer than the verified
+    shown = disputes_page([dispute(1)], NAMES, replays={1: [record(10, 1), *refused]})
+    text = shown.embed.description or ""
+    assert "replay #10" in text and "replay #15" in text and "replay #14" in text
+    assert "replay #13" not in text and "+3 more" in text
+    assert buttons(shown.view) == [("replay:rule:10", "Rule by replay #10 (match #1)")]
+
+
 async def test_a_verified_replay_gets_a_rule_button_and_a_refused_one_does_not() -> None:
     shown = disputes_page(
         [dispute(1)], NAMES, replays={1: [record(7, 1), record(8, 1, Refusal.MAP)]}
