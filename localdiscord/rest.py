@@ -82,7 +82,8 @@ class Rest(World):
             return await handler(request)
         body, files = await read_body(request)
         request[BODY], request[FILES] = body, files
-        retry_after: float | None = None
+        prefix = f"/api/v{API_VERSION}"
+        short_route, path = route.removeprefix(prefix), request.path.removeprefix(prefix)
         if match.http_exception is not None:
             self.unknown_routes.append(f"{request.method} {request.path}")
             log.warning("local Discord: unknown route %s %s", request.method, request.path)
@@ -94,19 +95,17 @@ class Rest(World):
             response = refuse(401, 0, "401: Unauthorized")
         elif (retry_after := self._over_global_limit(route)) is not None:
             response = global_rate_limited(retry_after)
-        elif self.throttled[path := request.path.removeprefix(f"/api/v{API_VERSION}")] > 0:
+        elif self.throttled[path] > 0:
             self.throttled[path] -= 1
-            short = route.removeprefix(f"/api/v{API_VERSION}")
-            response = route_rate_limited(request.method, short, THROTTLE_RETRY_AFTER)
+            response = route_rate_limited(request.method, short_route, THROTTLE_RETRY_AFTER)
         else:
             response = await handler(request)
-        short_route = route.removeprefix(f"/api/v{API_VERSION}")
-        if retry_after is None and response.status != 429:  # a 429 has its own headers
+        if response.status != 429:  # a 429 has its own headers (a global one: no route bucket)
             response.headers.update(ratelimit_headers(request.method, short_route))
         is_command_route = "/commands" in short_route
         self.requests.append(RecordedRequest(
-            request.method, request.path.removeprefix(f"/api/v{API_VERSION}"), short_route,
-            dict(request.query), body, response.status, time.monotonic()))
+            request.method, path, short_route, dict(request.query), body, response.status,
+            time.monotonic()))
         if is_command_route:
             self._last_command_activity = time.monotonic()
         self._notify()
