@@ -259,6 +259,8 @@ async def test_commands_are_answered_during_a_fault_and_every_queued_row_lands(
     async with faulty_stack(fault, tmp_path) as stack:
         # Known players, so that /setcountry and /profile do real work.
         seeded = [await stack.run(user, "accept") for user in users]
+        # Their log rows land before the fault: "nothing written during it" counts from here.
+        await asyncio.wait_for(stack.writer.written_at_least(stack.writer.stats().enqueued), 10)
         before = stack.writer.stats().written
         await fault.apply(stack)
         until = time.monotonic() + FAULT_SECONDS
