@@ -164,7 +164,7 @@ async def build_bot(
         admin_channel_id=settings.admin_channel_id,
         command_guild_ids=settings.command_guild_ids,
         web_base_url=settings.web_base_url,
-        shard_id=settings.shard_id,
+        shard_ids=settings.shard_ids,
         shard_count=settings.shard_count,
     )
     seasons = SeasonService(core, on_season_changed=standings.apply, next_map_pool=file_map_pool)
@@ -224,7 +224,11 @@ def build_website(settings: Settings, bot: LadderBot) -> WebServer:
         sqlite_file=not isinstance(bot.db, PostgresDatabase),
     )
     services = WebServices(
-        public=public, base_url=settings.web_base_url, host=host, seasons=bot.seasons
+        public=public,
+        base_url=settings.web_base_url,
+        host=host,
+        seasons=bot.seasons,
+        defer_to=bot.pipeline.admission.quiet,
     )
     app = create_app(services)
     return WebServer(app, settings.web_host, settings.web_port)

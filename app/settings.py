@@ -42,10 +42,11 @@ class Settings:
     web_port: int = 8080
     web_base_url: str | None = None  # the site's public address, for links from Discord
     queue_channel_id: int | None = None  # the live queue board's channel, if any
-    # SHARD_COUNT / SHARD_ID: this process is Discord gateway shard SHARD_ID of SHARD_COUNT
-    # (several processes on one PostgreSQL; docs/operations.md). None: one process, no shards.
+    # SHARD_COUNT / SHARD_IDS: this process runs Discord gateway shards SHARD_IDS of SHARD_COUNT
+    # (several processes on one PostgreSQL; docs/operations.md). None and (): one process, no
+    # shards. SHARD_ID is the one-shard spelling of SHARD_IDS.
     shard_count: int | None = None
-    shard_id: int | None = None
+    shard_ids: tuple[int, ...] = ()
 
     @property
     def ladder_config_path(self) -> Path:
@@ -104,8 +105,8 @@ def load_settings(
     admin_channel = _ids("ADMIN_CHANNEL_ID", get("ADMIN_CHANNEL_ID"))
     queue_channel = _ids("QUEUE_CHANNEL_ID", get("QUEUE_CHANNEL_ID"))
     database_path, database_url = _database(get("DATABASE_URL"), get("DATABASE_PATH"), data_dir)
-    shard_count, shard_id = _shards(
-        get("SHARD_COUNT"), get("SHARD_ID"), postgres=database_url is not None
+    shard_count, shard_ids = _shards(
+        get("SHARD_COUNT"), get("SHARD_IDS"), get("SHARD_ID"), postgres=database_url is not None
     )
     log_file = Path(get("LOG_FILE")) if get("LOG_FILE") else None
     if log_file is not None:
@@ -132,25 +133,49 @@ def load_settings(
         web_base_url=_base_url("WEB_BASE_URL", get("WEB_BASE_URL")),
         queue_channel_id=queue_channel[0] if queue_channel else None,
         shard_count=shard_count,
-        shard_id=shard_id,
+        shard_ids=shard_ids,
     )
 
 
-def _shards(count: str, shard: str, postgres: bool) -> tuple[int | None, int | None]:
-    """SHARD_COUNT and SHARD_ID: both or neither; 0 <= SHARD_ID < SHARD_COUNT; PostgreSQL only
-    (one SQLite file has one bot process)."""
-    if not count and not shard:
-        return None, None
-    if not (count and shard):
-        raise SettingsError("SHARD_COUNT and SHARD_ID go together: set both or neither")
-    if not (count.isdigit() and shard.isdigit()):
-        raise SettingsError("SHARD_COUNT and SHARD_ID must be whole numbers")
-    total, own = int(count), int(shard)
-    if total < 1 or own >= total:
-        raise SettingsError(f"SHARD_ID must be from 0 to SHARD_COUNT - 1 ({total - 1}), not {own}")
-    if not postgres:
-        raise SettingsError("Several processes (SHARD_COUNT) need DATABASE_URL=postgresql://...")
-    return total, own
+def _shards(
+    count: str, ids: str, single: str, postgres: bool
+) -> tuple[int | None, tuple[int, ...]]:
+    """SHARD_COUNT and SHARD_IDS (or SHARD_ID, one id): both or neither; each id a whole number
+    from 0 to SHARD_COUNT - 1, none twice; PostgreSQL unless this process runs every shard (the
+    others run in other processes, and one SQLite file has one process)."""
+    if ids and single:
+        raise SettingsError("Set SHARD_IDS or SHARD_ID (one id), not both")
+    name, text = ("SHARD_ID", single) if single else ("SHARD_IDS", ids)
+    if not count and not text:
+        return None, ()
+    if not (count and text):
+        raise SettingsError(f"SHARD_COUNT and {name} go together: set both or neither")
+    if not count.isdigit() or int(count) < 1:
+        raise SettingsError(f"SHARD_COUNT must be a whole number from 1 up, not {count!r}")
+    total = int(count)
+    parts = [part.strip() for part in text.split(",")]
+    if single and len(parts) > 1:
+        raise SettingsError(f"SHARD_ID is one id, not {text!r}: several go in SHARD_IDS")
+    own: list[int] = []
+    for part in parts:
+        if not part.isdigit():
+            raise SettingsError(
+                f"{name} must be whole numbers separated by commas, such as 0,1, not {part!r}"
+            )
+        shard = int(part)
+        if shard >= total:
+            raise SettingsError(
+                f"{name}: each id must be from 0 to SHARD_COUNT - 1 ({total - 1}), not {shard}"
+            )
+        if shard in own:
+            raise SettingsError(f"{name} names shard {shard} twice")
+        own.append(shard)
+    if len(own) < total and not postgres:
+        raise SettingsError(
+            f"Shards {name}={text} of SHARD_COUNT={total} leave the others to other processes,"
+            " which need DATABASE_URL=postgresql://... (one SQLite file has one bot process)"
+        )
+    return total, tuple(own)
 
 
 def _database(url: str, path: str, data_dir: Path) -> tuple[Path, str | None]:

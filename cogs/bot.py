@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -50,8 +51,12 @@ COGS = (
 )  # fmt: skip
 
 
-class LadderBot(commands.Bot):
-    """The bot: built and closed by bot.py, which owns the database and the log writer."""
+class LadderBot(commands.AutoShardedBot):
+    """The bot: built and closed by bot.py, which owns the database and the log writer.
+
+    Always nextcord's auto-sharded bot, so one code path runs any number of gateway shards: the
+    process's SHARD_IDS of SHARD_COUNT, or shard 0 of 1 when it is the only process.
+    """
 
     # /admin web's login links: bot.py sets both once the website listens (None: it is off).
     web_login: WebLoginService | None = None
@@ -84,7 +89,7 @@ class LadderBot(commands.Bot):
         admin_channel_id: int | None = None,
         command_guild_ids: tuple[int, ...] = (),
         web_base_url: str | None = None,
-        shard_id: int | None = None,
+        shard_ids: tuple[int, ...] = (),
         shard_count: int | None = None,
     ) -> None:
         intents = nextcord.Intents.none()
@@ -92,10 +97,13 @@ class LadderBot(commands.Bot):
         super().__init__(
             intents=intents,
             default_guild_ids=list(command_guild_ids) or None,
-            # One gateway shard per process when several share a PostgreSQL (SHARD_ID/COUNT).
-            shard_id=shard_id,
-            shard_count=shard_count,
+            # This process's gateway shards (SHARD_IDS of SHARD_COUNT; several processes may
+            # share a PostgreSQL), or the one shard of a bot alone. A fixed count, not Discord's
+            # recommended one: the shards of other processes must not move under them.
+            shard_ids=list(shard_ids) or None,
+            shard_count=shard_count or 1,
         )
+        self._syncing = asyncio.Lock()
         self.db = db
         self.command_log = command_log
         self.started_at = datetime.now(UTC)
@@ -138,6 +146,12 @@ class LadderBot(commands.Bot):
             await self.router.dispatch(interaction)
         else:
             await self.process_application_commands(interaction)
+
+    async def on_connect(self) -> None:
+        # Each shard's READY dispatches "connect": one sync at a time, so the second finds the
+        # commands the first registered instead of registering them again beside it.
+        async with self._syncing:
+            await super().on_connect()
 
     async def on_ready(self) -> None:
         log.info("Connected as %s (id %s)", self.user, self.user.id if self.user else "?")

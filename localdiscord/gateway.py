@@ -2,11 +2,16 @@
 
 nextcord learns the address from ``GET /gateway`` and connects to ``/gateway?encoding=json&v=10
 &compress=zlib-stream``. The exchange played here: HELLO (the heartbeat interval) → IDENTIFY (the
-token and intents; privileged intents the host did not enable close the socket with 4014) →
+token, intents and the optional shard [id, count]; privileged intents the host did not enable
+close the socket with 4014, an invalid shard with 4010) →
 READY and one GUILD_CREATE per guild. Heartbeats are acknowledged; a RESUME on a new socket
 replays the events the bot missed; REQUEST_GUILD_MEMBERS gets one chunk. ``dispatch`` sends any
 event, e.g. the INTERACTION_CREATE a driver makes; ``request_reconnect`` and ``drop_connection``
 play Discord's reconnect request and a dropped socket.
+
+Every event goes to the newest session, whatever shard it identified as: the fake does not route
+guild events by ``(guild_id >> 22) % num_shards`` as Discord does. ``shards_ready`` tells which
+shards have identified (a bot running several shards identifies once per shard).
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ class GatewaySession:
     events: list[dict[str, Any]] = field(default_factory=list)  # every dispatch, for RESUME
     connection: GatewayConnection | None = None
     ready: bool = False
+    shard: tuple[int, int] | None = None  # IDENTIFY's [shard_id, num_shards], if it sent one
 
 
 class Gateway(World):
@@ -87,6 +93,11 @@ class Gateway(World):
     @property
     def current_session(self) -> GatewaySession | None:
         return self.sessions[-1] if self.sessions else None
+
+    def shards_ready(self) -> set[tuple[int, int]]:
+        """The [shard_id, num_shards] of every session that got READY and is still connected."""
+        return {s.shard for s in self.sessions if s.ready and s.shard is not None
+                and s.connection is not None and not s.connection.ws.closed}
 
     async def wait_ready(self, *, after: int = 0, within: float = DEFAULT_WAIT) -> None:
         """Wait until READY number ``after + 1`` was sent and its connection is still open."""
@@ -186,7 +197,16 @@ class Gateway(World):
                            "enable them in the developer portal or the bot cannot start")
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
-        session = GatewaySession(secrets.token_hex(16), intents, connection=conn)
+        shard = data.get("shard")
+        if shard is not None and not (
+            isinstance(shard, list) and len(shard) == 2 and all(type(n) is int for n in shard)
+            and 0 <= shard[0] < shard[1]
+        ):
+            self.violation("gateway-protocol", f"IDENTIFY with an invalid shard {shard!r}")
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        session = GatewaySession(secrets.token_hex(16), intents, connection=conn,
+                                 shard=(shard[0], shard[1]) if shard is not None else None)
         conn.session = session
         self.sessions.append(session)
         self._commands_listed = False  # before READY: the bot may list commands at once
