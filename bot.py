@@ -224,11 +224,7 @@ def build_website(settings: Settings, bot: LadderBot) -> WebServer:
         sqlite_file=not isinstance(bot.db, PostgresDatabase),
     )
     services = WebServices(
-        public=public,
-        base_url=settings.web_base_url,
-        host=host,
-        seasons=bot.seasons,
-        defer_to=bot.pipeline.admission.quiet,
+        public=public, base_url=settings.web_base_url, host=host, seasons=bot.seasons
     )
     app = create_app(services)
     return WebServer(app, settings.web_host, settings.web_port)
