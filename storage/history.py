@@ -46,6 +46,7 @@ SELECT discord_uid, COALESCE(player_name, discord_name) AS name, banned
 
 # The player's rating after each rated match, in the order the ratings were computed (the
 # rating log's): before + change, from each side's own index. Latest :limit, oldest first.
+# (The subquery is named: PostgreSQL before 16 refuses one without a name.)
 RATING_HISTORY_SQL = """
 SELECT * FROM (
     SELECT l.seq, m.id, m.ended_at, m.player1_race AS race,
@@ -58,7 +59,7 @@ SELECT * FROM (
       FROM matches AS m JOIN rating_log AS l ON l.match_id = m.id
      WHERE m.player2_uid = :uid AND m.status = 'finished' AND m.mmr_change IS NOT NULL
      ORDER BY 1 DESC LIMIT :limit
-) ORDER BY seq
+) AS latest ORDER BY seq
 """
 
 # The player's latest matches that got as far as a result or a dispute, from their side.
