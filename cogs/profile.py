@@ -221,7 +221,7 @@ class ProfileCog(commands.Cog):
             now,
             rating_system(self.bot.ladder_config.rating),
         )
-        embed.url = player_link(self.bot.web_base_url, player.display_name)
+        embed.url = player_link(self.bot.web_base_url, player.player_name)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @nextcord.slash_command(name="setcountry", description=N_("Change the country on your profile"))

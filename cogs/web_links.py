@@ -11,9 +11,10 @@ from urllib.parse import quote, urlencode
 from ladder.standings import LeaderboardFilters
 
 
-def player_link(base_url: str | None, name: str) -> str | None:
-    """The player's page, their name percent-encoded whole."""
-    return f"{base_url}/players/{quote(name, safe='')}" if base_url else None
+def player_link(base_url: str | None, name: str | None) -> str | None:
+    """The player's page, their name percent-encoded whole; None without a ladder name (a
+    player who has not finished /setup has no page: the site finds players by that name)."""
+    return f"{base_url}/players/{quote(name, safe='')}" if base_url and name else None
 
 
 def match_link(base_url: str | None, match_id: int) -> str | None:

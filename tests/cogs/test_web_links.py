@@ -33,6 +33,7 @@ def test_player_link_encodes_the_whole_name():
         == f"{BASE}/players/%3Cscript%3Ealert%281%29%3C%2Fscript%3E"
     )
     assert player_link(BASE, "a b?c#d") == f"{BASE}/players/a%20b%3Fc%23d"
+    assert player_link(BASE, None) is None  # no ladder name yet: no page to link
 
 
 def test_leaderboard_link_opens_the_same_view_on_the_site():
