@@ -12,6 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from app import stats
+from cache.players import PlayerCache
+from services.players import PlayerChanges, PlayerService
+from storage.players import PlayerRepository
+from storage.queue import QueueRepository
 from tests.web.host_seed import open_host, wait_written
 from web.app import create_app
 from web.dashboard import MAX_DAYS, parse_days
@@ -85,6 +89,53 @@ async def test_the_live_counters_and_the_database_size(admin, host):
     assert re.search(rf"Command log: written</th><td>{written:,}</td>", page)
     assert re.search(r"Database file</th><td>[0-9.]+ kB</td>", page)
     assert "Uptime</th><td>5 h 0 min</td>" in page
+
+
+def live_cells(page: str) -> dict[str, str]:
+    """The "Right now" table as the page's own HTML: row heading -> cell, neither unescaped."""
+    table = page[page.index('id="live-table"') :]
+    table = table[: table.index("</table>")]
+    return dict(re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td></tr>", table))
+
+
+async def test_the_player_cache_counters_follow_the_bot_s_reads_and_writes(host, seeded):
+    """The cache the bot's player service reads through, driven by its calls: the page shows
+    its hits, lookups, size and invalidations as they are at that moment, as text."""
+    cache = PlayerCache()
+    players = PlayerService(
+        host.site.db, PlayerRepository(host.site.db, cache), QueueRepository(), PlayerChanges()
+    )
+    services = dataclasses.replace(
+        host.services, host=dataclasses.replace(host.services.host, player_cache=cache)
+    )
+    alice, bob, nobody = seeded.uids["Alice"], seeded.uids["Bob"], 999_999_999
+    async with TestClient(TestServer(create_app(services))) as client:
+        assert (await client.get(await host.login_link())).status == 200
+
+        async def live() -> dict[str, str]:
+            return live_cells(await (await client.get("/dashboard")).text())
+
+        cells = await live()
+        assert cells["Player cache: hits"] == "0% (0 of 0)"
+        assert cells["Player cache: players cached"] == "0"
+        assert cells["Player cache: invalidations"] == "0"
+
+        assert (await players.get(alice)) is not None  # a miss, then kept
+        for _ in range(1000):
+            await players.get(alice)  # hits
+        await players.get(bob)  # a miss
+        assert await players.get(nobody) is None  # a miss, kept as "no such player"
+        assert await players.get(nobody) is None  # a hit
+        bob_before = await players.require(bob)  # a hit
+        country = "JP" if bob_before.country != "JP" else "DE"
+        # A write clears Bob's entry; reading him back after it is a miss.
+        assert await players.set_country(bob, country) is not None
+        assert (await players.require(bob)).country == country  # the write's own read: a hit
+        cells = await live()
+    # 1,003 hits and 4 misses (Alice, Bob, nobody, Bob after the write); 3 cached, 1 cleared.
+    assert cells["Player cache: hits"] == "99.6% (1,003 of 1,007)"
+    assert cells["Player cache: players cached"] == "3"
+    assert cells["Player cache: invalidations"] == "1"
 
 
 @pytest.mark.parametrize(
