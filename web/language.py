@@ -21,6 +21,7 @@ text has one).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -247,13 +248,27 @@ def when(moment: datetime | None) -> str:
         return "—"
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    locale = i18n.babel_locale(i18n.current())
+    language = i18n.current()
+    locale = i18n.babel_locale(language)
     pattern = str(locale.datetime_formats.get("medium", "{1} {0}")).replace("'", "")
     text = pattern.format(
-        dates.format_time(moment, "short", locale=locale), i18n.format_date(moment, "medium")
+        _clock_time(language, moment.hour, moment.minute), _medium_day(language, moment.date())
     )
     # Translators: a date and time on the website; the times are in UTC.
     return i18n._("{moment} UTC", moment=text)
+
+
+# Babel formats a date or a time in ~20 µs; a player's page shows 20 moments, most of them on
+# days and at minutes other moments of the site's pages share: each is formatted once.
+@functools.lru_cache(maxsize=4096)
+def _medium_day(language: str, moment: date) -> str:
+    return dates.format_date(moment, "medium", locale=i18n.babel_locale(language))
+
+
+@functools.lru_cache(maxsize=4096)
+def _clock_time(language: str, hour: int, minute: int) -> str:
+    clock = datetime(2000, 1, 1, hour, minute)
+    return dates.format_time(clock, "short", locale=i18n.babel_locale(language))
 
 
 def day(moment: date | datetime | str | None) -> str:

@@ -349,6 +349,32 @@ def test_numbers_and_dates_follow_the_language():
     assert shown["ru"][0] != shown["en"][0]  # 1 234 567
 
 
+def test_a_moment_reads_as_babel_writes_it_in_every_language():
+    """`when` keeps each day's and each minute's text once per language: the text is Babel's."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from babel import dates
+
+    moments = [
+        datetime(2026, 1, 5, 0, 0, tzinfo=UTC),
+        datetime(2026, 1, 5, 23, 59, tzinfo=UTC),
+        datetime(2026, 1, 6, 1, 30, tzinfo=timezone(timedelta(hours=5))),  # 20:30 the day before
+        datetime(2025, 12, 31, 12, 0, tzinfo=UTC),
+    ]
+    for _ in range(2):  # the second time from what was kept
+        for code in i18n.LOCALES:
+            locale = i18n.babel_locale(code)
+            pattern = str(locale.datetime_formats["medium"]).replace("'", "")
+            with i18n.speaking(code):
+                for moment in moments:
+                    utc = moment.astimezone(UTC)
+                    text = pattern.format(
+                        dates.format_time(utc, "short", locale=locale),
+                        dates.format_date(utc, "medium", locale=locale),
+                    )
+                    assert language.when(moment) == i18n._("{moment} UTC", moment=text)
+
+
 def template_calls() -> list[tuple[str, int, str, tuple]]:
     """Every gettext call in the templates: (template, line, function, its string arguments)."""
     env = environment()
