@@ -68,4 +68,9 @@ async def test_the_switcher_fits_a_phone(served, tab):
     for index in range(await links.count()):
         box = await links.nth(index).bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, index
+    # The board's rating and rank are in sight without scrolling it sideways.
+    for heading in ("MMR", "Rank"):
+        cell = page.get_by_role("columnheader", name=heading, exact=True)
+        box = await cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width, heading
     await tab.shot("phone")
