@@ -457,7 +457,7 @@ class PgSyncOffWriter(PostgresCommandLogWriter):
     """What-if: each batch's transaction commits without waiting for its WAL flush."""
 
     async def _copy(self, rows: Sequence[CommandRow]) -> None:
-        records = [copy_record(row) for row in rows]
+        records = rows  # queued by record() in COPY's shape
         async with self._pg.pool.acquire() as conn, conn.transaction():
             await conn.execute("SET LOCAL synchronous_commit = off")
             await conn.copy_records_to_table(ROWS, records=records, columns=COLUMNS)
@@ -467,7 +467,7 @@ class PgStagingWriter(PostgresCommandLogWriter):
     """What-if: COPY into a temporary table, then one INSERT ... SELECT into command_calls."""
 
     async def _copy(self, rows: Sequence[CommandRow]) -> None:
-        records = [copy_record(row) for row in rows]
+        records = rows  # queued by record() in COPY's shape
         columns = ", ".join(COLUMNS)
         async with self._pg.pool.acquire() as conn, conn.transaction():
             await conn.execute(
@@ -482,6 +482,30 @@ class PgStagingWriter(PostgresCommandLogWriter):
             )
 
 
+class PgRecordsInWriterTask(PostgresCommandLogWriter):
+    """Before: record() queues CommandRow and the writer task turns each into COPY's record."""
+
+    record = CommandLogWriter.record  # type: ignore[assignment]
+
+    async def _copy(self, rows: Sequence[CommandRow]) -> None:
+        await super()._copy([copy_record(row) for row in rows])
+
+
+class PgYieldingWriter(PostgresCommandLogWriter):
+    """What-if: the records handed to asyncpg as an async iterator that gives the loop back
+    every 1024 rows (given a list, asyncpg encodes ~512 KB, ~5,000 rows, in one go)."""
+
+    async def _copy(self, rows: Sequence[CommandRow]) -> None:
+        async def records() -> Any:
+            for start in range(0, len(rows), 1024):
+                for record in rows[start : start + 1024]:
+                    yield record
+                await asyncio.sleep(0)
+
+        async with self._pg.connection() as conn:
+            await conn.copy_records_to_table(ROWS, records=records(), columns=COLUMNS)
+
+
 # COPY writes the table behind the view command_calls (migration 0017).
 ROWS = ROWS_TABLE["command_calls"]
 # Migration 0015 undone: command_calls_by_time a B-tree again, to compare in the same run.
@@ -491,8 +515,7 @@ BEFORE_0015 = (
 )
 # Migration 0017 undone: called_at computed and stored for every row written (0004's column).
 BEFORE_0017 = (
-    f"ALTER TABLE {ROWS} ADD COLUMN called_at TEXT"
-    " GENERATED ALWAYS AS (ms_text(called_ms)) STORED",
+    f"ALTER TABLE {ROWS} ADD COLUMN called_at TEXT GENERATED ALWAYS AS (ms_text(called_ms)) STORED",
 )
 PG_PREFILL = (
     "INSERT INTO command_calls (called_ms, discord_uid, player_name, command, duration_ms,"
@@ -503,6 +526,11 @@ PG_PREFILL = (
 )
 # name: writer class and CommandLogWriter settings; `setup` SQL run first on the run's database.
 P_VARIANTS: dict[str, dict] = {
+    "P 1 batch in flight (before)": {"max_in_flight": 1},
+    "P 3 batches in flight": {"max_in_flight": 3},
+    "P records made by the writer": {"writer": PgRecordsInWriterTask},
+    "P as before (both undone)": {"writer": PgRecordsInWriterTask, "max_in_flight": 1},
+    "P loop given back every 1024 rows": {"writer": PgYieldingWriter},
     "P before 0015 (by_time B-tree)": {"setup": BEFORE_0015},
     "P before 0017 (stored called_at)": {"setup": BEFORE_0017},
     "P synchronous_commit off": {"writer": PgSyncOffWriter},

@@ -143,6 +143,7 @@ class CommandLogWriter:
         batch_size: int = 500,
         max_batch: int = MAX_BATCH,
         max_wait: float = 0.25,
+        max_in_flight: int = 1,
         retry_initial: float = 0.1,
         retry_max: float = 5.0,
         warn_interval: float = 30.0,
@@ -156,18 +157,25 @@ class CommandLogWriter:
             page a batch dirties is written once per commit, however many rows it took); a full
             one holds the write lock ~0.1 s, well inside LOCK_WAIT_SECONDS for the ladder's
             writes waiting behind it.
+        max_in_flight: most batches being written at once. SQLite writes one at a time (one
+            connection, one writer); a subclass whose batches go through connections of their
+            own may write more (PostgreSQL: while one batch waits for its commit, the next is
+            sent, and the server works on both).
         retry_initial, retry_max: the backoff after a failed write doubles from one to the other.
         warn_interval: at most one WARNING about failing writes per this many seconds.
         clock: the time source of warn_interval (tests pass a fake one).
         """
         if not 1 <= batch_size <= max_batch:
             raise ValueError("need 1 <= batch_size <= max_batch")
+        if max_in_flight < 1:
+            raise ValueError("need max_in_flight >= 1")
         self._db = db
         self._queue: deque[CommandRow] = deque()
         self._limit = max_queue  # set to 0 once closed, so record() drops
         self._batch_size = batch_size
         self._max_batch = max_batch
         self._max_wait = max_wait
+        self._max_in_flight = max_in_flight
         self._retry_initial = retry_initial
         self._retry_max = retry_max
         self._warn_interval = warn_interval
@@ -180,7 +188,7 @@ class CommandLogWriter:
         self._give_up = False
         self._stopped = False  # record() refuses everything (set when the writer stops)
         self._closed = False
-        self._in_flight = 0
+        self._in_flight = 0  # rows in the batches being written
         self._written = 0
         self._dropped = 0
         self._rejected = 0
@@ -313,32 +321,64 @@ class CommandLogWriter:
 
     async def _run(self) -> None:
         queue = self._queue
-        while not self._give_up:
-            if len(queue) < self._batch_size and not self._closing:
-                # Nothing is awaited between this check and clear(), so no wake-up is missed.
-                self._wake.clear()
-                try:
-                    async with asyncio.timeout(self._max_wait):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
-            if not queue:
-                if self._closing:
-                    break
-                continue
-            take = min(len(queue), self._max_batch)
-            batch = [queue.popleft() for _ in range(take)]
-            self._in_flight = take
-            try:
-                await self._write_until_done(batch)
-            except BaseException:  # cancelled (close() past its grace) or a bug: count the batch
-                self._lost += take
-                raise
-            finally:
-                self._in_flight = 0
-                self._batch_ended.set()
+        writing: set[asyncio.Task[None]] = set()  # batches in flight (max_in_flight > 1 only)
+        try:
+            while not self._give_up:
+                if len(writing) >= self._max_in_flight:
+                    await self._one_written(writing)
+                    continue
+                if len(queue) < self._batch_size and not self._closing:
+                    # Nothing is awaited between this check and clear(), so no wake-up is missed.
+                    self._wake.clear()
+                    try:
+                        async with asyncio.timeout(self._max_wait):
+                            await self._wake.wait()
+                    except TimeoutError:
+                        pass
+                if not queue:
+                    if self._closing:
+                        if not writing:
+                            break
+                        await self._one_written(writing)  # rows may come in meanwhile
+                    continue
+                # With several batches free to start (a backlog after a pause, the drain in
+                # close()), share the queue among them so that they end together.
+                free = self._max_in_flight - len(writing)
+                share = max(self._batch_size, -(-len(queue) // free))
+                take = min(len(queue), self._max_batch, share)
+                batch = [queue.popleft() for _ in range(take)]
+                if self._max_in_flight == 1:
+                    await self._write_batch(batch)
+                else:
+                    writing.add(asyncio.create_task(self._write_batch(batch)))
+            while writing:  # giving up: each batch gives up after its current attempt
+                await self._one_written(writing)
+        finally:
+            if writing:  # cancelled (close() past its grace) or a bug: stop the other batches
+                for task in writing:
+                    task.cancel()
+                await asyncio.wait(writing)
         self._stop_accepting()
         self._batch_ended.set()
+
+    @staticmethod
+    async def _one_written(writing: set[asyncio.Task[None]]) -> None:
+        """Wait until one of the batches in flight is done; raise what it raised (a bug)."""
+        done, _ = await asyncio.wait(writing, return_when=asyncio.FIRST_COMPLETED)
+        writing.difference_update(done)
+        for task in done:
+            task.result()
+
+    async def _write_batch(self, batch: list[CommandRow]) -> None:
+        self._in_flight += len(batch)
+        try:
+            await self._write_until_done(batch)
+        except BaseException:  # cancelled (close() past its grace) or a bug: count the batch
+            self._lost += len(batch)
+            raise
+        finally:
+            self._in_flight -= len(batch)
+            self._batch_ended.set()
 
     def _stop_accepting(self) -> None:
         """Refuse new rows from now on; whatever is still queued is lost."""

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from storage.postgres import PostgresDatabase
-from storage.postgres_command_log import PostgresCommandLogWriter
+from storage.postgres_command_log import MAX_IN_FLIGHT, PostgresCommandLogWriter
 from tests.support.backends import postgres_databases
 from tests.support.postgres import PostgresServer
 
@@ -78,7 +78,10 @@ async def test_rows_are_written_with_their_time_and_close_drains_everything(db):
         (SNOWFLAKE,),
     )
     assert tuple(first) == (
-        int(MOMENT.timestamp() * 1000), "2026-03-01 12:00:00.250", 1000, "slash"
+        int(MOMENT.timestamp() * 1000),
+        "2026-03-01 12:00:00.250",
+        1000,
+        "slash",
     )
     now_row = await db.fetchone("SELECT called_ms FROM command_calls WHERE discord_uid = 7")
     assert abs(now_row[0] / 1000 - datetime.now(UTC).timestamp()) < 60
@@ -194,3 +197,53 @@ async def test_calls_since_use_the_brin_index_on_time(db):
     assert await writer.close() == 0
     recent = await writer.recent_calls(MOMENT.replace(second=6), 50)
     assert (recent.count, recent.percentile_ms) == (1001, 2499.0)
+
+
+async def test_two_batches_are_written_at_once_and_close_drains_the_rest(db):
+    """While one COPY waits (here for a lock; in production for its commit), the next batch
+    is already on the server, on a connection of its own; never more than MAX_IN_FLIGHT."""
+    writer = PostgresCommandLogWriter(db, batch_size=10, max_batch=10, max_wait=0.01)
+    locker = await asyncpg.connect(db.url)
+    # Another connection: pg_stat_activity keeps one snapshot for a whole transaction.
+    watcher = await asyncpg.connect(db.url)
+    waiting = (  # the writer's connections blocked by the lock below
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    try:
+        locked = locker.transaction()
+        await locked.start()
+        await locker.execute("LOCK TABLE command_call_rows IN ACCESS EXCLUSIVE MODE")
+        writer.start()
+        for i in range(50):  # five batches of 10
+            writer.record(*row(i))
+        for _ in range(1000):  # until both are blocked (10 s at most)
+            if await watcher.fetchval(waiting) >= MAX_IN_FLIGHT:
+                break
+            await asyncio.sleep(0.01)
+        assert writer.stats().queue_depth == 50  # two batches in flight, three queued
+        assert writer.stats().written == 0
+        assert await watcher.fetchval(waiting) == MAX_IN_FLIGHT == 2
+        await locked.rollback()
+        writer.record(*row(50))  # recorded while batches are in flight: drained by close()
+        assert await writer.close() == 0
+    finally:
+        await locker.close()
+        await watcher.close()
+    stats = writer.stats()
+    assert (stats.written, stats.lost, stats.queue_depth) == (51, 0, 0)
+    assert await count(db) == 51
+
+
+async def test_rows_are_queued_as_copy_records_with_their_time(db):
+    writer = PostgresCommandLogWriter(db)
+    writer.record(*row(0))
+    writer.record(None, 7, None, "help", 5, 2.0, "error", "component")
+    writer.record("not a snowflake", 8, None, "help", 5, 2.0, "ok")  # never raises
+    queued = list(writer._queue)
+    assert queued[0][:3] == (SNOWFLAKE, int(MOMENT.timestamp() * 1000), 1000)
+    assert abs(queued[1][1] / 1000 - datetime.now(UTC).timestamp()) < 60
+    assert queued[2][1] is None
+    assert await writer.close() == 0
+    stats = writer.stats()
+    assert (stats.written, stats.rejected) == (2, 1)  # the bad row refused alone
