@@ -20,8 +20,10 @@ rps      The same site on a TCPSite in this process; a load generator in its own
 profile  The real bot (bot.py, the website on) against the local fake Discord, as
          bench/e2e_latency.py runs it: Discord /profile's ack latency with no web traffic,
          then with an open-loop 200 requests/s of leaderboard and player pages from a
-         generator in its own process; rounds alternate (ABAB...), and /proc/loadavg is
-         recorded before each. Target: loaded p99 within 1.5x of unloaded p99.
+         generator in its own process, after `--web-warmup` s of that load (a site under
+         steady traffic is warm: its caches and first reads are not what a round measures);
+         rounds alternate (ABAB...), and /proc/loadavg is recorded before each. Target:
+         loaded p99 within 1.5x of unloaded p99.
 
 The machine is shared: read the load averages printed with each figure.
 """
@@ -320,7 +322,7 @@ asyncio.run(main(sys.argv[1], float(sys.argv[2]), sys.argv[3]))
 
 
 async def part_profile(
-    path: Path, runs: int, rounds: int, rate: float, interval: float
+    path: Path, runs: int, rounds: int, rate: float, interval: float, warmup_s: float = 0.0
 ) -> dict:
     sys.path.insert(0, str(REPO_ROOT / "tests"))
     from e2e.harness import BotProcess  # type: ignore[import-not-found]
@@ -370,6 +372,16 @@ async def part_profile(
                 player = fake.user("bench-web")
                 await accept_terms(fake, player)
                 base = f"http://127.0.0.1:{port}"
+                if warmup_s > 0:
+                    # The site as it is after a while of steady traffic: the pages' code and
+                    # caches warm, the rounds' first seconds not spent on first reads.
+                    warm = await asyncio.create_subprocess_exec(
+                        sys.executable, "-c", PACED_LOAD, base, str(rate), names,
+                        stdout=asyncio.subprocess.PIPE,
+                    )
+                    await asyncio.sleep(warmup_s)
+                    warm.terminate()
+                    await warm.communicate()
                 for round_ in range(rounds):
                     for variant in ("unloaded", "loaded"):
                         load = loadavg()
@@ -425,6 +437,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--profile-interval", type=float, default=0.02,
                         help="seconds between two /profile calls")
+    parser.add_argument("--web-warmup", type=float, default=10.0,
+                        help="profile part: seconds of web load before the first round")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-record", action="store_true", help="do not write web.txt")
     args = parser.parse_args()
@@ -455,9 +469,9 @@ def main() -> None:
     if "profile" in parts:
         say(f"Discord /profile ack latency, real bot + fake Discord, one every "
             f"{args.profile_interval * 1000:.0f} ms, without and with {args.rate:.0f} web req/s "
-            f"(alternating rounds):")
+            f"(alternating rounds, after {args.web_warmup:.0f} s of web load):")
         got = asyncio.run(part_profile(args.path, args.profile_runs, args.profile_rounds,
-                                       args.rate, args.profile_interval))
+                                       args.rate, args.profile_interval, args.web_warmup))
         report["profile"] = got
         for row in got["rounds"]:
             web = row["web"]
