@@ -224,7 +224,11 @@ def build_website(settings: Settings, bot: LadderBot) -> WebServer:
         sqlite_file=not isinstance(bot.db, PostgresDatabase),
     )
     services = WebServices(
-        public=public, base_url=settings.web_base_url, host=host, seasons=bot.seasons
+        public=public,
+        base_url=settings.web_base_url,
+        host=host,
+        seasons=bot.seasons,
+        defer_to=bot.pipeline.admission.quiet,
     )
     app = create_app(services)
     return WebServer(app, settings.web_host, settings.web_port)

@@ -215,6 +215,9 @@ class Admission:
         self._late_reported = 0
         self._worst_wait_ms = 0.0
         self._next_warning_at: float | None = None
+        # Set while no interaction holds a turn: background work (the website) waits for it.
+        self._quiet = asyncio.Event()
+        self._quiet.set()
 
     @property
     def running(self) -> int:
@@ -248,6 +251,7 @@ class Admission:
             if waited is None:
                 return False, (now - received_at) * 1000.0
             self._running += 1
+            self._quiet.clear()
             return True, waited
         if len(self._waiters) >= self.max_waiting:
             self._expire((now - received_at) * 1000.0)
@@ -292,6 +296,23 @@ class Admission:
             if waited is not None:
                 return  # the turn passes to it: _running stays the same
         self._running -= 1
+        if not self._running:
+            self._quiet.set()
+
+    async def quiet(self, at_most_s: float) -> bool:
+        """Wait until no interaction holds a turn, at most `at_most_s`; True if none does.
+
+        For work that shares the event loop but no one is waiting on in Discord (a web page):
+        started now, it would take the loop from a command's answer at each of its awaits.
+        The bound keeps it from waiting for ever under a steady stream of commands."""
+        if self._quiet.is_set():
+            return True
+        try:
+            async with asyncio.timeout(at_most_s):
+                await self._quiet.wait()
+        except TimeoutError:
+            return False
+        return True
 
     def _too_late(self, now: float, received_at: float, offset: float | None) -> float | None:
         """The wait in ms if the interaction may still start, else None (counted, logged)."""

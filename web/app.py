@@ -27,7 +27,7 @@ from aiohttp import web
 from i18n import N_, Text, _, lazy
 from services.public import PublicLadder
 from web import language
-from web.load import RequestGate
+from web.load import Defer, RequestGate
 
 if TYPE_CHECKING:
     from services.seasons import SeasonService
@@ -67,6 +67,8 @@ class WebServices:
     base_url: str | None = None  # WEB_BASE_URL: the site's public address, if set
     host: HostServices | None = None  # the login and the dashboard (web/login.py); None: off
     seasons: SeasonService | None = None  # past seasons' pages (web/seasons.py); None: off
+    # Lets Discord answers in progress go first (the bot's admission.quiet; web/load.py).
+    defer_to: Defer | None = None
 
 
 SERVICES = web.AppKey("services", WebServices)
@@ -81,7 +83,7 @@ def create_app(services: WebServices) -> web.Application:
         middlewares=[
             language.language,
             security_headers,
-            RequestGate().middleware,
+            RequestGate(defer=services.defer_to).middleware,
             error_pages,
         ]
     )

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from app import stats
@@ -36,6 +35,7 @@ from web import login
 from web.app import WebServices
 from web.language import decimal, percent
 from web.login import HOST, NO_STORE, session_admin
+from web.render import render_page
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ async def dashboard(request: web.Request) -> web.Response:
         if host.started_at
         else None,
     }
-    response = aiohttp_jinja2.render_template("dashboard.html", request, context)
+    response = await render_page("dashboard.html", request, context)
     response.headers.update(NO_STORE)
     return response
 

@@ -22,22 +22,34 @@ from aiohttp import web
 from i18n import _, current
 
 MAX_RUNNING = 4  # requests handled at once
+# Before it starts, a request lets the Discord commands holding a turn finish first, waiting
+# at most this long (then it runs anyway, so a steady stream of commands cannot starve it).
+DEFER_AT_MOST_S = 0.05
 MAX_WAITING = 64  # requests waiting for a turn; past that: 503 at once
 RETRY_AFTER_SECONDS = 2
 PAGE_CACHE_SECONDS = 2.0  # how long a public page is served as it was
 PAGE_CACHE_ENTRIES = 2048
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Waits (at most the given seconds) until no Discord interaction is being answered.
+type Defer = Callable[[float], Awaitable[object]]
 
 
 class RequestGate:
-    """At most `running` requests at once, at most `waiting` in line; the rest get 503."""
+    """At most `running` requests at once, at most `waiting` in line; the rest get 503.
 
-    def __init__(self, running: int = MAX_RUNNING, waiting: int = MAX_WAITING) -> None:
+    With `defer` (the bot's admission.quiet), a request that has its slot still lets the
+    Discord answers in progress finish before it starts: a page's template and reads would
+    otherwise run between a command's steps, and a command's latency is what players feel."""
+
+    def __init__(
+        self, running: int = MAX_RUNNING, waiting: int = MAX_WAITING, defer: Defer | None = None
+    ) -> None:
         self._slots = asyncio.Semaphore(running)
         self.max_waiting = waiting
         self.waiting = 0
         self.refused = 0
+        self._defer = defer
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -55,6 +67,8 @@ class RequestGate:
         finally:
             self.waiting -= 1
         try:
+            if self._defer is not None:
+                await self._defer(DEFER_AT_MOST_S)
             return await handler(request)
         finally:
             self._slots.release()

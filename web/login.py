@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from services.analytics import HasCacheStats, HasCommandLogStats
 from services.web_login import WebLoginService
 from web.app import SERVICES, WebServices
+from web.render import render_page
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ async def session_admin(request: web.Request) -> int | None:
 async def login_help(request: web.Request) -> web.Response:
     """How to log in: there is no password, only a one-time link from Discord."""
     logged_in = await session_admin(request) is not None
-    return _page(request, "login.html", {"state": "help", "logged_in": logged_in})
+    return await _page(request, "login.html", {"state": "help", "logged_in": logged_in})
 
 
 async def use_link(request: web.Request) -> web.Response:
@@ -107,8 +107,8 @@ async def use_link(request: web.Request) -> web.Response:
     host = request.app[HOST]
     uid = await host.logins.redeem(request.match_info["token"])
     if uid is None or uid not in host.admin_ids:
-        return _page(request, "login.html", {"state": "refused", "logged_in": False}, 403)
-    response = _page(request, "login.html", {"state": "welcome", "logged_in": True})
+        return await _page(request, "login.html", {"state": "refused", "logged_in": False}, 403)
+    response = await _page(request, "login.html", {"state": "welcome", "logged_in": True})
     response.set_cookie(
         SESSION_COOKIE,
         await host.logins.session_cookie(uid),
@@ -130,7 +130,9 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
-def _page(request: web.Request, template: str, context: dict, status: int = 200) -> web.Response:
-    response = aiohttp_jinja2.render_template(template, request, context, status=status)
+async def _page(
+    request: web.Request, template: str, context: dict, status: int = 200
+) -> web.Response:
+    response = await render_page(template, request, context, status=status)
     response.headers.update(NO_STORE)
     return response

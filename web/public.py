@@ -24,6 +24,7 @@ from services.public import Board, BoardQuery, PlayerPage, PublicLadder, time_zo
 from web.app import SERVICES, PageNotFound, WebServices
 from web.charts import rating_chart
 from web.load import PageCache
+from web.render import render_markup, render_page
 
 # Translators: a player's report or a match's result, from the player's side.
 RESULT_WORDS = {"win": N_("Win"), "loss": N_("Loss"), "draw": N_("Draw")}
@@ -140,7 +141,7 @@ def board_url(query: BoardQuery, page: int | None = None) -> str:
 async def leaderboard_page(request: web.Request) -> web.StreamResponse:
     public = _public(request)
     board = await public.board(public.parse_query(request.query))
-    return aiohttp_jinja2.render_template(
+    return await render_page(
         "leaderboard.html",
         request,
         {
@@ -209,7 +210,7 @@ CHART_CACHE_ENTRIES = 4096
 _chart_markup: OrderedDict[tuple, Markup] = OrderedDict()
 
 
-def chart_svg(
+async def chart_svg(
     request: web.Request, uid: int, race: str, title: str, points: Sequence[RatingPoint]
 ) -> tuple[int, Markup]:
     """(points shown, the chart's SVG), from the cache when the points are unchanged."""
@@ -218,8 +219,8 @@ def chart_svg(
     key = (id(request.app), current(), uid, race, title, points_key)
     markup = _chart_markup.get(key)
     if markup is None:
-        template = aiohttp_jinja2.get_env(request.app).get_template("_rating_chart.html")
-        markup = Markup(template.render(chart=rating_chart(points), title=title))
+        context = {"chart": rating_chart(points), "title": title}
+        markup = await render_markup("_rating_chart.html", request, context)
         _chart_markup[key] = markup
         while len(_chart_markup) > CHART_CACHE_ENTRIES:
             _chart_markup.popitem(last=False)
@@ -232,11 +233,13 @@ async def player_page(request: web.Request) -> web.StreamResponse:
     page = await _player(request)
     public = _public(request)
     charts = {
-        race: chart_svg(request, page.player.uid, race, public.race_names.get(race, race), points)
+        race: await chart_svg(
+            request, page.player.uid, race, public.race_names.get(race, race), points
+        )
         for race, points in (page.history or {}).items()
         if points
     }
-    return aiohttp_jinja2.render_template(
+    return await render_page(
         "player.html",
         request,
         {
@@ -275,8 +278,12 @@ def player_json(page: PlayerPage, races: Mapping[str, str]) -> dict:
                 "position": r.rank.position if r.rank else None,
                 "ranked_entries": r.rank.total if r.rank else None,
                 "history": [
-                    {"match": p.match_id, "ended_at": _time(p.ended_at), "mmr": p.mmr,
-                     "change": p.change}
+                    {
+                        "match": p.match_id,
+                        "ended_at": _time(p.ended_at),
+                        "mmr": p.mmr,
+                        "change": p.change,
+                    }
                     for p in (page.history or {}).get(r.race, [])
                 ],
             }
@@ -336,7 +343,7 @@ async def match_page(request: web.Request) -> web.StreamResponse:
         words = (text or "").split()
         return " · ".join(outcomes.get(w) or status_word(w) for w in words) or "—"
 
-    return aiohttp_jinja2.render_template(
+    return await render_page(
         "match.html",
         request,
         {
@@ -430,7 +437,7 @@ async def match_api(request: web.Request) -> web.StreamResponse:
 async def activity_page(request: web.Request) -> web.StreamResponse:
     activity = await _public(request).activity(request.query.get("tz"))
     busiest = activity.busiest or 1
-    return aiohttp_jinja2.render_template(
+    return await render_page(
         "activity.html",
         request,
         {
@@ -439,4 +446,3 @@ async def activity_page(request: web.Request) -> web.StreamResponse:
             "level": lambda n: 0 if n == 0 else 1 + min(4, 5 * n // (busiest + 1)),
         },
     )
-

@@ -19,6 +19,7 @@ from i18n import N_
 from ladder.errors import ValidationError
 from services.seasons import ArchivePage, SeasonService
 from web.app import SERVICES, PageNotFound, WebServices
+from web.render import render_page
 
 SEARCH_MAX = 32
 
@@ -69,9 +70,7 @@ def _not_found(exc: ValidationError) -> PageNotFound:
 
 async def seasons_page(request: web.Request) -> web.StreamResponse:
     seasons = await _seasons(request).all()
-    return aiohttp_jinja2.render_template(
-        "seasons.html", request, {"seasons": list(reversed(seasons))}
-    )
+    return await render_page("seasons.html", request, {"seasons": list(reversed(seasons))})
 
 
 def _query(request: web.Request, letters: tuple[str, ...], races: Mapping[str, str]) -> dict:
@@ -108,7 +107,7 @@ async def season_page(request: web.Request) -> web.StreamResponse:
         )
     except ValidationError as exc:
         raise _not_found(exc) from None
-    return aiohttp_jinja2.render_template(
+    return await render_page(
         "season.html",
         request,
         {
@@ -130,7 +129,7 @@ async def season_player_page(request: web.Request) -> web.StreamResponse:
         raise _not_found(exc) from None
     if found is None:
         raise PageNotFound(N_("There is no player by that name."))
-    return aiohttp_jinja2.render_template(
+    return await render_page(
         "season_player.html",
         request,
         {"p": found, "season": found.season, "races": request.app[SERVICES].public.race_names},

@@ -106,3 +106,19 @@ async def test_a_skewed_clock_expires_nothing_but_a_late_delivery_is_caught():
     admission.received(replayed)
     assert not (await admission.enter(replayed))[0]
     assert admission.expired == 1
+
+
+async def test_quiet_waits_until_no_interaction_holds_a_turn_but_not_for_ever():
+    admission = Admission(max_running=2, wait_budget_s=1.0, wall_ms=lambda: WALL_MS)
+    assert await admission.quiet(0.0) is True  # nothing running: at once
+    ids = [snowflake(WALL_MS) + i for i in range(2)]
+    for i in ids:
+        admission.received(i)
+    assert (await admission.enter(ids[0]))[0] and (await admission.enter(ids[1]))[0]
+    assert await admission.quiet(0.01) is False  # two running: it gives up after the bound
+    waiting = now(admission.quiet(5.0))
+    admission.leave()
+    await asyncio.sleep(0)
+    assert not waiting.done()  # one still runs
+    admission.leave()
+    assert await asyncio.wait_for(waiting, 1.0) is True

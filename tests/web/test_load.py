@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from web.load import PageCache, RequestGate
+from web.load import DEFER_AT_MOST_S, PageCache, RequestGate
 
 
 async def test_requests_past_the_line_are_refused_at_once():
@@ -44,6 +44,38 @@ async def test_requests_past_the_line_are_refused_at_once():
         release.set()
         assert [(await r).status for r in (first, second)] == [200, 200]
         assert served == ["1", "2"]  # the third never reached the handler
+
+
+async def test_a_request_lets_the_discord_answers_in_progress_finish_first():
+    """With `defer` (the bot's admission.quiet), a request starts once it returns."""
+    quiet, asked = asyncio.Event(), asyncio.Event()
+    deferred: list[float] = []
+
+    async def defer(at_most_s: float) -> None:
+        deferred.append(at_most_s)
+        asked.set()
+        await quiet.wait()
+
+    served = asyncio.Event()
+
+    async def page(request: web.Request) -> web.Response:
+        served.set()
+        return web.Response(text="ok")
+
+    gate = RequestGate(defer=defer)
+    app = web.Application(middlewares=[gate.middleware])
+    app.router.add_get("/", page)
+    app.router.add_get("/static/x", page)
+    async with TestClient(TestServer(app)) as client:
+        request = asyncio.create_task(client.get("/"))
+        await asyncio.wait_for(asked.wait(), 5)
+        assert deferred == [DEFER_AT_MOST_S] and not served.is_set()  # waiting for quiet
+        quiet.set()
+        assert (await request).status == 200 and served.is_set()
+        served.clear()
+        quiet.clear()
+        assert (await client.get("/static/x")).status == 200  # files never wait
+        assert deferred == [DEFER_AT_MOST_S]
 
 
 async def test_a_page_is_served_from_the_cache_until_it_expires():
