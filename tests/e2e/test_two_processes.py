@@ -10,7 +10,6 @@ one gateway shard of two (SHARD_COUNT, SHARD_IDS), as in production.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import asyncpg
@@ -19,7 +18,7 @@ from localdiscord import FakeDiscord, FakeUser
 from localdiscord.objects import RecordedMessage
 from storage.leader import LEADER_LOCK_KEY, WAVE_LOCK_KEY
 from tests.support.backends import postgres_databases, postgres_server
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, until_server
 
 from .flows import (
     command_reply,
@@ -132,16 +131,6 @@ def sharded(env: dict[str, str], shard: int) -> dict[str, str]:
     return {**env, "SHARD_COUNT": "2", "SHARD_IDS": str(shard)}
 
 
-async def until_rows(url: str, sql: str, what: str, within: float = WITHIN) -> list[asyncpg.Record]:
-    """Poll `sql` until it returns rows (a database row wakes no wait on the fake)."""
-    deadline = time.monotonic() + within
-    while not (found := await rows(url, sql)):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} within {within} s")
-        await asyncio.sleep(0.05)
-    return found
-
-
 def blocked_wave_sql() -> str:
     """The backend whose transaction holds the wave lock and waits for a table lock."""
     classid, objid = WAVE_LOCK_ROW
@@ -199,7 +188,9 @@ async def test_the_leader_killed_mid_wave_loses_no_queue_entry_and_pairs_nobody_
         # takes the wave lock, reads all six, and waits at its INSERT INTO matches.
         await hold_matches.execute("BEGIN; LOCK TABLE matches IN EXCLUSIVE MODE")
         await hold_wave.execute("COMMIT")
-        ((pid, query),) = await until_rows(url, blocked_wave_sql(), "wave waiting at its insert")
+        ((pid, query),) = await until_server(
+            lambda: rows(url, blocked_wave_sql()), bool, "wave waiting at its insert"
+        )
         assert "INSERT INTO matches" in query, query
         await first._kill()  # SIGKILL in the middle of the wave's transaction
         queued = await rows(url, "SELECT discord_uid FROM queue_entries")

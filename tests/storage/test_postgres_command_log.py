@@ -12,7 +12,7 @@ import pytest
 from storage.postgres import PostgresDatabase
 from storage.postgres_command_log import MAX_IN_FLIGHT, PostgresCommandLogWriter
 from tests.support.backends import postgres_databases
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, until_server
 
 # A snowflake made at 2026-03-01 12:00:00.250 UTC.
 MOMENT = datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)
@@ -217,10 +217,9 @@ async def test_two_batches_are_written_at_once_and_close_drains_the_rest(db):
         writer.start()
         for i in range(50):  # five batches of 10
             writer.record(*row(i))
-        for _ in range(1000):  # until both are blocked (10 s at most)
-            if await watcher.fetchval(waiting) >= MAX_IN_FLIGHT:
-                break
-            await asyncio.sleep(0.01)
+        await until_server(  # both batches blocked
+            lambda: watcher.fetchval(waiting), lambda n: n >= MAX_IN_FLIGHT, "two blocked COPYs"
+        )
         assert writer.stats().queue_depth == 50  # two batches in flight, three queued
         assert writer.stats().written == 0
         assert await watcher.fetchval(waiting) == MAX_IN_FLIGHT == 2

@@ -21,6 +21,7 @@ start and the template's migrations per worker (several seconds each on a busy m
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import fcntl
@@ -32,7 +33,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,3 +228,18 @@ def stop_shared_server(session: str) -> None:
         PostgresServer(Path(known["root"]), known["port"], known["pg_ctl"],
                        known["user_prefix"]).stop()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+async def until_server[T](
+    read: Callable[[], Awaitable[T]], done: Callable[[T], bool], what: str, within: float = 20.0
+) -> T:
+    """Read server state that announces nothing when it changes (pg_locks, pg_stat_activity:
+    no NOTIFY or log line says "a backend now waits for a lock") until `done(state)`; every
+    20 ms, TimeoutError naming `what` after `within` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not done(state := await read()):
+        if loop.time() > deadline:
+            raise TimeoutError(f"no {what} within {within} s (last read: {state!r})")
+        await asyncio.sleep(0.02)
+    return state
