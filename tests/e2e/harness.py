@@ -47,6 +47,20 @@ def set_ladder_settings(text: str, settings: dict[str, float | int]) -> str:
     return text
 
 
+@functools.cache
+def bot_command_names() -> frozenset[str]:
+    """Every slash command the bot defines (its cogs' class attributes): a start waits until
+    all of them are registered, not for a pause in the sync that a busy machine can fake."""
+    from nextcord import BaseApplicationCommand
+
+    from cogs.bot import COGS
+
+    return frozenset(
+        v.name for cog in COGS for v in vars(cog).values()
+        if isinstance(v, BaseApplicationCommand) and v.name
+    )  # fmt: skip
+
+
 def data_without_cooldowns(folder: Path) -> Path:
     """A copy of data/ in `folder` whose ladder.toml has the cooldowns off."""
     data = folder / "data"
@@ -150,7 +164,9 @@ class BotProcess:
     async def start(self, *, names: Iterable[str] = (), within: float = START_TIMEOUT) -> None:
         """Start ``bot.py`` and wait until it is connected and has synced its commands.
 
-        ``names``: commands that must be registered before the bot counts as started.
+        ``names``: commands that must be registered before the bot counts as started; by
+        default every command the bot defines, where it registers them (its first command
+        guild, else globally).
         """
         if not BOT_SCRIPT.exists():
             raise FileNotFoundError(f"{BOT_SCRIPT} does not exist yet")
@@ -173,7 +189,9 @@ class BotProcess:
                 stderr=asyncio.subprocess.STDOUT)
         self._watcher = asyncio.create_task(self._watch_exit(self.proc))
         try:
-            await self.fake.wait_synced(names=names, after=after, within=within)
+            await self.fake.wait_synced(
+                names=set(names) or bot_command_names(), after=after, within=within,
+                guild=self.command_guild_ids[0] if self.command_guild_ids else None)
         except BaseException as exc:
             await self._kill()
             raise RuntimeError(f"the bot did not start: {exc}\n--- bot log {log_path} ---\n"
@@ -245,6 +263,10 @@ async def running_client(fake: FakeDiscord, client: nextcord.Client, *,
     old_base = nextcord.http.Route.BASE
     nextcord.http.Route.BASE = fake.api_base
     after = fake.ready_count
+    from cogs.bot import LadderBot
+
+    if not names and isinstance(client, LadderBot):
+        names = bot_command_names()  # its whole sync, as BotProcess.start waits for
     runner = asyncio.create_task(client.start(fake.token), name="nextcord client")
     try:
         waiter = asyncio.create_task(fake.wait_synced(names=names, after=after, within=within))
