@@ -27,11 +27,12 @@ from cogs.match_ui import match_buttons, match_embed
 from cogs.rate_limits import through_429s
 from cogs.responses import INFO_COLOUR
 from i18n import LOCALES, N_, SOURCE, _, speaking
-from ladder.errors import ValidationError
+from ladder.errors import StorageBusyError, ValidationError
 from ladder.guards import Access
 from ladder.records import MatchRecord, MatchUpdate, QueueStatus
 from ladder.reports import Disputed
 from services.players import LeftQueue
+from services.transactions import written
 
 if TYPE_CHECKING:  # cogs.bot imports this module
     from cogs.bot import LadderBot
@@ -237,7 +238,15 @@ class Notifier:
         """DM every new match to its players, many at once (within `concurrency`)."""
         matches = list(matches)
         self.expect(matches)
-        await asyncio.gather(*(self.match_found(match) for match in matches))
+        # One match's failure is logged and stops no other (nor the queue messages after).
+        outcomes = await asyncio.gather(
+            *(self.match_found(match) for match in matches), return_exceptions=True
+        )
+        for match, outcome in zip(matches, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.error("Match #%s: its DMs failed", match.id, exc_info=outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
 
     def expect(self, matches: Iterable[MatchRecord]) -> None:
         """Mark these matches' DMs as on their way, at once, before any waits for a slot: the
@@ -283,9 +292,13 @@ class Notifier:
         matches = self.bot.matches
         async with self._slots:
             # The confirmation window starts when the DM goes out, not when the wave ran: in a
-            # big wave the last DMs leave well after the first.
-            if await matches.start_confirmation_window(match_id):
-                self.bot.loops.poke()
+            # big wave the last DMs leave well after the first. Should the database stay busy,
+            # the DM goes out all the same: the window is moved again once it is sent.
+            try:
+                if await written(lambda: matches.start_confirmation_window(match_id)):
+                    self.bot.loops.poke()
+            except StorageBusyError:
+                log.warning("Match #%s: DM to %s sent before its window could move", match_id, uid)
             match = await matches.get_match(match_id)
             payload = await self.render(match, uid)
             try:
@@ -298,11 +311,13 @@ class Notifier:
                 return
         # And again once it is out: under Discord's rate limits the send itself can take
         # seconds. (The DM shows the earlier deadline: the real one is never sooner.)
-        if await matches.start_confirmation_window(match_id):
+        if await written(lambda: matches.start_confirmation_window(match_id)):
             self.bot.loops.poke()
         async with self.editing(match_id, uid):
-            await matches.record_match_message(match_id, uid, channel.id, message.id)
-            await self.shown(match_id, uid, message.id, payload)
+            await written(
+                lambda: matches.record_match_message(match_id, uid, channel.id, message.id)
+            )
+            await written(lambda: self.shown(match_id, uid, message.id, payload))
         # The match may have moved on while the DM was on its way (an abort, both confirmed):
         # show that. Not for the deadline alone, which the sending itself moved later: an
         # edit per DM would cost a wave as many requests again from the shared rate limit.

@@ -29,8 +29,8 @@ import nextcord
 
 from cogs.rate_limits import retry_after
 from i18n import speaking
-from ladder.errors import StorageBusyError
 from services.notifications import Due
+from services.transactions import written
 
 log = logging.getLogger(__name__)
 
@@ -158,14 +158,7 @@ class NotificationSender:
     async def _finish(self, due: Due, outcome: str) -> None:
         """Record the outcome; a busy database is tried again (a DM already sent must not stay
         logged as unsent), up to FINISH_ATTEMPTS times with a growing pause."""
-        for attempt in range(1, FINISH_ATTEMPTS + 1):
-            try:
-                await self._outcomes.finish(due, outcome)
-                return
-            except StorageBusyError:
-                if attempt == FINISH_ATTEMPTS:
-                    raise
-                await asyncio.sleep(0.05 * 2**attempt)
+        await written(lambda: self._outcomes.finish(due, outcome), attempts=FINISH_ATTEMPTS)
 
     async def _render(self, uid: int, text: str | Render) -> str:
         """`text` in `uid`'s language; English if that cannot be looked up now (a notification

@@ -4,9 +4,10 @@ as it is."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import aiosqlite
@@ -15,6 +16,12 @@ from ladder.errors import StorageBusyError
 from storage.database import Database
 
 log = logging.getLogger(__name__)
+
+# How often work no player waits on (a wave's match DMs, a notification's outcome) tries a write
+# while the database is busy, and its first pause; each pause doubles: 0.1 + 0.2 + ... + 1.6 s,
+# besides each try's own wait for the lock (storage.database.LOCK_WAIT_SECONDS).
+BUSY_ATTEMPTS = 6
+BUSY_FIRST_PAUSE_S = 0.1
 
 # SQLite primary result codes that mean "try again later", not a bug in a statement.
 BUSY_CODES = frozenset({5, 6, 8, 10, 13})  # BUSY, LOCKED, READONLY, IOERR, FULL
@@ -31,3 +38,20 @@ async def write_transaction(db: Database, what: str) -> AsyncIterator[aiosqlite.
             raise
         log.warning("%s write failed: %s", what, exc)
         raise StorageBusyError() from exc
+
+
+async def written[T](write: Callable[[], Awaitable[T]], *, attempts: int = BUSY_ATTEMPTS) -> T:
+    """``write()`` (one write use case), tried again while the database is busy.
+
+    For the bot's own work, which nobody is waiting to be told "busy, try again": a moment of
+    contention (a queue of writes longer than the lock wait on a loaded machine) must not cost
+    a player their match DM. The last try's StorageBusyError is raised.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await write()
+        except StorageBusyError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(BUSY_FIRST_PAUSE_S * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # attempts >= 1

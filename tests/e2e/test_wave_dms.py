@@ -11,6 +11,7 @@ confirmation window is set around that.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
+import storage.database
 from localdiscord import FakeDiscord, FakeUser
 from storage.database import Database, format_time, parse_time
 
 from .flows import join_queue, ladder_data_dir, ladder_with, match_dm, wait_text
-from .harness import BotProcess
+from .harness import BotProcess, in_process_bot, running_client
 from .state import assert_no_unexpected_errors, db_rows
 
 PLAYERS = 40
@@ -196,3 +198,35 @@ async def test_a_match_dm_and_a_queue_edit_outlast_more_429s_than_nextcord_retri
     assert log.count("still rate limited") == 2
     assert "Could not DM player" not in log and "Could not update" not in log, log[-3000:]
     assert_no_unexpected_errors(bot)
+
+
+async def test_a_busy_database_delays_a_match_dm_but_never_loses_it(
+    fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found by the wave test above on a loaded machine: the DMs' writes (each moves the
+    match's deadline and records the message) gave up after one lock wait, and the match was
+    cancelled as a no-show with neither player told of it. They wait for the database now."""
+    fake = fake_discord
+    monkeypatch.setattr(storage.database, "LOCK_WAIT_SECONDS", 0.05)  # busy sooner
+    ann, ben = await queued_players(fake, tmp_path / "in-process.db", 2)
+    async with in_process_bot(tmp_path) as bot, running_client(fake, bot):
+        wave = await bot.queue.pair_queue()
+        [match] = wave.matches
+        caplog.clear()
+        async with bot.db.transaction():  # another write holds the lock for a while
+            sending = asyncio.create_task(bot.notifier.matches_found(wave.matches))
+
+            def gave_up_twice() -> bool:
+                return caplog.text.count("Ladder write failed") >= 2 or sending.done()
+
+            await fake.wait_until(gave_up_twice, WAIT, "the DMs to meet the busy lock", poll=0.01)
+            assert not sending.done(), sending
+        await sending
+        for user in (ann, ben):
+            [dm] = fake.dms(user)[1:]  # after the planted queue message
+            assert "Confirm" in [b.get("label") for b in dm.buttons()], dm.text
+        shown = db_rows(tmp_path / "in-process.db", "SELECT discord_uid FROM match_messages")
+        assert sorted(r["discord_uid"] for r in shown) == sorted([ann.id, ben.id])
+        assert (await bot.matches.get_match(match.id)).confirm_deadline > match.confirm_deadline
+        assert "its DMs failed" not in caplog.text
