@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import importlib
 import json
 import os
 import selectors
@@ -41,6 +42,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BOT_SCRIPT = REPO_ROOT / "bot.py"
 _MAX_REQUEST = 1 << 20
 FORK_ENV = "LADDERBOT_TEST_FORK"
+# Modules a started bot imports beyond `import bot` (sys.modules after a run, less before): the
+# zygote imports them too. One missing costs each start its compile, nothing else.
+PRELOADED = (
+    "concurrent.futures.thread", "encodings.idna", "jinja2.ext", "pprint", "uvloop",
+    "web.charts", "web.dashboard", "web.dashboard_charts", "web.public", "web.seasons",
+)  # fmt: skip
 
 
 # --- the client (the test process) ------------------------------------------------------------
@@ -196,6 +203,15 @@ def _serve(path: str) -> None:
     import gc
 
     import bot  # noqa: F401 - the point: everything the bot imports, imported once, here
+
+    # And what a running bot imports only as it starts (its event loop, the website's pages):
+    # else every child compiles these again (the tests run with -B: no bytecode cache).
+    for name in PRELOADED:
+        importlib.import_module(name)
+    from i18n import LOCALES, catalog
+
+    for language in LOCALES:  # the translations, parsed once (read-only, as the files are)
+        catalog(language)
 
     gc.collect()
     gc.freeze()  # the children share these pages; the collector leaves them alone
