@@ -179,18 +179,26 @@ def test_validate_vetoes() -> None:
 RACES = ("bw_terran", "bw_zerg", "sc2_protoss")
 
 
+# Built once, not at every draw in the loop below (Hypothesis validates a new strategy each time).
+RACE_SETS = st.lists(st.sampled_from(RACES), min_size=1, max_size=3, unique=True)
+CLUSTERED_MMRS = st.integers(1300, 1700).map(lambda m: m - m % 25)
+VETOES = st.lists(st.sampled_from(POOL), max_size=4, unique=True)
+WAVES_WAITED = st.integers(0, 4)
+JOIN_ORDER = st.integers(0, 5)
+
+
 @st.composite
 def queues(draw: st.DrawFn) -> list[QueueEntry]:
     """Draw a queue with clustered MMRs (to force ties) and random vetoes of up to 4 maps."""
     n = draw(st.integers(0, 30))
     out = []
     for uid in range(n):
-        races = draw(st.lists(st.sampled_from(RACES), min_size=1, max_size=3, unique=True))
-        mmrs = [draw(st.integers(1300, 1700).map(lambda m: m - m % 25)) for _ in races]
-        vetoes = draw(st.lists(st.sampled_from(POOL), max_size=4, unique=True))
+        races = draw(RACE_SETS)
+        mmrs = [draw(CLUSTERED_MMRS) for _ in races]
+        vetoes = draw(VETOES)
         out.append(
-            entry(uid, dict(zip(races, mmrs, strict=True)), draw(st.integers(0, 4)),
-                  draw(st.integers(0, 5)), tuple(vetoes))
+            entry(uid, dict(zip(races, mmrs, strict=True)), draw(WAVES_WAITED), draw(JOIN_ORDER),
+                  tuple(vetoes))
         )  # fmt: skip
     return out
 

@@ -5,6 +5,7 @@ from mixed scripts and confusable letters.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 import icu
@@ -235,9 +236,15 @@ LOOK_ALIKES = {
     "x": {"Latn": "xX", "Cyrl": "\u0445\u0425", "Grek": "\u03c7\u03a7"},
     "y": {"Latn": "yY", "Cyrl": "\u0443\u0423", "Grek": "\u03a5"},
 }
-SCRIPTS = ["Latn", "Cyrl", "Grek", "Armn", "Cher", "Lisu"]
+SCRIPTS = ("Latn", "Cyrl", "Grek", "Armn", "Cher", "Lisu")
 EXTRAS = "_-1\u3164\u200d\u115f\ufe0f\u3072\ud55c\u6771"
-BASES = ["alice", "bob", "neo", "oscar", "lexi", "ryan", "carlos", "sexy", "boss"]
+BASES = ("alice", "bob", "neo", "oscar", "lexi", "ryan", "carlos", "sexy", "boss")
+
+
+@functools.cache
+def one_of(choices: str | tuple[str, ...]) -> st.SearchStrategy[str]:
+    """st.sampled_from(choices), built once per choice (not at every draw)."""
+    return st.sampled_from(choices)
 
 
 @st.composite
@@ -245,18 +252,18 @@ def look_alike_names(draw: st.DrawFn) -> str:
     """A base name spelt with look-alikes: mostly from one script (so that many pass the
     script rule and meet at the skeleton), some letters from any, maybe with an extra
     character (a filler, a joiner, a kana, ...) inserted."""
-    base = draw(st.sampled_from(BASES))
-    script = draw(st.sampled_from(SCRIPTS))
+    base = draw(one_of(BASES))
+    script = draw(one_of(SCRIPTS))
     chars = []
     for ch in base:
         pools = LOOK_ALIKES.get(ch, {"Latn": ch})
         if draw(st.integers(0, 9)) == 0:  # now and then, a letter from another script
-            pool = draw(st.sampled_from(sorted(pools.values())))
+            pool = draw(one_of(tuple(sorted(pools.values()))))
         else:
             pool = pools.get(script, pools["Latn"])
-        chars.append(draw(st.sampled_from(pool)))
+        chars.append(draw(one_of(pool)))
     if draw(st.integers(0, 4)) == 0:
-        chars.insert(draw(st.integers(0, len(chars))), draw(st.sampled_from(EXTRAS)))
+        chars.insert(draw(st.integers(0, len(chars))), draw(one_of(EXTRAS)))
     return "".join(chars)
 
 

@@ -103,6 +103,13 @@ def _other_player(key: RatingKey, other: RatingKey) -> bool:
     return other[0] != key[0]
 
 
+@functools.cache
+def opponents(player: int) -> st.SearchStrategy[RatingKey]:
+    """The keys of any other player: one strategy per player, built once (a strategy built at
+    every draw was most of the draw's cost)."""
+    return keys.filter(functools.partial(_other_player, (player, "")))
+
+
 @st.composite
 def logs(draw: st.DrawFn) -> list:
     """Draw an ordered rating log of matches (distinct players) and adjustments."""
@@ -112,7 +119,7 @@ def logs(draw: st.DrawFn) -> list:
             out.append(draw(adjustments))
             continue
         k1 = draw(keys)
-        k2 = draw(keys.filter(functools.partial(_other_player, k1)))
+        k2 = draw(opponents(k1[0]))
         out.append(LoggedMatch(i + 1, k1, k2, draw(results)))
     return out
 

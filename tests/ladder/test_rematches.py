@@ -84,17 +84,26 @@ def test_the_last_map_is_avoided_while_another_is_allowed() -> None:
         assert wave.pairings[0].map_name == "A"
 
 
+# Built once: a strategy made inside the loop below is built again at every draw (Hypothesis
+# validates it each time), which was most of this module's CPU.
+RACE_SETS = st.lists(st.sampled_from(RACES), min_size=1, max_size=3, unique=True)
+MMRS = st.integers(1300, 1700)
+VETOES = st.lists(st.sampled_from(MAPS), max_size=2, unique=True)
+JOINED_S = st.integers(0, 60)
+WAVES_WAITED = st.integers(0, 3)
+
+
 @st.composite
 def queues(draw: st.DrawFn) -> tuple[list[QueueEntry], RecentPairings]:
     size = draw(st.integers(2, 24))
     entries = []
     for uid in range(size):
-        races = draw(st.lists(st.sampled_from(RACES), min_size=1, max_size=3, unique=True))
-        ratings = tuple(RaceRating(r, draw(st.integers(1300, 1700))) for r in races)
-        vetoes = frozenset(draw(st.lists(st.sampled_from(MAPS), max_size=2, unique=True)))
+        races = draw(RACE_SETS)
+        ratings = tuple(RaceRating(r, draw(MMRS)) for r in races)
+        vetoes = frozenset(draw(VETOES))
         entries.append(
-            QueueEntry(uid, ratings, T0 + timedelta(seconds=draw(st.integers(0, 60))), vetoes,
-                       draw(st.integers(0, 3)))
+            QueueEntry(uid, ratings, T0 + timedelta(seconds=draw(JOINED_S)), vetoes,
+                       draw(WAVES_WAITED))
         )  # fmt: skip
     pairs = draw(
         st.lists(
