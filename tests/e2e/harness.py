@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 import nextcord
 
 from localdiscord import FakeDiscord, FakeUser
+from tests.support.backends import start_migrated
 from tests.support.zygote import ForkedBot, forking, zygote
 
 if TYPE_CHECKING:
@@ -180,6 +181,10 @@ class BotProcess:
         self._stopping = False
         self.fake.fail_waits(None)
         after = self.fake.ready_count
+        if not self.environment().get("DATABASE_URL") and not self.exec_start and forking():
+            # A new installation's file, as migrated by the bot (copied, not migrated again):
+            # only `python bot.py` itself (exec_start, tests about starting) migrates its own.
+            await start_migrated(self.database_path)
         if forking() and not self.exec_start:  # forked from a Python that has imported bot
             self.proc = await zygote().spawn([], self.environment(), REPO_ROOT, self._log_file)
         else:

@@ -8,10 +8,17 @@ its file reopens its database). The tests themselves are unchanged.
 
 Tests about the SQLite file itself (its PRAGMAs, its -wal, its permissions) are marked
 `@pytest.mark.sqlite_only`, or their module is listed in the conftest's `SQLITE_ONLY_MODULES`.
+
+In the `[sqlite]` run, a new file starts as a copy of one migrated once per test process (as
+the PostgreSQL run starts from a migrated template database): applying every migration to each
+test's new file cost ~25 ms of CPU and ~80 ms of fsyncs. The tests of the SQLite file itself
+and of migrating (not parametrized) open their files as the bot does.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +27,7 @@ import asyncpg
 import pytest
 
 from storage.database import Database
+from storage.files import PRIVATE_FILE_MODE, make_private_dir
 from storage.postgres import PostgresDatabase
 from tests.support.postgres import TEMPLATE, PostgresServer, locked, shared_server
 
@@ -94,6 +102,39 @@ class PostgresDatabases:
 _databases: dict[int, PostgresDatabases] = {}
 
 
+_migrated: list[bytes] = []  # this process's migrated SQLite file, once made
+
+
+_open_sqlite = Database.open  # as the bot opens its file (taken before any test patches it)
+
+
+async def start_migrated(path: Path) -> None:
+    """Make `path`, if it does not exist yet, a copy of a newly migrated SQLite file (0600 in a
+    0700 folder, as Database.open would)."""
+    if not _migrated:
+        with tempfile.TemporaryDirectory() as folder:
+            fresh = os.path.join(folder, "migrated.db")
+            await (await _open_sqlite(Path(fresh))).close()  # closed: the file is whole alone
+            _migrated.append(_read(fresh))
+    _write_private(path, _migrated[0])
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """`data` into a new file at `path`; a file already there is left as it is."""
+    make_private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+
+
 def postgres_databases(server: PostgresServer) -> PostgresDatabases:
     """The per-server database maker (one per server: the template is migrated once)."""
     if id(server) not in _databases:
@@ -108,6 +149,17 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     Its own MonkeyPatch: a test's `monkeypatch.undo()` must not switch it back to SQLite.
     """
     name: str = getattr(request, "param", "sqlite")
+    if name == "sqlite" and hasattr(request, "param"):  # run on both: a behaviour, not the file
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            opened = Database.open.__func__  # type: ignore[attr-defined]
+
+            async def open_from_template(cls: Any, path: str | Path) -> Database:
+                await start_migrated(Path(path))
+                return await opened(cls, path)
+
+            monkeypatch.setattr(Database, "open", classmethod(open_from_template))
+            yield name
+        return
     if name != "postgresql":
         yield name
         return
