@@ -51,6 +51,13 @@ COGS = (
 )  # fmt: skip
 
 
+# How long nextcord waits after the last GUILD_CREATE before "ready", when the waves, deadlines
+# and repairs start (nextcord's default: 2 s). Discord sends a small bot's few GUILD_CREATEs
+# right after READY; nothing here needs them first (no member cache; channels are fetched or
+# partial), and the default held every start's first wave and overdue deadlines 2 s longer.
+GUILD_READY_TIMEOUT_S = 0.25
+
+
 class LadderBot(commands.AutoShardedBot):
     """The bot: built and closed by bot.py, which owns the database and the log writer.
 
@@ -102,6 +109,7 @@ class LadderBot(commands.AutoShardedBot):
             # recommended one: the shards of other processes must not move under them.
             shard_ids=list(shard_ids) or None,
             shard_count=shard_count or 1,
+            guild_ready_timeout=GUILD_READY_TIMEOUT_S,
         )
         self._syncing = asyncio.Lock()
         self.db = db
