@@ -76,6 +76,7 @@ BOT_SCRIPT = REPO_ROOT / "bot.py"
 START_TIMEOUT = 20.0  # first start imports nextcord and migrates a new database
 STOP_TIMEOUT = 10.0
 LOG_TAIL_CHARS = 12_000
+READY_LINE = "Connected as "  # cogs/bot.py logs it in on_ready
 WAIT = 15.0  # generous upper bound for anything the bot does on its own (2 shared cores)
 
 
@@ -201,6 +202,13 @@ class BotProcess:
             await self._kill()
             raise RuntimeError(f"the bot did not start: {exc}\n--- bot log {log_path} ---\n"
                                f"{self.log_tail()}") from exc
+
+    async def until_ready(self, within: float = START_TIMEOUT) -> None:
+        """Wait until this run's bot logged nextcord's "ready" (its loops start then: waves,
+        deadlines, repairs), for a test whose flood must not meet that start-up work too."""
+        await self.fake.wait_until(
+            lambda: READY_LINE in self.log_text(), within, "the bot to be ready", poll=0.02
+        )
 
     async def _watch_exit(self, proc: asyncio.subprocess.Process | ForkedBot) -> None:
         code = await proc.wait()

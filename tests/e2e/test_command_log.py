@@ -174,6 +174,9 @@ async def test_hundreds_of_concurrent_commands_then_sigterm_lose_no_row(
     rows): the stop must drain them.
     """
     fake = fake_discord
+    # Not while the loops start: 300 at once on a busy 2-core machine already come close to
+    # the drop of commands that waited past Discord's 3 s (app/flow.py).
+    await ladder_bot.until_ready()
     users = [fake.user(f"player{n:02d}") for n in range(20)]
     commands = ("help", "profile", "setup")
     sent = await asyncio.gather(*(fake.slash(users[n % 20], commands[n % 3]) for n in range(300)))
@@ -195,6 +198,7 @@ async def test_sigterm_while_commands_are_running_logs_each_answered_command_onc
     exactly once, and nothing else.
     """
     fake = fake_discord
+    await ladder_bot.until_ready()  # as above
     users = [fake.user(f"rush{n:02d}") for n in range(20)]
     await asyncio.gather(*(accept_terms(fake, user) for user in users))
     onboarding = {i.id for i in all_interactions(fake)}  # with the Accept clicks
