@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -40,3 +42,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     gc.collect()
     gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def _catalog_caches_emptied() -> Iterator[None]:
+    """After each test, forget what i18n worked out from the catalogs (the commands' names in
+    each language, messages with those names put in): a test that swaps `i18n.catalog` for a
+    pseudo or empty one must not leave a later test of its worker names it computed then
+    (`/queue` left English for zh_CN, seen once in a full run)."""
+    yield
+    i18n = sys.modules.get("i18n")
+    if i18n is not None:
+        i18n._command_names.cache_clear()
+        i18n.commands_shown.cache_clear()
