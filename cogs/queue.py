@@ -28,7 +28,9 @@ from cogs.queue_menu import (
 )
 from cogs.responses import INFO_COLOUR
 from i18n import N_, _
+from ladder.errors import ConflictError
 from ladder.guards import Access
+from services.players import LeftQueue
 
 if TYPE_CHECKING:  # cogs.bot imports this module
     from cogs.bot import LadderBot
@@ -92,13 +94,32 @@ class QueueCog(commands.Cog):
             embed=menu_embed(menu, config), view=menu_view(menu, config)
         )
 
+    async def _why_not_queued(self, uid: int) -> LeftQueue:
+        """Why a player who just joined is not queued any more: matched, or (an admin's ban,
+        dequeue or clear, whose own edit names it) the neutral "no longer in the queue"."""
+        try:
+            await self.bot.queue.check_free_to_queue(uid)
+        except ConflictError:  # not queued, so: in a match
+            return LeftQueue.MATCHED
+        return LeftQueue.BANNED  # its text says only that he is no longer queued
+
     async def _join(self, interaction: nextcord.Interaction, menu: QueueMenu) -> None:
         queue = self.bot.queue
-        status = await queue.join_queue(user_of(interaction).id, menu.races, menu.vetoes)
+        uid = user_of(interaction).id
         message = interaction.message
-        if message is not None and interaction.guild_id is None:
-            # Written before the answer: once a player sees a reply, everything is on disk.
-            await queue.set_queue_message(user_of(interaction).id, message.channel.id, message.id)
+        # The message that shows the wait, written with the entry (before the answer: once a
+        # player sees a reply, everything is on disk): a wave that pairs him before this answer
+        # goes out must find it to edit.
+        shown = (
+            (message.channel.id, message.id)
+            if message is not None and interaction.guild_id is None
+            else None
+        )
+        status = await queue.join_queue(uid, menu.races, menu.vetoes, shown)
         await interaction.response.edit_message(
             embed=queue_embed(status, self.bot.ladder_config), view=leave_queue_button()
         )
+        if await queue.queue_status(uid) is None:
+            # Taken out of the queue between the join and this answer (a wave, an admin): the
+            # answer may have overwritten the edit that said so. Say it again.
+            self.bot.notifier.left_queue_soon([status], await self._why_not_queued(uid))

@@ -67,9 +67,17 @@ class QueueService:
         )
 
     async def join_queue(
-        self, uid: int, races: Sequence[str], vetoes: Sequence[str]
+        self,
+        uid: int,
+        races: Sequence[str],
+        vetoes: Sequence[str],
+        message: tuple[int, int] | None = None,
     ) -> QueueStatus:
-        """Put the player in the queue with these races and vetoes, remembering the choice."""
+        """Put the player in the queue with these races and vetoes, remembering the choice.
+
+        `message` (channel id, message id): the message that will show his wait, recorded in
+        the same transaction, so a wave that pairs him at once finds it to edit.
+        """
         prefs = QueuePreferences(self._valid_races(races), self._valid_vetoes(vetoes))
         async with self._core.write() as conn:
             now = self._core.now()
@@ -77,15 +85,12 @@ class QueueService:
             await self._queue.save_preferences(conn, uid, prefs, now)
             await self._ratings.ensure(conn, uid, prefs.races, self.config.rating.start)
             await self._queue.add(conn, uid, prefs, now)
+            if message is not None:
+                await self._queue.set_message(conn, uid, *message)
             status = await self._queue.get(conn, uid)
         assert status is not None
         log.info("Player %s joined the queue with %s", uid, ", ".join(prefs.races))
         return status
-
-    async def set_queue_message(self, uid: int, channel_id: int, message_id: int) -> None:
-        """Remember the message that shows the player's wait (ignored if he left meanwhile)."""
-        async with self._core.write() as conn:
-            await self._queue.set_message(conn, uid, channel_id, message_id)
 
     async def leave_queue(self, uid: int) -> bool:
         """Take the player out of the queue; False if he was not in it (e.g. just matched)."""

@@ -87,13 +87,14 @@ async def test_leave_queue(ladder, svc):
     assert await ladder.queue() == []
 
 
-async def test_queue_message_is_remembered(svc):
-    await svc.queue.join_queue(1, ["bw_zerg"], [])
-    await svc.queue.set_queue_message(1, 10, 20)
-    status = await svc.queue.queue_status(1)
+async def test_queue_message_is_remembered_with_the_entry(svc):
+    joined = await svc.queue.join_queue(1, ["bw_zerg"], [], message=(10, 20))
+    assert (joined.channel_id, joined.message_id) == (10, 20)  # one transaction: a wave
+    status = await svc.queue.queue_status(1)  # that pairs him at once finds it to edit
     assert (status.channel_id, status.message_id) == (10, 20)
-    await svc.queue.set_queue_message(2, 10, 21)  # not queued: ignored
-    assert await svc.queue.queue_status(2) is None
+    await svc.queue.join_queue(2, ["bw_zerg"], [])  # a join with no message (a guild's menu)
+    status = await svc.queue.queue_status(2)
+    assert (status.channel_id, status.message_id) == (None, None)
 
 
 async def test_wave_pairs_two_players_and_the_rest_wait(ladder, svc, clock):

@@ -17,8 +17,7 @@ async def test_restart_keeps_queue_matches_and_deadlines(ladder, clock):
     clock.advance(seconds=30)
     live = await ladder.match_between(5, 6)
     await svc.matches.report(live.id, 6, "win")
-    await svc.queue.join_queue(1, ["bw_zerg"], ["Eclipse"])
-    await svc.queue.set_queue_message(1, 10, 11)
+    await svc.queue.join_queue(1, ["bw_zerg"], ["Eclipse"], message=(10, 11))
     queue_before = await ladder.queue()
     open_before = await svc.matches.open_matches()
     assert await svc.matches.next_deadline() == T0 + CONFIG.matches.confirmation_window
