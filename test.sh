@@ -10,7 +10,8 @@ ensure_venv test
 # each run, 3-4 s of CPU each. (The bots the tests start set it again for themselves.)
 unset PYTHONDONTWRITEBYTECODE
 # Six workers: most e2e tests wait on a bot process, so even 2 cores keep 6 busy (full suite on
-# this 2-core machine: 2:55-3:01 with 6 or 8, 3:26 with 10). Work stealing: an idle worker takes
+# this 2-core machine: 2:42-2:43 with 6, 2:52 with 8; before the bot's faster ready, 8 and 10
+# workers: 2:55, 3:26). Work stealing: an idle worker takes
 # tests queued behind another's slow ones (with plain load balancing one worker ran the paced
 # wave tests alone for the last 45 s). Give -n 0 (or another -n) to override; TEST_WORKERS sets
 # the default.
