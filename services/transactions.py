@@ -47,11 +47,9 @@ async def written[T](write: Callable[[], Awaitable[T]], *, attempts: int = BUSY_
     contention (a queue of writes longer than the lock wait on a loaded machine) must not cost
     a player their match DM. The last try's StorageBusyError is raised.
     """
-    for attempt in range(1, attempts + 1):
+    for attempt in range(attempts - 1):
         try:
             return await write()
         except StorageBusyError:
-            if attempt == attempts:
-                raise
-            await asyncio.sleep(BUSY_FIRST_PAUSE_S * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")  # attempts >= 1
+            await asyncio.sleep(BUSY_FIRST_PAUSE_S * 2**attempt)
+    return await write()
