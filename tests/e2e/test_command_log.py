@@ -171,21 +171,27 @@ async def test_hundreds_of_concurrent_commands_then_sigterm_lose_no_row(
     """300 commands from 20 players at once, SIGTERM as soon as the last is answered.
 
     The rows are then still in the writer's queue (it writes every quarter second or every 500
-    rows): the stop must drain them.
+    rows): the stop must drain them. On a loaded 2-core machine the burst can also meet the
+    bot's overload rule (app/flow.py): a command whose turn comes too late for Discord's 3 s is
+    dropped unanswered and logged `expired` (seen in CI runs); it still has its one row.
     """
     fake = fake_discord
-    # Not while the loops start: 300 at once on a busy 2-core machine already come close to
-    # the drop of commands that waited past Discord's 3 s (app/flow.py).
-    await ladder_bot.until_ready()
+    await ladder_bot.until_ready()  # not on top of the loops' start-up work as well
     users = [fake.user(f"player{n:02d}") for n in range(20)]
     commands = ("help", "profile", "setup")
     sent = await asyncio.gather(*(fake.slash(users[n % 20], commands[n % 3]) for n in range(300)))
-    await asyncio.gather(*(inter.response() for inter in sent))
+    await fake.settle()  # every command answered, or past its 3 s unanswered
+    dropped = {v.interaction_id for v in fake.take_violations() if v.rule == "no-response"}
     await ladder_bot.stop()
     rows = assert_one_row_per_command(ladder_bot, list(sent))
     assert len(rows) == 300
-    outcomes = [rows[inter.id]["outcome"] for inter in sent]
-    assert outcomes.count("ok") == 100 and outcomes.count("refused:terms") == 200
+    for inter in sent:
+        outcome = rows[inter.id]["outcome"]
+        if inter.id in dropped:
+            assert outcome == "expired" and inter.callback is None, (inter, outcome)
+        else:  # /help answers anyone; /profile and /setup want the terms accepted first
+            assert outcome == ("ok" if inter.data["name"] == "help" else "refused:terms"), inter
+    assert len(dropped) < len(sent) // 10, f"{len(dropped)} of {len(sent)} dropped"
 
 
 async def test_sigterm_while_commands_are_running_logs_each_answered_command_once(
