@@ -160,6 +160,7 @@ class LadderBot(commands.AutoShardedBot):
         # commands the first registered instead of registering them again beside it.
         async with self._syncing:
             await super().on_connect()
+        log.info("Slash commands synced with Discord")
 
     async def on_ready(self) -> None:
         log.info("Connected as %s (id %s)", self.user, self.user.id if self.user else "?")

@@ -77,6 +77,7 @@ START_TIMEOUT = 20.0  # first start imports nextcord and migrates a new database
 STOP_TIMEOUT = 10.0
 LOG_TAIL_CHARS = 12_000
 READY_LINE = "Connected as "  # cogs/bot.py logs it in on_ready
+SYNCED_LINE = "Slash commands synced"  # cogs/bot.py logs it once its commands are in place
 WAIT = 15.0  # generous upper bound for anything the bot does on its own (2 shared cores)
 
 
@@ -198,6 +199,9 @@ class BotProcess:
             await self.fake.wait_synced(
                 names=set(names) or bot_command_names(), after=after, within=within,
                 guild=self.command_guild_ids[0] if self.command_guild_ids else None)
+            # Every command registered is not the end of a sync that changes them (a restart
+            # with other settings edits the registered ones): the bot says when it is done.
+            await self._logged(SYNCED_LINE, within, "its commands synced")
         except BaseException as exc:
             await self._kill()
             raise RuntimeError(f"the bot did not start: {exc}\n--- bot log {log_path} ---\n"
@@ -206,9 +210,11 @@ class BotProcess:
     async def until_ready(self, within: float = START_TIMEOUT) -> None:
         """Wait until this run's bot logged nextcord's "ready" (its loops start then: waves,
         deadlines, repairs), for a test whose flood must not meet that start-up work too."""
-        await self.fake.wait_until(
-            lambda: READY_LINE in self.log_text(), within, "the bot to be ready", poll=0.02
-        )
+        await self._logged(READY_LINE, within, "the bot to be ready")
+
+    async def _logged(self, line: str, within: float, what: str) -> None:
+        # The log is the bot's only word on these moments: read every 20 ms, never longer.
+        await self.fake.wait_until(lambda: line in self.log_text(), within, what, poll=0.02)
 
     async def _watch_exit(self, proc: asyncio.subprocess.Process | ForkedBot) -> None:
         code = await proc.wait()
