@@ -71,6 +71,17 @@ def logged(bot: BotProcess) -> dict[int, dict]:
     return by_id
 
 
+def failed_by_discord(fake: FakeDiscord) -> dict[int, str]:
+    """After `fake.settle()`: {interaction id: rule} of the commands Discord failed for the
+    player ("This interaction failed"): never answered, or answered after its 3 s. On a loaded
+    2-core run a burst meets both (the overload rule drops some; some run too slowly)."""
+    return {
+        v.interaction_id: v.rule
+        for v in fake.take_violations()
+        if v.rule in ("no-response", "late-response") and v.interaction_id is not None
+    }
+
+
 def assert_one_row_per_command(bot: BotProcess, sent: list[SentInteraction]) -> dict[int, dict]:
     """Exactly one row per sent command, with its name, caller, place, duration and time."""
     rows = logged(bot)
@@ -181,17 +192,17 @@ async def test_hundreds_of_concurrent_commands_then_sigterm_lose_no_row(
     commands = ("help", "profile", "setup")
     sent = await asyncio.gather(*(fake.slash(users[n % 20], commands[n % 3]) for n in range(300)))
     await fake.settle()  # every command answered, or past its 3 s unanswered
-    dropped = {v.interaction_id for v in fake.take_violations() if v.rule == "no-response"}
+    failed = failed_by_discord(fake)
     await ladder_bot.stop()
     rows = assert_one_row_per_command(ladder_bot, list(sent))
     assert len(rows) == 300
     for inter in sent:
         outcome = rows[inter.id]["outcome"]
-        if inter.id in dropped:
+        if failed.get(inter.id) == "no-response":
             assert outcome == "expired" and inter.callback is None, (inter, outcome)
         else:  # /help answers anyone; /profile and /setup want the terms accepted first
             assert outcome == ("ok" if inter.data["name"] == "help" else "refused:terms"), inter
-    assert len(dropped) < len(sent) // 10, f"{len(dropped)} of {len(sent)} dropped"
+    assert len(failed) < len(sent) // 10, f"Discord failed {len(failed)} of {len(sent)}"
 
 
 async def test_sigterm_while_commands_are_running_logs_each_answered_command_once(
@@ -217,11 +228,13 @@ async def test_sigterm_while_commands_are_running_logs_each_answered_command_onc
     )
     await ladder_bot.stop()
     await fake.settle()
-    unanswered = {v.interaction_id for v in fake.take_violations() if v.rule == "no-response"}
+    failed = failed_by_discord(fake)
     answered = {i.id for i in sent if i.callback is not None}
-    assert answered | unanswered == {i.id for i in sent}
+    assert answered | set(failed) == {i.id for i in sent}
     rows = logged(ladder_bot)
     assert answered <= set(rows), f"{len(answered - set(rows))} answered commands not logged"
+    late = {i for i, rule in failed.items() if rule == "late-response"}
+    assert late <= set(rows), "a command run too slowly for Discord was not logged"
     assert set(rows) <= {i.id for i in sent} | onboarding
     # Taken before the signal: ok. Arriving after it: answered "restarting", not run. Under
     # this burst a write can also wait past LOCK_WAIT_SECONDS for the others: it is answered
