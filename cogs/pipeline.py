@@ -200,17 +200,24 @@ class CommandPipeline:
         outcome = "cancelled"  # stays so only if the task is cancelled mid-command
         turned_away = STOPPING if self._stopping else self._cooldown(user.id, command, kind)
         if turned_away is not None:
-            await _refuse(interaction, kind, turned_away, command)
-            self._log.record(
-                interaction.id,
-                user.id,
-                user.name,
-                command,
-                interaction.guild_id,
-                flow.elapsed_ms(),
-                f"refused:{turned_away.guard}",
-                kind,
-            )
+            # Running like any other: a stop waits for the refusal to go out before it closes
+            # the client, and the row is written even if answering failed.
+            self._running += 1
+            self._idle.clear()
+            try:
+                await _refuse(interaction, kind, turned_away, command)
+            finally:
+                self._log.record(
+                    interaction.id,
+                    user.id,
+                    user.name,
+                    command,
+                    interaction.guild_id,
+                    flow.elapsed_ms(),
+                    f"refused:{turned_away.guard}",
+                    kind,
+                )
+                self._finished()
             return
         self._running += 1
         self._idle.clear()

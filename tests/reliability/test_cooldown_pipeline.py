@@ -4,8 +4,12 @@ nothing; admins are never refused."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from cache.players import PlayerCache
 from cogs.pipeline import CommandPipeline
@@ -13,7 +17,7 @@ from ladder.cooldowns import CooldownConfig, Cooldowns
 from storage.command_log import CommandLogWriter
 from storage.database import Database
 from storage.players import PlayerRepository
-from tests.reliability.fakes import RULES, Interaction, Snowflakes, User, handler
+from tests.reliability.fakes import RULES, Answer, Interaction, Snowflakes, User, handler
 
 ADMIN = User(99, "root")
 ALICE = User(1, "alice")
@@ -99,3 +103,50 @@ async def test_a_refused_call_is_answered_logged_and_touches_no_database(
         ("help", "refused:cooldown"),
     ]
     assert admin_outcomes == {"ok"}
+
+
+class _SlowAnswer(Answer):
+    """An answer that goes out only when `release` is set, then fails as a closed client's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sending = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send_message(self, **message: Any) -> None:
+        self.sending.set()
+        await self.release.wait()
+        raise ConnectionError("Connector is closed.")
+
+
+async def test_a_refusal_while_stopping_is_waited_for_and_logged_even_if_its_answer_fails(
+    tmp_path: Path,
+) -> None:
+    """A command arriving after SIGTERM is refused; the stop waits for that refusal to go out
+    (it closes the client only after `wait_idle`), and its row is written whatever the answer."""
+    db = await Database.open(tmp_path / "ladder.db")
+    writer = CommandLogWriter(db)
+    writer.start()
+    pipeline = CommandPipeline(
+        PlayerRepository(db, PlayerCache()), writer, admin_ids=frozenset(), dm_only=True
+    )
+    interaction = Interaction(Snowflakes().next(), ALICE, "help")
+    answer = interaction.response = interaction.followup = _SlowAnswer()
+    pipeline.stop_accepting()
+
+    async def nothing() -> None:
+        raise AssertionError("a refused command runs no handler")
+
+    run = asyncio.create_task(pipeline.run(interaction, RULES["help"], nothing))  # type: ignore[arg-type]
+    try:
+        await answer.sending.wait()
+        assert not await pipeline.wait_idle(0.05), "the stop must wait for the refusal"
+        answer.release.set()
+        with pytest.raises(ConnectionError):
+            await run
+        assert await pipeline.wait_idle(1)
+    finally:
+        await writer.close()
+        rows = await db.fetchall("SELECT command, outcome FROM command_calls")
+        await db.close()
+    assert [tuple(row) for row in rows] == [("help", "refused:stopping")]
