@@ -17,6 +17,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import nextcord
 
@@ -74,6 +75,29 @@ def frozen_view(*items: nextcord.ui.Item) -> nextcord.ui.View:
     for item in view.children:
         item._view = None
     return view
+
+
+class _SentRows:
+    """Components already in Discord's JSON form, for nextcord's send and edit paths, which
+    read only `to_components()`, `prevent_update` and `is_finished()`: nothing to build, nothing
+    for nextcord to keep."""
+
+    __slots__ = ("_rows",)
+    prevent_update = False
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self._rows = rows
+
+    def to_components(self) -> list[dict[str, Any]]:
+        return self._rows
+
+    def is_finished(self) -> bool:
+        return True
+
+
+def sent_rows(rows: list[dict[str, Any]]) -> nextcord.ui.View:
+    """Send these action rows (Discord's JSON) where nextcord takes a view."""
+    return cast(nextcord.ui.View, _SentRows(rows))
 
 
 def frozen_modal(modal: nextcord.ui.Modal) -> nextcord.ui.Modal:

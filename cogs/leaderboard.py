@@ -27,14 +27,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import nextcord
 from babel import numbers
 from nextcord.ext import commands
 
 from cogs.client import interaction_data, user_of
-from cogs.components import custom_id, frozen_view
+from cogs.components import SEPARATOR, custom_id, frozen_view, sent_rows
 from cogs.pipeline import guarded
 from cogs.responses import INFO_COLOUR
 from cogs.seasons import archive_embed
@@ -53,6 +53,7 @@ PAGE_SIZE = 10
 ALL = "*"  # the "all" option of a select; no race, letter or country code looks like it
 MAX_OPTIONS = 25  # Discord's limit per select
 OPTION_LISTS_KEPT = 256  # select option lists kept built (LeaderboardRenderer._cached)
+BOARDS_KEPT = 256  # boards kept drawn between two changes of the standings (render)
 NAME_SHOWN = 32  # characters of a player's name shown on a line
 EMBED_DESCRIPTION = 4096
 PAGE_INPUT = "number"  # the custom_id of the jump modal's text input
@@ -263,6 +264,13 @@ def decode_state(
 
 # --- rendering ------------------------------------------------------------------------------
 
+# An action row as Discord's JSON, and each of its components with the action its custom_id ends in.
+_Row = tuple[dict[str, Any], list[tuple[dict[str, Any], str]]]
+
+
+def _with_actions(row: dict[str, Any]) -> _Row:
+    return row, [(c, c["custom_id"].rsplit(SEPARATOR, 1)[1]) for c in row["components"]]
+
 
 @dataclass(frozen=True, slots=True)
 class Board:
@@ -293,17 +301,38 @@ class LeaderboardRenderer:
         # are drawn for every /leaderboard and click, and building one (33 options with their
         # flags) cost more than reading the page. Cleared when full (country counts change).
         self._options: dict[tuple[object, ...], list[nextcord.SelectOption]] = {}
+        self._drawn: dict[tuple[object, ...], tuple[nextcord.Embed, list[_Row]]] = {}
+        self._drawn_version = -1
 
     def page(self, state: BoardState, now: datetime) -> LeaderboardPage:
         return self.standings.page(state.filters, state.page, PAGE_SIZE, now=now)
 
     def render(self, state: BoardState, now: datetime) -> Board:
-        """Read the page `state` asks for at `now` and build the message that shows it."""
+        """Read the page `state` asks for at `now` and build the message that shows it.
+
+        Every /leaderboard opens on the same first page, so a board is drawn once per change
+        of the standings and language: its embed (shared, never changed once drawn) and its
+        components as Discord's JSON, whose custom_ids are then written for `state.owner`.
+        """
         page = self.page(state, now)
         state = replace(state, page=page.page)
-        embed = leaderboard_embed(page, self.race_names, self.standings.inactive_days)
-        embed.url = leaderboard_link(self.web_base_url, state.filters, page.page)
-        return Board(state, page, embed, self.components(state, page, now))
+        key = (self.standings.version, current(), page.filters, page.page, page.left_out)
+        if key[0] != self._drawn_version or len(self._drawn) >= BOARDS_KEPT:
+            self._drawn.clear()
+            self._drawn_version = key[0]
+        drawn = self._drawn.get(key)
+        if drawn is None:
+            embed = leaderboard_embed(page, self.race_names, self.standings.inactive_days)
+            embed.url = leaderboard_link(self.web_base_url, state.filters, page.page)
+            view = self.components(replace(state, owner=0), page, now)
+            json = cast(list[dict[str, Any]], view.to_components())
+            drawn = self._drawn[key] = (embed, [_with_actions(row) for row in json])
+        embed, template = drawn
+        rows = [
+            {**row, "components": [{**c, "custom_id": self.cid(state, a)} for c, a in actions]}
+            for row, actions in template
+        ]
+        return Board(state, page, embed, sent_rows(rows))
 
     def cid(self, state: BoardState, action: str) -> str:
         return encode_state(state, action, self.races, self.standings.letters)

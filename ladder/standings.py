@@ -41,7 +41,7 @@ import heapq
 from array import array
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import EllipsisType
 from typing import Any
@@ -66,6 +66,7 @@ _ALL_RACES = -1
 _NOWHERE = ""  # the country of players who have not set one
 _REGION_MARK = "@"  # a region's lists are keyed "@EU" where a country's are "DE"
 _NO_SLOTS = array("i", [-1] * 64)
+_PAGES_KEPT = 256  # pages read since the last change, kept until the next one (or this many)
 
 type ProvisionalRule = Callable[[int, float | None, float | None, int], bool]
 """(games, deviation or None, volatility or None, last played µs) -> provisional? (see
@@ -241,6 +242,10 @@ class Standings:
         self._version = 0
         self._bounds: tuple[int, list[int]] | None = None  # (version, letter upper keys)
         self._country_counts: tuple[int, list[tuple[str, int]]] | None = None
+        # (filters, page number, page size) -> the page as read at `_pages_version`, without
+        # `left_out`, which moves with the clock and is counted at each read.
+        self._pages: dict[tuple[LeaderboardFilters, int, int], LeaderboardPage] = {}
+        self._pages_version = -1
         for race in races:
             self._intern_race(race)
 
@@ -463,7 +468,8 @@ class Standings:
             self._pbanned[p],
             self._pregion[p],
         ):
-            return  # only the name changed: the lists hold keys, not names
+            self._changed()  # only the name changed: in the lists' keys nothing moves
+            return
         slots = self._slots_of(p)
         for s in slots:  # take the player out of every list under the old country ...
             self._unindex(s)
@@ -545,22 +551,31 @@ class Standings:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self._expire(now)
-        keys, lo, hi = self._filtered(filters)
-        total = hi - lo
-        total_pages = max(1, -(-total // page_size))
-        page_number = min(max(1, page_number), total_pages)
-        start = lo + (page_number - 1) * page_size
-        stop = min(hi, start + page_size)
-        return LeaderboardPage(
-            filters=filters,
-            page=page_number,
-            page_size=page_size,
-            total_pages=total_pages,
-            total_entries=total,
-            ranked_entries=len(self._global()),
-            entries=self._entries(keys, lo, hi, start, stop),
-            left_out=self.left_out(now) if self._held else 0,
-        )
+        # The same page is read many times between two changes (every /leaderboard opens on
+        # the first one): it is built once per version.
+        if self._pages_version != self._version or len(self._pages) >= _PAGES_KEPT:
+            self._pages.clear()
+            self._pages_version = self._version
+        asked = (filters, page_number, page_size)
+        page = self._pages.get(asked)
+        if page is None:
+            keys, lo, hi = self._filtered(filters)
+            total = hi - lo
+            total_pages = max(1, -(-total // page_size))
+            page_number = min(max(1, page_number), total_pages)
+            start = lo + (page_number - 1) * page_size
+            stop = min(hi, start + page_size)
+            page = self._pages[asked] = LeaderboardPage(
+                filters=filters,
+                page=page_number,
+                page_size=page_size,
+                total_pages=total_pages,
+                total_entries=total,
+                ranked_entries=len(self._global()),
+                entries=self._entries(keys, lo, hi, start, stop),
+            )
+        left_out = self.left_out(now) if self._held else 0
+        return page if left_out == page.left_out else replace(page, left_out=left_out)
 
     def page_among(
         self,
@@ -871,6 +886,12 @@ class Standings:
             self._refresh_best(p)
         if changed:
             self._changed()
+
+    @property
+    def version(self) -> int:
+        """A number that changes whenever a read may answer differently, except for what moves
+        with the clock alone (`left_out`): read it after the read it is to describe."""
+        return self._version
 
     def _changed(self) -> None:
         self._version += 1

@@ -240,6 +240,27 @@ async def test_what_the_selects_offer_is_what_a_click_may_send() -> None:
     assert "bw_protoss" not in draw.offered("race", state, NOW)
 
 
+async def test_a_board_is_drawn_once_per_change_and_language_with_each_owner_s_ids() -> None:
+    """Every /leaderboard opens on the same first page: drawn once, then only the custom_ids
+    are written per player; a change to the standings (a name too) or another language draws
+    it again."""
+    board = standings()
+    draw = renderer(board)
+    first, second = draw.render(BoardState(5), NOW), draw.render(BoardState(6), NOW)
+    assert first.embed is second.embed
+    assert {c["state"] for c in components(first).values()} == {BoardState(5)}
+    assert {c["state"] for c in components(second).values()} == {BoardState(6)}
+    assert components(first)["race"]["options"] == components(second)["race"]["options"]
+    top = first.page.entries[0]
+    board.set_player(top.uid, "Renamed", top.country)
+    renamed = draw.render(BoardState(5), NOW)
+    assert renamed.embed is not first.embed and "Renamed" in (renamed.embed.description or "")
+    with speaking("ko"):
+        korean = draw.render(BoardState(5), NOW)
+    assert korean.embed.title != renamed.embed.title
+    assert draw.render(BoardState(5), NOW).embed is renamed.embed  # English again, as drawn
+
+
 async def test_the_rendered_view_is_not_kept_by_nextcord() -> None:
     """A stopped view that does not "prevent updates": nextcord's send path stores neither."""
     view = renderer(standings()).render(BoardState(5), NOW).view

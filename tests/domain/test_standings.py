@@ -214,8 +214,11 @@ def test_pages_equal_brute_force_after_random_changes(initial, steps, checks, kn
             model.players[uid] = (name, country, banned)
         else:
             now += timedelta(hours=step[1])
-        # Read after every step, so expiry and updates interleave.
+        # Read after every step, so expiry and updates interleave, and the pages a change
+        # must not leave stale were read (and kept) before it.
         standings.ranked_count(now)
+        for flt, number, size in checks:
+            standings.page(flt, number, size, now=now)
     model.race_order = standings.races
     for flt, number, size in checks:
         assert_same(standings, model, flt, number, size, now)
