@@ -9,6 +9,7 @@ one. Neither result may be put inside a code span: escapes do not apply there.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -102,7 +103,20 @@ def plain(text: str | None, limit: int | None = None) -> str:
     """Return player text as one inert line: markdown escaped, no mentions, at most `limit` long."""
     if not text:
         return ""
-    return _cut(_pieces(_one_line(str(text))), limit)
+    text = str(text)
+    if len(text) <= _REMEMBERED_LENGTH:
+        return _plain(text, limit)
+    return _cut(_pieces(_one_line(text)), limit)
+
+
+# Names are shown again and again (a /profile shows 6-8 of them, 4-13 us each character by
+# character): short texts are remembered. A long one (an evidence note) is rarely shown twice.
+_REMEMBERED_LENGTH = 128
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain(text: str, limit: int | None) -> str:
+    return _cut(_pieces(_one_line(text)), limit)
 
 
 def link(url: str | None, limit: int | None = 300) -> str:
