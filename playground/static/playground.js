@@ -291,6 +291,9 @@ async function refreshMessages() {
     if (at !== node) list.insertBefore(node, at || null);
   });
   while (list.children.length > nodes.length) list.lastElementChild.remove();
+  // The title names whose DM this is once it shows that DM, not before: whoever reads it (or a
+  // test waiting on it) then acts on that player's messages.
+  $("dm-title").textContent = `DM with LadderBot — you are ${name}`;
   page.seen[name] = data.messages.length;
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
@@ -304,20 +307,40 @@ function renderState(state) {
   $("web-link").href = state.web_url;
   $("timers").textContent = `Matchmaking every ${state.timers.wave_seconds} s; ` +
     `${state.timers.confirm_seconds} s to confirm a match. Database: ${state.database}`;
+  // The buttons are updated in place, not drawn anew at each refresh: a click is a press and a
+  // release on the same element, and the events of a busy ladder refresh the list between them.
   const list = $("player-list");
-  list.replaceChildren(...state.players.map((p) => {
-    const unread = p.name === page.current ? 0 : Math.max(0, p.messages - (page.seen[p.name] || 0));
-    return el("li", {},
-      el("button", {
-        type: "button", class: `player${p.name === page.current ? " current" : ""}`,
-        dataset: { player: p.name }, "aria-pressed": p.name === page.current ? "true" : "false",
-        onclick: () => switchTo(p.name),
-      },
-      el("span", { class: "name", text: p.name }),
-      p.admin ? el("span", { class: "badge admin", text: "admin" }) : null,
-      p.simulated ? el("span", { class: "badge sim", text: "simulated" }) : null,
-      unread ? el("span", { class: "badge unread", text: String(unread) }) : null));
-  }));
+  const drawn = new Map();
+  for (const item of list.children) drawn.set(item.dataset.player, item);
+  const items = state.players.map((p) => {
+    const current = p.name === page.current;
+    const unread = current ? 0 : Math.max(0, p.messages - (page.seen[p.name] || 0));
+    let item = drawn.get(p.name);
+    if (!item) {
+      item = el("li", { dataset: { player: p.name } },
+        el("button", { type: "button", dataset: { player: p.name },
+                       onclick: () => switchTo(p.name) }));
+    }
+    const button = item.firstElementChild;
+    button.className = `player${current ? " current" : ""}`;
+    button.setAttribute("aria-pressed", current ? "true" : "false");
+    const signature = JSON.stringify([p.admin, p.simulated, unread]);
+    if (button.dataset.signature !== signature) {
+      button.dataset.signature = signature;
+      button.replaceChildren(...[
+        el("span", { class: "name", text: p.name }),
+        p.admin ? el("span", { class: "badge admin", text: "admin" }) : null,
+        p.simulated ? el("span", { class: "badge sim", text: "simulated" }) : null,
+        unread ? el("span", { class: "badge unread", text: String(unread) }) : null,
+      ].filter(Boolean));
+    }
+    return item;
+  });
+  items.forEach((item, index) => {
+    const at = list.children[index];
+    if (at !== item) list.insertBefore(item, at || null);
+  });
+  while (list.children.length > items.length) list.lastElementChild.remove();
   const violations = state.violations;
   $("violations").hidden = violations.length === 0;
   $("violation-list").replaceChildren(...violations.map((v) => el("li", {},
@@ -343,7 +366,6 @@ async function refresh() {
         if (!state.players.some((p) => p.name === page.current)) page.current = "alice";
       }
       renderState(state);
-      $("dm-title").textContent = `DM with LadderBot — you are ${page.current}`;
       await refreshMessages();
       renderState(page.state); // unread marks, now that this DM was seen
     } while (page.again);
@@ -352,6 +374,8 @@ async function refresh() {
   } finally {
     page.refreshing = false;
   }
+  // A switch or an event that came while a failed pass ran still gets its pass.
+  if (page.again) refresh();
 }
 
 function switchTo(name) {

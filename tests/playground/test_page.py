@@ -158,15 +158,16 @@ async def test_simulated_players_play_on_their_own_and_reset_starts_afresh(
     await expect(messages(page)).to_have_count(0)
     running = playground.playground
     assert running.generation == 2
-    with sqlite3.connect(running.options.database_path) as db:
-        assert db.execute("SELECT COUNT(*) FROM players").fetchone() == (0,)
-        assert db.execute("SELECT COUNT(*) FROM matches").fetchone() == (0,)
     # The new run registers its commands once it has started (a bot start: seconds, more on a
-    # loaded machine); then it answers.
+    # loaded machine); then it answers. Its database is read after that: the page shows the new
+    # run (generation 2) as soon as it begins, before the bot made the new file's tables.
     await page.fill("#command-input", "/termsofservice")
     await expect(page.locator('button.suggestion[data-command="termsofservice"]')).to_be_visible(
         timeout=60_000
     )
+    with sqlite3.connect(running.options.database_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM players").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM matches").fetchone() == (0,)
     await run(page, "termsofservice")
     await expect(with_button(page, "Accept")).to_be_visible()
 
