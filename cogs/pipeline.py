@@ -207,16 +207,8 @@ class CommandPipeline:
             try:
                 await _refuse(interaction, kind, turned_away, command)
             finally:
-                self._log.record(
-                    interaction.id,
-                    user.id,
-                    user.name,
-                    command,
-                    interaction.guild_id,
-                    flow.elapsed_ms(),
-                    f"refused:{turned_away.guard}",
-                    kind,
-                )
+                outcome = f"refused:{turned_away.guard}"
+                self._record(interaction, user.name, command, flow.elapsed_ms(), outcome, kind)
                 self._finished()
             return
         self._running += 1
@@ -228,16 +220,7 @@ class CommandPipeline:
             raise
         if not started:
             # Its turn came too late to answer within Discord's window: no work, no answer.
-            self._log.record(
-                interaction.id,
-                user.id,
-                user.name,
-                command,
-                interaction.guild_id,
-                waited_ms,
-                "expired",
-                kind,
-            )
+            self._record(interaction, user.name, command, waited_ms, "expired", kind)
             self._finished()
             return
         flow.checkpoint("turn")
@@ -277,16 +260,7 @@ class CommandPipeline:
             await _refuse(interaction, kind, error, command)
         finally:
             name = player.display_name if player else user.name
-            self._log.record(
-                interaction.id,
-                user.id,
-                name,
-                command,
-                interaction.guild_id,
-                flow.elapsed_ms(),
-                outcome,
-                kind,
-            )
+            self._record(interaction, name, command, flow.elapsed_ms(), outcome, kind)
             flow.checkpoint("command_logged")
             log_flow(flow.finish(outcome))
             self.admission.leave()
@@ -305,6 +279,19 @@ class CommandPipeline:
             return None
         hit = self.cooldowns.check(uid, command, time.monotonic())
         return None if hit is None else hit.refusal()
+
+    def _record(
+        self,
+        interaction: nextcord.Interaction,
+        name: str,
+        command: str,
+        ms: float,
+        outcome: str,
+        kind: Kind,
+    ) -> None:
+        """The interaction's one command_calls row, to the background writer."""
+        uid, guild = user_of(interaction).id, interaction.guild_id
+        self._log.record(interaction.id, uid, name, command, guild, ms, outcome, kind)
 
     def _finished(self) -> None:
         self._running -= 1

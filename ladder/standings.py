@@ -560,22 +560,33 @@ class Standings:
         page = self._pages.get(asked)
         if page is None:
             keys, lo, hi = self._filtered(filters)
-            total = hi - lo
-            total_pages = max(1, -(-total // page_size))
-            page_number = min(max(1, page_number), total_pages)
-            start = lo + (page_number - 1) * page_size
-            stop = min(hi, start + page_size)
-            page = self._pages[asked] = LeaderboardPage(
-                filters=filters,
-                page=page_number,
-                page_size=page_size,
-                total_pages=total_pages,
-                total_entries=total,
-                ranked_entries=len(self._global()),
-                entries=self._entries(keys, lo, hi, start, stop),
-            )
+            page = self._pages[asked] = self._page_of(filters, keys, lo, hi, page_number, page_size)
         left_out = self.left_out(now) if self._held else 0
         return page if left_out == page.left_out else replace(page, left_out=left_out)
+
+    def _page_of(
+        self,
+        filters: LeaderboardFilters,
+        keys: list[int],
+        lo: int,
+        hi: int,
+        page_number: int,
+        page_size: int,
+    ) -> LeaderboardPage:
+        """Page `page_number` (clamped) of keys[lo:hi], without `left_out`."""
+        total = hi - lo
+        total_pages = max(1, -(-total // page_size))
+        page_number = min(max(1, page_number), total_pages)
+        start = lo + (page_number - 1) * page_size
+        return LeaderboardPage(
+            filters=filters,
+            page=page_number,
+            page_size=page_size,
+            total_pages=total_pages,
+            total_entries=total,
+            ranked_entries=len(self._global()),
+            entries=self._entries(keys, lo, hi, start, min(hi, start + page_size)),
+        )
 
     def page_among(
         self,
@@ -610,20 +621,8 @@ class Standings:
                 if i < hi and keys[i] == key:
                     found.append(key)
         found.sort()
-        total = len(found)
-        total_pages = max(1, -(-total // page_size))
-        page_number = min(max(1, page_number), total_pages)
-        start = (page_number - 1) * page_size
-        return LeaderboardPage(
-            filters=filters,
-            page=page_number,
-            page_size=page_size,
-            total_pages=total_pages,
-            total_entries=total,
-            ranked_entries=len(self._global()),
-            entries=self._entries(found, 0, total, start, min(total, start + page_size)),
-            left_out=self.left_out(now) if self._held else 0,
-        )
+        page = self._page_of(filters, found, 0, len(found), page_number, page_size)
+        return replace(page, left_out=self.left_out(now)) if self._held else page
 
     def _entries(
         self, keys: list[int], lo: int, hi: int, start: int, stop: int
