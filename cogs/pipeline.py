@@ -199,20 +199,18 @@ class CommandPipeline:
         player: Player | None = None
         outcome = "cancelled"  # stays so only if the task is cancelled mid-command
         turned_away = STOPPING if self._stopping else self._cooldown(user.id, command, kind)
+        # Running from here, a refusal too: a stop waits for its answer to go out before it
+        # closes the client.
+        self._running += 1
+        self._idle.clear()
         if turned_away is not None:
-            # Running like any other: a stop waits for the refusal to go out before it closes
-            # the client, and the row is written even if answering failed.
-            self._running += 1
-            self._idle.clear()
             try:
                 await _refuse(interaction, kind, turned_away, command)
-            finally:
+            finally:  # the row is written even if answering failed
                 outcome = f"refused:{turned_away.guard}"
                 self._record(interaction, user.name, command, flow.elapsed_ms(), outcome, kind)
                 self._finished()
             return
-        self._running += 1
-        self._idle.clear()
         try:
             started, waited_ms = await self.admission.enter(interaction.id)
         except BaseException:

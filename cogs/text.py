@@ -32,6 +32,10 @@ _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\
 ZWSP = "\u200b"
 _ORDERED_LIST = re.compile(r"\d+\.")
 _URL_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
+# Names are shown again and again (a /profile shows 6-8 of them, 4-13 us each character by
+# character): texts this short are escaped once and remembered. A long one (an evidence note)
+# is rarely shown twice.
+_REMEMBERED_LENGTH = 128
 
 
 def _is_blank(ch: str) -> bool:
@@ -108,10 +112,6 @@ def plain(text: str | None, limit: int | None = None) -> str:
         return _plain(text, limit)
     return _cut(_pieces(_one_line(text)), limit)
 
-
-# Names are shown again and again (a /profile shows 6-8 of them, 4-13 us each character by
-# character): short texts are remembered. A long one (an evidence note) is rarely shown twice.
-_REMEMBERED_LENGTH = 128
 
 
 @functools.lru_cache(maxsize=4096)
