@@ -219,7 +219,11 @@ async def test_sigterm_while_commands_are_running_logs_each_answered_command_onc
     fake = fake_discord
     await ladder_bot.until_ready()  # as above
     users = [fake.user(f"rush{n:02d}") for n in range(20)]
-    await asyncio.gather(*(accept_terms(fake, user) for user in users))
+    # Five at a time: twenty Accepts at once could wait more than the second a player's write
+    # may wait for the lock on a loaded machine, and be told "busy" (as designed; not what this
+    # test is about).
+    for first in range(0, len(users), 5):
+        await asyncio.gather(*(accept_terms(fake, user) for user in users[first : first + 5]))
     onboarding = {i.id for i in all_interactions(fake)}  # with the Accept clicks
     countries = ("FR", "DE", "SE")
     sent = await asyncio.gather(
