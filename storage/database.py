@@ -7,6 +7,12 @@ otherwise one coroutine's COMMIT or ROLLBACK would also end another coroutine's 
 transaction. Reads go to the read-only connection: in WAL mode it sees the last committed state
 without waiting for the writer, so a read never returns rows of another coroutine's open (and
 maybe rolled back) transaction, and never queues behind a 16k-row command-log batch.
+
+A read first runs right where it is awaited, on a second read-only connection of plain sqlite3,
+with a budget of `INLINE_READ_BUDGET_S`: most reads are index lookups of 10-200 us, less than a
+trip to aiosqlite's thread costs (bench/README.md). A read that overruns the budget, or finds the
+file busy, is stopped and runs on the reader's thread instead; its statement then goes straight
+there for `SLOW_STATEMENT_SECONDS`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -53,6 +60,15 @@ CONNECTION_PRAGMAS = (
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
 )
+
+# A read runs on the event loop's thread for at most this long; past it, SQLite stops it and
+# it runs again on the reader's thread. A progress check every `_CHECK_EVERY` virtual-machine
+# steps (a few per 100 us) keeps the check's own cost small.
+INLINE_READ_BUDGET_S = 0.001
+_CHECK_EVERY = 2_000
+# A statement that overran the budget goes straight to the reader's thread for this long.
+SLOW_STATEMENT_SECONDS = 30.0
+_SLOW_STATEMENTS_KEPT = 256
 
 # Positional (?) or named (:name) parameters, as sqlite3 takes them.
 Params = Sequence[Any] | Mapping[str, Any]
@@ -166,16 +182,27 @@ class _Query:
 class ReadConnection:
     """The read-only connection, used as repositories use an aiosqlite connection.
 
-    Every query runs and is read to the end in ONE call on the connection's thread. With
-    aiosqlite's own cursors, a statement stays open between `execute` and `fetchall` while
-    other coroutines' reads run on the same connection; SQLite keeps one read snapshot while
-    any statement is open, so under a steady stream of overlapping reads the reader could keep
-    seeing the database as it was before the latest commits (a player who had just accepted
-    the terms was "not found"). Here no statement outlives its call.
+    Every query runs and is read to the end in ONE call. With aiosqlite's own cursors, a
+    statement stays open between `execute` and `fetchall` while other coroutines' reads run on
+    the same connection; SQLite keeps one read snapshot while any statement is open, so under a
+    steady stream of overlapping reads the reader could keep seeing the database as it was
+    before the latest commits (a player who had just accepted the terms was "not found"). Here
+    no statement outlives its call.
+
+    With `inline` (a plain sqlite3 read-only connection of the event loop's thread), a read
+    runs there first, within `INLINE_READ_BUDGET_S`; without it (the website's own reader),
+    every read runs on aiosqlite's thread.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, inline: sqlite3.Connection | None = None
+    ) -> None:
         self.raw = conn  # for a streamed read when nothing else runs (start-up's standings)
+        self._inline = inline
+        self._deadline = 0.0
+        self._slow: dict[str, float] = {}  # statement -> until when it runs on the thread
+        if inline is not None:
+            inline.set_progress_handler(self._overrun, _CHECK_EVERY)
 
     def execute(self, sql: str, params: Params = ()) -> _Query:
         async def run() -> FetchedRows:
@@ -184,10 +211,55 @@ class ReadConnection:
         return _Query(run)
 
     async def execute_fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        if self._inline is not None and self._may_run_inline(sql):
+            try:
+                self._deadline = time.perf_counter() + INLINE_READ_BUDGET_S
+                return self._inline.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as error:
+                if not _for_the_thread(error):
+                    raise
+                if "interrupted" in str(error):
+                    self._remember_slow(sql)
         return list(await self.raw.execute_fetchall(sql, params))
 
+    async def set_trace_callback(self, trace: Callable[[str], None]) -> None:
+        """Trace every statement this reader runs, on either of its connections."""
+        if self._inline is not None:
+            self._inline.set_trace_callback(trace)
+        await self.raw.set_trace_callback(trace)
+
     async def close(self) -> None:
-        await self.raw.close()
+        try:
+            if self._inline is not None:
+                self._inline.close()
+        finally:
+            await self.raw.close()
+
+    def _overrun(self) -> bool:
+        return time.perf_counter() > self._deadline  # True: SQLite stops the statement
+
+    def _may_run_inline(self, sql: str) -> bool:
+        until = self._slow.get(sql)
+        if until is None:
+            return True
+        if time.monotonic() < until:
+            return False
+        del self._slow[sql]
+        return True
+
+    def _remember_slow(self, sql: str) -> None:
+        if len(self._slow) >= _SLOW_STATEMENTS_KEPT:
+            self._slow.pop(next(iter(self._slow)))
+        self._slow[sql] = time.monotonic() + SLOW_STATEMENT_SECONDS
+        log.info("A read overran %.1f ms on the event loop; it runs on the reader's thread for "
+                 "%.0f s: %.120s", INLINE_READ_BUDGET_S * 1000, SLOW_STATEMENT_SECONDS,
+                 " ".join(sql.split()))  # fmt: skip
+
+
+def _for_the_thread(error: sqlite3.OperationalError) -> bool:
+    """Whether an inline read's error means "run it on the thread": stopped, or found busy."""
+    text = str(error)
+    return "interrupted" in text or "locked" in text or "busy" in text
 
 
 # What a repository reads through: the writer (inside a transaction) or the read-only connection.
@@ -225,7 +297,12 @@ class Database:
                 await conn.execute(pragma)
             db = cls(conn, path)
             await db._migrate()
-            db._reader = ReadConnection(await _open_reader(path))
+            inline = _open_inline_reader(path)
+            try:
+                db._reader = ReadConnection(await _open_reader(path), inline)
+            except BaseException:
+                inline.close()
+                raise
         except BaseException:
             await conn.close()
             raise
@@ -334,6 +411,16 @@ async def _open_reader(path: Path) -> aiosqlite.Connection:
         await reader.close()
         raise
     return reader
+
+
+def _open_inline_reader(path: Path) -> sqlite3.Connection:
+    """The read-only connection of the event loop's thread. It never waits for a lock
+    (busy_timeout 0): a busy file sends the read to the reader's thread, which may wait."""
+    inline = sqlite3.connect(_read_only_uri(path), uri=True, isolation_level=None)
+    inline.row_factory = sqlite3.Row
+    inline.execute("PRAGMA busy_timeout = 0")
+    inline.execute("PRAGMA foreign_keys = ON")  # as on every connection, though it only reads
+    return inline
 
 
 def _busy(message: str) -> sqlite3.OperationalError:

@@ -8,7 +8,6 @@ last 14/30/90 days (finished matches, by when they ended), recent matches and ab
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -167,10 +166,10 @@ class LeaderboardRepository:
 
     async def profile(self, uid: int, now: datetime) -> Profile:
         """Gather the player's ratings, records, recent matches and aborts as of `now`."""
-        # Three reads queued together: the connection's thread runs them back to back.
-        ratings, (overall, windows, recent), aborts = await asyncio.gather(
-            self.ratings(uid), self.matches(uid, now, self.recent_limit), self.aborts(uid, now)
-        )
+        # One after the other: each is an index lookup that runs inline (storage/database.py).
+        ratings = await self.ratings(uid)
+        overall, windows, recent = await self.matches(uid, now, self.recent_limit)
+        aborts = await self.aborts(uid, now)
         played = [r.last_played_at for r in ratings if r.last_played_at is not None]
         return Profile(
             uid=uid,

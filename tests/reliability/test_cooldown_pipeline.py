@@ -44,7 +44,7 @@ async def test_a_refused_call_is_answered_logged_and_touches_no_database(
             statements.append(sql)
 
     await db.conn.set_trace_callback(trace)
-    await db.reader.raw.set_trace_callback(trace)
+    await db.reader.set_trace_callback(trace)
 
     async def run(user: User, command: str) -> Interaction:
         interaction = Interaction(ids.next(), user, command)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 
 import pytest
 
+from storage import database
 from storage.database import Database
 
 
@@ -109,4 +111,75 @@ async def test_overlapping_reads_still_see_the_latest_commit(tmp_path):
     finally:
         stop.set()
         await asyncio.gather(*readers)
+        await db.close()
+
+
+# A read that needs far more than the inline budget (about 300,000 rows of SQLite's machine).
+LONG_READ = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000)"
+    " SELECT count(*) FROM c"
+)
+
+
+async def _threads_of_reads(db: Database) -> list[tuple[str, bool]]:
+    """Trace the reader: (statement, whether it ran on this thread) for each one started."""
+    seen: list[tuple[str, bool]] = []
+    here = threading.get_ident()
+    await db.reader.set_trace_callback(
+        lambda sql: seen.append((sql, threading.get_ident() == here))
+    )
+    return seen
+
+
+async def test_a_short_read_runs_where_it_is_awaited(tmp_path):
+    db = await Database.open(tmp_path / "ladder.db")
+    try:
+        seen = await _threads_of_reads(db)
+        row = await db.fetchone("SELECT count(*) FROM players WHERE discord_uid = ?", (1,))
+        assert row[0] == 0
+        assert seen == [("SELECT count(*) FROM players WHERE discord_uid = 1", True)]
+    finally:
+        await db.close()
+
+
+async def test_a_read_past_the_budget_is_stopped_and_runs_on_the_readers_thread(tmp_path):
+    db = await Database.open(tmp_path / "ladder.db")
+    try:
+        seen = await _threads_of_reads(db)
+        row = await db.fetchone(LONG_READ)
+        assert row[0] == 300_000  # the whole answer, from the thread's run
+        assert seen == [(LONG_READ, True), (LONG_READ, False)]  # stopped here, run there
+        seen.clear()
+        assert (await db.fetchone(LONG_READ))[0] == 300_000
+        assert seen == [(LONG_READ, False)]  # remembered as slow: straight to the thread
+        await db.fetchone("SELECT 1")
+        assert seen[-1] == ("SELECT 1", True)  # other statements still run here
+    finally:
+        await db.close()
+
+
+async def test_a_slow_statement_runs_inline_again_once_its_time_is_up(tmp_path, monkeypatch):
+    monkeypatch.setattr(database, "SLOW_STATEMENT_SECONDS", 0.0)
+    monkeypatch.setattr(database, "INLINE_READ_BUDGET_S", 0.0)  # every read overruns
+    db = await Database.open(tmp_path / "ladder.db")
+    try:
+        seen = await _threads_of_reads(db)
+        assert (await db.fetchone(LONG_READ))[0] == 300_000
+        monkeypatch.setattr(database, "INLINE_READ_BUDGET_S", 1000.0)
+        assert (await db.fetchone(LONG_READ))[0] == 300_000
+        assert seen == [(LONG_READ, True), (LONG_READ, False), (LONG_READ, True)]
+    finally:
+        await db.close()
+
+
+async def test_an_inline_reads_own_error_is_raised_not_retried(tmp_path):
+    db = await Database.open(tmp_path / "ladder.db")
+    try:
+        seen = await _threads_of_reads(db)
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await db.fetchall("SELECT * FROM no_such_table")
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await db.reader.execute("DELETE FROM players")
+        assert seen == [("DELETE FROM players", True)]  # neither went to the thread
+    finally:
         await db.close()
