@@ -567,9 +567,13 @@ def outcomes(variant: Variant) -> list[str]:
     warnings = sum(" WARNING " in line for line in log.splitlines())
     tracebacks = log.count("Traceback")
     slow_gc = log.count("Slow garbage collection")
+    overran = log.count("keeps overrunning")  # storage/database.py: sent to the reader's thread
     shown = ", ".join(f"{o} {n}" for o, n in rows)
     lines = [f"* {variant.name}: command_calls {shown}; log: {warnings} WARNING lines, "
-             f"{tracebacks} tracebacks, {slow_gc} collector passes over 20 ms"]  # fmt: skip
+             f"{tracebacks} tracebacks, {slow_gc} collector passes over 20 ms, {overran} "
+             "statements sent to the reader's thread (overran the loop's budget)"]  # fmt: skip
+    lines += [f"  {line.split(' INFO ', 1)[-1][:160]}" for line in log.splitlines()
+              if "keeps overrunning" in line][:5]  # fmt: skip
     passes = [line.split("Garbage collector passes: ", 1)[1] for line in log.splitlines()
               if "Garbage collector passes: " in line]  # fmt: skip
     if passes:  # app/gc_tuning.py logs every pass's totals at exit, from start-up on

@@ -11,8 +11,8 @@ maybe rolled back) transaction, and never queues behind a 16k-row command-log ba
 A read first runs right where it is awaited, on a second read-only connection of plain sqlite3,
 with a budget of `INLINE_READ_BUDGET_S`: most reads are index lookups of 10-200 us, less than a
 trip to aiosqlite's thread costs (bench/README.md). A read that overruns the budget, or finds the
-file busy, is stopped and runs on the reader's thread instead; its statement then goes straight
-there for `SLOW_STATEMENT_SECONDS`.
+file busy, is stopped and runs on the reader's thread instead; a statement that keeps overrunning
+then goes straight there for `SLOW_STATEMENT_SECONDS`.
 """
 
 from __future__ import annotations
@@ -66,9 +66,14 @@ CONNECTION_PRAGMAS = (
 # steps (a few per 100 us) keeps the check's own cost small.
 INLINE_READ_BUDGET_S = 0.001
 _CHECK_EVERY = 2_000
-# A statement that overran the budget goes straight to the reader's thread for this long.
+# A statement that keeps overrunning the budget goes straight to the reader's thread for this
+# long. Each overrun is a strike and each read within the budget takes a tenth of one away, so
+# one heavy player's /profile (or the machine being busy for a moment) moves nothing, but a
+# statement that overruns in more than about one call in ten soon does.
 SLOW_STATEMENT_SECONDS = 30.0
-_SLOW_STATEMENTS_KEPT = 256
+STRIKES_TO_SLOW = 3.0
+_STRIKE_FORGIVEN = 0.1
+_STATEMENTS_KEPT = 256
 
 # Positional (?) or named (:name) parameters, as sqlite3 takes them.
 Params = Sequence[Any] | Mapping[str, Any]
@@ -201,6 +206,7 @@ class ReadConnection:
         self._inline = inline
         self._deadline = 0.0
         self._slow: dict[str, float] = {}  # statement -> until when it runs on the thread
+        self._strikes: dict[str, float] = {}  # statement -> its overruns, less those forgiven
         if inline is not None:
             inline.set_progress_handler(self._overrun, _CHECK_EVERY)
 
@@ -214,12 +220,16 @@ class ReadConnection:
         if self._inline is not None and self._may_run_inline(sql):
             try:
                 self._deadline = time.perf_counter() + INLINE_READ_BUDGET_S
-                return self._inline.execute(sql, params).fetchall()
+                rows = self._inline.execute(sql, params).fetchall()
             except sqlite3.OperationalError as error:
                 if not _for_the_thread(error):
                     raise
                 if "interrupted" in str(error):
-                    self._remember_slow(sql)
+                    self._strike(sql)
+            else:
+                if self._strikes and sql in self._strikes:
+                    self._forgive(sql)
+                return rows
         return list(await self.raw.execute_fetchall(sql, params))
 
     async def set_trace_callback(self, trace: Callable[[str], None]) -> None:
@@ -247,13 +257,26 @@ class ReadConnection:
         del self._slow[sql]
         return True
 
-    def _remember_slow(self, sql: str) -> None:
-        if len(self._slow) >= _SLOW_STATEMENTS_KEPT:
+    def _strike(self, sql: str) -> None:
+        strikes = self._strikes.pop(sql, 0.0) + 1.0
+        if strikes < STRIKES_TO_SLOW:
+            if len(self._strikes) >= _STATEMENTS_KEPT:
+                self._strikes.pop(next(iter(self._strikes)))
+            self._strikes[sql] = strikes
+            return
+        if len(self._slow) >= _STATEMENTS_KEPT:
             self._slow.pop(next(iter(self._slow)))
         self._slow[sql] = time.monotonic() + SLOW_STATEMENT_SECONDS
-        log.info("A read overran %.1f ms on the event loop; it runs on the reader's thread for "
-                 "%.0f s: %.120s", INLINE_READ_BUDGET_S * 1000, SLOW_STATEMENT_SECONDS,
+        log.info("A read keeps overrunning %.1f ms on the event loop; it runs on the reader's "
+                 "thread for %.0f s: %.120s", INLINE_READ_BUDGET_S * 1000, SLOW_STATEMENT_SECONDS,
                  " ".join(sql.split()))  # fmt: skip
+
+    def _forgive(self, sql: str) -> None:
+        left = self._strikes[sql] - _STRIKE_FORGIVEN
+        if left > 0:
+            self._strikes[sql] = left
+        else:
+            del self._strikes[sql]
 
 
 def _for_the_thread(error: sqlite3.OperationalError) -> bool:

@@ -114,11 +114,12 @@ async def test_overlapping_reads_still_see_the_latest_commit(tmp_path):
         await db.close()
 
 
-# A read that needs far more than the inline budget (about 300,000 rows of SQLite's machine).
-LONG_READ = (
-    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000)"
+# A count to `n` by a recursive query: 100,000 needs far more than the inline budget.
+COUNT = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)"
     " SELECT count(*) FROM c"
 )
+LONG = 100_000
 
 
 async def _threads_of_reads(db: Database) -> list[tuple[str, bool]]:
@@ -126,7 +127,7 @@ async def _threads_of_reads(db: Database) -> list[tuple[str, bool]]:
     seen: list[tuple[str, bool]] = []
     here = threading.get_ident()
     await db.reader.set_trace_callback(
-        lambda sql: seen.append((sql, threading.get_ident() == here))
+        lambda sql: seen.append((sql.split(" WHERE ")[-1], threading.get_ident() == here))
     )
     return seen
 
@@ -137,7 +138,7 @@ async def test_a_short_read_runs_where_it_is_awaited(tmp_path):
         seen = await _threads_of_reads(db)
         row = await db.fetchone("SELECT count(*) FROM players WHERE discord_uid = ?", (1,))
         assert row[0] == 0
-        assert seen == [("SELECT count(*) FROM players WHERE discord_uid = 1", True)]
+        assert seen == [("discord_uid = 1", True)]
     finally:
         await db.close()
 
@@ -146,28 +147,45 @@ async def test_a_read_past_the_budget_is_stopped_and_runs_on_the_readers_thread(
     db = await Database.open(tmp_path / "ladder.db")
     try:
         seen = await _threads_of_reads(db)
-        row = await db.fetchone(LONG_READ)
-        assert row[0] == 300_000  # the whole answer, from the thread's run
-        assert seen == [(LONG_READ, True), (LONG_READ, False)]  # stopped here, run there
+        row = await db.fetchone(COUNT, (LONG,))
+        assert row[0] == LONG  # the whole answer, from the thread's run
+        long_read = f"x < {LONG}) SELECT count(*) FROM c"
+        assert seen == [(long_read, True), (long_read, False)]  # stopped here, run there
+        for _ in range(int(database.STRIKES_TO_SLOW) - 1):
+            assert (await db.fetchone(COUNT, (LONG,)))[0] == LONG
         seen.clear()
-        assert (await db.fetchone(LONG_READ))[0] == 300_000
-        assert seen == [(LONG_READ, False)]  # remembered as slow: straight to the thread
+        assert (await db.fetchone(COUNT, (10,)))[0] == 10
+        assert seen == [("x < 10) SELECT count(*) FROM c", False)]  # the statement is slow now
         await db.fetchone("SELECT 1")
         assert seen[-1] == ("SELECT 1", True)  # other statements still run here
     finally:
         await db.close()
 
 
-async def test_a_slow_statement_runs_inline_again_once_its_time_is_up(tmp_path, monkeypatch):
-    monkeypatch.setattr(database, "SLOW_STATEMENT_SECONDS", 0.0)
-    monkeypatch.setattr(database, "INLINE_READ_BUDGET_S", 0.0)  # every read overruns
+async def test_an_overrun_now_and_then_leaves_a_statement_where_it_is(tmp_path):
+    """One heavy player's read (or the machine busy for a moment) moves nothing."""
     db = await Database.open(tmp_path / "ladder.db")
     try:
         seen = await _threads_of_reads(db)
-        assert (await db.fetchone(LONG_READ))[0] == 300_000
-        monkeypatch.setattr(database, "INLINE_READ_BUDGET_S", 1000.0)
-        assert (await db.fetchone(LONG_READ))[0] == 300_000
-        assert seen == [(LONG_READ, True), (LONG_READ, False), (LONG_READ, True)]
+        for _ in range(5):
+            assert (await db.fetchone(COUNT, (LONG,)))[0] == LONG  # overruns: a strike
+            for _ in range(10):  # ten reads within the budget forgive one
+                assert (await db.fetchone(COUNT, (10,)))[0] == 10
+        assert [here for _, here in seen].count(False) == 5  # only the five overruns left
+        assert seen[-1] == ("x < 10) SELECT count(*) FROM c", True)
+    finally:
+        await db.close()
+
+
+async def test_a_slow_statement_runs_inline_again_once_its_time_is_up(tmp_path, monkeypatch):
+    monkeypatch.setattr(database, "SLOW_STATEMENT_SECONDS", 0.0)
+    monkeypatch.setattr(database, "STRIKES_TO_SLOW", 1.0)
+    db = await Database.open(tmp_path / "ladder.db")
+    try:
+        seen = await _threads_of_reads(db)
+        assert (await db.fetchone(COUNT, (LONG,)))[0] == LONG
+        assert (await db.fetchone(COUNT, (10,)))[0] == 10
+        assert [here for _, here in seen] == [True, False, True]
     finally:
         await db.close()
 
