@@ -47,10 +47,11 @@ SELECT race, mmr, games, wins, losses, draws, last_played_at, deviation, volatil
   FROM ratings WHERE discord_uid = ? ORDER BY race
 """
 
-# The player's finished matches seen from their side (each side reads its own index), one scan:
-# the latest :limit of them, with the opponent's shown name, each row also carrying the
-# player's totals over all of them (window aggregates, computed before the LIMIT): W/L/D
-# overall, then W/L/D with ended_at >= :since_<days> for each window. No finished match, no row.
+# The player's finished matches seen from their side (each side reads its own index), read
+# once: the latest :limit of them, with the opponent's shown name, each row also carrying the
+# player's totals over all of them (one plain aggregate, joined to every row): W/L/D overall,
+# then W/L/D with ended_at >= :since_<days> for each window. No finished match, no row.
+# (Window functions, `SUM(...) OVER ()`, gave the same rows in 180 us instead of 131.)
 _MATCHES_SQL = """
 WITH mine AS (
     SELECT id, ended_at, player1_race AS race, player2_uid AS opponent,
@@ -66,12 +67,10 @@ WITH mine AS (
            player2_mmr, -mmr_change
       FROM matches WHERE player2_uid = :uid AND status = 'finished'
 ),
-latest AS (
-    SELECT mine.*, {totals}
-      FROM mine ORDER BY ended_at DESC, id DESC LIMIT :limit
-)
-SELECT latest.*, COALESCE(p.player_name, p.discord_name) AS opponent_name
-  FROM latest LEFT JOIN players AS p ON p.discord_uid = latest.opponent
+totals AS (SELECT {totals} FROM mine),
+latest AS (SELECT * FROM mine ORDER BY ended_at DESC, id DESC LIMIT :limit)
+SELECT latest.*, totals.*, COALESCE(p.player_name, p.discord_name) AS opponent_name
+  FROM latest CROSS JOIN totals LEFT JOIN players AS p ON p.discord_uid = latest.opponent
  ORDER BY ended_at DESC, id DESC
 """
 
@@ -80,7 +79,7 @@ def _matches_sql(windows: Sequence[int]) -> str:
     totals = []
     for since in ["TRUE"] + [f"ended_at >= :since_{days}" for days in windows]:
         for outcome in ("win", "loss", "draw"):
-            totals.append(f"SUM(outcome = '{outcome}' AND {since}) OVER ()")
+            totals.append(f"SUM(outcome = '{outcome}' AND {since})")
     columns = ", ".join(f"{total} AS total_{i}" for i, total in enumerate(totals))
     return _MATCHES_SQL.format(totals=columns)
 
