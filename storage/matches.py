@@ -35,6 +35,10 @@ _TERMINAL = frozenset(
 )
 _ACTIVE_SQL = ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES)  # constants, not input
 _OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
+# The partial index `matches_open` holds the open matches. SQLite uses a partial index only when
+# the query repeats the index's WHERE term as it is, so a query over some open statuses starts
+# with this term and narrows after it; without it, it reads every match ever played.
+_OPEN_INDEXED = f"status IN ({_OPEN_SQL})"
 
 
 def _opt(kind: type, value: Any) -> Any:
@@ -189,7 +193,9 @@ class MatchRepository:
     async def active_uids(self, conn: aiosqlite.Connection) -> set[int]:
         """Return everyone in an active match (a wave must not pair them again)."""
         rows = await _all(
-            conn, f"SELECT player1_uid, player2_uid FROM matches WHERE status IN ({_ACTIVE_SQL})"
+            conn,
+            "SELECT player1_uid, player2_uid FROM matches"
+            f" WHERE {_OPEN_INDEXED} AND status IN ({_ACTIVE_SQL})",
         )
         return {uid for row in rows for uid in row}
 
@@ -225,9 +231,9 @@ class MatchRepository:
         t = format_time(now)
         rows = await _all(
             conn,
-            "SELECT id FROM matches WHERE"
+            f"SELECT id FROM matches WHERE {_OPEN_INDEXED} AND ("
             " (status = 'awaiting_confirmation' AND confirm_deadline <= ?)"
-            " OR (status = 'in_progress' AND report_deadline <= ?) ORDER BY id",
+            " OR (status = 'in_progress' AND report_deadline <= ?)) ORDER BY id",
             (t, t),
         )
         return [row[0] for row in rows]
@@ -238,7 +244,7 @@ class MatchRepository:
             conn,
             "SELECT MIN(CASE status WHEN 'awaiting_confirmation' THEN confirm_deadline"
             " ELSE report_deadline END) FROM matches"
-            " WHERE status IN ('awaiting_confirmation', 'in_progress')",
+            f" WHERE {_OPEN_INDEXED} AND status IN ({_ACTIVE_SQL})",
             (),
         )
         return parse_time(row[0]) if row else None

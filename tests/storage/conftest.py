@@ -31,6 +31,7 @@ SQLITE_ONLY_TESTS = frozenset(
         "test_player_names.py::test_the_schema_refuses_a_second_holder_of_a_key",
         "test_player_names.py::test_a_sql_bug_in_a_player_write_is_not_reported_as_busy",
         "test_players_repository.py::test_a_locked_database_becomes_a_busy_error_and_writes_nothing",
+        "test_ladder_repositories.py::test_the_open_match_reads_use_the_open_matches_index",
     }
 )
 
