@@ -5,6 +5,7 @@
     python bench/bench_load.py --variants echo,bot,before=dd4bfb2 --levels 0,250,500,1000
     python bench/bench_load.py --soak 600 --soak-rate 500 # RSS over 10 minutes at one rate
     options: --duration S, --players N, --matches N, --users N, --seed N, --out PATH,
+             --rounds N (the levels N times over, a knee per round),
              --profile LEVEL (py-spy record of the bot during that level, if py-spy is there)
 
 Every variant is one bot process against its own fake Discord (tests/e2e/fake_discord.py), all
@@ -525,12 +526,15 @@ async def run(
             if args.soak:
                 return await soak(variants[0], args, rng)
             results: list[Level] = []
-            for i, rate in enumerate(args.levels):
+            steps = [(r, rate) for r in range(1, args.rounds + 1) for rate in args.levels]
+            for i, (round_no, rate) in enumerate(steps):
                 order = variants if i % 2 == 0 else variants[::-1]
                 for variant in order:
-                    if args.profile == rate and not variant.echo:
+                    if args.profile == rate and round_no == 1 and not variant.echo:
                         profile_level(variant, args, folder)
                     level = await run_level(variant, rate, args.duration, rng)
+                    if args.rounds > 1:  # each round's levels are judged on their own
+                        level.variant = f"{variant.name} #{round_no}"
                     results.append(level)
                     print(table([level])[-1], flush=True)
             for variant in variants:
@@ -545,14 +549,25 @@ async def run(
         finally:
             for variant in variants:
                 await stop_variant(variant)
-    ordered = sorted(results, key=lambda lv: ([v.name for v in variants].index(lv.variant),
-                                              lv.rate))  # fmt: skip
+    names = [v.name for v in variants]
+    ordered = sorted(results, key=lambda lv: (names.index(lv.variant.split(" #")[0]),
+                                              lv.variant, lv.rate))  # fmt: skip
     lines = table(ordered)
     lines.append("")
-    for variant in variants:
-        lines.append(
-            f"* {variant.name}: {knee([lv for lv in ordered if lv.variant == variant.name])[1]}"
-        )
+    labels = list(dict.fromkeys(lv.variant for lv in ordered))
+    knees: dict[str, list[int | None]] = {}
+    for label in labels:
+        best, words = knee([lv for lv in ordered if lv.variant == label])
+        knees.setdefault(label.split(" #")[0], []).append(best)
+        lines.append(f"* {label}: {words}")
+    if args.rounds > 1:
+        lines.append("")
+        for name, found in knees.items():
+            shown = ", ".join(f"{k}/s" if k is not None else "none" for k in found)
+            met = {rate: sum(1 for k in found if k is not None and k >= rate)
+                   for rate in args.levels if rate}  # fmt: skip
+            lines.append(f"* {name}: knee by round {shown}; at least " + ", ".join(
+                f"{rate}/s in {n} of {len(found)}" for rate, n in met.items()))
     return [*lines, "", *out]
 
 
@@ -623,6 +638,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default=None, help="offered commands/s, comma-separated")
     parser.add_argument("--duration", type=float, default=None, help="seconds per level (15)")
     parser.add_argument("--quick", action="store_true", help="levels 0,100,250,500 of 6 s")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the levels this many times; a knee per round")  # fmt: skip
     parser.add_argument(
         "--variants",
         default="echo,bot",
