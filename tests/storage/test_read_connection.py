@@ -122,82 +122,68 @@ COUNT = (
 LONG = 100_000
 
 
-async def _threads_of_reads(db: Database) -> list[tuple[str, bool]]:
-    """Trace the reader: (statement, whether it ran on this thread) for each one started."""
+@pytest.fixture
+async def traced(tmp_path):
+    """A database whose reader is traced: (the statement's end, whether it ran on this thread)
+    for each statement started."""
+    db = await Database.open(tmp_path / "ladder.db")
     seen: list[tuple[str, bool]] = []
     here = threading.get_ident()
     await db.reader.set_trace_callback(
         lambda sql: seen.append((sql.split(" WHERE ")[-1], threading.get_ident() == here))
     )
-    return seen
-
-
-async def test_a_short_read_runs_where_it_is_awaited(tmp_path):
-    db = await Database.open(tmp_path / "ladder.db")
     try:
-        seen = await _threads_of_reads(db)
-        row = await db.fetchone("SELECT count(*) FROM players WHERE discord_uid = ?", (1,))
-        assert row[0] == 0
-        assert seen == [("discord_uid = 1", True)]
+        yield db, seen
     finally:
         await db.close()
 
 
-async def test_a_read_past_the_budget_is_stopped_and_runs_on_the_readers_thread(tmp_path):
-    db = await Database.open(tmp_path / "ladder.db")
-    try:
-        seen = await _threads_of_reads(db)
-        row = await db.fetchone(COUNT, (LONG,))
-        assert row[0] == LONG  # the whole answer, from the thread's run
-        long_read = f"x < {LONG}) SELECT count(*) FROM c"
-        assert seen == [(long_read, True), (long_read, False)]  # stopped here, run there
-        for _ in range(int(database.STRIKES_TO_SLOW) - 1):
-            assert (await db.fetchone(COUNT, (LONG,)))[0] == LONG
-        seen.clear()
-        assert (await db.fetchone(COUNT, (10,)))[0] == 10
-        assert seen == [("x < 10) SELECT count(*) FROM c", False)]  # the statement is slow now
-        await db.fetchone("SELECT 1")
-        assert seen[-1] == ("SELECT 1", True)  # other statements still run here
-    finally:
-        await db.close()
+async def test_a_short_read_runs_where_it_is_awaited(traced):
+    db, seen = traced
+    row = await db.fetchone("SELECT count(*) FROM players WHERE discord_uid = ?", (1,))
+    assert row[0] == 0
+    assert seen == [("discord_uid = 1", True)]
 
 
-async def test_an_overrun_now_and_then_leaves_a_statement_where_it_is(tmp_path):
+async def test_a_read_past_the_budget_is_stopped_and_runs_on_the_readers_thread(traced):
+    db, seen = traced
+    row = await db.fetchone(COUNT, (LONG,))
+    assert row[0] == LONG  # the whole answer, from the thread's run
+    long_read = f"x < {LONG}) SELECT count(*) FROM c"
+    assert seen == [(long_read, True), (long_read, False)]  # stopped here, run there
+    for _ in range(int(database.STRIKES_TO_SLOW) - 1):
+        assert (await db.fetchone(COUNT, (LONG,)))[0] == LONG
+    seen.clear()
+    assert (await db.fetchone(COUNT, (10,)))[0] == 10
+    assert seen == [("x < 10) SELECT count(*) FROM c", False)]  # the statement is slow now
+    await db.fetchone("SELECT 1")
+    assert seen[-1] == ("SELECT 1", True)  # other statements still run here
+
+
+async def test_an_overrun_now_and_then_leaves_a_statement_where_it_is(traced):
     """One heavy player's read (or the machine busy for a moment) moves nothing."""
-    db = await Database.open(tmp_path / "ladder.db")
-    try:
-        seen = await _threads_of_reads(db)
-        for _ in range(5):
-            assert (await db.fetchone(COUNT, (LONG,)))[0] == LONG  # overruns: a strike
-            for _ in range(10):  # ten reads within the budget forgive one
-                assert (await db.fetchone(COUNT, (10,)))[0] == 10
-        assert [here for _, here in seen].count(False) == 5  # only the five overruns left
-        assert seen[-1] == ("x < 10) SELECT count(*) FROM c", True)
-    finally:
-        await db.close()
+    db, seen = traced
+    for _ in range(5):
+        assert (await db.fetchone(COUNT, (LONG,)))[0] == LONG  # overruns: a strike
+        for _ in range(10):  # ten reads within the budget forgive one
+            assert (await db.fetchone(COUNT, (10,)))[0] == 10
+    assert [here for _, here in seen].count(False) == 5  # only the five overruns left
+    assert seen[-1] == ("x < 10) SELECT count(*) FROM c", True)
 
 
-async def test_a_slow_statement_runs_inline_again_once_its_time_is_up(tmp_path, monkeypatch):
+async def test_a_slow_statement_runs_inline_again_once_its_time_is_up(traced, monkeypatch):
+    db, seen = traced
     monkeypatch.setattr(database, "SLOW_STATEMENT_SECONDS", 0.0)
     monkeypatch.setattr(database, "STRIKES_TO_SLOW", 1.0)
-    db = await Database.open(tmp_path / "ladder.db")
-    try:
-        seen = await _threads_of_reads(db)
-        assert (await db.fetchone(COUNT, (LONG,)))[0] == LONG
-        assert (await db.fetchone(COUNT, (10,)))[0] == 10
-        assert [here for _, here in seen] == [True, False, True]
-    finally:
-        await db.close()
+    assert (await db.fetchone(COUNT, (LONG,)))[0] == LONG
+    assert (await db.fetchone(COUNT, (10,)))[0] == 10
+    assert [here for _, here in seen] == [True, False, True]
 
 
-async def test_an_inline_reads_own_error_is_raised_not_retried(tmp_path):
-    db = await Database.open(tmp_path / "ladder.db")
-    try:
-        seen = await _threads_of_reads(db)
-        with pytest.raises(sqlite3.OperationalError, match="no such table"):
-            await db.fetchall("SELECT * FROM no_such_table")
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            await db.reader.execute("DELETE FROM players")
-        assert seen == [("DELETE FROM players", True)]  # neither went to the thread
-    finally:
-        await db.close()
+async def test_an_inline_reads_own_error_is_raised_not_retried(traced):
+    db, seen = traced
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        await db.fetchall("SELECT * FROM no_such_table")
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await db.reader.execute("DELETE FROM players")
+    assert seen == [("DELETE FROM players", True)]  # neither went to the thread
