@@ -74,6 +74,12 @@ SLOW_STATEMENT_SECONDS = 30.0
 STRIKES_TO_SLOW = 3.0
 _STRIKE_FORGIVEN = 0.1
 _STATEMENTS_KEPT = 256
+# An inline read that fails with one of these runs on the reader's thread: stopped past its
+# budget, or the file busy or locked (the thread's connection may wait for it). Any other
+# error (no such table, readonly, ...) is the read's own and is raised.
+_RUN_ON_THE_THREAD = frozenset(
+    {sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+)
 
 # Positional (?) or named (:name) parameters, as sqlite3 takes them.
 Params = Sequence[Any] | Mapping[str, Any]
@@ -222,9 +228,10 @@ class ReadConnection:
                 self._deadline = time.perf_counter() + INLINE_READ_BUDGET_S
                 rows = self._inline.execute(sql, params).fetchall()
             except sqlite3.OperationalError as error:
-                if not _for_the_thread(error):
+                code = error.sqlite_errorcode & 0xFF  # the primary result code
+                if code not in _RUN_ON_THE_THREAD:
                     raise
-                if "interrupted" in str(error):
+                if code == sqlite3.SQLITE_INTERRUPT:
                     self._strike(sql)
             else:
                 if self._strikes and sql in self._strikes:
@@ -277,12 +284,6 @@ class ReadConnection:
             self._strikes[sql] = left
         else:
             del self._strikes[sql]
-
-
-def _for_the_thread(error: sqlite3.OperationalError) -> bool:
-    """Whether an inline read's error means "run it on the thread": stopped, or found busy."""
-    text = str(error)
-    return "interrupted" in text or "locked" in text or "busy" in text
 
 
 # What a repository reads through: the writer (inside a transaction) or the read-only connection.
