@@ -109,14 +109,15 @@ def plain(text: str | None, limit: int | None = None) -> str:
         return ""
     text = str(text)
     if len(text) <= _REMEMBERED_LENGTH:
-        return _plain(text, limit)
+        return _remembered(text, limit)
+    return _escaped(text, limit)
+
+
+def _escaped(text: str, limit: int | None) -> str:
     return _cut(_pieces(_one_line(text)), limit)
 
 
-
-@functools.lru_cache(maxsize=4096)
-def _plain(text: str, limit: int | None) -> str:
-    return _cut(_pieces(_one_line(text)), limit)
+_remembered = functools.lru_cache(maxsize=4096)(_escaped)
 
 
 def link(url: str | None, limit: int | None = 300) -> str:
