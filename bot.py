@@ -116,6 +116,8 @@ async def build_bot(
     # again now, before the first /setup needs them.
     await repository.refresh_keys()
     leaderboard = LeaderboardRepository(db, aborts_per_month=ladder.matches.aborts_per_month)
+    # A player's /profile numbers are kept until they change (SQLite; every write is followed).
+    await leaderboard.follow_changes()
     standings = await leaderboard.load_standings(
         datetime.now(UTC),
         races=ladder.race_codes,

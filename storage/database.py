@@ -288,6 +288,10 @@ class ReadConnection:
 
 # What a repository reads through: the writer (inside a transaction) or the read-only connection.
 Reader = aiosqlite.Connection | ReadConnection
+# Told the players whose watched rows a transaction changed, once it committed (None: all).
+type PlayerChangeListener = Callable[[frozenset[int | None]], None]
+# The SQL function a trigger of Database.follow_player_changes calls with a player's uid.
+CHANGED_FUNCTION = "ladderbot_player_changed"
 
 
 class Database:
@@ -299,6 +303,10 @@ class Database:
         self._reader: ReadConnection | None = None
         self.path = path
         self._write_lock = asyncio.Lock()
+        # Players whose rows the open transaction changed (follow_player_changes), told to the
+        # listeners once it commits; None among them: every player.
+        self._changed: set[int | None] = set()
+        self._change_listeners: list[PlayerChangeListener] = []
 
     @property
     def reader(self) -> ReadConnection:
@@ -337,6 +345,37 @@ class Database:
 
         Nothing on SQLite: one process owns the file, and its writers clear its own caches.
         """
+
+    async def follow_player_changes(
+        self, triggers: Sequence[str], listener: PlayerChangeListener
+    ) -> bool:
+        """After every commit that changed a row these triggers watch, call `listener` with the
+        players concerned (None among them: every player); return True.
+
+        Each trigger is a `CREATE TEMP TRIGGER` on this process's writer connection whose body
+        calls `CHANGED_FUNCTION(uid)`. One process owns the file and every write passes that
+        connection, so no write is missed, whatever code path made it. Nothing is told of a
+        transaction that rolled back.
+        """
+        if not self._change_listeners:
+            await self.conn.create_function(CHANGED_FUNCTION, 1, self._note_change)
+        for sql in triggers:
+            await self.conn.execute(sql)
+        self._change_listeners.append(listener)
+        return True
+
+    def _note_change(self, uid: int | None) -> None:
+        # Called by SQLite, from inside a write statement, on aiosqlite's thread.
+        self._changed.add(uid)
+
+    def _tell_changes(self, committed: bool) -> None:
+        if not self._changed:
+            return
+        changed = frozenset(self._changed)
+        self._changed.clear()
+        if committed:
+            for listener in self._change_listeners:
+                listener(changed)
 
     async def close(self) -> None:
         """Close both connections; callers stop writing first."""
@@ -401,7 +440,11 @@ class Database:
                 except BaseException:
                     await self.conn.rollback()
                     raise
+                # Committed: only now may a cache drop what changed (a read between the drop
+                # and the commit would put the old rows back).
+                self._tell_changes(committed=True)
         finally:
+            self._tell_changes(committed=False)  # rolled back: nothing changed
             self._write_lock.release()
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:

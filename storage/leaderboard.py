@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from cache.profiles import ProfileCache
 from ladder.config import DEFAULT_RANK_SHARES
 from ladder.ranks import Shares
 from ladder.records import Aborts, Profile, ProfileRating, RecentMatch, Record
 from ladder.standings import ProvisionalRule, Standings
-from storage.database import Database, format_time, parse_time
+from storage.database import CHANGED_FUNCTION, Database, format_time, parse_time
 
 RECORD_WINDOWS = (14, 30, 90)  # days
 LOAD_BATCH = 5000
@@ -80,8 +81,62 @@ def _matches_sql(windows: Sequence[int]) -> str:
     for since in ["TRUE"] + [f"ended_at >= :since_{days}" for days in windows]:
         for outcome in ("win", "loss", "draw"):
             totals.append(f"SUM(outcome = '{outcome}' AND {since})")
-    columns = ", ".join(f"{total} AS total_{i}" for i, total in enumerate(totals))
-    return _MATCHES_SQL.format(totals=columns)
+    columns = [f"{total} AS total_{i}" for i, total in enumerate(totals)]
+    # The oldest match in each window: the clock takes it out at ended_at + days.
+    columns += [
+        f"MIN(CASE WHEN ended_at >= :since_{days} THEN ended_at END) AS oldest_{days}"
+        for days in windows
+    ]
+    return _MATCHES_SQL.format(totals=", ".join(columns))
+
+
+# What a profile is made of, followed on the writer (Database.follow_player_changes): a player's
+# ratings, finished matches (either side; a match leaving 'finished' too) and aborts, and any
+# player's shown name (an opponent's in others' recent matches: every profile is dropped).
+# A new player changes none: every match names existing players (foreign keys).
+_CHANGED = CHANGED_FUNCTION
+PROFILE_TRIGGERS = tuple(
+    f"CREATE TEMP TRIGGER IF NOT EXISTS {name} AFTER {event} BEGIN {body}; END"
+    for name, event, body in [
+        ("profile_ratings_in", "INSERT ON main.ratings", f"SELECT {_CHANGED}(NEW.discord_uid)"),
+        (
+            "profile_ratings_up",
+            "UPDATE ON main.ratings",
+            f"SELECT {_CHANGED}(OLD.discord_uid), {_CHANGED}(NEW.discord_uid)",
+        ),
+        ("profile_ratings_del", "DELETE ON main.ratings", f"SELECT {_CHANGED}(OLD.discord_uid)"),
+        (
+            "profile_matches_in",
+            "INSERT ON main.matches WHEN NEW.status = 'finished'",
+            f"SELECT {_CHANGED}(NEW.player1_uid), {_CHANGED}(NEW.player2_uid)",
+        ),
+        (
+            "profile_matches_up",
+            "UPDATE ON main.matches WHEN 'finished' IN (OLD.status, NEW.status)",
+            f"SELECT {_CHANGED}(OLD.player1_uid), {_CHANGED}(OLD.player2_uid),"
+            f" {_CHANGED}(NEW.player1_uid), {_CHANGED}(NEW.player2_uid)",
+        ),
+        (
+            "profile_matches_del",
+            "DELETE ON main.matches WHEN OLD.status = 'finished'",
+            f"SELECT {_CHANGED}(OLD.player1_uid), {_CHANGED}(OLD.player2_uid)",
+        ),
+        ("profile_aborts_in", "INSERT ON main.aborts", f"SELECT {_CHANGED}(NEW.discord_uid)"),
+        (
+            "profile_aborts_up",
+            "UPDATE ON main.aborts",
+            f"SELECT {_CHANGED}(OLD.discord_uid), {_CHANGED}(NEW.discord_uid)",
+        ),
+        ("profile_aborts_del", "DELETE ON main.aborts", f"SELECT {_CHANGED}(OLD.discord_uid)"),
+        (
+            "profile_names_up",
+            "UPDATE ON main.players WHEN OLD.player_name IS NOT NEW.player_name"
+            " OR OLD.discord_name IS NOT NEW.discord_name",
+            f"SELECT {_CHANGED}(NULL)",
+        ),
+        ("profile_names_del", "DELETE ON main.players", f"SELECT {_CHANGED}(NULL)"),
+    ]
+)
 
 
 # Aborts the player has spent in one UTC calendar month.
@@ -91,6 +146,13 @@ ABORTS_SQL = "SELECT used FROM aborts WHERE discord_uid = ? AND month = ?"
 def month_of(now: datetime) -> str:
     """Return the UTC calendar month 'YYYY-MM' the aborts table keys on."""
     return format_time(now)[:7]
+
+
+def next_month(now: datetime) -> datetime:
+    """The first moment of the UTC calendar month after `now`'s."""
+    now = now.astimezone(UTC)
+    year, month = divmod(now.year * 12 + now.month, 12)  # month is 0-based here
+    return datetime(year, month + 1, 1, tzinfo=UTC)
 
 
 class LeaderboardRepository:
@@ -103,12 +165,22 @@ class LeaderboardRepository:
         aborts_per_month: int = 3,
         windows: Sequence[int] = RECORD_WINDOWS,
         recent_limit: int = 5,
+        cache: ProfileCache | None = None,
     ) -> None:
         self._db = db
         self.aborts_per_month = aborts_per_month
         self.windows = tuple(windows)
         self.recent_limit = recent_limit
         self._matches_sql = _matches_sql(self.windows)
+        self.cache = cache if cache is not None else ProfileCache()
+
+    async def follow_changes(self) -> bool:
+        """Keep profiles between their changes, where every write can be followed (SQLite);
+        return whether it can. Called once, at start-up."""
+        self.cache.enabled = await self._db.follow_player_changes(
+            PROFILE_TRIGGERS, self.cache.changed
+        )
+        return self.cache.enabled
 
     # --- the standings ---------------------------------------------------------------------
 
@@ -165,12 +237,16 @@ class LeaderboardRepository:
 
     async def profile(self, uid: int, now: datetime) -> Profile:
         """Gather the player's ratings, records, recent matches and aborts as of `now`."""
+        cached = self.cache.get(uid, now)
+        if cached is not None:
+            return cached
+        generation = self.cache.generation
         # One after the other: each is an index lookup that runs inline (storage/database.py).
         ratings = await self.ratings(uid)
-        overall, windows, recent = await self.matches(uid, now, self.recent_limit)
+        overall, windows, recent, until = await self._matches(uid, now, self.recent_limit)
         aborts = await self.aborts(uid, now)
         played = [r.last_played_at for r in ratings if r.last_played_at is not None]
-        return Profile(
+        profile = Profile(
             uid=uid,
             ratings=ratings,
             overall=overall,
@@ -179,6 +255,8 @@ class LeaderboardRepository:
             recent=recent,
             aborts=aborts,
         )
+        self.cache.put(uid, profile, min(until, next_month(now)), generation)
+        return profile
 
     async def ratings(self, uid: int) -> tuple[ProfileRating, ...]:
         """Return the player's rating in each race they have one for, by race code."""
@@ -201,6 +279,15 @@ class LeaderboardRepository:
     ) -> tuple[Record, tuple[tuple[int, Record], ...], tuple[RecentMatch, ...]]:
         """Return W/L/D over all finished matches, over each window ending at `now`, and the
         latest `limit` finished matches (newest first), from one scan of the player's matches."""
+        overall, windows, recent, _ = await self._matches(uid, now, limit)
+        return overall, windows, recent
+
+    async def _matches(
+        self, uid: int, now: datetime, limit: int
+    ) -> tuple[Record, tuple[tuple[int, Record], ...], tuple[RecentMatch, ...], datetime]:
+        """`matches`, and the moment the clock alone changes its windows' totals: when the
+        oldest match in a window leaves it (a window counts ended_at >= the millisecond
+        `days` before now; datetime.max if no window holds a match)."""
         params: dict[str, object] = {"uid": uid, "limit": max(1, limit)}
         for days in self.windows:
             params[f"since_{days}"] = format_time(now - timedelta(days=days))
@@ -226,7 +313,12 @@ class LeaderboardRepository:
             )
             for row in rows[:limit]
         )
-        return overall, windows, recent
+        until = datetime.max.replace(tzinfo=UTC)
+        for days in self.windows if rows else ():
+            oldest = rows[0][f"oldest_{days}"]
+            if oldest is not None:
+                until = min(until, parse_time(oldest) + timedelta(days=days, milliseconds=1))
+        return overall, windows, recent, until
 
     async def aborts(self, uid: int, now: datetime) -> Aborts:
         """Return the aborts the player spent in `now`'s UTC month and the allowance."""

@@ -34,7 +34,15 @@ import functools
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -49,6 +57,7 @@ from storage.database import (
     LOCK_WAIT_SECONDS,
     Database,
     Params,
+    PlayerChangeListener,
     ReadConnection,
     SchemaTooNewError,
     _busy,
@@ -457,6 +466,13 @@ class PostgresDatabase(Database):
             yield raw
         finally:
             await release(self.pool, raw)
+
+    async def follow_player_changes(
+        self, triggers: Sequence[str], listener: PlayerChangeListener
+    ) -> bool:
+        """False: several bot processes may write the same server, and a temp trigger sees only
+        its own connection's writes, so nothing is followed (and nothing may be cached on it)."""
+        return False
 
     async def open_own_reader(self) -> ReadConnection | None:
         """None: every read already takes a pooled connection of its own (there is no file to
