@@ -42,7 +42,10 @@ class ProfileCache:
         ttl: float = TTL_SECONDS,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._entries: TTLCache[int, tuple[Profile, datetime]] = TTLCache(maxsize, ttl, timer=timer)
+        # uid -> (profile, the `now` it was read for, the moment the clock alone changes it)
+        self._entries: TTLCache[int, tuple[Profile, datetime, datetime]] = TTLCache(
+            maxsize, ttl, timer=timer
+        )
         self.enabled = False  # True once every write is followed
         self.hits = 0
         self.misses = 0
@@ -54,16 +57,20 @@ class ProfileCache:
     def get(self, uid: int, now: datetime) -> Profile | None:
         """The player's profile as of `now`, or None (not cached, or the clock changed it)."""
         entry = self._entries.get(uid)
-        if entry is None or now >= entry[1]:
+        # Before the moment it was read for (a clock stepped back), its windows may differ too.
+        if entry is None or not entry[1] <= now < entry[2]:
             self.misses += 1
             return None
         self.hits += 1
         return entry[0]
 
-    def put(self, uid: int, profile: Profile, until: datetime, generation: int) -> None:
-        """Keep what a read found until `until`, unless a write came since `generation`."""
+    def put(
+        self, uid: int, profile: Profile, read_for: datetime, until: datetime, generation: int
+    ) -> None:
+        """Keep what a read for `read_for` found, until `until`, unless a write came since
+        `generation`."""
         if self.enabled and generation == self.generation:
-            self._entries[uid] = (profile, until)
+            self._entries[uid] = (profile, read_for, until)
 
     def changed(self, uids: Iterable[int | None]) -> None:
         """Drop these players' profiles (None among them: everyone's); after a commit."""

@@ -355,7 +355,8 @@ class Database:
         Each trigger is a `CREATE TEMP TRIGGER` on this process's writer connection whose body
         calls `CHANGED_FUNCTION(uid)`. One process owns the file and every write passes that
         connection, so no write is missed, whatever code path made it. Nothing is told of a
-        transaction that rolled back.
+        transaction that rolled back (one cancelled during its COMMIT is told: it may have
+        committed).
         """
         if not self._change_listeners:
             await self.conn.create_function(CHANGED_FUNCTION, 1, self._note_change)
@@ -371,11 +372,14 @@ class Database:
     def _tell_changes(self, committed: bool) -> None:
         if not self._changed:
             return
-        changed = frozenset(self._changed)
-        self._changed.clear()
-        if committed:
-            for listener in self._change_listeners:
+        changed, self._changed = frozenset(self._changed), set()
+        if not committed:
+            return
+        for listener in self._change_listeners:
+            try:
                 listener(changed)
+            except Exception:  # the write is committed: it must not look failed
+                log.exception("A listener of committed player changes failed")
 
     async def close(self) -> None:
         """Close both connections; callers stop writing first."""
@@ -438,7 +442,12 @@ class Database:
                 try:
                     await self.conn.commit()
                 except BaseException:
-                    await self.conn.rollback()
+                    try:
+                        await self.conn.rollback()
+                    finally:
+                        # Cancelled (or failed) while aiosqlite's thread ran the COMMIT: it may
+                        # have committed all the same, and then the ROLLBACK did nothing.
+                        self._tell_changes(committed=True)
                     raise
                 # Committed: only now may a cache drop what changed (a read between the drop
                 # and the commit would put the old rows back).

@@ -255,7 +255,7 @@ class LeaderboardRepository:
             recent=recent,
             aborts=aborts,
         )
-        self.cache.put(uid, profile, min(until, next_month(now)), generation)
+        self.cache.put(uid, profile, now, min(until, next_month(now)), generation)
         return profile
 
     async def ratings(self, uid: int) -> tuple[ProfileRating, ...]:

@@ -8,6 +8,7 @@ Each test compares the kept profile with a fresh read by a repository that keeps
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -237,3 +238,58 @@ async def test_the_aborts_of_a_new_month(db, kept, fresh) -> None:
     new_year = datetime(2026, 1, 1, tzinfo=UTC)
     assert next_month(new_year - timedelta(minutes=1)) == new_year
     assert await profiles(kept, april) == await profiles(fresh, april)
+
+
+async def test_a_write_cancelled_during_its_commit_still_drops(db, kept, fresh) -> None:
+    # aiosqlite runs COMMIT on its thread: cancelling the await does not stop it. Hold the
+    # thread in a statement so that the COMMIT is queued behind it, then cancel the writer.
+    await warm(kept)
+    holding, release = asyncio.Event(), threading.Event()
+    loop = asyncio.get_running_loop()
+
+    def hold() -> int:
+        loop.call_soon_threadsafe(holding.set)
+        release.wait(10)
+        return 1
+
+    await db.conn.create_function("test_hold", 0, hold)
+
+    async def write() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE ratings SET mmr = 9999 WHERE discord_uid = ?", (NEO,))
+            held = asyncio.ensure_future(conn.execute("SELECT test_hold()"))
+            await holding.wait()  # the thread is held; the COMMIT queues behind it
+        await held
+
+    writer = asyncio.create_task(write())
+    await holding.wait()
+    for _ in range(5):  # let the writer reach its COMMIT's await (no I/O on the way)
+        await asyncio.sleep(0)
+    writer.cancel()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await writer
+    assert not db.conn.in_transaction
+    assert {r.mmr for r in (await fresh.profile(NEO, NOW)).ratings} == {9999}  # committed
+    assert NEO not in kept_uids(kept)
+    assert await kept.profile(NEO, NOW) == await fresh.profile(NEO, NOW)
+
+
+async def test_a_clock_stepped_back_reads_again(kept, fresh) -> None:
+    later = NOW + timedelta(days=30)
+    await kept.profile(NEO, later)
+    assert await kept.profile(NEO, NOW) == await fresh.profile(NEO, NOW)
+    assert kept.cache.hits == 0
+
+
+async def test_a_failing_listener_leaves_the_write_committed(db, caplog) -> None:
+    def broken(_uids: frozenset[int | None]) -> None:
+        raise RuntimeError("listener bug")
+
+    await db.follow_player_changes((), broken)  # told before the next one
+    after = LeaderboardRepository(db, aborts_per_month=3)
+    await after.follow_changes()
+    await warm(after)
+    await execute(db, "UPDATE ratings SET mmr = 1 WHERE discord_uid = ?", [(TRIN,)])
+    assert TRIN not in kept_uids(after)
+    assert "A listener of committed player changes failed" in caplog.text
