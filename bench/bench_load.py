@@ -36,6 +36,8 @@ that got no answer within 3 s ("missed", the bot's expired drops included) and t
 after it ("late": the bot did the work for nothing), the bot process's RSS and CPU (from /proc),
 and the machine's load average. The knee is the highest level at which the bystander's p99
 stays within 2x its p99 at level 0 and no event of the level (load or bystander) missed 3 s.
+With ``--rounds N`` it is judged per round, and once more over all rounds pooled per level
+(the same rule on N times the bystander answers: a steadier p99 than one round's 2nd worst).
 
 Is the generator the bottleneck? It runs in this process (with the fake Discord), not in the
 bot's, and it measures itself: every event's lateness (sent − due) is reported per level, with
@@ -568,7 +570,28 @@ async def run(
                    for rate in args.levels if rate}  # fmt: skip
             lines.append(f"* {name}: knee by round {shown}; at least " + ", ".join(
                 f"{rate}/s in {n} of {len(found)}" for rate, n in met.items()))
+        lines.append("")
+        for name in knees:
+            pooled = pool([lv for lv in ordered if lv.variant.split(" #")[0] == name])
+            count = min(len(lv.bystander_ms) for lv in pooled)
+            lines.append(f"* {name}, all rounds pooled (at least {count} bystander answers a "
+                         f"level): {knee(pooled)[1]}")  # fmt: skip
     return [*lines, "", *out]
+
+
+def pool(levels: list[Level]) -> list[Level]:
+    """One Level per rate, every round's events added up: a p99 of N rounds x 150 bystander
+    answers is their 1.5N-th worst, where one round's is its 2nd worst (one stall moves it)."""
+    by_rate: dict[int, Level] = {}
+    for lv in levels:
+        into = by_rate.setdefault(lv.rate, Level(lv.variant.split(" #")[0], lv.rate, 0.0))
+        into.duration += lv.duration
+        into.sent += lv.sent
+        into.answered += lv.answered
+        into.missed += lv.missed
+        into.bystander_missed += lv.bystander_missed
+        into.bystander_ms += lv.bystander_ms
+    return [by_rate[rate] for rate in sorted(by_rate)]
 
 
 def outcomes(variant: Variant) -> list[str]:
