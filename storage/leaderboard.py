@@ -95,47 +95,31 @@ def _matches_sql(windows: Sequence[int]) -> str:
 # player's shown name (an opponent's in others' recent matches: every profile is dropped).
 # A new player changes none: every match names existing players (foreign keys).
 _CHANGED = CHANGED_FUNCTION
-PROFILE_TRIGGERS = tuple(
-    f"CREATE TEMP TRIGGER IF NOT EXISTS {name} AFTER {event} BEGIN {body}; END"
-    for name, event, body in [
-        ("profile_ratings_in", "INSERT ON main.ratings", f"SELECT {_CHANGED}(NEW.discord_uid)"),
-        (
-            "profile_ratings_up",
-            "UPDATE ON main.ratings",
-            f"SELECT {_CHANGED}(OLD.discord_uid), {_CHANGED}(NEW.discord_uid)",
-        ),
-        ("profile_ratings_del", "DELETE ON main.ratings", f"SELECT {_CHANGED}(OLD.discord_uid)"),
-        (
-            "profile_matches_in",
-            "INSERT ON main.matches WHEN NEW.status = 'finished'",
-            f"SELECT {_CHANGED}(NEW.player1_uid), {_CHANGED}(NEW.player2_uid)",
-        ),
-        (
-            "profile_matches_up",
-            "UPDATE ON main.matches WHEN 'finished' IN (OLD.status, NEW.status)",
-            f"SELECT {_CHANGED}(OLD.player1_uid), {_CHANGED}(OLD.player2_uid),"
-            f" {_CHANGED}(NEW.player1_uid), {_CHANGED}(NEW.player2_uid)",
-        ),
-        (
-            "profile_matches_del",
-            "DELETE ON main.matches WHEN OLD.status = 'finished'",
-            f"SELECT {_CHANGED}(OLD.player1_uid), {_CHANGED}(OLD.player2_uid)",
-        ),
-        ("profile_aborts_in", "INSERT ON main.aborts", f"SELECT {_CHANGED}(NEW.discord_uid)"),
-        (
-            "profile_aborts_up",
-            "UPDATE ON main.aborts",
-            f"SELECT {_CHANGED}(OLD.discord_uid), {_CHANGED}(NEW.discord_uid)",
-        ),
-        ("profile_aborts_del", "DELETE ON main.aborts", f"SELECT {_CHANGED}(OLD.discord_uid)"),
-        (
-            "profile_names_up",
-            "UPDATE ON main.players WHEN OLD.player_name IS NOT NEW.player_name"
-            " OR OLD.discord_name IS NOT NEW.discord_name",
-            f"SELECT {_CHANGED}(NULL)",
-        ),
-        ("profile_names_del", "DELETE ON main.players", f"SELECT {_CHANGED}(NULL)"),
-    ]
+
+
+def _follow(table: str, uids: tuple[str, ...], row_filter: str = "") -> list[str]:
+    """AFTER INSERT, UPDATE and DELETE triggers on `table` naming the players in its `uids`
+    columns, of the row before and after; only for rows passing `row_filter` (on `{row}`)."""
+    triggers = []
+    for event, rows in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
+        when = " OR ".join(row_filter.format(row=row) for row in rows) if row_filter else "1"
+        calls = ", ".join(f"{_CHANGED}({row}.{column})" for row in rows for column in uids)
+        triggers.append(
+            f"CREATE TEMP TRIGGER IF NOT EXISTS profile_{table}_{event.lower()} AFTER {event}"
+            f" ON main.{table} WHEN {when} BEGIN SELECT {calls}; END"
+        )
+    return triggers
+
+
+PROFILE_TRIGGERS = (
+    *_follow("ratings", ("discord_uid",)),
+    *_follow("matches", ("player1_uid", "player2_uid"), "{row}.status = 'finished'"),
+    *_follow("aborts", ("discord_uid",)),
+    "CREATE TEMP TRIGGER IF NOT EXISTS profile_names_update AFTER UPDATE ON main.players"
+    " WHEN OLD.player_name IS NOT NEW.player_name OR OLD.discord_name IS NOT NEW.discord_name"
+    f" BEGIN SELECT {_CHANGED}(NULL); END",
+    "CREATE TEMP TRIGGER IF NOT EXISTS profile_names_delete AFTER DELETE ON main.players"
+    f" BEGIN SELECT {_CHANGED}(NULL); END",
 )
 
 
