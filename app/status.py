@@ -1,9 +1,9 @@
 """`/admin status`: how the running bot is doing, in one snapshot.
 
 `collect_status(...)` gathers the numbers (the command log's last hour of `command_calls` and
-its counters, the player cache's counters, the database's file sizes); `build_status(...)` is the
-pure part that turns them into a `StatusReport`; and `render_lines(report)` gives (name, value)
-pairs ready for embed fields.
+its counters, the player and profile caches' counters, the database's file sizes);
+`build_status(...)` is the pure part that turns them into a `StatusReport`; and
+`render_lines(report)` gives (name, value) pairs ready for embed fields.
 
 Rows still queued in the command log writer are not in the table yet, so "commands in the last
 hour" lags by at most one batch (see `queue depth`).
@@ -52,6 +52,7 @@ class StatusReport:
     player_cache: CacheStats
     database_bytes: int
     wal_bytes: int
+    profile_cache: CacheStats | None = None  # None: not kept (PostgreSQL)
 
     @property
     def cache_hit_rate(self) -> float:
@@ -69,6 +70,7 @@ def build_status(
     player_cache: CacheStats,
     database_bytes: int,
     wal_bytes: int,
+    profile_cache: CacheStats | None = None,
 ) -> StatusReport:
     """Assemble the report. `gateway_latency` is in seconds, as nextcord gives it."""
     latency_ms = None
@@ -85,6 +87,7 @@ def build_status(
         player_cache=player_cache,
         database_bytes=database_bytes,
         wal_bytes=wal_bytes,
+        profile_cache=profile_cache,
     )
 
 
@@ -95,6 +98,7 @@ async def collect_status(
     started_at: datetime,
     gateway_latency: float | None,
     *,
+    profile_cache: _HasCacheStats | None = None,
     now: datetime | None = None,
 ) -> StatusReport:
     """Gather the numbers: the writer's and the cache's counters, the last hour, file sizes.
@@ -115,6 +119,7 @@ async def collect_status(
         player_cache=player_cache.stats(),
         database_bytes=_size(database_path),
         wal_bytes=_size(Path(f"{database_path}-wal")),
+        profile_cache=profile_cache.stats() if profile_cache is not None else None,
     )
 
 
@@ -176,10 +181,12 @@ def render_lines(report: StatusReport) -> list[tuple[str, str]]:
             f" · {log.dropped:,} dropped · {log.rejected:,} rejected"
             f" · {log.failed_batches:,} failed batches",
         ),
+        ("Player cache", _cache_line(cache)),
         (
-            "Player cache",
-            f"{cache.hit_rate:.1%} hits ({cache.hits:,} of {cache.hits + cache.misses:,}) · "
-            f"{cache.size:,} cached",
+            "Profile cache",
+            _cache_line(report.profile_cache)
+            if report.profile_cache is not None
+            else "off (PostgreSQL: every /profile reads)",
         ),
         (
             "Database",
@@ -191,6 +198,13 @@ def render_lines(report: StatusReport) -> list[tuple[str, str]]:
     return [
         (_clip(name, EMBED_NAME_LIMIT), _clip(value, EMBED_VALUE_LIMIT)) for name, value in lines
     ]
+
+
+def _cache_line(cache: CacheStats) -> str:
+    return (
+        f"{cache.hit_rate:.1%} hits ({cache.hits:,} of {cache.hits + cache.misses:,}) · "
+        f"{cache.size:,} cached"
+    )
 
 
 def _clip(text: str, limit: int) -> str:

@@ -91,6 +91,7 @@ STATUS_HEADINGS = (
     N_("Commands, last hour"),
     N_("Command log"),
     N_("Player cache"),
+    N_("Profile cache"),
     N_("Database"),
     N_("Command log: last error"),
 )
@@ -450,7 +451,12 @@ class AdminCog(commands.Cog):
     async def status(self, interaction: nextcord.Interaction) -> None:
         bot = self.bot
         report = await collect_status(
-            bot.command_log, bot.players.cache, bot.db.path, bot.started_at, bot.latency
+            bot.command_log,
+            bot.players.cache,
+            bot.db.path,
+            bot.started_at,
+            bot.latency,
+            profile_cache=bot.leaderboard.profile_cache,
         )
         # Numbers and internal names for the host stay English; only the headings are translated.
         embed = nextcord.Embed(title=_("ladderbot status"), colour=INFO_COLOUR)

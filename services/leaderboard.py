@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cache.profiles import ProfileCache
 from ladder.records import Profile
 from ladder.standings import Standings
 from storage.leaderboard import LeaderboardRepository
@@ -24,6 +25,12 @@ class LeaderboardService:
     async def name_new_players(self) -> None:
         """Read the names of the players the standings know by a rating only (once each)."""
         await self._repository.name_new_players(self._standings)
+
+    @property
+    def profile_cache(self) -> ProfileCache | None:
+        """The kept profiles, for /admin status; None where none are kept (PostgreSQL)."""
+        cache = self._repository.cache
+        return cache if cache.enabled else None
 
     async def profile(self, uid: int, now: datetime) -> Profile:
         """Return the player's ratings, records, recent matches and aborts as of `now`."""

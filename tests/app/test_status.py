@@ -6,8 +6,12 @@ import pytest
 
 from app import status
 from cache.players import CacheStats, PlayerCache
+from ladder.config import DEFAULT_RANK_SHARES
+from ladder.standings import Standings
+from services.leaderboard import LeaderboardService
 from storage.command_log import CommandLogStats, CommandLogWriter
 from storage.database import Database, epoch_ms
+from storage.leaderboard import LeaderboardRepository
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 LOG = CommandLogStats(
@@ -66,8 +70,11 @@ def test_render_lines():
             "120 enqueued · 100 written · 19 queued · 2 dropped · 1 rejected · 3 failed batches",
         ),
         ("Player cache", "90.0% hits (90 of 100) · 42 cached"),
+        ("Profile cache", "off (PostgreSQL: every /profile reads)"),
         ("Database", "12.3 MB + WAL 4.1 kB"),
     ]
+    kept = dict(status.render_lines(build(profile_cache=CacheStats(75, 25, 7, 3))))
+    assert kept["Profile cache"] == "75.0% hits (75 of 100) · 7 cached"
 
 
 def test_render_lines_quiet_hour_and_a_long_error():
@@ -151,3 +158,18 @@ async def test_collect_status_on_an_empty_database(db):
     assert report.commands_last_hour == 0
     assert report.p95_ms_last_hour is None
     assert report.uptime_seconds == 0
+
+
+async def test_the_profile_cache_is_shown_where_profiles_are_kept(db):
+    repository = LeaderboardRepository(db)
+    service = LeaderboardService(repository, Standings((), DEFAULT_RANK_SHARES, 14, NOW))
+    assert service.profile_cache is None  # not following the writes: nothing is kept
+    await repository.follow_changes()
+    assert service.profile_cache is repository.cache
+    for _ in range(3):
+        await service.profile(7, NOW)
+    report = await status.collect_status(
+        CommandLogWriter(db), PlayerCache(), db.path, NOW, None,
+        profile_cache=service.profile_cache, now=NOW,
+    )  # fmt: skip
+    assert dict(status.render_lines(report))["Profile cache"] == "66.7% hits (2 of 3) · 1 cached"
