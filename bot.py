@@ -222,6 +222,7 @@ def build_website(settings: Settings, bot: LadderBot) -> WebServer:
         database_path=bot.db.path,
         command_log=bot.command_log,
         player_cache=bot.players.cache,
+        profile_cache=bot.leaderboard.profile_cache,
         started_at=bot.started_at,
         sqlite_file=not isinstance(bot.db, PostgresDatabase),
     )

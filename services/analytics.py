@@ -28,8 +28,12 @@ class HasCommandLogStats(Protocol):
     def stats(self) -> CommandLogStats: ...
 
 
+# A cache's counters, for the pages that show them (web reads services, not the cache).
+type CacheCounters = CacheStats
+
+
 class HasCacheStats(Protocol):
-    """The player cache, as far as its counters go."""
+    """A cache (players, profiles), as far as its counters go."""
 
     def stats(self) -> CacheStats: ...
 
@@ -42,17 +46,22 @@ class LiveCounters:
     player_cache: CacheStats
     database_bytes: int
     wal_bytes: int
+    profile_cache: CacheStats | None = None  # None: profiles are not kept (PostgreSQL)
 
 
 def live_counters(
-    command_log: HasCommandLogStats, player_cache: HasCacheStats, database_path: Path
+    command_log: HasCommandLogStats,
+    player_cache: HasCacheStats,
+    database_path: Path,
+    profile_cache: HasCacheStats | None = None,
 ) -> LiveCounters:
-    """Snapshot the writer's and the cache's counters and the database's file sizes."""
+    """Snapshot the writer's and the caches' counters and the database's file sizes."""
     return LiveCounters(
         command_log=command_log.stats(),
         player_cache=player_cache.stats(),
         database_bytes=_size(database_path),
         wal_bytes=_size(Path(f"{database_path}-wal")),
+        profile_cache=profile_cache.stats() if profile_cache is not None else None,
     )
 
 

@@ -29,7 +29,7 @@ from aiohttp import web
 from app import stats
 from app.status import format_bytes, format_duration
 from i18n import _, format_number
-from services.analytics import LiveCounters, calls_per_day, live_counters
+from services.analytics import CacheCounters, LiveCounters, calls_per_day, live_counters
 from web import dashboard_charts as charts
 from web import login
 from web.app import WebServices
@@ -96,7 +96,9 @@ async def dashboard(request: web.Request) -> web.Response:
     if host.sqlite_file:
         async with request.app[REPORTS]:
             numbers = await asyncio.to_thread(read_numbers, host.database_path, days, now)
-    live = live_counters(host.command_log, host.player_cache, host.database_path)
+    live = live_counters(
+        host.command_log, host.player_cache, host.database_path, host.profile_cache
+    )
     context = {
         "days": days,
         "day_choices": DAY_CHOICES,
@@ -176,12 +178,16 @@ def live_rows(live: LiveCounters, *, file_sizes: bool = True) -> list[tuple[str,
         else _("{ms} ms", ms=decimal(log_stats.last_batch_ms))
     )
     n = format_number
-    hits = _(
-        "{share} ({hits} of {lookups})",
-        share=percent(cache.hit_rate),
-        hits=n(cache.hits),
-        lookups=n(cache.hits + cache.misses),
-    )
+
+    def hits(cache: CacheCounters) -> str:
+        return _(
+            "{share} ({hits} of {lookups})",
+            share=percent(cache.hit_rate),
+            hits=n(cache.hits),
+            lookups=n(cache.hits + cache.misses),
+        )
+
+    profiles = live.profile_cache
     rows = [
         (_("Command log: enqueued"), n(log_stats.enqueued)),
         (_("Command log: written"), n(log_stats.written)),
@@ -193,9 +199,11 @@ def live_rows(live: LiveCounters, *, file_sizes: bool = True) -> list[tuple[str,
         (_("Command log: last batch"), last_batch),
         # The error is the log's own text (English, for the host), not ours to translate.
         (_("Command log: last error"), log_stats.last_error or _("none")),
-        (_("Player cache: hits"), hits),
+        (_("Player cache: hits"), hits(cache)),
         (_("Player cache: players cached"), n(cache.size)),
         (_("Player cache: invalidations"), n(cache.invalidations)),
+        (_("Profile cache: hits"), hits(profiles) if profiles else _("off (PostgreSQL)")),
+        (_("Profile cache: profiles kept"), n(profiles.size) if profiles else "—"),
     ]
     if file_sizes:
         rows += [

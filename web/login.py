@@ -46,6 +46,7 @@ class HostServices:
     command_log: HasCommandLogStats
     player_cache: HasCacheStats
     started_at: datetime | None = None
+    profile_cache: HasCacheStats | None = None  # None: not kept (PostgreSQL)
     # The database is an SQLite file (False on PostgreSQL): the usage report (`python bot.py
     # stats`) reads it and the live figures give its size; neither is there on PostgreSQL.
     sqlite_file: bool = True

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from app import stats
 from cache.players import PlayerCache
 from services.players import PlayerChanges, PlayerService
+from storage.leaderboard import LeaderboardRepository
 from storage.players import PlayerRepository
 from storage.queue import QueueRepository
 from tests.web.host_seed import open_host, wait_written
@@ -136,6 +137,26 @@ async def test_the_player_cache_counters_follow_the_bot_s_reads_and_writes(host,
     assert cells["Player cache: hits"] == "99.6% (1,003 of 1,007)"
     assert cells["Player cache: players cached"] == "3"
     assert cells["Player cache: invalidations"] == "1"
+    assert (cells["Profile cache: hits"], cells["Profile cache: profiles kept"]) == (
+        "off (PostgreSQL)",
+        "—",
+    )  # no profile cache given: as on PostgreSQL
+
+
+async def test_the_profile_cache_counters_follow_the_bot_s_profiles(host, seeded):
+    repository = LeaderboardRepository(host.site.db)
+    await repository.follow_changes()
+    services = dataclasses.replace(
+        host.services, host=dataclasses.replace(host.services.host, profile_cache=repository.cache)
+    )
+    now = datetime.now(UTC)
+    for _ in range(4):
+        await repository.profile(seeded.uids["Alice"], now)
+    async with TestClient(TestServer(create_app(services))) as client:
+        assert (await client.get(await host.login_link())).status == 200
+        cells = live_cells(await (await client.get("/dashboard")).text())
+    assert cells["Profile cache: hits"] == "75% (3 of 4)"
+    assert cells["Profile cache: profiles kept"] == "1"
 
 
 @pytest.mark.parametrize(
