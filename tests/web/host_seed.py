@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from cache.players import PlayerCache
+from cache.profiles import ProfileCache
 from services.web_login import WebLoginService
 from storage.command_log import CommandLogWriter
 from storage.database import epoch_ms
+from storage.postgres import PostgresDatabase
 from tests.web.seed import ADMIN_UID, Seeded, Site
 from web.app import WebServices
 from web.login import HostServices
@@ -105,6 +107,8 @@ async def open_host(
         command_log=writer,
         player_cache=PlayerCache(),
         started_at=now - timedelta(hours=5),
+        # As bot.py gives it: profiles are kept on SQLite only.
+        profile_cache=None if isinstance(site.db, PostgresDatabase) else ProfileCache(),
     )
     services = dataclasses.replace(site.services, host=host, base_url=base_url)
     return Host(site, services, logins, writer, calls)

@@ -138,9 +138,9 @@ async def test_the_player_cache_counters_follow_the_bot_s_reads_and_writes(host,
     assert cells["Player cache: players cached"] == "3"
     assert cells["Player cache: invalidations"] == "1"
     assert (cells["Profile cache: hits"], cells["Profile cache: profiles kept"]) == (
-        "off (PostgreSQL)",
-        "—",
-    )  # no profile cache given: as on PostgreSQL
+        "0% (0 of 0)",
+        "0",
+    )
 
 
 async def test_the_profile_cache_counters_follow_the_bot_s_profiles(host, seeded):

@@ -106,7 +106,7 @@ async def test_logging_out(served, tab):
 async def test_on_postgresql_the_dashboard_says_so_wide_and_narrow(served, tab):
     """As on PostgreSQL (the report reads the SQLite file): a sentence instead of the charts,
     the live figures, readable on a desktop and on a phone."""
-    host = dataclasses.replace(served.host.services.host, sqlite_file=False)
+    host = dataclasses.replace(served.host.services.host, sqlite_file=False, profile_cache=None)
     runner = web.AppRunner(
         create_app(dataclasses.replace(served.host.services, host=host)), access_log=None
     )
@@ -119,7 +119,8 @@ async def test_on_postgresql_the_dashboard_says_so_wide_and_narrow(served, tab):
         await page.wait_for_url(url + "/dashboard")  # the link's own refresh goes on there
         assert "PostgreSQL" in await page.text_content("#dash-no-report")
         assert await page.locator("svg.dash-chart").count() == 0
-        assert "Command log: written" in await page.text_content("#live-table")
+        live = await page.text_content("#live-table")
+        assert "Command log: written" in live and "off (PostgreSQL)" in live
         await tab.shot("no-report-wide")
         await page.set_viewport_size({"width": 390, "height": 844})
         overflow = await page.evaluate(
