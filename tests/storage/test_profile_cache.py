@@ -240,12 +240,21 @@ async def test_the_aborts_of_a_new_month(db, kept, fresh) -> None:
     assert await profiles(kept, april) == await profiles(fresh, april)
 
 
-async def test_a_write_cancelled_during_its_commit_still_drops(db, kept, fresh) -> None:
+async def test_a_write_cancelled_during_its_commit_still_drops(
+    db, kept, fresh, monkeypatch
+) -> None:
     # aiosqlite runs COMMIT on its thread: cancelling the await does not stop it. Hold the
     # thread in a statement so that the COMMIT is queued behind it, then cancel the writer.
     await warm(kept)
-    holding, release = asyncio.Event(), threading.Event()
+    holding, committing, release = asyncio.Event(), asyncio.Event(), threading.Event()
     loop = asyncio.get_running_loop()
+    queue_commit = db.conn.commit
+
+    async def commit() -> None:
+        committing.set()  # the COMMIT is queued before this task next yields
+        await queue_commit()
+
+    monkeypatch.setattr(db.conn, "commit", commit)
 
     def hold() -> int:
         loop.call_soon_threadsafe(holding.set)
@@ -262,9 +271,8 @@ async def test_a_write_cancelled_during_its_commit_still_drops(db, kept, fresh) 
         await held
 
     writer = asyncio.create_task(write())
-    await holding.wait()
-    for _ in range(5):  # let the writer reach its COMMIT's await (no I/O on the way)
-        await asyncio.sleep(0)
+    await committing.wait()  # the writer now waits on its COMMIT, queued behind test_hold()
+    assert holding.is_set()
     writer.cancel()
     release.set()
     with pytest.raises(asyncio.CancelledError):
