@@ -17,7 +17,8 @@ from ladder.config import DEFAULT_RANK_SHARES
 from ladder.ranks import Shares
 from ladder.records import Aborts, Profile, ProfileRating, RecentMatch, Record
 from ladder.standings import ProvisionalRule, Standings
-from storage.database import CHANGED_FUNCTION, Database, format_time, parse_time
+from storage.database import CHANGED_FUNCTION as _CHANGED
+from storage.database import Database, format_time, parse_time
 
 RECORD_WINDOWS = (14, 30, 90)  # days
 LOAD_BATCH = 5000
@@ -90,13 +91,6 @@ def _matches_sql(windows: Sequence[int]) -> str:
     return _MATCHES_SQL.format(totals=", ".join(columns))
 
 
-# What a profile is made of, followed on the writer (Database.follow_player_changes): a player's
-# ratings, finished matches (either side; a match leaving 'finished' too) and aborts, and any
-# player's shown name (an opponent's in others' recent matches: every profile is dropped).
-# A new player changes none: every match names existing players (foreign keys).
-_CHANGED = CHANGED_FUNCTION
-
-
 def _follow(table: str, uids: tuple[str, ...], row_filter: str = "") -> list[str]:
     """AFTER INSERT, UPDATE and DELETE triggers on `table` naming the players in its `uids`
     columns, of the row before and after; only for rows passing `row_filter` (on `{row}`)."""
@@ -111,6 +105,10 @@ def _follow(table: str, uids: tuple[str, ...], row_filter: str = "") -> list[str
     return triggers
 
 
+# What a profile is made of, followed on the writer (Database.follow_player_changes): a player's
+# ratings, finished matches (either side; a match leaving 'finished' too) and aborts, and any
+# player's shown name (an opponent's in others' recent matches: every profile is dropped).
+# A new player changes none: every match names existing players (foreign keys).
 PROFILE_TRIGGERS = (
     *_follow("ratings", ("discord_uid",)),
     *_follow("matches", ("player1_uid", "player2_uid"), "{row}.status = 'finished'"),
